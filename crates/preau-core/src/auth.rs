@@ -1,0 +1,201 @@
+//! Authentication: password hashing (argon2id), server-side sessions and API tokens.
+//!
+//! Session ids and API tokens are random 256-bit values handed to the client once; the
+//! database keeps only their SHA-256, so a copy of the database opens no session.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use chrono::{DateTime, Duration, Utc};
+use preau_domain::Principal;
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::audit::{self, Actor, Entry};
+use crate::db::{Db, Tx};
+use crate::error::{AppError, AppResult};
+use crate::{users, with_db, with_tx};
+
+/// How long a session lasts without being renewed by a new login.
+pub const SESSION_HOURS: i64 = 12;
+
+pub async fn hash_password(pw: &str) -> AppResult<String> {
+    let pw = pw.to_string();
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(pw.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("hashing task failed: {e}"))?
+    .map_err(AppError::Other)
+}
+
+pub async fn verify_password(pw: &str, hash: &str) -> bool {
+    let (pw, hash) = (pw.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .verify_password(pw.as_bytes(), hash.as_str())
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A fresh random token, URL-safe.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A hash verified when the login is unknown, so that a wrong login and a wrong password
+/// take the same time.
+static DUMMY_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+/// Checks a login and password; returns the user id of an active user.
+pub async fn check_credentials(db: &Db, login: &str, password: &str) -> AppResult<Option<i64>> {
+    let row: Option<(i64, String, bool)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT id, password_hash, active FROM users WHERE login = $1")
+            .bind(login.trim().to_lowercase())
+            .fetch_optional(pool)
+            .await?
+    });
+    match row {
+        Some((id, hash, active)) => Ok((verify_password(password, &hash).await && active).then_some(id)),
+        None => {
+            let dummy = DUMMY_HASH.get_or_try_init(|| async { hash_password(&random_token()).await }).await?;
+            verify_password(password, dummy).await;
+            Ok(None)
+        }
+    }
+}
+
+/// A new session: the id to put in the cookie and its CSRF token.
+pub struct NewSession {
+    pub id: String,
+    pub csrf: String,
+}
+
+pub async fn create_session(db: &Db, user_id: i64, now: DateTime<Utc>) -> AppResult<NewSession> {
+    let s = NewSession {
+        id: random_token(),
+        csrf: random_token(),
+    };
+    with_db!(db, pool => {
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(pool).await?;
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(token_hash(&s.id))
+            .bind(user_id)
+            .bind(&s.csrf)
+            .bind(now)
+            .bind(now + Duration::hours(SESSION_HOURS))
+            .execute(pool)
+            .await?;
+    });
+    Ok(s)
+}
+
+/// The principal and CSRF token of a live session.
+pub async fn session(db: &Db, session_id: &str, now: DateTime<Utc>) -> AppResult<Option<(Principal, String)>> {
+    let row: Option<(i64, String)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT user_id, csrf_token FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+            .bind(token_hash(session_id))
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+    });
+    let Some((user_id, csrf)) = row else { return Ok(None) };
+    Ok(users::principal(db, user_id).await?.map(|p| (p, csrf)))
+}
+
+pub async fn delete_session(db: &Db, session_id: &str) -> AppResult<()> {
+    with_db!(db, pool => {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash(session_id)).execute(pool).await?;
+    });
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Creates an API token for a user (themselves, or by an administrator / the CLI) and
+/// returns it in clear, the only time it is ever shown.
+pub async fn create_token(tx: &mut Tx, p: &Principal, user_id: i64, name: &str) -> AppResult<String> {
+    if user_id != p.user_id && !p.can_manage_users() {
+        return Err(AppError::Forbidden);
+    }
+    let name = preau_domain::text::required("name", name, 80)?;
+    let owner: Option<String> = with_tx!(tx, c => {
+        sqlx::query_scalar("SELECT login FROM users WHERE id = $1 AND collectivite_id = $2").bind(user_id).bind(p.collectivite_id).fetch_optional(&mut *c).await?
+    });
+    let Some(owner) = owner else { return Err(AppError::NotFound) };
+    let token = format!("preau_{}", random_token());
+    let id: i64 = with_tx!(tx, c => {
+        sqlx::query_scalar("INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(user_id).bind(&name).bind(token_hash(&token)).bind(Utc::now())
+            .fetch_one(&mut *c).await?
+    });
+    audit::record(tx, &Actor::from(p), Entry {
+        action: "create",
+        object_type: "api_token",
+        object_id: id,
+        object_label: &format!("{owner}: {name}"),
+        changes: serde_json::json!({"name": [null, name], "user": [null, owner]}),
+    })
+    .await?;
+    Ok(token)
+}
+
+pub async fn list_tokens(db: &Db, p: &Principal) -> AppResult<Vec<ApiToken>> {
+    Ok(with_db!(db, pool => {
+        sqlx::query_as::<_, ApiToken>("SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC")
+            .bind(p.user_id).fetch_all(pool).await?
+    }))
+}
+
+pub async fn revoke_token(tx: &mut Tx, p: &Principal, token_id: i64) -> AppResult<()> {
+    let n = with_tx!(tx, c => {
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+            .bind(Utc::now()).bind(token_id).bind(p.user_id)
+            .execute(&mut *c).await?.rows_affected()
+    });
+    if n == 0 {
+        return Err(AppError::NotFound);
+    }
+    audit::record(tx, &Actor::from(p), Entry {
+        action: "revoke",
+        object_type: "api_token",
+        object_id: token_id,
+        object_label: &p.login,
+        changes: serde_json::json!({}),
+    })
+    .await
+}
+
+/// The principal a bearer token stands for, if the token is live.
+pub async fn principal_for_token(db: &Db, token: &str, now: DateTime<Utc>) -> AppResult<Option<Principal>> {
+    let row: Option<(i64, i64)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT id, user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+            .bind(token_hash(token)).fetch_optional(pool).await?
+    });
+    let Some((id, user_id)) = row else { return Ok(None) };
+    with_db!(db, pool => {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(id).execute(pool).await?;
+    });
+    users::principal(db, user_id).await
+}

@@ -1,0 +1,273 @@
+//! The two database backends behind one concrete type.
+//!
+//! `Db` is either an SQLite pool (the default, a file in the data folder) or a PostgreSQL
+//! pool. Queries are written once, with `$1` placeholders that both accept, and run on
+//! whichever backend through the `with_db!` / `with_tx!` macros, which expand the same
+//! code once per backend so that each arm is type-checked against its own driver.
+//!
+//! Migrations are plain SQL, one folder per backend, numbered alike.
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A write transaction on either backend. Dropped without `commit`, it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of either backend.
+#[macro_export]
+macro_rules! with_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to the transaction's connection on either backend.
+/// Use `&mut *$conn` for each statement.
+#[macro_export]
+macro_rules! with_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::db::Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+}];
+
+impl Db {
+    /// Opens (creating if needed) the SQLite database `preau.sqlite3` in `data_dir`.
+    pub async fn open_sqlite(data_dir: &Path) -> anyhow::Result<Db> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            anyhow::anyhow!("cannot create data folder {}: {e}", data_dir.display())
+        })?;
+        let opts = SqliteConnectOptions::new()
+            .filename(data_dir.join("preau.sqlite3"))
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await?;
+        Ok(Db::Sqlite(pool))
+    }
+
+    /// Connects to PostgreSQL. `schema`, when given, is created if missing and becomes the
+    /// search path of every connection (the tests give each test its own schema).
+    pub async fn open_postgres(url: &str, schema: Option<&str>) -> anyhow::Result<Db> {
+        let mut opts = PgConnectOptions::from_str(url)?;
+        if let Some(schema) = schema {
+            anyhow::ensure!(
+                schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "invalid schema name"
+            );
+            let admin = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts.clone())
+                .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "CREATE SCHEMA IF NOT EXISTS {schema}"
+            )))
+            .execute(&admin)
+            .await?;
+            admin.close().await;
+            opts = opts.options([("search_path", schema)]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        Ok(Db::Postgres(pool))
+    }
+
+    /// Opens the database a URL names: `postgres://…`, `sqlite://PATH/preau.sqlite3`, or
+    /// nothing for the SQLite file in `data_dir`.
+    pub async fn open(database_url: Option<&str>, data_dir: &Path) -> anyhow::Result<Db> {
+        match database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Db::open_postgres(url, None).await
+            }
+            Some(url) if url.starts_with("sqlite://") => {
+                let path = Path::new(url.trim_start_matches("sqlite://"));
+                let dir = path.parent().unwrap_or(Path::new("."));
+                Db::open_sqlite(dir).await
+            }
+            Some(other) => anyhow::bail!(
+                "unsupported database URL {:?}: use postgres://… or leave it empty for SQLite",
+                other.split(':').next().unwrap_or("")
+            ),
+            None => Db::open_sqlite(data_dir).await,
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so that two writers queue instead of failing on upgrade.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Applies the migrations not yet applied, each in its own transaction.
+    pub async fn migrate(&self) -> anyhow::Result<Vec<i64>> {
+        let create = "CREATE TABLE IF NOT EXISTS preau_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)";
+        with_db!(self, p => sqlx::query(create).execute(p).await.map(|_| ()))?;
+        let done: Vec<i64> = with_db!(self, p => {
+            sqlx::query_scalar("SELECT version FROM preau_migrations").fetch_all(p).await
+        })?;
+        let mut applied = Vec::new();
+        for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
+            let mut tx = self.begin().await?;
+            let sql = match self {
+                Db::Sqlite(_) => m.sqlite,
+                Db::Postgres(_) => m.postgres,
+            };
+            with_tx!(&mut tx, c => {
+                sqlx::raw_sql(sql).execute(&mut *c).await?;
+                sqlx::query("INSERT INTO preau_migrations (version, name) VALUES ($1, $2)")
+                    .bind(m.version)
+                    .bind(m.name)
+                    .execute(&mut *c)
+                    .await?;
+            });
+            tx.commit().await?;
+            tracing::info!(version = m.version, name = m.name, "migration applied");
+            applied.push(m.version);
+        }
+        Ok(applied)
+    }
+
+    pub async fn close(&self) {
+        with_db!(self, p => p.close().await)
+    }
+
+    /// True once the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        with_db!(self, p => sqlx::query("SELECT 1").execute(p).await.is_ok())
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+}
+
+/// A bound value for queries whose text is assembled from fixed fragments (list filters).
+/// User data only ever travels as a `Param`, never inside the SQL text.
+#[derive(Debug, Clone)]
+pub enum Param {
+    I64(i64),
+    Text(String),
+    Time(chrono::DateTime<chrono::Utc>),
+}
+
+/// SQL text with `$n` placeholders and their values, built from fixed fragments.
+#[derive(Debug, Default)]
+pub struct Sql {
+    pub text: String,
+    pub params: Vec<Param>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Sql {
+        Sql {
+            text: text.to_string(),
+            params: Vec::new(),
+        }
+    }
+
+    /// Appends a fixed fragment.
+    pub fn push(&mut self, fragment: &'static str) -> &mut Sql {
+        self.text.push_str(fragment);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub fn bind(&mut self, value: Param) -> &mut Sql {
+        self.params.push(value);
+        self.text.push_str(&format!("${}", self.params.len()));
+        self
+    }
+
+    /// Appends `(…, …)` with one placeholder per id (an empty list gives `(NULL)`).
+    pub fn bind_list(&mut self, ids: &[i64]) -> &mut Sql {
+        self.text.push('(');
+        if ids.is_empty() {
+            self.text.push_str("NULL");
+        }
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(Param::I64(*id));
+        }
+        self.text.push(')');
+        self
+    }
+}
+
+/// Binds a `Sql`'s params onto a sqlx query (either backend).
+#[macro_export]
+macro_rules! bind_params {
+    ($query:expr, $params:expr) => {{
+        let mut q = $query;
+        for p in $params {
+            q = match p {
+                $crate::db::Param::I64(v) => q.bind(*v),
+                $crate::db::Param::Text(v) => q.bind(v.clone()),
+                $crate::db::Param::Time(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}

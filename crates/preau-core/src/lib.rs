@@ -1,0 +1,22 @@
+//! Préau's use cases and persistence.
+//!
+//! One module per domain (`schools`, `rooms`, `classes`…), each with one function per
+//! action (`schools::create`, `rooms::update`…). The web handlers, the JSON API, the
+//! command line and the demo loader all call these same functions, so that each rule —
+//! scope, validation, audit — is written once. SQL lives only in this crate.
+
+pub mod audit;
+pub mod auth;
+pub mod classes;
+pub mod collectivites;
+pub mod db;
+pub mod error;
+pub mod import;
+pub mod demo;
+pub mod rooms;
+pub mod schools;
+pub mod users;
+pub mod years;
+
+pub use db::{Db, Tx};
+pub use error::{AppError, AppResult};

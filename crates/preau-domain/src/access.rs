@@ -1,0 +1,239 @@
+//! Roles, their scopes, and the access rules: who may read or change what.
+//!
+//! This is the one place where "may this person see that school?" is decided. Handlers ask
+//! the `Principal`; the store then filters its queries with the resulting `SchoolScope`, so
+//! that an object outside the caller's scope is never read at all (and answers 404).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+use crate::error::{FieldError, Lang};
+use crate::org::code_enum;
+
+code_enum!(
+    /// A role; each assignment of a role carries its scope (see `Role::scope`).
+    Role {
+        Administrateur = "administrateur" => ("Administrateur collectivité", "Local-authority administrator"),
+        Elu = "elu" => ("Élu / direction", "Elected official / management"),
+        Technicien = "technicien" => ("Technicien", "Technician"),
+        Prestataire = "prestataire" => ("Prestataire", "Contractor"),
+        Directeur = "directeur" => ("Directeur d'école", "Head teacher"),
+        Enseignant = "enseignant" => ("Enseignant", "Teacher"),
+        Erun = "erun" => ("ERUN / IEN", "ERUN / district inspector"),
+    }
+);
+
+/// What a role's assignment is scoped to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    /// The user's whole collectivité.
+    Collectivite,
+    /// One school per assignment (a technician with 23 schools has 23 assignments).
+    School,
+    /// A contractor company.
+    Contractor,
+}
+
+impl Role {
+    pub fn scope(self) -> ScopeKind {
+        match self {
+            Role::Administrateur | Role::Elu => ScopeKind::Collectivite,
+            Role::Technicien | Role::Directeur | Role::Enseignant | Role::Erun => ScopeKind::School,
+            Role::Prestataire => ScopeKind::Contractor,
+        }
+    }
+}
+
+/// One role assignment of a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assignment {
+    pub role: Role,
+    pub school_id: Option<i64>,
+    pub contractor_id: Option<i64>,
+}
+
+impl Assignment {
+    /// Checks that the scope matches the role: a directeur needs a school, an élu none.
+    pub fn new(
+        role: Role,
+        school_id: Option<i64>,
+        contractor_id: Option<i64>,
+    ) -> Result<Assignment, FieldError> {
+        let ok = match role.scope() {
+            ScopeKind::Collectivite => school_id.is_none() && contractor_id.is_none(),
+            ScopeKind::School => school_id.is_some() && contractor_id.is_none(),
+            ScopeKind::Contractor => contractor_id.is_some() && school_id.is_none(),
+        };
+        if !ok {
+            return Err(FieldError::new("scope", "scope_required"));
+        }
+        Ok(Assignment {
+            role,
+            school_id,
+            contractor_id,
+        })
+    }
+}
+
+/// The schools a caller may read, inside its own collectivité.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchoolScope {
+    All,
+    Only(BTreeSet<i64>),
+}
+
+impl SchoolScope {
+    pub fn contains(&self, school_id: i64) -> bool {
+        match self {
+            SchoolScope::All => true,
+            SchoolScope::Only(ids) => ids.contains(&school_id),
+        }
+    }
+
+    /// The explicit list, or `None` for "every school of the collectivité".
+    pub fn ids(&self) -> Option<Vec<i64>> {
+        match self {
+            SchoolScope::All => None,
+            SchoolScope::Only(ids) => Some(ids.iter().copied().collect()),
+        }
+    }
+}
+
+/// An authenticated caller: a user of one collectivité with its role assignments.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: i64,
+    pub login: String,
+    pub display_name: String,
+    pub collectivite_id: i64,
+    pub lang: Lang,
+    pub assignments: Vec<Assignment>,
+}
+
+impl Principal {
+    /// The command line or the demo loader acting as administrator of a collectivité.
+    /// Its `user_id` is 0: it is no user, and the audit log shows `label` instead.
+    pub fn system(collectivite_id: i64, label: &str) -> Principal {
+        Principal {
+            user_id: 0,
+            login: label.to_string(),
+            display_name: label.to_string(),
+            collectivite_id,
+            lang: Lang::Fr,
+            assignments: vec![Assignment {
+                role: Role::Administrateur,
+                school_id: None,
+                contractor_id: None,
+            }],
+        }
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.assignments.iter().any(|a| a.role == role)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has(Role::Administrateur)
+    }
+
+    fn has_at(&self, role: Role, school_id: i64) -> bool {
+        self.assignments
+            .iter()
+            .any(|a| a.role == role && a.school_id == Some(school_id))
+    }
+
+    fn schools_for(&self, roles: &[Role]) -> BTreeSet<i64> {
+        self.assignments
+            .iter()
+            .filter(|a| roles.contains(&a.role))
+            .filter_map(|a| a.school_id)
+            .collect()
+    }
+
+    /// Schools whose organisation (school, rooms, classes) the caller may read.
+    /// Contractors see nothing here until a contract gives them a perimeter.
+    pub fn readable_schools(&self) -> SchoolScope {
+        if self.has(Role::Administrateur) || self.has(Role::Elu) {
+            return SchoolScope::All;
+        }
+        SchoolScope::Only(self.schools_for(&[
+            Role::Technicien,
+            Role::Directeur,
+            Role::Enseignant,
+            Role::Erun,
+        ]))
+    }
+
+    /// The primary role, for the home page: the most powerful one held.
+    pub fn primary_role(&self) -> Option<Role> {
+        Role::ALL.iter().copied().find(|r| self.has(*r))
+    }
+
+    /// Creating, editing and closing schools, school years: the collectivité's administrator.
+    pub fn can_manage_collectivite(&self) -> bool {
+        self.is_admin()
+    }
+
+    /// Rooms belong to the building: the administrator and the school's technician.
+    pub fn can_edit_rooms(&self, school_id: i64) -> bool {
+        self.is_admin() || self.has_at(Role::Technicien, school_id)
+    }
+
+    /// Classes are the school's own organisation: the administrator and the school's director.
+    pub fn can_edit_classes(&self, school_id: i64) -> bool {
+        self.is_admin() || self.has_at(Role::Directeur, school_id)
+    }
+
+    /// Named people (teachers, staff accounts): never the élu, never a contractor.
+    pub fn can_see_people(&self, school_id: i64) -> bool {
+        self.is_admin()
+            || [Role::Technicien, Role::Directeur, Role::Enseignant, Role::Erun]
+                .iter()
+                .any(|r| self.has_at(*r, school_id))
+    }
+
+    pub fn can_manage_users(&self) -> bool {
+        self.is_admin()
+    }
+
+    pub fn can_read_audit(&self) -> bool {
+        self.is_admin()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(assignments: Vec<Assignment>) -> Principal {
+        Principal {
+            user_id: 1,
+            login: "x".into(),
+            display_name: "X".into(),
+            collectivite_id: 1,
+            lang: Lang::Fr,
+            assignments,
+        }
+    }
+
+    #[test]
+    fn scopes_follow_roles() {
+        let dir = p(vec![Assignment::new(Role::Directeur, Some(7), None).unwrap()]);
+        assert!(dir.readable_schools().contains(7));
+        assert!(!dir.readable_schools().contains(8));
+        assert!(dir.can_edit_classes(7) && !dir.can_edit_classes(8));
+        assert!(!dir.can_edit_rooms(7));
+        let elu = p(vec![Assignment::new(Role::Elu, None, None).unwrap()]);
+        assert_eq!(elu.readable_schools(), SchoolScope::All);
+        assert!(!elu.can_see_people(7));
+        let presta = p(vec![Assignment::new(Role::Prestataire, None, Some(3)).unwrap()]);
+        assert_eq!(presta.readable_schools(), SchoolScope::Only(BTreeSet::new()));
+    }
+
+    #[test]
+    fn assignment_scope_must_match_role() {
+        assert!(Assignment::new(Role::Directeur, None, None).is_err());
+        assert!(Assignment::new(Role::Elu, Some(1), None).is_err());
+        assert!(Assignment::new(Role::Prestataire, Some(1), None).is_err());
+    }
+}

@@ -1,0 +1,164 @@
+//! Validation errors that name the offending field, in French and English.
+
+use serde::Serialize;
+use std::fmt;
+
+/// The two interface languages. French is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Fr,
+    En,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "fr" | "fr-fr" => Some(Lang::Fr),
+            "en" | "en-gb" | "en-us" => Some(Lang::En),
+            _ => None,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// One invalid field: `field` is the input's name as the caller sent it, `code` a stable
+/// machine-readable reason, `max` the limit where one applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<usize>,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &'static str) -> FieldError {
+        FieldError {
+            field: field.into(),
+            code,
+            max: None,
+        }
+    }
+
+    pub fn too_long(field: impl Into<String>, max: usize) -> FieldError {
+        FieldError {
+            field: field.into(),
+            code: "too_long",
+            max: Some(max),
+        }
+    }
+
+    /// Renames the field, for callers whose input names differ from the domain's.
+    pub fn at(mut self, field: impl Into<String>) -> FieldError {
+        self.field = field.into();
+        self
+    }
+
+    /// The human message in the given language.
+    pub fn message(&self, lang: Lang) -> String {
+        let max = self.max.unwrap_or(0);
+        let (fr, en): (String, String) = match self.code {
+            "required" => ("Ce champ est obligatoire.".into(), "This field is required.".into()),
+            "too_long" => (
+                format!("Ce champ dépasse {max} caractères."),
+                format!("This field is longer than {max} characters."),
+            ),
+            "uai_format" => (
+                "Un UAI compte 7 chiffres suivis d'une lettre (ex. 0781234X).".into(),
+                "A UAI is 7 digits followed by a letter (e.g. 0781234X).".into(),
+            ),
+            "uai_check_letter" => (
+                "La lettre de contrôle de cet UAI est fausse.".into(),
+                "This UAI's check letter is wrong.".into(),
+            ),
+            "uai_taken" => (
+                "Une école porte déjà cet UAI.".into(),
+                "A school already has this UAI.".into(),
+            ),
+            "unknown_value" => (
+                "Valeur inconnue pour ce champ.".into(),
+                "Unknown value for this field.".into(),
+            ),
+            "not_a_number" => (
+                "Un nombre entier est attendu.".into(),
+                "A whole number is expected.".into(),
+            ),
+            "out_of_range" => (
+                "Cette valeur est hors des limites permises.".into(),
+                "This value is out of the allowed range.".into(),
+            ),
+            "not_a_date" => (
+                "Une date au format AAAA-MM-JJ est attendue.".into(),
+                "A date in the YYYY-MM-DD format is expected.".into(),
+            ),
+            "dates_order" => (
+                "La date de fin doit suivre la date de début.".into(),
+                "The end date must come after the start date.".into(),
+            ),
+            "name_taken" => (
+                "Ce nom est déjà utilisé ici.".into(),
+                "This name is already used here.".into(),
+            ),
+            "login_taken" => (
+                "Cet identifiant est déjà pris.".into(),
+                "This login is already taken.".into(),
+            ),
+            "login_format" => (
+                "Identifiant : lettres minuscules, chiffres, points, tirets (3 à 64).".into(),
+                "Login: lower-case letters, digits, dots, dashes (3 to 64).".into(),
+            ),
+            "password_too_short" => (
+                "Le mot de passe doit compter au moins 10 caractères.".into(),
+                "The password must be at least 10 characters long.".into(),
+            ),
+            "password_mismatch" => (
+                "Les deux mots de passe diffèrent.".into(),
+                "The two passwords differ.".into(),
+            ),
+            "wrong_password" => (
+                "Mot de passe actuel incorrect.".into(),
+                "Current password is wrong.".into(),
+            ),
+            "scope_required" => (
+                "Ce rôle demande un périmètre (école ou prestataire).".into(),
+                "This role needs a scope (school or contractor).".into(),
+            ),
+            "not_in_collectivite" => (
+                "Cet objet n'existe pas dans votre collectivité.".into(),
+                "This object does not exist in your collectivité.".into(),
+            ),
+            "version_conflict" => (
+                "Quelqu'un a modifié cette fiche entre-temps. Rechargez-la et refaites vos changements.".into(),
+                "Someone changed this record in the meantime. Reload it and make your changes again.".into(),
+            ),
+            "bad_encoding" => (
+                "Le fichier n'est pas en UTF-8 (enregistré par Excel en Windows-1252 ?). Réenregistrez-le en « CSV UTF-8 ».".into(),
+                "The file is not UTF-8 (saved by Excel as Windows-1252?). Save it again as \"CSV UTF-8\".".into(),
+            ),
+            "in_use" => (
+                "Cet objet est encore utilisé ailleurs.".into(),
+                "This object is still used elsewhere.".into(),
+            ),
+            other => (format!("Valeur invalide ({other})."), format!("Invalid value ({other}).")),
+        };
+        match lang {
+            Lang::Fr => fr,
+            Lang::En => en,
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message(Lang::Fr))
+    }
+}
+
+impl std::error::Error for FieldError {}

@@ -1,0 +1,15 @@
+//! Pure domain types and rules of Préau.
+//!
+//! Everything here is plain data and pure functions: no IO, no database, no HTTP, no clock.
+//! Values are parsed at the boundary (`Uai::parse`, `SchoolKind::parse`…) so that the rest
+//! of the code never holds an unchecked string where a domain value is meant.
+
+pub mod access;
+pub mod error;
+pub mod org;
+pub mod text;
+pub mod uai;
+
+pub use access::{Assignment, Principal, Role, SchoolScope};
+pub use error::{FieldError, Lang};
+pub use uai::Uai;

@@ -1,0 +1,90 @@
+//! Bounded text fields and the accent-folded search key shared by both databases.
+
+use crate::error::FieldError;
+
+/// A required, trimmed text of at most `max` characters.
+pub fn required(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(FieldError::new(field, "required"));
+    }
+    bounded(field, v, max)
+}
+
+/// An optional trimmed text: empty becomes `None`.
+pub fn optional(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => bounded(field, v, max).map(Some),
+    }
+}
+
+fn bounded(field: &str, v: &str, max: usize) -> Result<String, FieldError> {
+    if v.chars().count() > max {
+        return Err(FieldError::too_long(field, max));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(FieldError::new(field, "control_characters"));
+    }
+    Ok(v.to_string())
+}
+
+/// Lower-case, accents removed, blanks folded: the same key on SQLite and PostgreSQL, so
+/// that "ecole" finds "École" whatever the database's collation.
+pub fn search_key(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut last_space = true;
+    let mut push = |f: char, out: &mut String| {
+        if f.is_whitespace() || matches!(f, '-' | '\'' | '’' | '_') {
+            if !last_space {
+                out.push(' ');
+                last_space = true;
+            }
+        } else {
+            out.extend(f.to_lowercase());
+            last_space = false;
+        }
+    };
+    for c in s.chars() {
+        match fold_char(c) {
+            Some(folded) => folded.chars().for_each(|f| push(f, &mut out)),
+            None => push(c, &mut out),
+        }
+    }
+    out.trim_end().to_string()
+}
+
+fn fold_char(c: char) -> Option<&'static str> {
+    Some(match c {
+        'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' | 'À' | 'Á' | 'Â' | 'Ä' | 'Ã' | 'Å' => "a",
+        'ç' | 'Ç' => "c",
+        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => "e",
+        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => "i",
+        'ñ' | 'Ñ' => "n",
+        'ò' | 'ó' | 'ô' | 'ö' | 'õ' | 'Ò' | 'Ó' | 'Ô' | 'Ö' | 'Õ' => "o",
+        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => "u",
+        'ÿ' | 'Ÿ' | 'ý' | 'Ý' => "y",
+        'œ' | 'Œ' => "oe",
+        'æ' | 'Æ' => "ae",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_accents_and_blanks() {
+        assert_eq!(search_key("  École  Élémentaire Jean-Jaurès "), "ecole elementaire jean jaures");
+        assert_eq!(search_key("Cœur"), "coeur");
+    }
+
+    #[test]
+    fn bounded_text() {
+        assert_eq!(required("nom", "  a ", 3).unwrap(), "a");
+        assert_eq!(required("nom", "   ", 3).unwrap_err().code, "required");
+        assert_eq!(required("nom", "abcd", 3).unwrap_err().code, "too_long");
+        assert_eq!(optional("x", Some(""), 3).unwrap(), None);
+    }
+}

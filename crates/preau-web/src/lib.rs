@@ -1,0 +1,72 @@
+//! Préau's HTTP layer: the server-rendered pages (French first), the `/api/v1` JSON API,
+//! sessions, CSRF, rate limiting and security headers. No SQL here: handlers call the use
+//! cases of `preau-core`, which check scope and write the audit log.
+
+pub mod api;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+pub mod session;
+
+use axum::Router;
+use axum::routing::get;
+use preau_core::Db;
+use std::sync::Arc;
+
+/// What the web layer needs to know about its deployment.
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (the default). Only a plain-HTTP test or LAN set-up turns it off.
+    pub secure_cookies: bool,
+    /// Failed logins allowed per login (and ×4 per client address) in `login_window`.
+    pub login_attempts: u32,
+    pub login_window: std::time::Duration,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            secure_cookies: true,
+            login_attempts: 5,
+            login_window: std::time::Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<WebConfig>,
+    pub limiter: Arc<session::LoginLimiter>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: WebConfig) -> AppState {
+        AppState {
+            db,
+            limiter: Arc::new(session::LoginLimiter::default()),
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// The whole application: pages, API, static assets, health check.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .route("/healthz", get(healthz))
+        .route("/static/preau.css", get(pages::stylesheet))
+        .route("/static/preau.js", get(pages::script))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), session::authenticate))
+        .layer(axum::middleware::from_fn(session::security_headers))
+        .with_state(state)
+}
+
+async fn healthz(axum::extract::State(s): axum::extract::State<AppState>) -> (axum::http::StatusCode, &'static str) {
+    if s.db.ping().await {
+        (axum::http::StatusCode::OK, "ok")
+    } else {
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    }
+}

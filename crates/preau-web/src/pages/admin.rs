@@ -1,0 +1,366 @@
+//! Administration pages: school years, users and roles, the audit log.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use chrono::{NaiveDate, TimeZone};
+use preau_core::audit::{self, AuditFilter};
+use preau_core::users::UserInput;
+use preau_core::years::SchoolYearInput;
+use preau_core::{AppError, schools, users, years};
+use preau_domain::{FieldError, Role};
+use serde::Deserialize;
+
+use super::org::LangTitle;
+use super::{Ctx, Field, FormPage, flash_key, options, paris, render, see_other};
+use crate::AppState;
+use crate::error::PageError;
+use crate::session::{Auth, CsrfForm};
+
+type PageResult = Result<Response, PageError>;
+
+#[derive(Deserialize, Default)]
+pub struct FlashQuery {
+    flash: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "years.html")]
+struct YearsPage {
+    ctx: Ctx,
+    years: Vec<years::SchoolYear>,
+    can_create: bool,
+}
+
+pub async fn years(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuery>) -> PageResult {
+    let p = &a.p;
+    render(&YearsPage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("years.title"), "years").flash(flash_key(q.flash.as_deref())),
+        years: years::list(&s.db, p).await?,
+        can_create: p.can_manage_collectivite(),
+    })
+}
+
+fn year_form(a: &Auth, v: &SchoolYearInput) -> FormPage {
+    let p = &a.p;
+    let t = |k| crate::i18n::t(p.lang, k);
+    FormPage {
+        ctx: Ctx::for_user(p, &a.csrf, t("years.new"), "years").crumb("/school-years", t("years.title")),
+        action: "/school-years".into(),
+        fields: vec![
+            Field::text("label", t("field.label"), v.label.clone()).required().hint(t("years.label_hint")),
+            Field::text("starts_on", t("field.starts_on"), v.starts_on.clone()).required().input("date"),
+            Field::text("ends_on", t("field.ends_on"), v.ends_on.clone()).required().input("date"),
+        ],
+        hidden: vec![],
+        submit: t("form.create").into(),
+        cancel: "/school-years".into(),
+        has_errors: false,
+        other_errors: vec![],
+    }
+}
+
+pub async fn year_new(a: Auth) -> PageResult {
+    if !a.p.can_manage_collectivite() {
+        return Err(AppError::Forbidden.into());
+    }
+    year_form(&a, &SchoolYearInput::default()).respond(&[])
+}
+
+pub async fn year_create(State(s): State<AppState>, a: Auth, CsrfForm(f): CsrfForm<SchoolYearInput>) -> PageResult {
+    let result = async {
+        let v = f.parse()?;
+        let mut tx = s.db.begin().await?;
+        years::create(&mut tx, &a.p, &v).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(see_other("/school-years", "created")),
+        Err(AppError::Invalid(errs)) => year_form(&a, &f).respond(&errs),
+        Err(AppError::Conflict(e)) => year_form(&a, &f).respond(&[e]),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub struct UserRow {
+    id: i64,
+    login: String,
+    name: String,
+    roles: String,
+    active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    ctx: Ctx,
+    rows: Vec<UserRow>,
+}
+
+pub async fn users(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuery>) -> PageResult {
+    let p = &a.p;
+    let list = users::list(&s.db, p).await?;
+    let mut rows = Vec::new();
+    for u in list {
+        let roles = users::roles(&s.db, u.id).await?;
+        let mut labels: Vec<&str> = roles.iter().map(|r| Role::from_db(&r.role).label(p.lang)).collect();
+        labels.dedup();
+        rows.push(UserRow { id: u.id, login: u.login, name: u.display_name, roles: labels.join(", "), active: u.active });
+    }
+    render(&UsersPage { ctx: Ctx::for_user(p, &a.csrf, p.lang_title("users.title"), "users").flash(flash_key(q.flash.as_deref())), rows })
+}
+
+fn user_form(a: &Auth, v: &UserInput) -> FormPage {
+    let p = &a.p;
+    let t = |k| crate::i18n::t(p.lang, k);
+    FormPage {
+        ctx: Ctx::for_user(p, &a.csrf, t("users.new"), "users").crumb("/admin/users", t("users.title")),
+        action: "/admin/users".into(),
+        fields: vec![
+            Field::text("login", t("field.login"), v.login.clone()).required().autocomplete("off"),
+            Field::text("display_name", t("field.display_name"), v.display_name.clone()).required(),
+            Field::text("email", t("field.email"), v.email.clone().unwrap_or_default()).input("email"),
+            Field::text("password", t("field.password"), "").required().input("password").autocomplete("new-password"),
+            Field::select("lang", t("field.lang"), v.lang.clone().unwrap_or_else(|| "fr".into()), vec![("fr".into(), "Français".into()), ("en".into(), "English".into())]),
+        ],
+        hidden: vec![],
+        submit: t("form.create").into(),
+        cancel: "/admin/users".into(),
+        has_errors: false,
+        other_errors: vec![],
+    }
+}
+
+pub async fn user_new(a: Auth) -> PageResult {
+    if !a.p.can_manage_users() {
+        return Err(AppError::Forbidden.into());
+    }
+    user_form(&a, &UserInput::default()).respond(&[])
+}
+
+pub async fn user_create(State(s): State<AppState>, a: Auth, CsrfForm(f): CsrfForm<UserInput>) -> PageResult {
+    let result = async {
+        let mut tx = s.db.begin().await?;
+        let u = users::create(&mut tx, &a.p, &f).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(u)
+    }
+    .await;
+    match result {
+        Ok(u) => Ok(see_other(&format!("/admin/users/{}", u.id), "created")),
+        Err(AppError::Invalid(errs)) => user_form(&a, &f).respond(&errs),
+        Err(AppError::Conflict(e)) => user_form(&a, &f).respond(&[e]),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "user.html")]
+struct UserPage {
+    ctx: Ctx,
+    user: users::User,
+    roles: Vec<(i64, &'static str, String)>,
+    fields: Vec<Field>,
+    role_error: Option<String>,
+    password_error: Option<String>,
+}
+
+async fn user_page(s: &AppState, a: &Auth, id: i64, role_error: Option<String>, password_error: Option<String>, flash: Option<&str>) -> PageResult {
+    let p = &a.p;
+    if !p.can_manage_users() {
+        return Err(AppError::NotFound.into());
+    }
+    let lang = p.lang;
+    let t = |k| crate::i18n::t(lang, k);
+    let user = users::get(&s.db, p, id).await?;
+    let roles = users::roles(&s.db, id)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, Role::from_db(&r.role).label(lang), r.school_name.or(r.contractor_name).unwrap_or_default()))
+        .collect();
+    let mut school_opts = vec![(String::new(), t("users.none").to_string())];
+    school_opts.extend(schools::all_readable(&s.db, p).await?.into_iter().map(|s| (s.id.to_string(), format!("{} ({})", s.name, s.uai))));
+    let mut contractor_opts = vec![(String::new(), t("users.none").to_string())];
+    contractor_opts.extend(users::contractors(&s.db, p).await?.into_iter().map(|c| (c.id.to_string(), c.name)));
+    let fields = vec![
+        Field::select("role", t("field.role"), "", options(Role::ALL, Role::code, |r| r.label(lang))).required(),
+        Field::select("school_id", t("field.school"), "", school_opts),
+        Field::select("contractor_id", t("field.contractor"), "", contractor_opts),
+    ];
+    let status = if role_error.is_some() || password_error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
+    let mut resp = render(&UserPage {
+        ctx: Ctx::for_user(p, &a.csrf, user.display_name.clone(), "users").crumb("/admin/users", t("users.title")).flash(flash_key(flash)),
+        user,
+        roles,
+        fields,
+        role_error,
+        password_error,
+    })?;
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+pub async fn user(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, Query(q): Query<FlashQuery>) -> PageResult {
+    user_page(&s, &a, id, None, None, q.flash.as_deref()).await
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    role: String,
+    school_id: Option<String>,
+    contractor_id: Option<String>,
+}
+
+fn messages(errs: &[FieldError], lang: preau_domain::Lang) -> String {
+    errs.iter().map(|e| e.message(lang)).collect::<Vec<_>>().join(" ")
+}
+
+pub async fn role_add(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, CsrfForm(f): CsrfForm<RoleForm>) -> PageResult {
+    let parse_id = |v: &Option<String>| v.as_deref().filter(|v| !v.is_empty()).and_then(|v| v.parse::<i64>().ok());
+    let result = async {
+        let role = Role::parse("role", &f.role)?;
+        let mut tx = s.db.begin().await?;
+        users::add_role(&mut tx, &a.p, id, role, parse_id(&f.school_id), parse_id(&f.contractor_id)).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(see_other(&format!("/admin/users/{id}"), "saved")),
+        Err(AppError::Invalid(errs)) => user_page(&s, &a, id, Some(messages(&errs, a.p.lang)), None, None).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn role_remove(State(s): State<AppState>, a: Auth, Path((id, rid)): Path<(i64, i64)>, CsrfForm(_): CsrfForm<super::org::Empty>) -> PageResult {
+    let mut tx = s.db.begin().await.map_err(AppError::from)?;
+    users::remove_role(&mut tx, &a.p, id, rid).await?;
+    tx.commit().await.map_err(AppError::from)?;
+    Ok(see_other(&format!("/admin/users/{id}"), "saved"))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    password: String,
+}
+
+pub async fn password_reset(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, CsrfForm(f): CsrfForm<PasswordForm>) -> PageResult {
+    let result = async {
+        let mut tx = s.db.begin().await?;
+        users::reset_password(&mut tx, &a.p, id, &f.password).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(see_other(&format!("/admin/users/{id}"), "saved")),
+        Err(AppError::Invalid(errs)) => user_page(&s, &a, id, None, Some(messages(&errs, a.p.lang)), None).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ActiveForm {
+    active: String,
+}
+
+pub async fn set_active(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, CsrfForm(f): CsrfForm<ActiveForm>) -> PageResult {
+    let mut tx = s.db.begin().await.map_err(AppError::from)?;
+    users::set_active(&mut tx, &a.p, id, f.active == "true").await?;
+    tx.commit().await.map_err(AppError::from)?;
+    Ok(see_other(&format!("/admin/users/{id}"), "saved"))
+}
+
+pub struct AuditView {
+    when: String,
+    who: String,
+    action: String,
+    object: String,
+    changes: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    ctx: Ctx,
+    rows: Vec<AuditView>,
+    object_types: Vec<(String, String)>,
+    object_type: String,
+    actor: String,
+    since: String,
+    older: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct AuditQuery {
+    object_type: Option<String>,
+    actor: Option<String>,
+    since: Option<String>,
+    before: Option<i64>,
+}
+
+const AUDIT_PAGE: i64 = 50;
+
+pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuery>) -> PageResult {
+    let p = &a.p;
+    if !p.can_read_audit() {
+        return Err(AppError::Forbidden.into());
+    }
+    let nonempty = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
+    let since = nonempty(&q.since).and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+    let filter = AuditFilter {
+        object_type: nonempty(&q.object_type),
+        actor: nonempty(&q.actor),
+        since: since.and_then(|d| d.and_hms_opt(0, 0, 0)).and_then(|dt| chrono_tz::Europe::Paris.from_local_datetime(&dt).earliest()).map(|t| t.to_utc()),
+        before_id: q.before,
+        ..Default::default()
+    };
+    let rows = audit::list(&s.db, p.collectivite_id, &filter, AUDIT_PAGE).await?;
+    let older = (rows.len() as i64 == AUDIT_PAGE).then(|| {
+        format!(
+            "/admin/audit?object_type={}&actor={}&since={}&before={}",
+            filter.object_type.clone().unwrap_or_default(),
+            crate::session::url_encode(&filter.actor.clone().unwrap_or_default()),
+            q.since.clone().unwrap_or_default(),
+            rows.last().map(|r| r.id).unwrap_or(0)
+        )
+    });
+    let views = rows
+        .into_iter()
+        .map(|r| {
+            let changes = serde_json::from_str::<serde_json::Value>(&r.changes)
+                .ok()
+                .and_then(|v| v.as_object().cloned())
+                .map(|m| {
+                    m.into_iter()
+                        .map(|(k, v)| {
+                            let show = |x: &serde_json::Value| match x {
+                                serde_json::Value::Null => "∅".to_string(),
+                                serde_json::Value::String(s) => s.clone(),
+                                other => other.to_string(),
+                            };
+                            let text = match v.as_array() {
+                                Some(pair) if pair.len() == 2 => format!("{} → {}", show(&pair[0]), show(&pair[1])),
+                                _ => show(&v),
+                            };
+                            (k, text)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            AuditView { when: paris(r.occurred_at), who: r.actor_login, action: r.action, object: format!("{} #{} — {}", r.object_type, r.object_id, r.object_label), changes }
+        })
+        .collect();
+    let types = ["school", "room", "class", "school_year", "user", "contractor", "api_token"];
+    render(&AuditPage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("audit.title"), "audit"),
+        rows: views,
+        object_types: types.iter().map(|t| (t.to_string(), t.to_string())).collect(),
+        object_type: filter.object_type.unwrap_or_default(),
+        actor: filter.actor.unwrap_or_default(),
+        since: q.since.unwrap_or_default(),
+        older,
+    })
+}

@@ -1,0 +1,306 @@
+//! Server-rendered pages. Every core flow works without JavaScript; `preau.js` only adds
+//! confirmations and focus. Forms go through `CsrfForm`, which refuses a missing token.
+
+mod admin;
+mod org;
+mod user;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use preau_domain::{FieldError, Lang, Principal, Role};
+
+use crate::AppState;
+use crate::error::PageError;
+use crate::i18n;
+use crate::session::Caller;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(org::home))
+        .route("/login", get(user::login_page).post(user::login))
+        .route("/logout", post(user::logout))
+        .route("/account", get(user::account))
+        .route("/account/password", post(user::change_password))
+        .route("/account/lang", post(user::change_lang))
+        .route("/account/tokens", post(user::create_token))
+        .route("/account/tokens/{id}/revoke", post(user::revoke_token))
+        .route("/schools", get(org::schools).post(org::school_create))
+        .route("/schools/new", get(org::school_new))
+        .route("/schools/export.csv", get(org::schools_export))
+        .route("/schools/{id}", get(org::school))
+        .route("/schools/{id}/edit", get(org::school_edit).post(org::school_update))
+        .route("/schools/{id}/rooms/new", get(org::room_new).post(org::room_create))
+        .route("/schools/{id}/classes/new", get(org::class_new).post(org::class_create))
+        .route("/rooms/{id}", get(org::room))
+        .route("/rooms/{id}/edit", get(org::room_edit).post(org::room_update))
+        .route("/rooms/{id}/delete", post(org::room_delete))
+        .route("/classes/{id}", get(org::class))
+        .route("/classes/{id}/edit", get(org::class_edit).post(org::class_update))
+        .route("/classes/{id}/delete", post(org::class_delete))
+        .route("/school-years", get(admin::years).post(admin::year_create))
+        .route("/school-years/new", get(admin::year_new))
+        .route("/admin/users", get(admin::users).post(admin::user_create))
+        .route("/admin/users/new", get(admin::user_new))
+        .route("/admin/users/{id}", get(admin::user))
+        .route("/admin/users/{id}/roles", post(admin::role_add))
+        .route("/admin/users/{id}/roles/{rid}/delete", post(admin::role_remove))
+        .route("/admin/users/{id}/password", post(admin::password_reset))
+        .route("/admin/users/{id}/active", post(admin::set_active))
+        .route("/admin/audit", get(admin::audit))
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+pub struct UserBox {
+    pub display_name: String,
+    pub collectivite: String,
+}
+
+/// What every page's layout needs: language, user, navigation, CSRF token, flash.
+pub struct Ctx {
+    pub lang: Lang,
+    pub title: String,
+    pub user: Option<UserBox>,
+    pub nav: Vec<NavItem>,
+    pub crumbs: Vec<(String, String)>,
+    pub csrf: String,
+    pub flash: Option<String>,
+}
+
+impl Ctx {
+    pub fn t(&self, key: &str) -> &'static str {
+        i18n::t(self.lang, key)
+    }
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+    pub fn other_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::Fr => "en",
+            Lang::En => "fr",
+        }
+    }
+    pub fn other_lang_label(&self) -> &'static str {
+        match self.lang {
+            Lang::Fr => "English",
+            Lang::En => "Français",
+        }
+    }
+
+    /// The layout for a logged-in user; `section` marks the current menu entry.
+    pub fn for_user(p: &Principal, csrf: &str, title: impl Into<String>, section: &str) -> Ctx {
+        let lang = p.lang;
+        let mut nav = vec![
+            ("/", "nav.home", "home"),
+            ("/schools", "nav.schools", "schools"),
+        ];
+        if p.can_manage_collectivite() {
+            nav.push(("/school-years", "nav.years", "years"));
+        }
+        if p.can_manage_users() {
+            nav.push(("/admin/users", "nav.users", "users"));
+        }
+        if p.can_read_audit() {
+            nav.push(("/admin/audit", "nav.audit", "audit"));
+        }
+        nav.push(("/account", "nav.account", "account"));
+        Ctx {
+            lang,
+            title: title.into(),
+            user: Some(UserBox { display_name: p.display_name.clone(), collectivite: String::new() }),
+            nav: nav
+                .into_iter()
+                .map(|(href, key, id)| NavItem { href, label: i18n::t(lang, key), current: id == section })
+                .collect(),
+            crumbs: Vec::new(),
+            csrf: csrf.to_string(),
+            flash: None,
+        }
+    }
+
+    pub fn anonymous(lang: Lang, csrf: &str, title: impl Into<String>) -> Ctx {
+        Ctx { lang, title: title.into(), user: None, nav: Vec::new(), crumbs: Vec::new(), csrf: csrf.to_string(), flash: None }
+    }
+
+    pub fn crumb(mut self, href: impl Into<String>, label: impl Into<String>) -> Ctx {
+        self.crumbs.push((href.into(), label.into()));
+        self
+    }
+
+    pub fn flash(mut self, key: Option<&str>) -> Ctx {
+        self.flash = key.map(|k| i18n::t(self.lang, k).to_string());
+        self
+    }
+}
+
+/// Renders a template into an HTML response.
+pub fn render<T: Template>(t: &T) -> Result<Response, PageError> {
+    match t.render() {
+        Ok(html) => Ok(Html(html).into_response()),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            Err(PageError { status: StatusCode::INTERNAL_SERVER_ERROR, key: "error.internal", detail: None })
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    ctx: Ctx,
+    status: u16,
+    key: &'a str,
+    detail: Option<String>,
+}
+
+/// The error page, in the caller's language.
+pub fn render_error(caller: &Caller, err: &PageError) -> Response {
+    let csrf = caller.csrf.clone().unwrap_or_default();
+    let title = i18n::t(caller.lang, "error.title");
+    let ctx = match &caller.principal {
+        Some(p) if !caller.via_token => Ctx::for_user(p, &csrf, title, ""),
+        _ => Ctx::anonymous(caller.lang, &csrf, title),
+    };
+    let page = ErrorPage { ctx, status: err.status.as_u16(), key: err.key, detail: err.detail.clone() };
+    let body = page.render().unwrap_or_else(|_| i18n::t(caller.lang, err.key).to_string());
+    (err.status, Html(body)).into_response()
+}
+
+/// A form input, rendered by `fields.html`.
+pub struct Field {
+    pub name: &'static str,
+    pub label: String,
+    pub value: String,
+    /// `text`, `number`, `date`, `email`, `password`, or `select`.
+    pub input: &'static str,
+    pub options: Vec<(String, String)>,
+    pub required: bool,
+    pub error: Option<String>,
+    pub hint: Option<String>,
+    pub autocomplete: &'static str,
+}
+
+impl Field {
+    pub fn text(name: &'static str, label: &str, value: impl Into<String>) -> Field {
+        Field { name, label: label.to_string(), value: value.into(), input: "text", options: Vec::new(), required: false, error: None, hint: None, autocomplete: "" }
+    }
+    pub fn select(name: &'static str, label: &str, value: impl Into<String>, options: Vec<(String, String)>) -> Field {
+        Field { input: "select", options, ..Field::text(name, label, value) }
+    }
+    pub fn required(mut self) -> Field {
+        self.required = true;
+        self
+    }
+    pub fn input(mut self, input: &'static str) -> Field {
+        self.input = input;
+        self
+    }
+    pub fn hint(mut self, hint: &str) -> Field {
+        self.hint = Some(hint.to_string());
+        self
+    }
+    pub fn autocomplete(mut self, a: &'static str) -> Field {
+        self.autocomplete = a;
+        self
+    }
+    pub fn is_select(&self) -> bool {
+        self.input == "select"
+    }
+}
+
+/// Puts each field error next to its field; errors with no field go to the summary.
+pub fn attach_errors(fields: &mut [Field], errors: &[FieldError], lang: Lang) -> Vec<String> {
+    let mut other = Vec::new();
+    for e in errors {
+        match fields.iter_mut().find(|f| f.name == e.field) {
+            Some(f) => f.error = Some(e.message(lang)),
+            None => other.push(e.message(lang)),
+        }
+    }
+    other
+}
+
+#[derive(Template)]
+#[template(path = "form.html")]
+pub struct FormPage {
+    pub ctx: Ctx,
+    pub action: String,
+    pub fields: Vec<Field>,
+    pub hidden: Vec<(String, String)>,
+    pub submit: String,
+    pub cancel: String,
+    pub has_errors: bool,
+    pub other_errors: Vec<String>,
+}
+
+impl FormPage {
+    /// Renders the form, with a 422 status when it carries errors.
+    pub fn respond(mut self, errors: &[FieldError]) -> Result<Response, PageError> {
+        self.other_errors = attach_errors(&mut self.fields, errors, self.ctx.lang);
+        self.has_errors = !errors.is_empty();
+        let mut resp = render(&self)?;
+        if self.has_errors {
+            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        }
+        Ok(resp)
+    }
+}
+
+/// Options for a closed set of codes, labelled in the given language.
+pub fn options<T: Copy>(all: &[T], code: impl Fn(T) -> &'static str, label: impl Fn(T) -> &'static str) -> Vec<(String, String)> {
+    all.iter().map(|v| (code(*v).to_string(), label(*v).to_string())).collect()
+}
+
+/// A 303 redirect after a successful form, with a flash key in the query.
+pub fn see_other(path: &str, flash: &str) -> Response {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let mut resp = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("{path}{sep}flash={flash}")) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    resp
+}
+
+/// Maps `?flash=` to a known message key (anything else shows nothing).
+pub fn flash_key(flash: Option<&str>) -> Option<&'static str> {
+    match flash? {
+        "saved" => Some("flash.saved"),
+        "created" => Some("flash.created"),
+        "deleted" => Some("flash.deleted"),
+        "password_changed" => Some("flash.password_changed"),
+        _ => None,
+    }
+}
+
+pub fn role_labels(p: &Principal) -> String {
+    let mut roles: Vec<Role> = p.assignments.iter().map(|a| a.role).collect();
+    roles.sort();
+    roles.dedup();
+    roles.iter().map(|r| r.label(p.lang)).collect::<Vec<_>>().join(", ")
+}
+
+pub async fn stylesheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/preau.css"),
+    )
+}
+
+pub async fn script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/preau.js"),
+    )
+}
+
+/// Formats a UTC instant in Europe/Paris for display.
+pub fn paris(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&chrono_tz::Europe::Paris).format("%d/%m/%Y %H:%M").to_string()
+}

@@ -1,0 +1,612 @@
+//! Pages of the organisation: home, schools, rooms, classes.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use preau_core::schools::{Counts, SchoolFilter, SchoolInput, SchoolSort};
+use preau_core::{AppError, classes, import, rooms, schools, years};
+use preau_core::classes::ClassInput;
+use preau_core::rooms::RoomInput;
+use preau_domain::org::{HolidayZone, RoomKind, SchoolKind, SchoolStatus};
+use preau_domain::{Lang, Principal, Role};
+use serde::Deserialize;
+
+use super::{Ctx, Field, FormPage, flash_key, options, render, role_labels, see_other};
+use crate::AppState;
+use crate::error::PageError;
+use crate::session::{Auth, CsrfForm};
+
+type PageResult = Result<Response, PageError>;
+
+#[derive(Deserialize, Default)]
+pub struct FlashQuery {
+    flash: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    ctx: Ctx,
+    name: String,
+    roles: String,
+    year: Option<String>,
+    show_figures: bool,
+    counts: Counts,
+    no_perimeter: bool,
+    schools: Vec<schools::School>,
+}
+
+pub async fn home(State(s): State<AppState>, a: Auth) -> PageResult {
+    let p = &a.p;
+    let today = Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive();
+    let year = years::current(&s.db, p, today).await?;
+    let counts = schools::counts(&s.db, p, year.as_ref().map(|y| y.id)).await?;
+    let wide = p.has(Role::Administrateur) || p.has(Role::Elu);
+    let listed = if wide { Vec::new() } else { schools::all_readable(&s.db, p).await? };
+    let page = HomePage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("home.title"), "home"),
+        name: p.display_name.clone(),
+        roles: role_labels(p),
+        year: year.map(|y| y.label),
+        show_figures: wide || listed.len() > 1,
+        counts,
+        no_perimeter: p.has(Role::Prestataire) && listed.is_empty() && !wide,
+        schools: listed,
+    };
+    render(&page)
+}
+
+/// Short-hand for a translated page title.
+pub(crate) trait LangTitle {
+    fn lang_title(&self, key: &str) -> String;
+}
+impl LangTitle for Principal {
+    fn lang_title(&self, key: &str) -> String {
+        crate::i18n::t(self.lang, key).to_string()
+    }
+}
+
+pub struct Column {
+    label: &'static str,
+    href: Option<String>,
+    aria_sort: Option<&'static str>,
+}
+
+pub struct SchoolRow {
+    id: i64,
+    name: String,
+    uai: String,
+    kind_label: &'static str,
+    city: String,
+    zone: &'static str,
+    status: String,
+    room_count: i64,
+}
+
+#[derive(Template)]
+#[template(path = "schools.html")]
+struct SchoolsPage {
+    ctx: Ctx,
+    q: String,
+    kind: String,
+    kinds: Vec<(String, String)>,
+    sort: String,
+    dir: String,
+    columns: Vec<Column>,
+    rows: Vec<SchoolRow>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+    can_create: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SchoolsQuery {
+    q: Option<String>,
+    kind: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    page: Option<i64>,
+    flash: Option<String>,
+}
+
+const PAGE_SIZE: i64 = 25;
+
+pub async fn schools(State(s): State<AppState>, a: Auth, Query(q): Query<SchoolsQuery>) -> PageResult {
+    let p = &a.p;
+    let lang = p.lang;
+    let sort = q.sort.as_deref().and_then(SchoolSort::parse).unwrap_or_default();
+    let desc = q.dir.as_deref() == Some("desc");
+    let kind = q.kind.as_deref().filter(|k| !k.is_empty()).and_then(|k| SchoolKind::parse("kind", k).ok());
+    let page = q.page.unwrap_or(1).max(1);
+    let filter = SchoolFilter { q: q.q.clone(), uai: None, kind, status: None, sort, descending: desc };
+    let result = schools::list(&s.db, p, &filter, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
+    let pages = ((result.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let base = |sort: &str, dir: &str, page: i64| {
+        format!(
+            "/schools?q={}&kind={}&sort={sort}&dir={dir}&page={page}",
+            crate::session::url_encode(q.q.as_deref().unwrap_or("")),
+            kind.map(|k| k.code()).unwrap_or("")
+        )
+    };
+    let col = |key: &str, code: Option<SchoolSort>| {
+        let label = crate::i18n::t(lang, key);
+        match code {
+            None => Column { label, href: None, aria_sort: None },
+            Some(c) => {
+                let current = c == sort;
+                let next_dir = if current && !desc { "desc" } else { "asc" };
+                Column {
+                    label,
+                    href: Some(base(c.code(), next_dir, 1)),
+                    aria_sort: current.then_some(if desc { "descending" } else { "ascending" }),
+                }
+            }
+        }
+    };
+    let columns = vec![
+        col("field.name", Some(SchoolSort::Name)),
+        col("field.uai", Some(SchoolSort::Uai)),
+        col("field.kind", Some(SchoolSort::Kind)),
+        col("field.city", Some(SchoolSort::City)),
+        col("field.zone", None),
+        col("field.rooms", None),
+    ];
+    let dir = if desc { "desc" } else { "asc" };
+    let rows = result
+        .items
+        .into_iter()
+        .map(|r| SchoolRow {
+            id: r.id,
+            kind_label: SchoolKind::from_db(&r.kind).label(lang),
+            zone: HolidayZone::from_db(&r.holiday_zone).label(lang),
+            city: r.city.unwrap_or_default(),
+            name: r.name,
+            uai: r.uai,
+            status: r.status,
+            room_count: r.room_count,
+        })
+        .collect();
+    let page_view = SchoolsPage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("schools.title"), "schools").flash(flash_key(q.flash.as_deref())),
+        q: q.q.clone().unwrap_or_default(),
+        kind: kind.map(|k| k.code().to_string()).unwrap_or_default(),
+        kinds: options(SchoolKind::ALL, SchoolKind::code, |k| k.label(lang)),
+        sort: sort.code().into(),
+        dir: dir.into(),
+        columns,
+        rows,
+        total: result.total,
+        page,
+        pages,
+        prev: (page > 1).then(|| base(sort.code(), dir, page - 1)),
+        next: result.next_offset.map(|_| base(sort.code(), dir, page + 1)),
+        can_create: p.can_manage_collectivite(),
+    };
+    render(&page_view)
+}
+
+pub async fn schools_export(State(s): State<AppState>, a: Auth) -> PageResult {
+    let csv = import::export_schools(&s.db, &a.p).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"ecoles.csv\""),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "school.html")]
+struct SchoolPage {
+    ctx: Ctx,
+    school: schools::School,
+    kind: &'static str,
+    zone: &'static str,
+    status: &'static str,
+    rooms: Vec<(rooms::Room, &'static str)>,
+    classes: Vec<classes::Class>,
+    year: Option<String>,
+    people: Vec<(String, &'static str)>,
+    show_people: bool,
+    can_edit: bool,
+    can_edit_rooms: bool,
+    can_edit_classes: bool,
+}
+
+pub async fn school(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, Query(q): Query<FlashQuery>) -> PageResult {
+    let p = &a.p;
+    let lang = p.lang;
+    let school = schools::get(&s.db, p, id).await?;
+    let today = Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive();
+    let year = years::current(&s.db, p, today).await?;
+    let room_list = rooms::list_for_school(&s.db, p, id).await?;
+    let class_list = match &year {
+        Some(y) => classes::list_for_school(&s.db, p, id, Some(y.id)).await?,
+        None => Vec::new(),
+    };
+    let people = preau_core::users::people_of_school(&s.db, p, id).await?;
+    let page = SchoolPage {
+        ctx: Ctx::for_user(p, &a.csrf, school.name.clone(), "schools")
+            .crumb("/schools", crate::i18n::t(lang, "nav.schools"))
+            .flash(flash_key(q.flash.as_deref())),
+        kind: SchoolKind::from_db(&school.kind).label(lang),
+        zone: HolidayZone::from_db(&school.holiday_zone).label(lang),
+        status: SchoolStatus::from_db(&school.status).label(lang),
+        rooms: room_list.into_iter().map(|r| { let k = RoomKind::from_db(&r.kind).label(lang); (r, k) }).collect(),
+        classes: class_list,
+        year: year.map(|y| y.label),
+        people: people.into_iter().map(|x| (x.display_name, Role::from_db(&x.role).label(lang))).collect(),
+        show_people: p.can_see_people(id),
+        can_edit: p.can_manage_collectivite(),
+        can_edit_rooms: p.can_edit_rooms(id),
+        can_edit_classes: p.can_edit_classes(id),
+        school,
+    };
+    render(&page)
+}
+
+fn school_fields(lang: Lang, v: &SchoolInput) -> Vec<Field> {
+    let t = |k| crate::i18n::t(lang, k);
+    vec![
+        Field::text("uai", t("field.uai"), v.uai.clone()).required().hint("0781234X"),
+        Field::text("name", t("field.name"), v.name.clone()).required(),
+        Field::select("kind", t("field.kind"), v.kind.clone(), options(SchoolKind::ALL, SchoolKind::code, |k| k.label(lang))).required(),
+        Field::text("address", t("field.address"), v.address.clone().unwrap_or_default()).autocomplete("street-address"),
+        Field::text("postal_code", t("field.postal_code"), v.postal_code.clone().unwrap_or_default()).autocomplete("postal-code"),
+        Field::text("city", t("field.city"), v.city.clone().unwrap_or_default()).autocomplete("address-level2"),
+        Field::select("holiday_zone", t("field.zone"), v.holiday_zone.clone().unwrap_or_else(|| "C".into()), options(HolidayZone::ALL, HolidayZone::code, |k| k.label(lang))).required(),
+        Field::select("status", t("field.status"), v.status.clone().unwrap_or_else(|| "active".into()), options(SchoolStatus::ALL, SchoolStatus::code, |k| k.label(lang))).required(),
+    ]
+}
+
+fn form_page(ctx: Ctx, action: String, fields: Vec<Field>, hidden: Vec<(String, String)>, submit: &str, cancel: String) -> FormPage {
+    FormPage { ctx, action, fields, hidden, submit: submit.to_string(), cancel, has_errors: false, other_errors: Vec::new() }
+}
+
+/// Splits a use-case error: field errors go back to the form, the rest to the error page.
+fn form_errors(e: AppError) -> Result<Vec<preau_domain::FieldError>, PageError> {
+    match e {
+        AppError::Invalid(errs) => Ok(errs),
+        AppError::Conflict(f) => Ok(vec![f]),
+        other => Err(other.into()),
+    }
+}
+
+pub async fn school_new(a: Auth) -> PageResult {
+    let p = &a.p;
+    if !p.can_manage_collectivite() {
+        return Err(AppError::Forbidden.into());
+    }
+    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("school.new_title"), "schools").crumb("/schools", p.lang_title("nav.schools"));
+    form_page(ctx, "/schools".into(), school_fields(p.lang, &SchoolInput::default()), vec![], crate::i18n::t(p.lang, "form.create"), "/schools".into()).respond(&[])
+}
+
+#[derive(Deserialize)]
+pub struct SchoolForm {
+    #[serde(flatten)]
+    input: SchoolInput,
+    version: Option<i64>,
+}
+
+pub async fn school_create(State(s): State<AppState>, a: Auth, CsrfForm(f): CsrfForm<SchoolForm>) -> PageResult {
+    let p = &a.p;
+    let result = async {
+        let v = f.input.parse()?;
+        let mut tx = s.db.begin().await?;
+        let school = schools::create(&mut tx, p, &v).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(school)
+    }
+    .await;
+    match result {
+        Ok(school) => Ok(see_other(&format!("/schools/{}", school.id), "created")),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("school.new_title"), "schools");
+            form_page(ctx, "/schools".into(), school_fields(p.lang, &f.input), vec![], crate::i18n::t(p.lang, "form.create"), "/schools".into()).respond(&errs)
+        }
+    }
+}
+
+pub async fn school_edit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> PageResult {
+    let p = &a.p;
+    let school = schools::get(&s.db, p, id).await?;
+    if !p.can_manage_collectivite() {
+        return Err(AppError::Forbidden.into());
+    }
+    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("school.edit_title"), "schools").crumb(format!("/schools/{id}"), school.name.clone());
+    form_page(ctx, format!("/schools/{id}/edit"), school_fields(p.lang, &school.to_input()), vec![("version".into(), school.version.to_string())], crate::i18n::t(p.lang, "form.save"), format!("/schools/{id}")).respond(&[])
+}
+
+pub async fn school_update(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, CsrfForm(f): CsrfForm<SchoolForm>) -> PageResult {
+    let p = &a.p;
+    let version = f.version.unwrap_or(0);
+    let result = async {
+        let v = f.input.parse()?;
+        let mut tx = s.db.begin().await?;
+        schools::update(&mut tx, p, id, version, &v).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(see_other(&format!("/schools/{id}"), "saved")),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("school.edit_title"), "schools");
+            form_page(ctx, format!("/schools/{id}/edit"), school_fields(p.lang, &f.input), vec![("version".into(), version.to_string())], crate::i18n::t(p.lang, "form.save"), format!("/schools/{id}")).respond(&errs)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "room.html")]
+struct RoomPage {
+    ctx: Ctx,
+    room: rooms::Room,
+    school: schools::School,
+    kind: &'static str,
+    classes: Vec<classes::Class>,
+    can_edit: bool,
+}
+
+pub async fn room(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, Query(q): Query<FlashQuery>) -> PageResult {
+    let p = &a.p;
+    let room = rooms::get(&s.db, p, id).await?;
+    let school = schools::get(&s.db, p, room.school_id).await?;
+    let class_list = classes::list_for_room(&s.db, p, id).await?;
+    let page = RoomPage {
+        ctx: Ctx::for_user(p, &a.csrf, room.name.clone(), "schools")
+            .crumb("/schools", p.lang_title("nav.schools"))
+            .crumb(format!("/schools/{}", school.id), school.name.clone())
+            .flash(flash_key(q.flash.as_deref())),
+        kind: RoomKind::from_db(&room.kind).label(p.lang),
+        classes: class_list,
+        can_edit: p.can_edit_rooms(room.school_id),
+        room,
+        school,
+    };
+    render(&page)
+}
+
+fn room_fields(lang: Lang, v: &RoomInput) -> Vec<Field> {
+    let t = |k| crate::i18n::t(lang, k);
+    vec![
+        Field::text("name", t("field.name"), v.name.clone()).required(),
+        Field::select("kind", t("field.kind"), if v.kind.is_empty() { "classe".into() } else { v.kind.clone() }, options(RoomKind::ALL, RoomKind::code, |k| k.label(lang))).required(),
+        Field::text("building", t("field.building"), v.building.clone().unwrap_or_default()),
+        Field::text("floor", t("field.floor"), v.floor.clone().unwrap_or_default()),
+    ]
+}
+
+#[derive(Deserialize)]
+pub struct RoomForm {
+    #[serde(flatten)]
+    input: RoomInput,
+    version: Option<i64>,
+}
+
+pub async fn room_new(State(s): State<AppState>, a: Auth, Path(school_id): Path<i64>) -> PageResult {
+    let p = &a.p;
+    let school = schools::get(&s.db, p, school_id).await?;
+    if !p.can_edit_rooms(school_id) {
+        return Err(AppError::Forbidden.into());
+    }
+    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("room.new_title"), "schools").crumb(format!("/schools/{school_id}"), school.name);
+    form_page(ctx, format!("/schools/{school_id}/rooms/new"), room_fields(p.lang, &RoomInput::default()), vec![], crate::i18n::t(p.lang, "form.create"), format!("/schools/{school_id}")).respond(&[])
+}
+
+pub async fn room_create(State(s): State<AppState>, a: Auth, Path(school_id): Path<i64>, CsrfForm(f): CsrfForm<RoomForm>) -> PageResult {
+    let p = &a.p;
+    let result = async {
+        let v = f.input.parse()?;
+        let mut tx = s.db.begin().await?;
+        let room = rooms::create(&mut tx, p, school_id, &v).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(room)
+    }
+    .await;
+    match result {
+        Ok(room) => Ok(see_other(&format!("/rooms/{}", room.id), "created")),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("room.new_title"), "schools");
+            form_page(ctx, format!("/schools/{school_id}/rooms/new"), room_fields(p.lang, &f.input), vec![], crate::i18n::t(p.lang, "form.create"), format!("/schools/{school_id}")).respond(&errs)
+        }
+    }
+}
+
+pub async fn room_edit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> PageResult {
+    let p = &a.p;
+    let room = rooms::get(&s.db, p, id).await?;
+    if !p.can_edit_rooms(room.school_id) {
+        return Err(AppError::Forbidden.into());
+    }
+    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("room.edit_title"), "schools").crumb(format!("/rooms/{id}"), room.name.clone());
+    form_page(ctx, format!("/rooms/{id}/edit"), room_fields(p.lang, &room.to_input()), vec![("version".into(), room.version.to_string())], crate::i18n::t(p.lang, "form.save"), format!("/rooms/{id}")).respond(&[])
+}
+
+pub async fn room_update(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, CsrfForm(f): CsrfForm<RoomForm>) -> PageResult {
+    let p = &a.p;
+    let version = f.version.unwrap_or(0);
+    let result = async {
+        let v = f.input.parse()?;
+        let mut tx = s.db.begin().await?;
+        rooms::update(&mut tx, p, id, version, &v).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(see_other(&format!("/rooms/{id}"), "saved")),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("room.edit_title"), "schools");
+            form_page(ctx, format!("/rooms/{id}/edit"), room_fields(p.lang, &f.input), vec![("version".into(), version.to_string())], crate::i18n::t(p.lang, "form.save"), format!("/rooms/{id}")).respond(&errs)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn room_delete(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
+    let p = &a.p;
+    let room = rooms::get(&s.db, p, id).await?;
+    let mut tx = s.db.begin().await.map_err(AppError::from)?;
+    rooms::delete(&mut tx, p, id).await?;
+    tx.commit().await.map_err(AppError::from)?;
+    Ok(see_other(&format!("/schools/{}", room.school_id), "deleted"))
+}
+
+#[derive(Template)]
+#[template(path = "class.html")]
+struct ClassPage {
+    ctx: Ctx,
+    class: classes::Class,
+    school: schools::School,
+    year: String,
+    can_edit: bool,
+}
+
+pub async fn class(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, Query(q): Query<FlashQuery>) -> PageResult {
+    let p = &a.p;
+    let class = classes::get(&s.db, p, id).await?;
+    let school = schools::get(&s.db, p, class.school_id).await?;
+    let year = years::get(&s.db, p, class.school_year_id).await?;
+    let page = ClassPage {
+        ctx: Ctx::for_user(p, &a.csrf, class.label.clone(), "schools")
+            .crumb("/schools", p.lang_title("nav.schools"))
+            .crumb(format!("/schools/{}", school.id), school.name.clone())
+            .flash(flash_key(q.flash.as_deref())),
+        can_edit: p.can_edit_classes(class.school_id),
+        year: year.label,
+        class,
+        school,
+    };
+    render(&page)
+}
+
+async fn class_fields(s: &AppState, p: &Principal, school_id: i64, v: &ClassInput) -> Result<Vec<Field>, PageError> {
+    let lang = p.lang;
+    let t = |k| crate::i18n::t(lang, k);
+    let year_opts = years::list(&s.db, p).await?.into_iter().map(|y| (y.id.to_string(), y.label)).collect();
+    let mut room_opts = vec![(String::new(), t("field.no_room").to_string())];
+    room_opts.extend(rooms::list_for_school(&s.db, p, school_id).await?.into_iter().map(|r| (r.id.to_string(), r.name)));
+    Ok(vec![
+        Field::select("school_year_id", t("field.year"), v.school_year_id.map(|y| y.to_string()).unwrap_or_default(), year_opts).required(),
+        Field::text("label", t("field.label"), v.label.clone()).required(),
+        Field::text("levels", t("field.levels"), v.levels.clone()).required().hint(t("field.levels_hint")),
+        Field::text("head_count", t("field.head_count"), v.head_count.clone().unwrap_or_default()).input("number"),
+        Field::text("teacher_name", t("field.teacher"), v.teacher_name.clone().unwrap_or_default()),
+        Field::select("room_id", t("field.room"), v.room_id.map(|r| r.to_string()).unwrap_or_default(), room_opts),
+    ])
+}
+
+#[derive(Deserialize)]
+pub struct ClassForm {
+    school_year_id: Option<String>,
+    label: String,
+    levels: String,
+    head_count: Option<String>,
+    teacher_name: Option<String>,
+    room_id: Option<String>,
+    version: Option<i64>,
+}
+
+impl ClassForm {
+    fn input(&self) -> ClassInput {
+        ClassInput {
+            school_year_id: self.school_year_id.as_deref().and_then(|v| v.parse().ok()),
+            label: self.label.clone(),
+            levels: self.levels.clone(),
+            head_count: self.head_count.clone(),
+            teacher_name: self.teacher_name.clone(),
+            room_id: self.room_id.as_deref().and_then(|v| v.parse().ok()),
+        }
+    }
+}
+
+pub async fn class_new(State(s): State<AppState>, a: Auth, Path(school_id): Path<i64>) -> PageResult {
+    let p = &a.p;
+    let school = schools::get(&s.db, p, school_id).await?;
+    if !p.can_edit_classes(school_id) {
+        return Err(AppError::Forbidden.into());
+    }
+    let today = Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive();
+    let year = years::current(&s.db, p, today).await?;
+    let input = ClassInput { school_year_id: year.map(|y| y.id), ..Default::default() };
+    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("class.new_title"), "schools").crumb(format!("/schools/{school_id}"), school.name);
+    form_page(ctx, format!("/schools/{school_id}/classes/new"), class_fields(&s, p, school_id, &input).await?, vec![], crate::i18n::t(p.lang, "form.create"), format!("/schools/{school_id}")).respond(&[])
+}
+
+pub async fn class_create(State(s): State<AppState>, a: Auth, Path(school_id): Path<i64>, CsrfForm(f): CsrfForm<ClassForm>) -> PageResult {
+    let p = &a.p;
+    let input = f.input();
+    let result = async {
+        let v = input.parse()?;
+        let mut tx = s.db.begin().await?;
+        let c = classes::create(&mut tx, p, school_id, &v).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(c)
+    }
+    .await;
+    match result {
+        Ok(c) => Ok(see_other(&format!("/classes/{}", c.id), "created")),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("class.new_title"), "schools");
+            form_page(ctx, format!("/schools/{school_id}/classes/new"), class_fields(&s, p, school_id, &input).await?, vec![], crate::i18n::t(p.lang, "form.create"), format!("/schools/{school_id}")).respond(&errs)
+        }
+    }
+}
+
+pub async fn class_edit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> PageResult {
+    let p = &a.p;
+    let class = classes::get(&s.db, p, id).await?;
+    if !p.can_edit_classes(class.school_id) {
+        return Err(AppError::Forbidden.into());
+    }
+    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("class.edit_title"), "schools").crumb(format!("/classes/{id}"), class.label.clone());
+    form_page(ctx, format!("/classes/{id}/edit"), class_fields(&s, p, class.school_id, &class.to_input()).await?, vec![("version".into(), class.version.to_string())], crate::i18n::t(p.lang, "form.save"), format!("/classes/{id}")).respond(&[])
+}
+
+pub async fn class_update(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, CsrfForm(f): CsrfForm<ClassForm>) -> PageResult {
+    let p = &a.p;
+    let class = classes::get(&s.db, p, id).await?;
+    let input = f.input();
+    let version = f.version.unwrap_or(0);
+    let result = async {
+        let v = input.parse()?;
+        let mut tx = s.db.begin().await?;
+        classes::update(&mut tx, p, id, version, &v).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(see_other(&format!("/classes/{id}"), "saved")),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("class.edit_title"), "schools");
+            form_page(ctx, format!("/classes/{id}/edit"), class_fields(&s, p, class.school_id, &input).await?, vec![("version".into(), version.to_string())], crate::i18n::t(p.lang, "form.save"), format!("/classes/{id}")).respond(&errs)
+        }
+    }
+}
+
+pub async fn class_delete(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
+    let p = &a.p;
+    let class = classes::get(&s.db, p, id).await?;
+    let mut tx = s.db.begin().await.map_err(AppError::from)?;
+    classes::delete(&mut tx, p, id).await?;
+    tx.commit().await.map_err(AppError::from)?;
+    Ok(see_other(&format!("/schools/{}", class.school_id), "deleted"))
+}
+

@@ -1,0 +1,292 @@
+//! `preau`: the one binary. Each subcommand is a thin caller of the same use cases the
+//! web pages and the API call.
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use preau_core::{Db, collectivites, demo, import, users};
+use preau_domain::org::CollectiviteKind;
+use preau_domain::{Principal, Role};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "preau", version, about = "Préau — le numérique des écoles pour les collectivités")]
+struct Cli {
+    /// Folder holding the SQLite database (ignored with a PostgreSQL URL).
+    #[arg(long, env = "PREAU_DATA_DIR", default_value = "preau-data", global = true)]
+    data_dir: PathBuf,
+    /// `postgres://…` to run on PostgreSQL; empty for the SQLite file in the data folder.
+    #[arg(long, env = "PREAU_DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "PREAU_LOG_JSON", global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the web interface and the API.
+    Serve {
+        #[arg(long, env = "PREAU_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Loads the demo commune into an empty database and prints its logins.
+        #[arg(long)]
+        demo: bool,
+        /// Sends cookies without the Secure flag (plain HTTP on a LAN, never on the internet).
+        #[arg(long, env = "PREAU_INSECURE_COOKIES")]
+        insecure_cookies: bool,
+    },
+    /// Creates or updates the database schema.
+    Migrate,
+    /// Administration of a fresh install.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Imports reference data.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Exports data as CSV on standard output.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Creates a collectivité (a tenant).
+    CreateCollectivite {
+        #[arg(long)]
+        name: String,
+        /// commune, epci, departement or region.
+        #[arg(long, default_value = "commune")]
+        kind: String,
+        #[arg(long)]
+        insee: Option<String>,
+    },
+    /// Creates a user with one role. The password comes from PREAU_PASSWORD or standard input.
+    CreateUser {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        role: String,
+        /// UAI of the school, for technicien, directeur, enseignant, erun (repeatable).
+        #[arg(long = "scope")]
+        scope: Vec<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// The collectivité's name; optional when the deployment has only one.
+        #[arg(long)]
+        collectivite: Option<String>,
+    },
+    /// Creates an API token for a user and prints it.
+    Token {
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Schools from the national directory export or a `uai;nom;type;adresse` CSV.
+    Schools {
+        file: PathBuf,
+        /// Keep only the schools of this commune (INSEE code) from the directory export.
+        #[arg(long)]
+        commune: Option<String>,
+        #[arg(long)]
+        collectivite: Option<String>,
+        /// Shows what would change, writes nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    Schools {
+        #[arg(long)]
+        collectivite: Option<String>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PREAU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if cli.log_json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(run(cli))
+}
+
+async fn open(cli: &Cli) -> anyhow::Result<Db> {
+    let db = Db::open(cli.database_url.as_deref().filter(|u| !u.is_empty()), &cli.data_dir).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// The collectivité a command acts for: the one named, or the only one.
+async fn collectivite(db: &Db, name: Option<&str>) -> anyhow::Result<i64> {
+    if let Some(n) = name {
+        return Ok(collectivites::find_by_name(db, n).await?.with_context(|| format!("no collectivité named {n:?}"))?.id);
+    }
+    let all = collectivites::list_all(db).await?;
+    match all.as_slice() {
+        [one] => Ok(one.id),
+        [] => bail!("no collectivité yet: run `preau admin create-collectivite --name …` (or `preau serve --demo`)"),
+        _ => bail!("several collectivités: say which with --collectivite"),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let db = open(&cli).await?;
+    match &cli.command {
+        Command::Migrate => {
+            println!("database up to date ({})", db.backend());
+        }
+        Command::Serve { listen, demo: with_demo, insecure_cookies } => {
+            if *with_demo {
+                if demo::load_if_empty(&db).await? {
+                    tracing::info!("demo commune loaded");
+                }
+                println!("Préau — commune de démonstration « {} »", demo::COLLECTIVITE);
+                println!("Identifiants (mot de passe « {} ») :", demo::PASSWORD);
+                for (login, what) in demo::LOGINS {
+                    println!("  {login:<12} {what}");
+                }
+            }
+            let config = preau_web::WebConfig { secure_cookies: !insecure_cookies, ..Default::default() };
+            let app = preau_web::router(preau_web::AppState::new(db.clone(), config));
+            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, backend = db.backend(), "listening");
+            println!("http://{addr}/");
+            axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+                .with_graceful_shutdown(shutdown())
+                .await?;
+            db.close().await;
+            tracing::info!("stopped");
+        }
+        Command::Admin { command } => admin(&db, command).await?,
+        Command::Import { command: ImportCommand::Schools { file, commune, collectivite: c, dry_run } } => {
+            let cid = collectivite(&db, c.as_deref()).await?;
+            let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let sys = Principal::system(cid, "cli");
+            let report = import::import_schools(&db, &sys, &bytes, commune.as_deref(), *dry_run).await?;
+            if !report.errors.is_empty() {
+                for e in &report.errors {
+                    eprintln!("ligne {} — {} : {}", e.line, e.field, e.message);
+                }
+                bail!("{} erreur(s) : rien n'a été importé / nothing was imported", report.errors.len());
+            }
+            println!(
+                "{}{} ({}, {}) : {} créée(s), {} mise(s) à jour, {} inchangée(s), {} ignorée(s)",
+                if *dry_run { "[essai] " } else { "" },
+                report.format, report.encoding, file.display(), report.created, report.updated, report.unchanged, report.skipped
+            );
+        }
+        Command::Export { command: ExportCommand::Schools { collectivite: c } } => {
+            let cid = collectivite(&db, c.as_deref()).await?;
+            print!("{}", import::export_schools(&db, &Principal::system(cid, "cli")).await?);
+        }
+    }
+    Ok(())
+}
+
+async fn admin(db: &Db, command: &AdminCommand) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::CreateCollectivite { name, kind, insee } => {
+            let kind = CollectiviteKind::parse("kind", kind)?;
+            let mut tx = db.begin().await?;
+            let id = collectivites::create(&mut tx, kind, name, insee.as_deref()).await?;
+            tx.commit().await?;
+            println!("collectivité {id} créée : {name}");
+        }
+        AdminCommand::CreateUser { login, role, scope, name, collectivite: c } => {
+            let cid = collectivite(db, c.as_deref()).await?;
+            let role = Role::parse("role", role)?;
+            let password = match std::env::var("PREAU_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    eprintln!("mot de passe (10 caractères au moins) :");
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let sys = Principal::system(cid, "cli");
+            let mut tx = db.begin().await?;
+            let user = users::create(&mut tx, &sys, &users::UserInput {
+                login: login.clone(),
+                display_name: name.clone().unwrap_or_else(|| login.clone()),
+                email: None,
+                password,
+                lang: None,
+            })
+            .await
+            .map_err(describe)?;
+            let mut school_ids = Vec::new();
+            for uai in scope {
+                let uai = preau_domain::Uai::parse(uai)?;
+                school_ids.push(preau_core::schools::find_by_uai(db, &sys, &uai).await.with_context(|| format!("no school {uai} in this collectivité"))?.id);
+            }
+            match (role, school_ids.is_empty()) {
+                (Role::Prestataire, _) => bail!("a prestataire needs a contractor company: create it in the web interface"),
+                (r, true) if users::needs_school(r) => bail!("role {} needs --scope UAI", r.code()),
+                (r, true) => users::add_role(&mut tx, &sys, user.id, r, None, None).await.map_err(describe)?,
+                (r, false) => {
+                    for s in school_ids {
+                        users::add_role(&mut tx, &sys, user.id, r, Some(s), None).await.map_err(describe)?;
+                    }
+                }
+            }
+            tx.commit().await?;
+            println!("utilisateur {login} créé ({})", role.label(preau_domain::Lang::Fr));
+        }
+        AdminCommand::Token { user, name } => {
+            let u = users::find_by_login(db, user).await?.with_context(|| format!("no user {user:?}"))?;
+            let sys = Principal::system(u.collectivite_id, "cli");
+            let mut tx = db.begin().await?;
+            let token = preau_core::auth::create_token(&mut tx, &sys, u.id, name).await.map_err(describe)?;
+            tx.commit().await?;
+            println!("{token}");
+        }
+    }
+    Ok(())
+}
+
+/// Turns field errors into a readable message for the terminal.
+fn describe(e: preau_core::AppError) -> anyhow::Error {
+    match e {
+        preau_core::AppError::Invalid(errs) => anyhow::anyhow!(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")),
+        preau_core::AppError::Conflict(f) => anyhow::anyhow!(f.to_string()),
+        other => anyhow::anyhow!(other),
+    }
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
