@@ -70,9 +70,13 @@ pub async fn check_credentials(db: &Db, login: &str, password: &str) -> AppResul
             .await?
     });
     match row {
-        Some((id, hash, active)) => Ok((verify_password(password, &hash).await && active).then_some(id)),
+        Some((id, hash, active)) => {
+            Ok((verify_password(password, &hash).await && active).then_some(id))
+        }
         None => {
-            let dummy = DUMMY_HASH.get_or_try_init(|| async { hash_password(&random_token()).await }).await?;
+            let dummy = DUMMY_HASH
+                .get_or_try_init(|| async { hash_password(&random_token()).await })
+                .await?;
             verify_password(password, dummy).await;
             Ok(None)
         }
@@ -105,7 +109,11 @@ pub async fn create_session(db: &Db, user_id: i64, now: DateTime<Utc>) -> AppRes
 }
 
 /// The principal and CSRF token of a live session.
-pub async fn session(db: &Db, session_id: &str, now: DateTime<Utc>) -> AppResult<Option<(Principal, String)>> {
+pub async fn session(
+    db: &Db,
+    session_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<(Principal, String)>> {
     let row: Option<(i64, String)> = with_db!(db, pool => {
         sqlx::query_as("SELECT user_id, csrf_token FROM sessions WHERE token_hash = $1 AND expires_at > $2")
             .bind(token_hash(session_id))
@@ -113,7 +121,9 @@ pub async fn session(db: &Db, session_id: &str, now: DateTime<Utc>) -> AppResult
             .fetch_optional(pool)
             .await?
     });
-    let Some((user_id, csrf)) = row else { return Ok(None) };
+    let Some((user_id, csrf)) = row else {
+        return Ok(None);
+    };
     Ok(users::principal(db, user_id).await?.map(|p| (p, csrf)))
 }
 
@@ -135,7 +145,12 @@ pub struct ApiToken {
 
 /// Creates an API token for a user (themselves, or by an administrator / the CLI) and
 /// returns it in clear, the only time it is ever shown.
-pub async fn create_token(tx: &mut Tx, p: &Principal, user_id: i64, name: &str) -> AppResult<String> {
+pub async fn create_token(
+    tx: &mut Tx,
+    p: &Principal,
+    user_id: i64,
+    name: &str,
+) -> AppResult<String> {
     if user_id != p.user_id && !p.can_manage_users() {
         return Err(AppError::Forbidden);
     }
@@ -143,20 +158,26 @@ pub async fn create_token(tx: &mut Tx, p: &Principal, user_id: i64, name: &str) 
     let owner: Option<String> = with_tx!(tx, c => {
         sqlx::query_scalar("SELECT login FROM users WHERE id = $1 AND collectivite_id = $2").bind(user_id).bind(p.collectivite_id).fetch_optional(&mut *c).await?
     });
-    let Some(owner) = owner else { return Err(AppError::NotFound) };
+    let Some(owner) = owner else {
+        return Err(AppError::NotFound);
+    };
     let token = format!("preau_{}", random_token());
     let id: i64 = with_tx!(tx, c => {
         sqlx::query_scalar("INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(user_id).bind(&name).bind(token_hash(&token)).bind(Utc::now())
             .fetch_one(&mut *c).await?
     });
-    audit::record(tx, &Actor::from(p), Entry {
-        action: "create",
-        object_type: "api_token",
-        object_id: id,
-        object_label: &format!("{owner}: {name}"),
-        changes: serde_json::json!({"name": [null, name], "user": [null, owner]}),
-    })
+    audit::record(
+        tx,
+        &Actor::from(p),
+        Entry {
+            action: "create",
+            object_type: "api_token",
+            object_id: id,
+            object_label: &format!("{owner}: {name}"),
+            changes: serde_json::json!({"name": [null, name], "user": [null, owner]}),
+        },
+    )
     .await?;
     Ok(token)
 }
@@ -177,23 +198,33 @@ pub async fn revoke_token(tx: &mut Tx, p: &Principal, token_id: i64) -> AppResul
     if n == 0 {
         return Err(AppError::NotFound);
     }
-    audit::record(tx, &Actor::from(p), Entry {
-        action: "revoke",
-        object_type: "api_token",
-        object_id: token_id,
-        object_label: &p.login,
-        changes: serde_json::json!({}),
-    })
+    audit::record(
+        tx,
+        &Actor::from(p),
+        Entry {
+            action: "revoke",
+            object_type: "api_token",
+            object_id: token_id,
+            object_label: &p.login,
+            changes: serde_json::json!({}),
+        },
+    )
     .await
 }
 
 /// The principal a bearer token stands for, if the token is live.
-pub async fn principal_for_token(db: &Db, token: &str, now: DateTime<Utc>) -> AppResult<Option<Principal>> {
+pub async fn principal_for_token(
+    db: &Db,
+    token: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<Principal>> {
     let row: Option<(i64, i64)> = with_db!(db, pool => {
         sqlx::query_as("SELECT id, user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
             .bind(token_hash(token)).fetch_optional(pool).await?
     });
-    let Some((id, user_id)) = row else { return Ok(None) };
+    let Some((id, user_id)) = row else {
+        return Ok(None);
+    };
     with_db!(db, pool => {
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(id).execute(pool).await?;
     });

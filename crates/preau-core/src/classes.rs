@@ -66,10 +66,20 @@ impl ClassInput {
                 Err(_) => Err(FieldError::new("head_count", "not_a_number")),
             },
         });
-        let teacher_name = e.check(text::optional("teacher_name", self.teacher_name.as_deref(), 120));
+        let teacher_name = e.check(text::optional(
+            "teacher_name",
+            self.teacher_name.as_deref(),
+            120,
+        ));
         e.finish()?;
         match (year, label, levels, head_count, teacher_name) {
-            (Some(school_year_id), Some(label), Some(levels), Some(head_count), Some(teacher_name)) => Ok(ValidClass {
+            (
+                Some(school_year_id),
+                Some(label),
+                Some(levels),
+                Some(head_count),
+                Some(teacher_name),
+            ) => Ok(ValidClass {
                 school_year_id,
                 label,
                 levels: levels.code(),
@@ -105,9 +115,16 @@ fn redact(p: &Principal, mut c: Class) -> Class {
     c
 }
 
-pub async fn list_for_school(db: &Db, p: &Principal, school_id: i64, school_year_id: Option<i64>) -> AppResult<Vec<Class>> {
+pub async fn list_for_school(
+    db: &Db,
+    p: &Principal,
+    school_id: i64,
+    school_year_id: Option<i64>,
+) -> AppResult<Vec<Class>> {
     schools::get(db, p, school_id).await?;
-    let sql = format!("{SELECT} WHERE c.school_id = $1 AND ($2 = 0 OR c.school_year_id = $2) ORDER BY c.label, c.id");
+    let sql = format!(
+        "{SELECT} WHERE c.school_id = $1 AND ($2 = 0 OR c.school_year_id = $2) ORDER BY c.label, c.id"
+    );
     let rows = with_db!(db, pool => {
         sqlx::query_as::<_, Class>(sqlx::AssertSqlSafe(sql)).bind(school_id).bind(school_year_id.unwrap_or(0)).fetch_all(pool).await?
     });
@@ -115,11 +132,17 @@ pub async fn list_for_school(db: &Db, p: &Principal, school_id: i64, school_year
 }
 
 pub async fn list_for_room(db: &Db, p: &Principal, room_id: i64) -> AppResult<Vec<Class>> {
-    let sql = format!("{SELECT} WHERE c.room_id = $1 AND s.collectivite_id = $2 ORDER BY c.school_year_id DESC, c.label");
+    let sql = format!(
+        "{SELECT} WHERE c.room_id = $1 AND s.collectivite_id = $2 ORDER BY c.school_year_id DESC, c.label"
+    );
     let rows = with_db!(db, pool => {
         sqlx::query_as::<_, Class>(sqlx::AssertSqlSafe(sql)).bind(room_id).bind(p.collectivite_id).fetch_all(pool).await?
     });
-    Ok(rows.into_iter().filter(|c| p.readable_schools().contains(c.school_id)).map(|c| redact(p, c)).collect())
+    Ok(rows
+        .into_iter()
+        .filter(|c| p.readable_schools().contains(c.school_id))
+        .map(|c| redact(p, c))
+        .collect())
 }
 
 pub async fn get(db: &Db, p: &Principal, id: i64) -> AppResult<Class> {
@@ -150,20 +173,31 @@ async fn check_refs(tx: &mut Tx, p: &Principal, school_id: i64, v: &ValidClass) 
         sqlx::query_scalar("SELECT COUNT(*) FROM school_years WHERE id = $1 AND collectivite_id = $2").bind(v.school_year_id).bind(p.collectivite_id).fetch_one(&mut *c).await?
     });
     if year_ok == 0 {
-        return Err(AppError::Invalid(vec![FieldError::new("school_year_id", "not_in_collectivite")]));
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "school_year_id",
+            "not_in_collectivite",
+        )]));
     }
     if let Some(room_id) = v.room_id {
         let room_ok: i64 = with_tx!(tx, c => {
             sqlx::query_scalar("SELECT COUNT(*) FROM rooms WHERE id = $1 AND school_id = $2").bind(room_id).bind(school_id).fetch_one(&mut *c).await?
         });
         if room_ok == 0 {
-            return Err(AppError::Invalid(vec![FieldError::new("room_id", "not_in_collectivite")]));
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "room_id",
+                "not_in_collectivite",
+            )]));
         }
     }
     Ok(())
 }
 
-pub async fn create(tx: &mut Tx, p: &Principal, school_id: i64, v: &ValidClass) -> AppResult<Class> {
+pub async fn create(
+    tx: &mut Tx,
+    p: &Principal,
+    school_id: i64,
+    v: &ValidClass,
+) -> AppResult<Class> {
     if !p.readable_schools().contains(school_id) {
         return Err(AppError::NotFound);
     }
@@ -187,18 +221,28 @@ pub async fn create(tx: &mut Tx, p: &Principal, school_id: i64, v: &ValidClass) 
             .await
             .map_err(unique("label", "name_taken"))?
     });
-    audit::record(tx, &Actor::from(p), Entry {
-        action: "create",
-        object_type: "class",
-        object_id: id,
-        object_label: &format!("{} — {}", v.label, school.name),
-        changes: audit::created(v),
-    })
+    audit::record(
+        tx,
+        &Actor::from(p),
+        Entry {
+            action: "create",
+            object_type: "class",
+            object_id: id,
+            object_label: &format!("{} — {}", v.label, school.name),
+            changes: audit::created(v),
+        },
+    )
     .await?;
     get_in_tx(tx, p, id).await
 }
 
-pub async fn update(tx: &mut Tx, p: &Principal, id: i64, expected_version: i64, v: &ValidClass) -> AppResult<Class> {
+pub async fn update(
+    tx: &mut Tx,
+    p: &Principal,
+    id: i64,
+    expected_version: i64,
+    v: &ValidClass,
+) -> AppResult<Class> {
     let before = get_in_tx(tx, p, id).await?;
     if !p.can_edit_classes(before.school_id) {
         return Err(AppError::Forbidden);
@@ -221,17 +265,24 @@ pub async fn update(tx: &mut Tx, p: &Principal, id: i64, expected_version: i64, 
             .rows_affected()
     });
     if n != 1 {
-        return Err(AppError::Conflict(FieldError::new("version", "version_conflict")));
+        return Err(AppError::Conflict(FieldError::new(
+            "version",
+            "version_conflict",
+        )));
     }
     let after = get_in_tx(tx, p, id).await?;
     let school = schools::get_in_tx(tx, p.collectivite_id, after.school_id).await?;
-    audit::record(tx, &Actor::from(p), Entry {
-        action: "update",
-        object_type: "class",
-        object_id: id,
-        object_label: &format!("{} — {}", after.label, school.name),
-        changes: audit::diff(&before, &after),
-    })
+    audit::record(
+        tx,
+        &Actor::from(p),
+        Entry {
+            action: "update",
+            object_type: "class",
+            object_id: id,
+            object_label: &format!("{} — {}", after.label, school.name),
+            changes: audit::diff(&before, &after),
+        },
+    )
     .await?;
     Ok(after)
 }
@@ -245,13 +296,17 @@ pub async fn delete(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<()> {
         sqlx::query("DELETE FROM classes WHERE id = $1").bind(id).execute(&mut *c).await?;
     });
     let school = schools::get_in_tx(tx, p.collectivite_id, before.school_id).await?;
-    audit::record(tx, &Actor::from(p), Entry {
-        action: "delete",
-        object_type: "class",
-        object_id: id,
-        object_label: &format!("{} — {}", before.label, school.name),
-        changes: audit::deleted(&before),
-    })
+    audit::record(
+        tx,
+        &Actor::from(p),
+        Entry {
+            action: "delete",
+            object_type: "class",
+            object_id: id,
+            object_label: &format!("{} — {}", before.label, school.name),
+            changes: audit::deleted(&before),
+        },
+    )
     .await?;
     Ok(())
 }

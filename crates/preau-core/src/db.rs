@@ -95,7 +95,9 @@ impl Db {
         let mut opts = PgConnectOptions::from_str(url)?;
         if let Some(schema) = schema {
             anyhow::ensure!(
-                schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                schema
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_'),
                 "invalid schema name"
             );
             let admin = PgPoolOptions::new()

@@ -30,43 +30,161 @@ pub const LOGINS: &[(&str, &str)] = &[
 ];
 
 const SCHOOLS: &[(&str, SchoolKind, &str)] = &[
-    ("École maternelle Les Coquelicots", SchoolKind::Maternelle, "2 rue des Coquelicots"),
-    ("École élémentaire Jean-Jaurès", SchoolKind::Elementaire, "5 avenue Jean-Jaurès"),
-    ("École maternelle Les Tilleuls", SchoolKind::Maternelle, "1 allée des Tilleuls"),
-    ("École élémentaire Victor-Hugo", SchoolKind::Elementaire, "12 rue Victor-Hugo"),
-    ("École maternelle La Clef-de-Saint-Pierre", SchoolKind::Maternelle, "3 place de la Clef"),
-    ("École élémentaire Jacques-Prévert", SchoolKind::Elementaire, "8 rue Jacques-Prévert"),
-    ("École maternelle Les Nouettes", SchoolKind::Maternelle, "4 chemin des Nouettes"),
-    ("École élémentaire Louise-Michel", SchoolKind::Elementaire, "20 rue Louise-Michel"),
-    ("École maternelle Le Petit-Prince", SchoolKind::Maternelle, "6 square Saint-Exupéry"),
-    ("École élémentaire Marie-Curie", SchoolKind::Elementaire, "15 boulevard Marie-Curie"),
-    ("École maternelle Les Quatre-Saisons", SchoolKind::Maternelle, "9 rue des Saisons"),
-    ("École élémentaire Jules-Ferry", SchoolKind::Elementaire, "1 place Jules-Ferry"),
-    ("École maternelle Les Petits-Prés", SchoolKind::Maternelle, "11 rue des Prés"),
-    ("École élémentaire Anne-Frank", SchoolKind::Elementaire, "7 allée Anne-Frank"),
-    ("École maternelle Le Berceau", SchoolKind::Maternelle, "2 rue du Berceau"),
-    ("École élémentaire Pablo-Picasso", SchoolKind::Elementaire, "30 avenue Picasso"),
-    ("École maternelle Les Côtes", SchoolKind::Maternelle, "5 rue des Côtes"),
-    ("École élémentaire Willy-Brandt", SchoolKind::Elementaire, "18 rue Willy-Brandt"),
-    ("École maternelle Les Réaux", SchoolKind::Maternelle, "10 chemin des Réaux"),
-    ("École élémentaire Simone-Veil", SchoolKind::Elementaire, "22 rue Simone-Veil"),
-    ("École élémentaire Paul-Éluard", SchoolKind::Elementaire, "3 rue Paul-Éluard"),
-    ("École primaire La Villedieu", SchoolKind::Primaire, "1 rue de la Villedieu"),
-    ("École primaire Les Petits-Chênes", SchoolKind::Primaire, "14 rue des Chênes"),
+    (
+        "École maternelle Les Coquelicots",
+        SchoolKind::Maternelle,
+        "2 rue des Coquelicots",
+    ),
+    (
+        "École élémentaire Jean-Jaurès",
+        SchoolKind::Elementaire,
+        "5 avenue Jean-Jaurès",
+    ),
+    (
+        "École maternelle Les Tilleuls",
+        SchoolKind::Maternelle,
+        "1 allée des Tilleuls",
+    ),
+    (
+        "École élémentaire Victor-Hugo",
+        SchoolKind::Elementaire,
+        "12 rue Victor-Hugo",
+    ),
+    (
+        "École maternelle La Clef-de-Saint-Pierre",
+        SchoolKind::Maternelle,
+        "3 place de la Clef",
+    ),
+    (
+        "École élémentaire Jacques-Prévert",
+        SchoolKind::Elementaire,
+        "8 rue Jacques-Prévert",
+    ),
+    (
+        "École maternelle Les Nouettes",
+        SchoolKind::Maternelle,
+        "4 chemin des Nouettes",
+    ),
+    (
+        "École élémentaire Louise-Michel",
+        SchoolKind::Elementaire,
+        "20 rue Louise-Michel",
+    ),
+    (
+        "École maternelle Le Petit-Prince",
+        SchoolKind::Maternelle,
+        "6 square Saint-Exupéry",
+    ),
+    (
+        "École élémentaire Marie-Curie",
+        SchoolKind::Elementaire,
+        "15 boulevard Marie-Curie",
+    ),
+    (
+        "École maternelle Les Quatre-Saisons",
+        SchoolKind::Maternelle,
+        "9 rue des Saisons",
+    ),
+    (
+        "École élémentaire Jules-Ferry",
+        SchoolKind::Elementaire,
+        "1 place Jules-Ferry",
+    ),
+    (
+        "École maternelle Les Petits-Prés",
+        SchoolKind::Maternelle,
+        "11 rue des Prés",
+    ),
+    (
+        "École élémentaire Anne-Frank",
+        SchoolKind::Elementaire,
+        "7 allée Anne-Frank",
+    ),
+    (
+        "École maternelle Le Berceau",
+        SchoolKind::Maternelle,
+        "2 rue du Berceau",
+    ),
+    (
+        "École élémentaire Pablo-Picasso",
+        SchoolKind::Elementaire,
+        "30 avenue Picasso",
+    ),
+    (
+        "École maternelle Les Côtes",
+        SchoolKind::Maternelle,
+        "5 rue des Côtes",
+    ),
+    (
+        "École élémentaire Willy-Brandt",
+        SchoolKind::Elementaire,
+        "18 rue Willy-Brandt",
+    ),
+    (
+        "École maternelle Les Réaux",
+        SchoolKind::Maternelle,
+        "10 chemin des Réaux",
+    ),
+    (
+        "École élémentaire Simone-Veil",
+        SchoolKind::Elementaire,
+        "22 rue Simone-Veil",
+    ),
+    (
+        "École élémentaire Paul-Éluard",
+        SchoolKind::Elementaire,
+        "3 rue Paul-Éluard",
+    ),
+    (
+        "École primaire La Villedieu",
+        SchoolKind::Primaire,
+        "1 rue de la Villedieu",
+    ),
+    (
+        "École primaire Les Petits-Chênes",
+        SchoolKind::Primaire,
+        "14 rue des Chênes",
+    ),
 ];
 
 const TEACHERS: &[&str] = &[
-    "Mme Martin", "M. Bernard", "Mme Dubois", "M. Thomas", "Mme Robert", "Mme Richard",
-    "M. Petit", "Mme Durand", "M. Leroy", "Mme Moreau", "Mme Simon", "M. Laurent",
-    "Mme Lefebvre", "M. Michel", "Mme Garcia", "M. David", "Mme Bertrand", "Mme Roux",
-    "M. Vincent", "Mme Fournier", "M. Morel", "Mme Girard", "M. André", "Mme Mercier",
+    "Mme Martin",
+    "M. Bernard",
+    "Mme Dubois",
+    "M. Thomas",
+    "Mme Robert",
+    "Mme Richard",
+    "M. Petit",
+    "Mme Durand",
+    "M. Leroy",
+    "Mme Moreau",
+    "Mme Simon",
+    "M. Laurent",
+    "Mme Lefebvre",
+    "M. Michel",
+    "Mme Garcia",
+    "M. David",
+    "Mme Bertrand",
+    "Mme Roux",
+    "M. Vincent",
+    "Mme Fournier",
+    "M. Morel",
+    "Mme Girard",
+    "M. André",
+    "Mme Mercier",
 ];
+
+/// A demo login, its display name and its roles (school index: `usize::MAX` for all).
+type DemoUser = (&'static str, &'static str, &'static [(Role, Option<usize>)]);
 
 /// A small deterministic generator (a linear congruential one) for head counts.
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
 }
@@ -78,34 +196,52 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
         return Ok(false);
     }
     let mut tx = db.begin().await?;
-    let cid = collectivites::create(&mut tx, CollectiviteKind::Commune, COLLECTIVITE, Some("78208")).await?;
-    let sys = Principal::system(cid, "demo");
-    let y2025 = years::create(&mut tx, &sys, &ValidSchoolYear {
-        label: "2025-2026".into(),
-        starts_on: NaiveDate::from_ymd_opt(2025, 9, 1).unwrap_or_default(),
-        ends_on: NaiveDate::from_ymd_opt(2026, 7, 3).unwrap_or_default(),
-    })
+    let cid = collectivites::create(
+        &mut tx,
+        CollectiviteKind::Commune,
+        COLLECTIVITE,
+        Some("78208"),
+    )
     .await?;
-    let y2026 = years::create(&mut tx, &sys, &ValidSchoolYear {
-        label: "2026-2027".into(),
-        starts_on: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap_or_default(),
-        ends_on: NaiveDate::from_ymd_opt(2027, 7, 3).unwrap_or_default(),
-    })
+    let sys = Principal::system(cid, "demo");
+    let y2025 = years::create(
+        &mut tx,
+        &sys,
+        &ValidSchoolYear {
+            label: "2025-2026".into(),
+            starts_on: NaiveDate::from_ymd_opt(2025, 9, 1).unwrap_or_default(),
+            ends_on: NaiveDate::from_ymd_opt(2026, 7, 3).unwrap_or_default(),
+        },
+    )
+    .await?;
+    let y2026 = years::create(
+        &mut tx,
+        &sys,
+        &ValidSchoolYear {
+            label: "2026-2027".into(),
+            starts_on: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap_or_default(),
+            ends_on: NaiveDate::from_ymd_opt(2027, 7, 3).unwrap_or_default(),
+        },
+    )
     .await?;
     let mut rng = Lcg(2004);
     let mut school_ids = Vec::new();
     let mut teacher = 0usize;
     for (i, (name, kind, address)) in SCHOOLS.iter().enumerate() {
-        let school = schools::create(&mut tx, &sys, &ValidSchool {
-            uai: Uai::from_digits(781_410 + i as u32 * 37),
-            name: (*name).into(),
-            kind: *kind,
-            address: Some((*address).into()),
-            postal_code: Some("78990".into()),
-            city: Some("Val-d'Élancourt".into()),
-            holiday_zone: HolidayZone::C,
-            status: SchoolStatus::Active,
-        })
+        let school = schools::create(
+            &mut tx,
+            &sys,
+            &ValidSchool {
+                uai: Uai::from_digits(781_410 + i as u32 * 37),
+                name: (*name).into(),
+                kind: *kind,
+                address: Some((*address).into()),
+                postal_code: Some("78990".into()),
+                city: Some("Val-d'Élancourt".into()),
+                holiday_zone: HolidayZone::C,
+                status: SchoolStatus::Active,
+            },
+        )
         .await?;
         school_ids.push(school.id);
         let levels: &[&str] = match kind {
@@ -123,54 +259,114 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
             (RoomKind::BureauDirection, "Bureau de direction"),
             (RoomKind::SalleDesMaitres, "Salle des maîtres"),
         ] {
-            rooms::create(&mut tx, &sys, school.id, &ValidRoom { kind, name: name.into(), building: None, floor: Some("RDC".into()) }).await?;
+            rooms::create(
+                &mut tx,
+                &sys,
+                school.id,
+                &ValidRoom {
+                    kind,
+                    name: name.into(),
+                    building: None,
+                    floor: Some("RDC".into()),
+                },
+            )
+            .await?;
         }
         if *kind != SchoolKind::Maternelle {
-            rooms::create(&mut tx, &sys, school.id, &ValidRoom { kind: RoomKind::Bcd, name: "BCD".into(), building: None, floor: Some("RDC".into()) }).await?;
+            rooms::create(
+                &mut tx,
+                &sys,
+                school.id,
+                &ValidRoom {
+                    kind: RoomKind::Bcd,
+                    name: "BCD".into(),
+                    building: None,
+                    floor: Some("RDC".into()),
+                },
+            )
+            .await?;
         }
         for c in 0..n_classes {
-            let room = rooms::create(&mut tx, &sys, school.id, &ValidRoom {
-                kind: RoomKind::Classe,
-                name: format!("Classe {}", c + 1),
-                building: None,
-                floor: Some(if c < 3 { "RDC" } else { "1er étage" }.into()),
-            })
+            let room = rooms::create(
+                &mut tx,
+                &sys,
+                school.id,
+                &ValidRoom {
+                    kind: RoomKind::Classe,
+                    name: format!("Classe {}", c + 1),
+                    building: None,
+                    floor: Some(if c < 3 { "RDC" } else { "1er étage" }.into()),
+                },
+            )
             .await?;
             let level = levels[c % levels.len()];
-            let base = if *kind == SchoolKind::Maternelle { 20 } else { 21 };
+            let base = if *kind == SchoolKind::Maternelle {
+                20
+            } else {
+                21
+            };
             for (year, offset) in [(y2025.id, 1), (y2026.id, 0)] {
-                classes::create(&mut tx, &sys, school.id, &ValidClass {
-                    school_year_id: year,
-                    label: format!("{level} — {}", TEACHERS[(teacher + offset) % TEACHERS.len()]),
-                    levels: level.into(),
-                    head_count: base + rng.next(7) as i64,
-                    teacher_name: Some(TEACHERS[(teacher + offset) % TEACHERS.len()].into()),
-                    room_id: Some(room.id),
-                })
+                classes::create(
+                    &mut tx,
+                    &sys,
+                    school.id,
+                    &ValidClass {
+                        school_year_id: year,
+                        label: format!(
+                            "{level} — {}",
+                            TEACHERS[(teacher + offset) % TEACHERS.len()]
+                        ),
+                        levels: level.into(),
+                        head_count: base + rng.next(7) as i64,
+                        teacher_name: Some(TEACHERS[(teacher + offset) % TEACHERS.len()].into()),
+                        room_id: Some(room.id),
+                    },
+                )
                 .await?;
             }
             teacher += 1;
         }
     }
-    let contractor = users::create_contractor(&mut tx, &sys, "Armor Services Numériques (démo)").await?;
-    let people: &[(&str, &str, &[(Role, Option<usize>)])] = &[
+    let contractor =
+        users::create_contractor(&mut tx, &sys, "Armor Services Numériques (démo)").await?;
+    let people: &[DemoUser] = &[
         ("admin", "Claire Admin", &[(Role::Administrateur, None)]),
         ("elu", "Bruno Élu", &[(Role::Elu, None)]),
-        ("technicien", "Karim Technicien", &[(Role::Technicien, Some(usize::MAX))]),
-        ("prestataire", "Paul Prestataire", &[(Role::Prestataire, None)]),
-        ("directeur", "Sophie Directrice", &[(Role::Directeur, Some(0))]),
-        ("enseignant", "Luc Enseignant", &[(Role::Enseignant, Some(0))]),
+        (
+            "technicien",
+            "Karim Technicien",
+            &[(Role::Technicien, Some(usize::MAX))],
+        ),
+        (
+            "prestataire",
+            "Paul Prestataire",
+            &[(Role::Prestataire, None)],
+        ),
+        (
+            "directeur",
+            "Sophie Directrice",
+            &[(Role::Directeur, Some(0))],
+        ),
+        (
+            "enseignant",
+            "Luc Enseignant",
+            &[(Role::Enseignant, Some(0))],
+        ),
         ("erun", "Nadia ERUN", &[(Role::Erun, Some(usize::MAX - 1))]),
     ];
     for (login, name, roles) in people {
-        let u = users::create(&mut tx, &sys, &UserInput {
-            login: (*login).into(),
-            display_name: (*name).into(),
-            email: Some(format!("{login}@demo.preau.invalid")),
-            // The demo password is shorter than the rule allows; it is set below directly.
-            password: "demo-password-placeholder".into(),
-            lang: Some("fr".into()),
-        })
+        let u = users::create(
+            &mut tx,
+            &sys,
+            &UserInput {
+                login: (*login).into(),
+                display_name: (*name).into(),
+                email: Some(format!("{login}@demo.preau.invalid")),
+                // The demo password is shorter than the rule allows; it is set below directly.
+                password: "demo-password-placeholder".into(),
+                lang: Some("fr".into()),
+            },
+        )
         .await?;
         users::force_password(&mut tx, u.id, PASSWORD).await?;
         for (role, school) in *roles {
@@ -181,8 +377,12 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
                 Some(i) => vec![school_ids[*i]],
             };
             match role {
-                Role::Prestataire => users::add_role(&mut tx, &sys, u.id, *role, None, Some(contractor)).await?,
-                _ if targets.is_empty() => users::add_role(&mut tx, &sys, u.id, *role, None, None).await?,
+                Role::Prestataire => {
+                    users::add_role(&mut tx, &sys, u.id, *role, None, Some(contractor)).await?
+                }
+                _ if targets.is_empty() => {
+                    users::add_role(&mut tx, &sys, u.id, *role, None, None).await?
+                }
                 _ => {
                     for s in targets {
                         users::add_role(&mut tx, &sys, u.id, *role, Some(s), None).await?;

@@ -22,7 +22,10 @@ pub fn decode(bytes: &[u8]) -> Result<(String, &'static str), FieldError> {
     let (s, _, had_errors) = encoding_rs::WINDOWS_1252.decode(bytes);
     // Windows-1252 leaves five bytes undefined and control bytes make no sense in a CSV:
     // either means the file is neither encoding, and guessing would store mojibake.
-    if had_errors || s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+    if had_errors
+        || s.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
         return Err(FieldError::new("file", "bad_encoding"));
     }
     Ok((s.into_owned(), "Windows-1252"))
@@ -49,8 +52,24 @@ pub struct ImportReport {
 /// Académie → holiday zone, from the ministry's zoning.
 pub fn zone_of_academie(academie: &str) -> HolidayZone {
     let a = text::search_key(academie);
-    const A: &[&str] = &["besancon", "bordeaux", "clermont", "dijon", "grenoble", "limoges", "lyon", "poitiers"];
-    const B: &[&str] = &["aix", "amiens", "lille", "nancy", "nantes", "nice", "normandie", "caen", "rouen", "orleans", "reims", "rennes", "strasbourg"];
+    const A: &[&str] = &[
+        "besancon", "bordeaux", "clermont", "dijon", "grenoble", "limoges", "lyon", "poitiers",
+    ];
+    const B: &[&str] = &[
+        "aix",
+        "amiens",
+        "lille",
+        "nancy",
+        "nantes",
+        "nice",
+        "normandie",
+        "caen",
+        "rouen",
+        "orleans",
+        "reims",
+        "rennes",
+        "strasbourg",
+    ];
     const C: &[&str] = &["creteil", "montpellier", "paris", "toulouse", "versailles"];
     if A.iter().any(|k| a.contains(k)) {
         HolidayZone::A
@@ -73,7 +92,11 @@ pub fn parse_schools(
     commune: Option<&str>,
     report: &mut ImportReport,
 ) -> Vec<(usize, ValidSchool)> {
-    let delimiter = if content.lines().next().unwrap_or("").contains(';') { b';' } else { b',' };
+    let delimiter = if content.lines().next().unwrap_or("").contains(';') {
+        b';'
+    } else {
+        b','
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -81,13 +104,21 @@ pub fn parse_schools(
     let headers: Vec<String> = match rdr.headers() {
         Ok(h) => h.iter().map(header_key).collect(),
         Err(e) => {
-            report.errors.push(LineError { line: 1, field: "file".into(), message: e.to_string() });
+            report.errors.push(LineError {
+                line: 1,
+                field: "file".into(),
+                message: e.to_string(),
+            });
             return Vec::new();
         }
     };
     let col = |name: &str| headers.iter().position(|h| h == name);
     let directory = col("identifiant_de_l_etablissement").is_some();
-    report.format = if directory { "fr-en-annuaire-education" } else { "uai;nom;type;adresse" };
+    report.format = if directory {
+        "fr-en-annuaire-education"
+    } else {
+        "uai;nom;type;adresse"
+    };
     let required: &[&str] = if directory {
         &["identifiant_de_l_etablissement", "nom_etablissement"]
     } else {
@@ -95,7 +126,11 @@ pub fn parse_schools(
     };
     for r in required {
         if col(r).is_none() {
-            report.errors.push(LineError { line: 1, field: (*r).into(), message: format!("colonne « {r} » absente / column missing") });
+            report.errors.push(LineError {
+                line: 1,
+                field: (*r).into(),
+                message: format!("colonne « {r} » absente / column missing"),
+            });
         }
     }
     if !report.errors.is_empty() {
@@ -107,14 +142,23 @@ pub fn parse_schools(
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                report.errors.push(LineError { line, field: "line".into(), message: e.to_string() });
+                report.errors.push(LineError {
+                    line,
+                    field: "line".into(),
+                    message: e.to_string(),
+                });
                 continue;
             }
         };
         if rec.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        let get = |name: &str| col(name).and_then(|i| rec.get(i)).map(str::trim).unwrap_or("");
+        let get = |name: &str| {
+            col(name)
+                .and_then(|i| rec.get(i))
+                .map(str::trim)
+                .unwrap_or("")
+        };
         let input = if directory {
             if let Some(c) = commune
                 && get("code_commune") != c
@@ -126,7 +170,11 @@ pub fn parse_schools(
                 report.skipped += 1;
                 continue;
             }
-            let nature = text::search_key(&format!("{} {}", get("libelle_nature"), get("type_etablissement")));
+            let nature = text::search_key(&format!(
+                "{} {}",
+                get("libelle_nature"),
+                get("type_etablissement")
+            ));
             let kind = if nature.contains("maternelle") {
                 SchoolKind::Maternelle
             } else if nature.contains("elementaire") {
@@ -150,9 +198,22 @@ pub fn parse_schools(
                 kind: kind.code().into(),
                 address: Some(address),
                 postal_code: Some(get("code_postal").into()),
-                city: Some(get("nom_commune").split_whitespace().collect::<Vec<_>>().join(" ")),
+                city: Some(
+                    get("nom_commune")
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
                 holiday_zone: Some(zone_of_academie(get("libelle_academie")).code().into()),
-                status: Some(if text::search_key(get("etat")) == "ferme" { SchoolStatus::Closed } else { SchoolStatus::Active }.code().into()),
+                status: Some(
+                    if text::search_key(get("etat")) == "ferme" {
+                        SchoolStatus::Closed
+                    } else {
+                        SchoolStatus::Active
+                    }
+                    .code()
+                    .into(),
+                ),
             }
         } else {
             let kind_key = text::search_key(get("type"));
@@ -168,7 +229,14 @@ pub fn parse_schools(
                 address: Some(get("adresse").into()),
                 postal_code: Some(get("code_postal").into()),
                 city: Some(get("commune").into()),
-                holiday_zone: Some(if get("zone").is_empty() { "C" } else { get("zone") }.into()),
+                holiday_zone: Some(
+                    if get("zone").is_empty() {
+                        "C"
+                    } else {
+                        get("zone")
+                    }
+                    .into(),
+                ),
                 status: None,
             }
         };
@@ -177,7 +245,14 @@ pub fn parse_schools(
                 // Multi-site UAIs repeat rows in the directory: the first row wins.
                 if let Some((first, _)) = out.iter().find(|(_, o)| o.uai == v.uai) {
                     if !directory {
-                        report.errors.push(LineError { line, field: "uai".into(), message: format!("UAI {} déjà présent ligne {first} / already on line {first}", v.uai) });
+                        report.errors.push(LineError {
+                            line,
+                            field: "uai".into(),
+                            message: format!(
+                                "UAI {} déjà présent ligne {first} / already on line {first}",
+                                v.uai
+                            ),
+                        });
                     }
                     continue;
                 }
@@ -185,10 +260,18 @@ pub fn parse_schools(
             }
             Err(AppError::Invalid(errs)) => {
                 for e in errs {
-                    report.errors.push(LineError { line, field: e.field.clone(), message: e.message(Lang::Fr) });
+                    report.errors.push(LineError {
+                        line,
+                        field: e.field.clone(),
+                        message: e.message(Lang::Fr),
+                    });
                 }
             }
-            Err(e) => report.errors.push(LineError { line, field: "line".into(), message: e.to_string() }),
+            Err(e) => report.errors.push(LineError {
+                line,
+                field: "line".into(),
+                message: e.to_string(),
+            }),
         }
     }
     out
@@ -210,7 +293,11 @@ pub async fn import_schools(
     let (content, encoding) = match decode(bytes) {
         Ok(x) => x,
         Err(e) => {
-            report.errors.push(LineError { line: 0, field: "file".into(), message: e.message(Lang::Fr) });
+            report.errors.push(LineError {
+                line: 0,
+                field: "file".into(),
+                message: e.message(Lang::Fr),
+            });
             return Ok(report);
         }
     };
@@ -223,19 +310,27 @@ pub async fn import_schools(
     for (line, v) in &parsed {
         let existing = schools::find_by_uai_in_tx(&mut tx, p.collectivite_id, &v.uai).await?;
         let result = match existing {
-            None => schools::create(&mut tx, p, v).await.map(|_| report.created += 1),
+            None => schools::create(&mut tx, p, v)
+                .await
+                .map(|_| report.created += 1),
             Some(s) => {
                 let current = s.to_input().parse()?;
                 if &current == v {
                     report.unchanged += 1;
                     Ok(())
                 } else {
-                    schools::update(&mut tx, p, s.id, s.version, v).await.map(|_| report.updated += 1)
+                    schools::update(&mut tx, p, s.id, s.version, v)
+                        .await
+                        .map(|_| report.updated += 1)
                 }
             }
         };
         if let Err(e) = result {
-            report.errors.push(LineError { line: *line, field: "uai".into(), message: e.to_string() });
+            report.errors.push(LineError {
+                line: *line,
+                field: "uai".into(),
+                message: e.to_string(),
+            });
         }
     }
     if report.errors.is_empty() && !dry_run {
@@ -248,9 +343,21 @@ pub async fn import_schools(
 /// The caller's schools as CSV (`;`, UTF-8 with BOM so that Excel opens it right).
 pub async fn export_schools(db: &Db, p: &Principal) -> AppResult<String> {
     let list = schools::all_readable(db, p).await?;
-    let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
     let io = |e: csv::Error| AppError::Other(e.into());
-    w.write_record(["uai", "nom", "type", "adresse", "code_postal", "commune", "zone", "etat"]).map_err(io)?;
+    w.write_record([
+        "uai",
+        "nom",
+        "type",
+        "adresse",
+        "code_postal",
+        "commune",
+        "zone",
+        "etat",
+    ])
+    .map_err(io)?;
     for s in &list {
         w.write_record([
             s.uai.as_str(),
@@ -264,7 +371,9 @@ pub async fn export_schools(db: &Db, p: &Principal) -> AppResult<String> {
         ])
         .map_err(io)?;
     }
-    let bytes = w.into_inner().map_err(|e| AppError::Other(anyhow::anyhow!("{e}")))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| AppError::Other(anyhow::anyhow!("{e}")))?;
     Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
 }
 

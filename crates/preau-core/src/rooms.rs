@@ -51,7 +51,12 @@ impl RoomInput {
         let floor = e.check(text::optional("floor", self.floor.as_deref(), 40));
         e.finish()?;
         match (kind, name, building, floor) {
-            (Some(kind), Some(name), Some(building), Some(floor)) => Ok(ValidRoom { kind, name, building, floor }),
+            (Some(kind), Some(name), Some(building), Some(floor)) => Ok(ValidRoom {
+                kind,
+                name,
+                building,
+                floor,
+            }),
             _ => Err(AppError::Invalid(vec![FieldError::new("room", "invalid")])),
         }
     }
@@ -126,18 +131,28 @@ pub async fn create(tx: &mut Tx, p: &Principal, school_id: i64, v: &ValidRoom) -
             .await
             .map_err(unique("name", "name_taken"))?
     });
-    audit::record(tx, &Actor::from(p), Entry {
-        action: "create",
-        object_type: "room",
-        object_id: id,
-        object_label: &label(&school.name, &v.name),
-        changes: audit::created(v),
-    })
+    audit::record(
+        tx,
+        &Actor::from(p),
+        Entry {
+            action: "create",
+            object_type: "room",
+            object_id: id,
+            object_label: &label(&school.name, &v.name),
+            changes: audit::created(v),
+        },
+    )
     .await?;
     get_in_tx(tx, p, id).await
 }
 
-pub async fn update(tx: &mut Tx, p: &Principal, id: i64, expected_version: i64, v: &ValidRoom) -> AppResult<Room> {
+pub async fn update(
+    tx: &mut Tx,
+    p: &Principal,
+    id: i64,
+    expected_version: i64,
+    v: &ValidRoom,
+) -> AppResult<Room> {
     let before = get_in_tx(tx, p, id).await?;
     if !p.can_edit_rooms(before.school_id) {
         return Err(AppError::Forbidden);
@@ -157,17 +172,24 @@ pub async fn update(tx: &mut Tx, p: &Principal, id: i64, expected_version: i64, 
             .rows_affected()
     });
     if n != 1 {
-        return Err(AppError::Conflict(FieldError::new("version", "version_conflict")));
+        return Err(AppError::Conflict(FieldError::new(
+            "version",
+            "version_conflict",
+        )));
     }
     let after = get_in_tx(tx, p, id).await?;
     let school = schools::get_in_tx(tx, p.collectivite_id, after.school_id).await?;
-    audit::record(tx, &Actor::from(p), Entry {
-        action: "update",
-        object_type: "room",
-        object_id: id,
-        object_label: &label(&school.name, &after.name),
-        changes: audit::diff(&before, &after),
-    })
+    audit::record(
+        tx,
+        &Actor::from(p),
+        Entry {
+            action: "update",
+            object_type: "room",
+            object_id: id,
+            object_label: &label(&school.name, &after.name),
+            changes: audit::diff(&before, &after),
+        },
+    )
     .await?;
     Ok(after)
 }
@@ -188,13 +210,17 @@ pub async fn delete(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<()> {
         sqlx::query("DELETE FROM rooms WHERE id = $1").bind(id).execute(&mut *c).await?;
     });
     let school = schools::get_in_tx(tx, p.collectivite_id, before.school_id).await?;
-    audit::record(tx, &Actor::from(p), Entry {
-        action: "delete",
-        object_type: "room",
-        object_id: id,
-        object_label: &label(&school.name, &before.name),
-        changes: audit::deleted(&before),
-    })
+    audit::record(
+        tx,
+        &Actor::from(p),
+        Entry {
+            action: "delete",
+            object_type: "room",
+            object_id: id,
+            object_label: &label(&school.name, &before.name),
+            changes: audit::deleted(&before),
+        },
+    )
     .await?;
     Ok(())
 }

@@ -78,7 +78,11 @@ impl SchoolInput {
         let name = e.check(text::required("name", &self.name, 200));
         let kind = e.check(SchoolKind::parse("kind", &self.kind));
         let address = e.check(text::optional("address", self.address.as_deref(), 300));
-        let postal_code = e.check(text::optional("postal_code", self.postal_code.as_deref(), 10));
+        let postal_code = e.check(text::optional(
+            "postal_code",
+            self.postal_code.as_deref(),
+            10,
+        ));
         let city = e.check(text::optional("city", self.city.as_deref(), 120));
         let zone = e.check(HolidayZone::parse(
             "holiday_zone",
@@ -90,10 +94,28 @@ impl SchoolInput {
         ));
         e.finish()?;
         match (uai, name, kind, address, postal_code, city, zone, status) {
-            (Some(uai), Some(name), Some(kind), Some(address), Some(postal_code), Some(city), Some(holiday_zone), Some(status)) => {
-                Ok(ValidSchool { uai, name, kind, address, postal_code, city, holiday_zone, status })
-            }
-            _ => Err(AppError::Invalid(vec![FieldError::new("school", "invalid")])),
+            (
+                Some(uai),
+                Some(name),
+                Some(kind),
+                Some(address),
+                Some(postal_code),
+                Some(city),
+                Some(holiday_zone),
+                Some(status),
+            ) => Ok(ValidSchool {
+                uai,
+                name,
+                kind,
+                address,
+                postal_code,
+                city,
+                holiday_zone,
+                status,
+            }),
+            _ => Err(AppError::Invalid(vec![FieldError::new(
+                "school", "invalid",
+            )])),
         }
     }
 }
@@ -166,19 +188,34 @@ pub async fn list(
     let mut filter = Sql::new(" FROM schools s WHERE s.collectivite_id = ");
     filter.bind(Param::I64(p.collectivite_id));
     push_scope(&mut filter, "s.id", &p.readable_schools());
-    if let Some(q) = f.q.as_deref().map(text::search_key).filter(|q| !q.is_empty()) {
+    if let Some(q) =
+        f.q.as_deref()
+            .map(text::search_key)
+            .filter(|q| !q.is_empty())
+    {
         let like = format!("%{}%", q.replace(['%', '_', '\\'], ""));
-        filter.push(" AND (s.search_key LIKE ").bind(Param::Text(like.clone()));
-        filter.push(" OR LOWER(s.uai) LIKE ").bind(Param::Text(like)).push(")");
+        filter
+            .push(" AND (s.search_key LIKE ")
+            .bind(Param::Text(like.clone()));
+        filter
+            .push(" OR LOWER(s.uai) LIKE ")
+            .bind(Param::Text(like))
+            .push(")");
     }
     if let Some(u) = &f.uai {
-        filter.push(" AND s.uai = ").bind(Param::Text(u.trim().to_ascii_uppercase()));
+        filter
+            .push(" AND s.uai = ")
+            .bind(Param::Text(u.trim().to_ascii_uppercase()));
     }
     if let Some(k) = f.kind {
-        filter.push(" AND s.kind = ").bind(Param::Text(k.code().into()));
+        filter
+            .push(" AND s.kind = ")
+            .bind(Param::Text(k.code().into()));
     }
     if let Some(st) = f.status {
-        filter.push(" AND s.status = ").bind(Param::Text(st.code().into()));
+        filter
+            .push(" AND s.status = ")
+            .bind(Param::Text(st.code().into()));
     }
     let order = match (f.sort, f.descending) {
         (SchoolSort::Name, false) => " ORDER BY s.search_key, s.id",
@@ -215,14 +252,19 @@ pub async fn list(
     } else {
         None
     };
-    Ok(Page { items, next_offset, total })
+    Ok(Page {
+        items,
+        next_offset,
+        total,
+    })
 }
 
 /// Every school of the collectivité the caller may read, by name (for menus and exports).
 pub async fn all_readable(db: &Db, p: &Principal) -> AppResult<Vec<School>> {
     let mut sql = Sql::new("SELECT ");
     sql.text.push_str(COLUMNS);
-    sql.push(" FROM schools WHERE collectivite_id = ").bind(Param::I64(p.collectivite_id));
+    sql.push(" FROM schools WHERE collectivite_id = ")
+        .bind(Param::I64(p.collectivite_id));
     push_scope(&mut sql, "id", &p.readable_schools());
     sql.push(" ORDER BY search_key, id");
     Ok(with_db!(db, pool => {
@@ -260,7 +302,11 @@ pub(crate) async fn get_in_tx(tx: &mut Tx, collectivite_id: i64, id: i64) -> App
     row.ok_or(AppError::NotFound)
 }
 
-pub(crate) async fn find_by_uai_in_tx(tx: &mut Tx, collectivite_id: i64, uai: &Uai) -> AppResult<Option<School>> {
+pub(crate) async fn find_by_uai_in_tx(
+    tx: &mut Tx,
+    collectivite_id: i64,
+    uai: &Uai,
+) -> AppResult<Option<School>> {
     let sql = format!("SELECT {COLUMNS} FROM schools WHERE uai = $1 AND collectivite_id = $2");
     Ok(with_tx!(tx, c => {
         sqlx::query_as::<_, School>(sqlx::AssertSqlSafe(sql))
@@ -310,13 +356,17 @@ pub async fn create(tx: &mut Tx, p: &Principal, v: &ValidSchool) -> AppResult<Sc
             .map_err(unique("uai", "uai_taken"))?
     });
     let school = get_in_tx(tx, p.collectivite_id, id).await?;
-    audit::record(tx, &Actor::from(p), Entry {
-        action: "create",
-        object_type: "school",
-        object_id: id,
-        object_label: &format!("{} ({})", v.name, v.uai),
-        changes: audit::created(v),
-    })
+    audit::record(
+        tx,
+        &Actor::from(p),
+        Entry {
+            action: "create",
+            object_type: "school",
+            object_id: id,
+            object_label: &format!("{} ({})", v.name, v.uai),
+            changes: audit::created(v),
+        },
+    )
     .await?;
     Ok(school)
 }
@@ -338,7 +388,10 @@ pub async fn update(
         return Err(AppError::Forbidden);
     }
     if before.version != expected_version {
-        return Err(AppError::Conflict(FieldError::new("version", "version_conflict")));
+        return Err(AppError::Conflict(FieldError::new(
+            "version",
+            "version_conflict",
+        )));
     }
     let n = with_tx!(tx, c => {
         sqlx::query("UPDATE schools SET uai = $1, name = $2, kind = $3, address = $4, postal_code = $5, city = $6, holiday_zone = $7, status = $8, search_key = $9, version = version + 1, updated_at = $10 WHERE id = $11 AND version = $12")
@@ -360,18 +413,25 @@ pub async fn update(
             .rows_affected()
     });
     if n != 1 {
-        return Err(AppError::Conflict(FieldError::new("version", "version_conflict")));
+        return Err(AppError::Conflict(FieldError::new(
+            "version",
+            "version_conflict",
+        )));
     }
     let after = get_in_tx(tx, p.collectivite_id, id).await?;
     let changes = audit::diff(&before, &after);
     if changes.as_object().is_some_and(|m| !m.is_empty()) {
-        audit::record(tx, &Actor::from(p), Entry {
-            action: "update",
-            object_type: "school",
-            object_id: id,
-            object_label: &format!("{} ({})", after.name, after.uai),
-            changes,
-        })
+        audit::record(
+            tx,
+            &Actor::from(p),
+            Entry {
+                action: "update",
+                object_type: "school",
+                object_id: id,
+                object_label: &format!("{} ({})", after.name, after.uai),
+                changes,
+            },
+        )
         .await?;
     }
     Ok(after)
@@ -404,16 +464,23 @@ pub struct Counts {
 
 pub async fn counts(db: &Db, p: &Principal, school_year_id: Option<i64>) -> AppResult<Counts> {
     let scope = p.readable_schools();
-    let mut s = Sql::new("SELECT COUNT(*) FROM schools s WHERE s.status = 'active' AND s.collectivite_id = ");
+    let mut s = Sql::new(
+        "SELECT COUNT(*) FROM schools s WHERE s.status = 'active' AND s.collectivite_id = ",
+    );
     s.bind(Param::I64(p.collectivite_id));
     push_scope(&mut s, "s.id", &scope);
-    let mut r = Sql::new("SELECT COUNT(*) FROM rooms r JOIN schools s ON s.id = r.school_id WHERE s.collectivite_id = ");
+    let mut r = Sql::new(
+        "SELECT COUNT(*) FROM rooms r JOIN schools s ON s.id = r.school_id WHERE s.collectivite_id = ",
+    );
     r.bind(Param::I64(p.collectivite_id));
     push_scope(&mut r, "s.id", &scope);
-    let mut c = Sql::new("SELECT COUNT(*), CAST(COALESCE(SUM(c.head_count), 0) AS BIGINT) FROM classes c JOIN schools s ON s.id = c.school_id WHERE s.collectivite_id = ");
+    let mut c = Sql::new(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(c.head_count), 0) AS BIGINT) FROM classes c JOIN schools s ON s.id = c.school_id WHERE s.collectivite_id = ",
+    );
     c.bind(Param::I64(p.collectivite_id));
     push_scope(&mut c, "s.id", &scope);
-    c.push(" AND c.school_year_id = ").bind(Param::I64(school_year_id.unwrap_or(-1)));
+    c.push(" AND c.school_year_id = ")
+        .bind(Param::I64(school_year_id.unwrap_or(-1)));
     let counts = with_db!(db, pool => {
         let schools: i64 = bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(s.text.clone())), &s.params).fetch_one(pool).await?;
         let rooms: i64 = bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(r.text.clone())), &r.params).fetch_one(pool).await?;

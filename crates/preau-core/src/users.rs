@@ -61,8 +61,13 @@ fn check_password(field: &str, pw: &str) -> Result<(), FieldError> {
 fn check_login(login: &str) -> Result<String, FieldError> {
     let l = login.trim().to_lowercase();
     let ok = (3..=64).contains(&l.len())
-        && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
-    if ok { Ok(l) } else { Err(FieldError::new("login", "login_format")) }
+        && l.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
+    if ok {
+        Ok(l)
+    } else {
+        Err(FieldError::new("login", "login_format"))
+    }
 }
 
 const SELECT: &str = "SELECT id, collectivite_id, login, display_name, email, lang, active, version, created_at FROM users";
@@ -138,7 +143,11 @@ pub async fn create(tx: &mut Tx, p: &Principal, input: &UserInput) -> AppResult<
     let display_name = e.check(text::required("display_name", &input.display_name, 120));
     let email = e.check(text::optional("email", input.email.as_deref(), 200));
     e.check(check_password("password", &input.password));
-    let lang = input.lang.as_deref().and_then(Lang::parse).unwrap_or_default();
+    let lang = input
+        .lang
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or_default();
     e.finish()?;
     let (Some(login), Some(display_name), Some(email)) = (login, display_name, email) else {
         return Err(AppError::Invalid(vec![FieldError::new("user", "invalid")]));
@@ -183,7 +192,14 @@ async fn user_in_tx(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<User> {
 
 /// Gives a role to a user; the scope (school or contractor) must match the role and belong
 /// to the same collectivité.
-pub async fn add_role(tx: &mut Tx, p: &Principal, user_id: i64, role: Role, school_id: Option<i64>, contractor_id: Option<i64>) -> AppResult<()> {
+pub async fn add_role(
+    tx: &mut Tx,
+    p: &Principal,
+    user_id: i64,
+    role: Role,
+    school_id: Option<i64>,
+    contractor_id: Option<i64>,
+) -> AppResult<()> {
     if !p.can_manage_users() {
         return Err(AppError::Forbidden);
     }
@@ -194,7 +210,10 @@ pub async fn add_role(tx: &mut Tx, p: &Principal, user_id: i64, role: Role, scho
             sqlx::query_scalar("SELECT COUNT(*) FROM schools WHERE id = $1 AND collectivite_id = $2").bind(s).bind(p.collectivite_id).fetch_one(&mut *c).await?
         });
         if n == 0 {
-            return Err(AppError::Invalid(vec![FieldError::new("school_id", "not_in_collectivite")]));
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "school_id",
+                "not_in_collectivite",
+            )]));
         }
     }
     if let Some(k) = a.contractor_id {
@@ -202,7 +221,10 @@ pub async fn add_role(tx: &mut Tx, p: &Principal, user_id: i64, role: Role, scho
             sqlx::query_scalar("SELECT COUNT(*) FROM contractors WHERE id = $1 AND collectivite_id = $2").bind(k).bind(p.collectivite_id).fetch_one(&mut *c).await?
         });
         if n == 0 {
-            return Err(AppError::Invalid(vec![FieldError::new("contractor_id", "not_in_collectivite")]));
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "contractor_id",
+                "not_in_collectivite",
+            )]));
         }
     }
     let exists: i64 = with_tx!(tx, c => {
@@ -229,7 +251,12 @@ pub async fn add_role(tx: &mut Tx, p: &Principal, user_id: i64, role: Role, scho
     Ok(())
 }
 
-pub async fn remove_role(tx: &mut Tx, p: &Principal, user_id: i64, assignment_id: i64) -> AppResult<()> {
+pub async fn remove_role(
+    tx: &mut Tx,
+    p: &Principal,
+    user_id: i64,
+    assignment_id: i64,
+) -> AppResult<()> {
     if !p.can_manage_users() {
         return Err(AppError::Forbidden);
     }
@@ -259,25 +286,40 @@ pub async fn remove_role(tx: &mut Tx, p: &Principal, user_id: i64, assignment_id
 }
 
 /// An administrator sets a new password for a user; the user's sessions are closed.
-pub async fn reset_password(tx: &mut Tx, p: &Principal, user_id: i64, new_password: &str) -> AppResult<()> {
+pub async fn reset_password(
+    tx: &mut Tx,
+    p: &Principal,
+    user_id: i64,
+    new_password: &str,
+) -> AppResult<()> {
     if !p.can_manage_users() {
         return Err(AppError::Forbidden);
     }
     let user = user_in_tx(tx, p, user_id).await?;
     check_password("password", new_password)?;
     set_password(tx, user.id, new_password).await?;
-    audit::record(tx, &Actor::from(p), Entry {
-        action: "reset_password",
-        object_type: "user",
-        object_id: user.id,
-        object_label: &user.login,
-        changes: serde_json::json!({}),
-    })
+    audit::record(
+        tx,
+        &Actor::from(p),
+        Entry {
+            action: "reset_password",
+            object_type: "user",
+            object_id: user.id,
+            object_label: &user.login,
+            changes: serde_json::json!({}),
+        },
+    )
     .await
 }
 
 /// A user changes their own password, giving the current one.
-pub async fn change_own_password(tx: &mut Tx, p: &Principal, current: &str, new: &str, confirm: &str) -> AppResult<()> {
+pub async fn change_own_password(
+    tx: &mut Tx,
+    p: &Principal,
+    current: &str,
+    new: &str,
+    confirm: &str,
+) -> AppResult<()> {
     let mut e = Errors::default();
     e.check(check_password("new_password", new));
     if new != confirm {
@@ -288,16 +330,23 @@ pub async fn change_own_password(tx: &mut Tx, p: &Principal, current: &str, new:
         sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(p.user_id).fetch_one(&mut *c).await?
     });
     if !auth::verify_password(current, &hash).await {
-        return Err(AppError::Invalid(vec![FieldError::new("current_password", "wrong_password")]));
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "current_password",
+            "wrong_password",
+        )]));
     }
     set_password(tx, p.user_id, new).await?;
-    audit::record(tx, &Actor::from(p), Entry {
-        action: "change_password",
-        object_type: "user",
-        object_id: p.user_id,
-        object_label: &p.login,
-        changes: serde_json::json!({}),
-    })
+    audit::record(
+        tx,
+        &Actor::from(p),
+        Entry {
+            action: "change_password",
+            object_type: "user",
+            object_id: p.user_id,
+            object_label: &p.login,
+            changes: serde_json::json!({}),
+        },
+    )
     .await
 }
 
@@ -339,13 +388,17 @@ pub async fn set_active(tx: &mut Tx, p: &Principal, user_id: i64, active: bool) 
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *c).await?;
         }
     });
-    audit::record(tx, &Actor::from(p), Entry {
-        action: "update",
-        object_type: "user",
-        object_id: user_id,
-        object_label: &user.login,
-        changes: serde_json::json!({"active": [user.active, active]}),
-    })
+    audit::record(
+        tx,
+        &Actor::from(p),
+        Entry {
+            action: "update",
+            object_type: "user",
+            object_id: user_id,
+            object_label: &user.login,
+            changes: serde_json::json!({"active": [user.active, active]}),
+        },
+    )
     .await
 }
 
@@ -371,7 +424,11 @@ pub async fn principal(db: &Db, user_id: i64) -> AppResult<Option<Principal>> {
     let assignments = rows
         .into_iter()
         .filter_map(|(role, school_id, contractor_id)| {
-            Role::parse("role", &role).ok().map(|role| Assignment { role, school_id, contractor_id })
+            Role::parse("role", &role).ok().map(|role| Assignment {
+                role,
+                school_id,
+                contractor_id,
+            })
         })
         .collect();
     Ok(Some(Principal {
@@ -406,13 +463,17 @@ pub async fn create_contractor(tx: &mut Tx, p: &Principal, name: &str) -> AppRes
             .bind(p.collectivite_id).bind(&name).bind(Utc::now())
             .fetch_one(&mut *c).await.map_err(unique("name", "name_taken"))?
     });
-    audit::record(tx, &Actor::from(p), Entry {
-        action: "create",
-        object_type: "contractor",
-        object_id: id,
-        object_label: &name,
-        changes: serde_json::json!({"name": [null, name]}),
-    })
+    audit::record(
+        tx,
+        &Actor::from(p),
+        Entry {
+            action: "create",
+            object_type: "contractor",
+            object_id: id,
+            object_label: &name,
+            changes: serde_json::json!({"name": [null, name]}),
+        },
+    )
     .await?;
     Ok(id)
 }

@@ -34,7 +34,8 @@ pub struct ValidSchoolYear {
 }
 
 fn date(field: &str, s: &str) -> Result<NaiveDate, FieldError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| FieldError::new(field, "not_a_date"))
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| FieldError::new(field, "not_a_date"))
 }
 
 impl SchoolYearInput {
@@ -50,13 +51,21 @@ impl SchoolYearInput {
         }
         e.finish()?;
         match (label, starts_on, ends_on) {
-            (Some(label), Some(starts_on), Some(ends_on)) => Ok(ValidSchoolYear { label, starts_on, ends_on }),
-            _ => Err(AppError::Invalid(vec![FieldError::new("school_year", "invalid")])),
+            (Some(label), Some(starts_on), Some(ends_on)) => Ok(ValidSchoolYear {
+                label,
+                starts_on,
+                ends_on,
+            }),
+            _ => Err(AppError::Invalid(vec![FieldError::new(
+                "school_year",
+                "invalid",
+            )])),
         }
     }
 }
 
-const SELECT: &str = "SELECT id, collectivite_id, label, starts_on, ends_on, created_at FROM school_years";
+const SELECT: &str =
+    "SELECT id, collectivite_id, label, starts_on, ends_on, created_at FROM school_years";
 
 /// Newest first.
 pub async fn list(db: &Db, p: &Principal) -> AppResult<Vec<SchoolYear>> {
@@ -101,13 +110,17 @@ pub async fn create(tx: &mut Tx, p: &Principal, v: &ValidSchoolYear) -> AppResul
             .await
             .map_err(unique("label", "name_taken"))?
     });
-    audit::record(tx, &Actor::from(p), Entry {
-        action: "create",
-        object_type: "school_year",
-        object_id: id,
-        object_label: &v.label,
-        changes: audit::created(v),
-    })
+    audit::record(
+        tx,
+        &Actor::from(p),
+        Entry {
+            action: "create",
+            object_type: "school_year",
+            object_id: id,
+            object_label: &v.label,
+            changes: audit::created(v),
+        },
+    )
     .await?;
     let sql = format!("{SELECT} WHERE id = $1");
     Ok(with_tx!(tx, c => {

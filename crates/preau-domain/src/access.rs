@@ -187,9 +187,14 @@ impl Principal {
     /// Named people (teachers, staff accounts): never the élu, never a contractor.
     pub fn can_see_people(&self, school_id: i64) -> bool {
         self.is_admin()
-            || [Role::Technicien, Role::Directeur, Role::Enseignant, Role::Erun]
-                .iter()
-                .any(|r| self.has_at(*r, school_id))
+            || [
+                Role::Technicien,
+                Role::Directeur,
+                Role::Enseignant,
+                Role::Erun,
+            ]
+            .iter()
+            .any(|r| self.has_at(*r, school_id))
     }
 
     pub fn can_manage_users(&self) -> bool {
@@ -218,7 +223,9 @@ mod tests {
 
     #[test]
     fn scopes_follow_roles() {
-        let dir = p(vec![Assignment::new(Role::Directeur, Some(7), None).unwrap()]);
+        let dir = p(vec![
+            Assignment::new(Role::Directeur, Some(7), None).unwrap(),
+        ]);
         assert!(dir.readable_schools().contains(7));
         assert!(!dir.readable_schools().contains(8));
         assert!(dir.can_edit_classes(7) && !dir.can_edit_classes(8));
@@ -226,8 +233,13 @@ mod tests {
         let elu = p(vec![Assignment::new(Role::Elu, None, None).unwrap()]);
         assert_eq!(elu.readable_schools(), SchoolScope::All);
         assert!(!elu.can_see_people(7));
-        let presta = p(vec![Assignment::new(Role::Prestataire, None, Some(3)).unwrap()]);
-        assert_eq!(presta.readable_schools(), SchoolScope::Only(BTreeSet::new()));
+        let presta = p(vec![
+            Assignment::new(Role::Prestataire, None, Some(3)).unwrap(),
+        ]);
+        assert_eq!(
+            presta.readable_schools(),
+            SchoolScope::Only(BTreeSet::new())
+        );
     }
 
     #[test]

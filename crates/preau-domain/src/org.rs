@@ -123,7 +123,10 @@ impl Levels {
     /// Parses `CE1-CE2`, `CE1, CE2`, `ce1 ce2` or `CE1/CE2`.
     pub fn parse(field: &str, s: &str) -> Result<Levels, FieldError> {
         let mut levels = Vec::new();
-        for part in s.split(['-', ',', ' ', '/', ';', '+']).filter(|p| !p.trim().is_empty()) {
+        for part in s
+            .split(['-', ',', ' ', '/', ';', '+'])
+            .filter(|p| !p.trim().is_empty())
+        {
             let level = Level::parse(field, part)?;
             if !levels.contains(&level) {
                 levels.push(level);
@@ -149,7 +152,11 @@ impl Levels {
 
     /// `CE1-CE2`: the storage and display form.
     pub fn code(&self) -> String {
-        self.0.iter().map(|l| l.code()).collect::<Vec<_>>().join("-")
+        self.0
+            .iter()
+            .map(|l| l.code())
+            .collect::<Vec<_>>()
+            .join("-")
     }
 }
 
@@ -159,9 +166,18 @@ mod tests {
 
     #[test]
     fn levels_parse_multi() {
-        assert_eq!(Levels::parse("levels", "ce2 - CE1").unwrap().code(), "CE1-CE2");
-        assert_eq!(Levels::parse("levels", "CM1,CM2").unwrap().code(), "CM1-CM2");
-        assert_eq!(Levels::parse("levels", "CP/CX").unwrap_err().code, "unknown_value");
+        assert_eq!(
+            Levels::parse("levels", "ce2 - CE1").unwrap().code(),
+            "CE1-CE2"
+        );
+        assert_eq!(
+            Levels::parse("levels", "CM1,CM2").unwrap().code(),
+            "CM1-CM2"
+        );
+        assert_eq!(
+            Levels::parse("levels", "CP/CX").unwrap_err().code,
+            "unknown_value"
+        );
         assert_eq!(Levels::parse("levels", " ").unwrap_err().code, "required");
     }
 
@@ -171,6 +187,9 @@ mod tests {
             assert_eq!(RoomKind::parse("kind", k.code()).unwrap(), *k);
         }
         assert_eq!(HolidayZone::parse("zone", "c").unwrap(), HolidayZone::C);
-        assert_eq!(SchoolKind::parse("kind", "usine").unwrap_err().field, "kind");
+        assert_eq!(
+            SchoolKind::parse("kind", "usine").unwrap_err().field,
+            "kind"
+        );
     }
 }

@@ -12,7 +12,11 @@ pub fn required(field: &str, value: &str, max: usize) -> Result<String, FieldErr
 }
 
 /// An optional trimmed text: empty becomes `None`.
-pub fn optional(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+pub fn optional(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, FieldError> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => bounded(field, v, max).map(Some),
@@ -76,7 +80,10 @@ mod tests {
 
     #[test]
     fn folds_accents_and_blanks() {
-        assert_eq!(search_key("  École  Élémentaire Jean-Jaurès "), "ecole elementaire jean jaures");
+        assert_eq!(
+            search_key("  École  Élémentaire Jean-Jaurès "),
+            "ecole elementaire jean jaures"
+        );
         assert_eq!(search_key("Cœur"), "coeur");
     }
 

@@ -82,10 +82,7 @@ mod tests {
         for ok in ["0750655E", "0751234J", "0010856A", " 0750655e "] {
             assert!(Uai::parse(ok).is_ok(), "{ok} should be valid");
         }
-        assert_eq!(
-            Uai::parse("0750655F").unwrap_err().code,
-            "uai_check_letter"
-        );
+        assert_eq!(Uai::parse("0750655F").unwrap_err().code, "uai_check_letter");
         assert_eq!(Uai::parse("0010856B").unwrap_err().code, "uai_check_letter");
         for bad in ["", "075065E", "07506555E", "A750655E", "07506551"] {
             assert_eq!(Uai::parse(bad).unwrap_err().code, "uai_format", "{bad}");

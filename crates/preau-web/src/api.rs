@@ -49,11 +49,20 @@ pub fn routes() -> Router<AppState> {
         .route("/schools", get(schools_list).post(school_create))
         .route("/schools/{id}", get(school_get).patch(school_patch))
         .route("/schools/{id}/rooms", get(rooms_list).post(room_create))
-        .route("/schools/{id}/classes", get(classes_list).post(class_create))
-        .route("/rooms/{id}", get(room_get).patch(room_patch).delete(room_delete))
+        .route(
+            "/schools/{id}/classes",
+            get(classes_list).post(class_create),
+        )
+        .route(
+            "/rooms/{id}",
+            get(room_get).patch(room_patch).delete(room_delete),
+        )
         .route("/school-years", get(years_list).post(year_create))
         .route("/school-years/{id}", get(year_get))
-        .route("/classes/{id}", get(class_get).patch(class_patch).delete(class_delete))
+        .route(
+            "/classes/{id}",
+            get(class_get).patch(class_patch).delete(class_delete),
+        )
         .route("/users", get(users_list))
         .route("/users/{id}", get(user_get))
         .route("/openapi.json", get(openapi))
@@ -61,11 +70,13 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    r.map(|Json(v)| v).map_err(|e| ApiError::bad_request(e.body_text()))
+    r.map(|Json(v)| v)
+        .map_err(|e| ApiError::bad_request(e.body_text()))
 }
 
 fn query<T>(r: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    r.map(|Query(v)| v).map_err(|e| ApiError::bad_request(e.body_text()))
+    r.map(|Query(v)| v)
+        .map_err(|e| ApiError::bad_request(e.body_text()))
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Json<Value> {
@@ -91,7 +102,11 @@ async fn collectivites_list(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> A
     Ok(list(&[c], None))
 }
 
-async fn collectivite_get(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): Path<i64>) -> ApiResult {
+async fn collectivite_get(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+) -> ApiResult {
     Ok(to_json(&collectivites::get(&s.db, &p, id).await?))
 }
 
@@ -105,25 +120,58 @@ struct SchoolsQuery {
     limit: Option<i64>,
 }
 
-async fn schools_list(State(s): State<AppState>, ApiAuth(p): ApiAuth, q: Result<Query<SchoolsQuery>, QueryRejection>) -> ApiResult {
+async fn schools_list(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    q: Result<Query<SchoolsQuery>, QueryRejection>,
+) -> ApiResult {
     let q = query(q)?;
-    let kind = q.kind.as_deref().map(|k| SchoolKind::parse("kind", k)).transpose().map_err(|e| ApiError::invalid(vec![e]))?;
-    let status = q.status.as_deref().map(|k| SchoolStatus::parse("status", k)).transpose().map_err(|e| ApiError::invalid(vec![e]))?;
+    let kind = q
+        .kind
+        .as_deref()
+        .map(|k| SchoolKind::parse("kind", k))
+        .transpose()
+        .map_err(|e| ApiError::invalid(vec![e]))?;
+    let status = q
+        .status
+        .as_deref()
+        .map(|k| SchoolStatus::parse("status", k))
+        .transpose()
+        .map_err(|e| ApiError::invalid(vec![e]))?;
     let offset = match q.cursor.as_deref() {
         None | Some("") => 0,
-        Some(c) => c.parse::<i64>().map_err(|_| ApiError::invalid(vec![preau_domain::FieldError::new("cursor", "unknown_value")]))?,
+        Some(c) => c.parse::<i64>().map_err(|_| {
+            ApiError::invalid(vec![preau_domain::FieldError::new(
+                "cursor",
+                "unknown_value",
+            )])
+        })?,
     };
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let filter = SchoolFilter { q: q.q, uai: q.uai, kind, status, ..Default::default() };
+    let filter = SchoolFilter {
+        q: q.q,
+        uai: q.uai,
+        kind,
+        status,
+        ..Default::default()
+    };
     let page = schools::list(&s.db, &p, &filter, offset, limit).await?;
     Ok(list(&page.items, page.next_offset.map(|o| o.to_string())))
 }
 
-async fn school_get(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): Path<i64>) -> ApiResult {
+async fn school_get(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+) -> ApiResult {
     Ok(to_json(&schools::get(&s.db, &p, id).await?))
 }
 
-async fn school_create(State(s): State<AppState>, ApiAuth(p): ApiAuth, b: Result<Json<SchoolInput>, JsonRejection>) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+async fn school_create(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    b: Result<Json<SchoolInput>, JsonRejection>,
+) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
     let v = body(b)?.parse()?;
     let mut tx = s.db.begin().await.map_err(AppError::from)?;
     let school = schools::create(&mut tx, &p, &v).await?;
@@ -139,12 +187,18 @@ struct Patch {
     fields: serde_json::Map<String, Value>,
 }
 
-fn merge<T: serde::Serialize + serde::de::DeserializeOwned>(current: &T, patch: &serde_json::Map<String, Value>) -> Result<T, ApiError> {
+fn merge<T: serde::Serialize + serde::de::DeserializeOwned>(
+    current: &T,
+    patch: &serde_json::Map<String, Value>,
+) -> Result<T, ApiError> {
     let mut v = serde_json::to_value(current).map_err(|e| ApiError::bad_request(e.to_string()))?;
     if let Some(obj) = v.as_object_mut() {
         for (k, val) in patch {
             if !obj.contains_key(k) {
-                return Err(ApiError::invalid(vec![preau_domain::FieldError::new(k.clone(), "unknown_field")]));
+                return Err(ApiError::invalid(vec![preau_domain::FieldError::new(
+                    k.clone(),
+                    "unknown_field",
+                )]));
             }
             obj.insert(k.clone(), val.clone());
         }
@@ -153,14 +207,22 @@ fn merge<T: serde::Serialize + serde::de::DeserializeOwned>(current: &T, patch: 
 }
 
 fn version(p: &Patch) -> Result<i64, ApiError> {
-    p.version.ok_or_else(|| ApiError::invalid(vec![preau_domain::FieldError::new("version", "required")]))
+    p.version.ok_or_else(|| {
+        ApiError::invalid(vec![preau_domain::FieldError::new("version", "required")])
+    })
 }
 
-async fn school_patch(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): Path<i64>, b: Result<Json<Patch>, JsonRejection>) -> ApiResult {
+async fn school_patch(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+    b: Result<Json<Patch>, JsonRejection>,
+) -> ApiResult {
     let patch = body(b)?;
     let ver = version(&patch)?;
     let current = schools::get(&s.db, &p, id).await?;
-    let input: SchoolInput = merge(&SchoolInputSer::from(current.to_input()), &patch.fields).map(SchoolInputSer::into)?;
+    let input: SchoolInput = merge(&SchoolInputSer::from(current.to_input()), &patch.fields)
+        .map(SchoolInputSer::into)?;
     let v = input.parse()?;
     let mut tx = s.db.begin().await.map_err(AppError::from)?;
     let school = schools::update(&mut tx, &p, id, ver, &v).await?;
@@ -183,21 +245,48 @@ struct SchoolInputSer {
 
 impl From<SchoolInput> for SchoolInputSer {
     fn from(i: SchoolInput) -> Self {
-        SchoolInputSer { uai: i.uai, name: i.name, kind: i.kind, address: i.address, postal_code: i.postal_code, city: i.city, holiday_zone: i.holiday_zone, status: i.status }
+        SchoolInputSer {
+            uai: i.uai,
+            name: i.name,
+            kind: i.kind,
+            address: i.address,
+            postal_code: i.postal_code,
+            city: i.city,
+            holiday_zone: i.holiday_zone,
+            status: i.status,
+        }
     }
 }
 
 impl From<SchoolInputSer> for SchoolInput {
     fn from(i: SchoolInputSer) -> Self {
-        SchoolInput { uai: i.uai, name: i.name, kind: i.kind, address: i.address, postal_code: i.postal_code, city: i.city, holiday_zone: i.holiday_zone, status: i.status }
+        SchoolInput {
+            uai: i.uai,
+            name: i.name,
+            kind: i.kind,
+            address: i.address,
+            postal_code: i.postal_code,
+            city: i.city,
+            holiday_zone: i.holiday_zone,
+            status: i.status,
+        }
     }
 }
 
-async fn rooms_list(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): Path<i64>) -> ApiResult {
+async fn rooms_list(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+) -> ApiResult {
     Ok(list(&rooms::list_for_school(&s.db, &p, id).await?, None))
 }
 
-async fn room_create(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): Path<i64>, b: Result<Json<RoomInput>, JsonRejection>) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+async fn room_create(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+    b: Result<Json<RoomInput>, JsonRejection>,
+) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
     let v = body(b)?.parse()?;
     let mut tx = s.db.begin().await.map_err(AppError::from)?;
     let room = rooms::create(&mut tx, &p, id, &v).await?;
@@ -205,7 +294,11 @@ async fn room_create(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): P
     Ok((axum::http::StatusCode::CREATED, to_json(&room)))
 }
 
-async fn room_get(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): Path<i64>) -> ApiResult {
+async fn room_get(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+) -> ApiResult {
     Ok(to_json(&rooms::get(&s.db, &p, id).await?))
 }
 
@@ -217,19 +310,42 @@ struct RoomSer {
     floor: Option<String>,
 }
 
-async fn room_patch(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): Path<i64>, b: Result<Json<Patch>, JsonRejection>) -> ApiResult {
+async fn room_patch(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+    b: Result<Json<Patch>, JsonRejection>,
+) -> ApiResult {
     let patch = body(b)?;
     let ver = version(&patch)?;
     let r = rooms::get(&s.db, &p, id).await?;
-    let merged: RoomSer = merge(&RoomSer { kind: r.kind, name: r.name, building: r.building, floor: r.floor }, &patch.fields)?;
-    let v = RoomInput { kind: merged.kind, name: merged.name, building: merged.building, floor: merged.floor }.parse()?;
+    let merged: RoomSer = merge(
+        &RoomSer {
+            kind: r.kind,
+            name: r.name,
+            building: r.building,
+            floor: r.floor,
+        },
+        &patch.fields,
+    )?;
+    let v = RoomInput {
+        kind: merged.kind,
+        name: merged.name,
+        building: merged.building,
+        floor: merged.floor,
+    }
+    .parse()?;
     let mut tx = s.db.begin().await.map_err(AppError::from)?;
     let room = rooms::update(&mut tx, &p, id, ver, &v).await?;
     tx.commit().await.map_err(AppError::from)?;
     Ok(to_json(&room))
 }
 
-async fn room_delete(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): Path<i64>) -> Result<axum::http::StatusCode, ApiError> {
+async fn room_delete(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+) -> Result<axum::http::StatusCode, ApiError> {
     let mut tx = s.db.begin().await.map_err(AppError::from)?;
     rooms::delete(&mut tx, &p, id).await?;
     tx.commit().await.map_err(AppError::from)?;
@@ -241,9 +357,17 @@ struct ClassesQuery {
     school_year_id: Option<i64>,
 }
 
-async fn classes_list(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): Path<i64>, q: Result<Query<ClassesQuery>, QueryRejection>) -> ApiResult {
+async fn classes_list(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+    q: Result<Query<ClassesQuery>, QueryRejection>,
+) -> ApiResult {
     let q = query(q)?;
-    Ok(list(&classes::list_for_school(&s.db, &p, id, q.school_year_id).await?, None))
+    Ok(list(
+        &classes::list_for_school(&s.db, &p, id, q.school_year_id).await?,
+        None,
+    ))
 }
 
 #[derive(serde::Serialize, Deserialize)]
@@ -272,7 +396,12 @@ impl ClassSer {
     }
 }
 
-async fn class_create(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): Path<i64>, b: Result<Json<ClassSer>, JsonRejection>) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+async fn class_create(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+    b: Result<Json<ClassSer>, JsonRejection>,
+) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
     let v = body(b)?.input().parse()?;
     let mut tx = s.db.begin().await.map_err(AppError::from)?;
     let c = classes::create(&mut tx, &p, id, &v).await?;
@@ -280,15 +409,31 @@ async fn class_create(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): 
     Ok((axum::http::StatusCode::CREATED, to_json(&c)))
 }
 
-async fn class_get(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): Path<i64>) -> ApiResult {
+async fn class_get(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+) -> ApiResult {
     Ok(to_json(&classes::get(&s.db, &p, id).await?))
 }
 
-async fn class_patch(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): Path<i64>, b: Result<Json<Patch>, JsonRejection>) -> ApiResult {
+async fn class_patch(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+    b: Result<Json<Patch>, JsonRejection>,
+) -> ApiResult {
     let patch = body(b)?;
     let ver = version(&patch)?;
     let c = classes::get(&s.db, &p, id).await?;
-    let current = ClassSer { school_year_id: Some(c.school_year_id), label: c.label, levels: c.levels, head_count: Some(json!(c.head_count)), teacher_name: c.teacher_name, room_id: c.room_id };
+    let current = ClassSer {
+        school_year_id: Some(c.school_year_id),
+        label: c.label,
+        levels: c.levels,
+        head_count: Some(json!(c.head_count)),
+        teacher_name: c.teacher_name,
+        room_id: c.room_id,
+    };
     let v = merge(&current, &patch.fields)?.input().parse()?;
     let mut tx = s.db.begin().await.map_err(AppError::from)?;
     let c = classes::update(&mut tx, &p, id, ver, &v).await?;
@@ -296,7 +441,11 @@ async fn class_patch(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): P
     Ok(to_json(&c))
 }
 
-async fn class_delete(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): Path<i64>) -> Result<axum::http::StatusCode, ApiError> {
+async fn class_delete(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+) -> Result<axum::http::StatusCode, ApiError> {
     let mut tx = s.db.begin().await.map_err(AppError::from)?;
     classes::delete(&mut tx, &p, id).await?;
     tx.commit().await.map_err(AppError::from)?;
@@ -307,11 +456,19 @@ async fn years_list(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> ApiResult
     Ok(list(&years::list(&s.db, &p).await?, None))
 }
 
-async fn year_get(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): Path<i64>) -> ApiResult {
+async fn year_get(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+) -> ApiResult {
     Ok(to_json(&years::get(&s.db, &p, id).await?))
 }
 
-async fn year_create(State(s): State<AppState>, ApiAuth(p): ApiAuth, b: Result<Json<SchoolYearInput>, JsonRejection>) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+async fn year_create(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    b: Result<Json<SchoolYearInput>, JsonRejection>,
+) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
     let v = body(b)?.parse()?;
     let mut tx = s.db.begin().await.map_err(AppError::from)?;
     let y = years::create(&mut tx, &p, &v).await?;
@@ -323,7 +480,11 @@ async fn users_list(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> ApiResult
     Ok(list(&users::list(&s.db, &p).await?, None))
 }
 
-async fn user_get(State(s): State<AppState>, ApiAuth(p): ApiAuth, Path(id): Path<i64>) -> ApiResult {
+async fn user_get(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+) -> ApiResult {
     let u = users::get(&s.db, &p, id).await?;
     let roles = users::roles(&s.db, id).await?;
     let mut v = serde_json::to_value(&u).unwrap_or(Value::Null);

@@ -19,26 +19,61 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn unauthenticated() -> ApiError {
-        ApiError { status: StatusCode::UNAUTHORIZED, title: "authentication required", errors: vec![], detail: Some("send Authorization: Bearer <token>".into()) }
+        ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            title: "authentication required",
+            errors: vec![],
+            detail: Some("send Authorization: Bearer <token>".into()),
+        }
     }
     pub fn invalid(errors: Vec<FieldError>) -> ApiError {
-        ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, title: "invalid input", errors, detail: None }
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            title: "invalid input",
+            errors,
+            detail: None,
+        }
     }
     pub fn bad_request(detail: String) -> ApiError {
-        ApiError { status: StatusCode::BAD_REQUEST, title: "malformed request", errors: vec![], detail: Some(detail) }
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            title: "malformed request",
+            errors: vec![],
+            detail: Some(detail),
+        }
     }
 }
 
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> ApiError {
         match e {
-            AppError::NotFound => ApiError { status: StatusCode::NOT_FOUND, title: "not found", errors: vec![], detail: None },
-            AppError::Forbidden => ApiError { status: StatusCode::FORBIDDEN, title: "forbidden", errors: vec![], detail: Some("your role does not allow this".into()) },
+            AppError::NotFound => ApiError {
+                status: StatusCode::NOT_FOUND,
+                title: "not found",
+                errors: vec![],
+                detail: None,
+            },
+            AppError::Forbidden => ApiError {
+                status: StatusCode::FORBIDDEN,
+                title: "forbidden",
+                errors: vec![],
+                detail: Some("your role does not allow this".into()),
+            },
             AppError::Invalid(errors) => ApiError::invalid(errors),
-            AppError::Conflict(f) => ApiError { status: StatusCode::CONFLICT, title: "conflict", errors: vec![f], detail: None },
+            AppError::Conflict(f) => ApiError {
+                status: StatusCode::CONFLICT,
+                title: "conflict",
+                errors: vec![f],
+                detail: None,
+            },
             other => {
                 tracing::error!(error = %other, "request failed");
-                ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, title: "internal error", errors: vec![], detail: None }
+                ApiError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    title: "internal error",
+                    errors: vec![],
+                    detail: None,
+                }
             }
         }
     }
@@ -52,7 +87,9 @@ impl IntoResponse for ApiError {
             .map(|e| json!({"field": e.field, "code": e.code, "message": e.message(Lang::En), "message_fr": e.message(Lang::Fr)}))
             .collect();
         let detail = self.detail.clone().or_else(|| {
-            self.errors.first().map(|e| format!("{}: {}", e.field, e.message(Lang::En)))
+            self.errors
+                .first()
+                .map(|e| format!("{}: {}", e.field, e.message(Lang::En)))
         });
         let body = json!({
             "type": "about:blank",
@@ -87,13 +124,25 @@ pub struct PageError {
 
 impl PageError {
     pub fn bad_request(detail: &str) -> PageError {
-        PageError { status: StatusCode::BAD_REQUEST, key: "error.bad_request", detail: Some(detail.to_string()) }
+        PageError {
+            status: StatusCode::BAD_REQUEST,
+            key: "error.bad_request",
+            detail: Some(detail.to_string()),
+        }
     }
     pub fn csrf() -> PageError {
-        PageError { status: StatusCode::FORBIDDEN, key: "error.csrf", detail: None }
+        PageError {
+            status: StatusCode::FORBIDDEN,
+            key: "error.csrf",
+            detail: None,
+        }
     }
     pub fn not_found() -> PageError {
-        PageError { status: StatusCode::NOT_FOUND, key: "error.not_found", detail: None }
+        PageError {
+            status: StatusCode::NOT_FOUND,
+            key: "error.not_found",
+            detail: None,
+        }
     }
 }
 
@@ -101,12 +150,33 @@ impl From<AppError> for PageError {
     fn from(e: AppError) -> PageError {
         match e {
             AppError::NotFound => PageError::not_found(),
-            AppError::Forbidden => PageError { status: StatusCode::FORBIDDEN, key: "error.forbidden", detail: None },
-            AppError::Invalid(errs) => PageError { status: StatusCode::UNPROCESSABLE_ENTITY, key: "error.invalid", detail: Some(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")) },
-            AppError::Conflict(f) => PageError { status: StatusCode::CONFLICT, key: "error.conflict", detail: Some(f.message(Lang::Fr)) },
+            AppError::Forbidden => PageError {
+                status: StatusCode::FORBIDDEN,
+                key: "error.forbidden",
+                detail: None,
+            },
+            AppError::Invalid(errs) => PageError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                key: "error.invalid",
+                detail: Some(
+                    errs.iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+            },
+            AppError::Conflict(f) => PageError {
+                status: StatusCode::CONFLICT,
+                key: "error.conflict",
+                detail: Some(f.message(Lang::Fr)),
+            },
             other => {
                 tracing::error!(error = %other, "page failed");
-                PageError { status: StatusCode::INTERNAL_SERVER_ERROR, key: "error.internal", detail: None }
+                PageError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    key: "error.internal",
+                    detail: None,
+                }
             }
         }
     }

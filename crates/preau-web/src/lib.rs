@@ -58,15 +58,23 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/preau.css", get(pages::stylesheet))
         .route("/static/preau.js", get(pages::script))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), session::authenticate))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::authenticate,
+        ))
         .layer(axum::middleware::from_fn(session::security_headers))
         .with_state(state)
 }
 
-async fn healthz(axum::extract::State(s): axum::extract::State<AppState>) -> (axum::http::StatusCode, &'static str) {
+async fn healthz(
+    axum::extract::State(s): axum::extract::State<AppState>,
+) -> (axum::http::StatusCode, &'static str) {
     if s.db.ping().await {
         (axum::http::StatusCode::OK, "ok")
     } else {
-        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable",
+        )
     }
 }

@@ -91,7 +91,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     // Language: `?lang=` (the footer switch, remembered in a cookie), then the cookie,
     // then the user's preference, then the browser's Accept-Language, then French.
     let query_lang = req.uri().query().and_then(|q| {
-        q.split('&').find_map(|kv| kv.strip_prefix("lang=")).and_then(Lang::parse)
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix("lang="))
+            .and_then(Lang::parse)
     });
     caller.lang = query_lang
         .or_else(|| jar.get(LANG_COOKIE).and_then(|l| Lang::parse(l)))
@@ -115,7 +117,12 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         resp = crate::pages::render_error(&caller, &err);
     }
     if let Some(l) = query_lang {
-        let cookie = cookie(LANG_COOKIE, l.code(), state.config.secure_cookies, Some(365 * 86400));
+        let cookie = cookie(
+            LANG_COOKIE,
+            l.code(),
+            state.config.secure_cookies,
+            Some(365 * 86400),
+        );
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             resp.headers_mut().append(axum::http::header::SET_COOKIE, v);
         }
@@ -148,11 +155,19 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));
     };
-    set(h, "content-security-policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'");
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+    );
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "same-origin");
-    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=()");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=()",
+    );
     set(h, "cross-origin-opener-policy", "same-origin");
     if !is_static && !h.contains_key("cache-control") {
         set(h, "cache-control", "no-store");
@@ -181,9 +196,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let c = caller_of(parts);
         match (c.principal, c.via_token) {
-            (Some(p), false) => Ok(Auth { p, csrf: c.csrf.unwrap_or_default(), lang: c.lang }),
+            (Some(p), false) => Ok(Auth {
+                p,
+                csrf: c.csrf.unwrap_or_default(),
+                lang: c.lang,
+            }),
             _ => {
-                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
                 let target = format!("/login?next={}", url_encode(next));
                 Err(Redirect::to(&target).into_response())
             }
@@ -208,7 +231,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiAuth {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         match caller_of(parts) {
-            Caller { principal: Some(p), via_token: true, .. } => Ok(ApiAuth(p)),
+            Caller {
+                principal: Some(p),
+                via_token: true,
+                ..
+            } => Ok(ApiAuth(p)),
             _ => Err(ApiError::unauthenticated()),
         }
     }
@@ -227,7 +254,10 @@ pub struct CsrfForm<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
     type Rejection = PageError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let expected = req.extensions().get::<Caller>().and_then(|c| c.csrf.clone());
+        let expected = req
+            .extensions()
+            .get::<Caller>()
+            .and_then(|c| c.csrf.clone());
         let is_form = req
             .headers()
             .get(CONTENT_TYPE)
@@ -239,7 +269,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|_| PageError::bad_request("corps illisible / unreadable body"))?;
-        let field: CsrfField = serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError::csrf())?;
+        let field: CsrfField =
+            serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError::csrf())?;
         match expected {
             Some(t) if !t.is_empty() && constant_time_eq(t.as_bytes(), field.csrf.as_bytes()) => {}
             _ => return Err(PageError::csrf()),
@@ -257,7 +288,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -272,7 +305,8 @@ pub struct LoginLimiter {
 impl LoginLimiter {
     pub fn blocked(&self, key: &str, max: u32, window: Duration) -> bool {
         let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(key).is_some_and(|(n, since)| *n >= max && since.elapsed() < window)
+        map.get(key)
+            .is_some_and(|(n, since)| *n >= max && since.elapsed() < window)
     }
 
     pub fn fail(&self, key: &str, window: Duration) {
@@ -288,7 +322,10 @@ impl LoginLimiter {
     }
 
     pub fn clear(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
     }
 }
 

@@ -9,13 +9,27 @@ use preau_domain::{Principal, Role};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "preau", version, about = "Préau — le numérique des écoles pour les collectivités")]
+#[command(
+    name = "preau",
+    version,
+    about = "Préau — le numérique des écoles pour les collectivités"
+)]
 struct Cli {
     /// Folder holding the SQLite database (ignored with a PostgreSQL URL).
-    #[arg(long, env = "PREAU_DATA_DIR", default_value = "preau-data", global = true)]
+    #[arg(
+        long,
+        env = "PREAU_DATA_DIR",
+        default_value = "preau-data",
+        global = true
+    )]
     data_dir: PathBuf,
     /// `postgres://…` to run on PostgreSQL; empty for the SQLite file in the data folder.
-    #[arg(long, env = "PREAU_DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "PREAU_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
     database_url: Option<String>,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "PREAU_LOG_JSON", global = true)]
@@ -120,18 +134,26 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("PREAU_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if cli.log_json {
         builder.json().init();
     } else {
         builder.init();
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(run(cli))
 }
 
 async fn open(cli: &Cli) -> anyhow::Result<Db> {
-    let db = Db::open(cli.database_url.as_deref().filter(|u| !u.is_empty()), &cli.data_dir).await?;
+    let db = Db::open(
+        cli.database_url.as_deref().filter(|u| !u.is_empty()),
+        &cli.data_dir,
+    )
+    .await?;
     db.migrate().await?;
     Ok(db)
 }
@@ -139,12 +161,17 @@ async fn open(cli: &Cli) -> anyhow::Result<Db> {
 /// The collectivité a command acts for: the one named, or the only one.
 async fn collectivite(db: &Db, name: Option<&str>) -> anyhow::Result<i64> {
     if let Some(n) = name {
-        return Ok(collectivites::find_by_name(db, n).await?.with_context(|| format!("no collectivité named {n:?}"))?.id);
+        return Ok(collectivites::find_by_name(db, n)
+            .await?
+            .with_context(|| format!("no collectivité named {n:?}"))?
+            .id);
     }
     let all = collectivites::list_all(db).await?;
     match all.as_slice() {
         [one] => Ok(one.id),
-        [] => bail!("no collectivité yet: run `preau admin create-collectivite --name …` (or `preau serve --demo`)"),
+        [] => bail!(
+            "no collectivité yet: run `preau admin create-collectivite --name …` (or `preau serve --demo`)"
+        ),
         _ => bail!("several collectivités: say which with --collectivite"),
     }
 }
@@ -155,50 +182,89 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             println!("database up to date ({})", db.backend());
         }
-        Command::Serve { listen, demo: with_demo, insecure_cookies } => {
+        Command::Serve {
+            listen,
+            demo: with_demo,
+            insecure_cookies,
+        } => {
             if *with_demo {
                 if demo::load_if_empty(&db).await? {
                     tracing::info!("demo commune loaded");
                 }
-                println!("Préau — commune de démonstration « {} »", demo::COLLECTIVITE);
+                println!(
+                    "Préau — commune de démonstration « {} »",
+                    demo::COLLECTIVITE
+                );
                 println!("Identifiants (mot de passe « {} ») :", demo::PASSWORD);
                 for (login, what) in demo::LOGINS {
                     println!("  {login:<12} {what}");
                 }
             }
-            let config = preau_web::WebConfig { secure_cookies: !insecure_cookies, ..Default::default() };
+            let config = preau_web::WebConfig {
+                secure_cookies: !insecure_cookies,
+                ..Default::default()
+            };
             let app = preau_web::router(preau_web::AppState::new(db.clone(), config));
-            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, backend = db.backend(), "listening");
             println!("http://{addr}/");
-            axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-                .with_graceful_shutdown(shutdown())
-                .await?;
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown())
+            .await?;
             db.close().await;
             tracing::info!("stopped");
         }
         Command::Admin { command } => admin(&db, command).await?,
-        Command::Import { command: ImportCommand::Schools { file, commune, collectivite: c, dry_run } } => {
+        Command::Import {
+            command:
+                ImportCommand::Schools {
+                    file,
+                    commune,
+                    collectivite: c,
+                    dry_run,
+                },
+        } => {
             let cid = collectivite(&db, c.as_deref()).await?;
-            let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes =
+                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
             let sys = Principal::system(cid, "cli");
-            let report = import::import_schools(&db, &sys, &bytes, commune.as_deref(), *dry_run).await?;
+            let report =
+                import::import_schools(&db, &sys, &bytes, commune.as_deref(), *dry_run).await?;
             if !report.errors.is_empty() {
                 for e in &report.errors {
                     eprintln!("ligne {} — {} : {}", e.line, e.field, e.message);
                 }
-                bail!("{} erreur(s) : rien n'a été importé / nothing was imported", report.errors.len());
+                bail!(
+                    "{} erreur(s) : rien n'a été importé / nothing was imported",
+                    report.errors.len()
+                );
             }
             println!(
                 "{}{} ({}, {}) : {} créée(s), {} mise(s) à jour, {} inchangée(s), {} ignorée(s)",
                 if *dry_run { "[essai] " } else { "" },
-                report.format, report.encoding, file.display(), report.created, report.updated, report.unchanged, report.skipped
+                report.format,
+                report.encoding,
+                file.display(),
+                report.created,
+                report.updated,
+                report.unchanged,
+                report.skipped
             );
         }
-        Command::Export { command: ExportCommand::Schools { collectivite: c } } => {
+        Command::Export {
+            command: ExportCommand::Schools { collectivite: c },
+        } => {
             let cid = collectivite(&db, c.as_deref()).await?;
-            print!("{}", import::export_schools(&db, &Principal::system(cid, "cli")).await?);
+            print!(
+                "{}",
+                import::export_schools(&db, &Principal::system(cid, "cli")).await?
+            );
         }
     }
     Ok(())
@@ -213,7 +279,13 @@ async fn admin(db: &Db, command: &AdminCommand) -> anyhow::Result<()> {
             tx.commit().await?;
             println!("collectivité {id} créée : {name}");
         }
-        AdminCommand::CreateUser { login, role, scope, name, collectivite: c } => {
+        AdminCommand::CreateUser {
+            login,
+            role,
+            scope,
+            name,
+            collectivite: c,
+        } => {
             let cid = collectivite(db, c.as_deref()).await?;
             let role = Role::parse("role", role)?;
             let password = match std::env::var("PREAU_PASSWORD") {
@@ -227,38 +299,60 @@ async fn admin(db: &Db, command: &AdminCommand) -> anyhow::Result<()> {
             };
             let sys = Principal::system(cid, "cli");
             let mut tx = db.begin().await?;
-            let user = users::create(&mut tx, &sys, &users::UserInput {
-                login: login.clone(),
-                display_name: name.clone().unwrap_or_else(|| login.clone()),
-                email: None,
-                password,
-                lang: None,
-            })
+            let user = users::create(
+                &mut tx,
+                &sys,
+                &users::UserInput {
+                    login: login.clone(),
+                    display_name: name.clone().unwrap_or_else(|| login.clone()),
+                    email: None,
+                    password,
+                    lang: None,
+                },
+            )
             .await
             .map_err(describe)?;
             let mut school_ids = Vec::new();
             for uai in scope {
                 let uai = preau_domain::Uai::parse(uai)?;
-                school_ids.push(preau_core::schools::find_by_uai(db, &sys, &uai).await.with_context(|| format!("no school {uai} in this collectivité"))?.id);
+                school_ids.push(
+                    preau_core::schools::find_by_uai(db, &sys, &uai)
+                        .await
+                        .with_context(|| format!("no school {uai} in this collectivité"))?
+                        .id,
+                );
             }
             match (role, school_ids.is_empty()) {
-                (Role::Prestataire, _) => bail!("a prestataire needs a contractor company: create it in the web interface"),
+                (Role::Prestataire, _) => bail!(
+                    "a prestataire needs a contractor company: create it in the web interface"
+                ),
                 (r, true) if users::needs_school(r) => bail!("role {} needs --scope UAI", r.code()),
-                (r, true) => users::add_role(&mut tx, &sys, user.id, r, None, None).await.map_err(describe)?,
+                (r, true) => users::add_role(&mut tx, &sys, user.id, r, None, None)
+                    .await
+                    .map_err(describe)?,
                 (r, false) => {
                     for s in school_ids {
-                        users::add_role(&mut tx, &sys, user.id, r, Some(s), None).await.map_err(describe)?;
+                        users::add_role(&mut tx, &sys, user.id, r, Some(s), None)
+                            .await
+                            .map_err(describe)?;
                     }
                 }
             }
             tx.commit().await?;
-            println!("utilisateur {login} créé ({})", role.label(preau_domain::Lang::Fr));
+            println!(
+                "utilisateur {login} créé ({})",
+                role.label(preau_domain::Lang::Fr)
+            );
         }
         AdminCommand::Token { user, name } => {
-            let u = users::find_by_login(db, user).await?.with_context(|| format!("no user {user:?}"))?;
+            let u = users::find_by_login(db, user)
+                .await?
+                .with_context(|| format!("no user {user:?}"))?;
             let sys = Principal::system(u.collectivite_id, "cli");
             let mut tx = db.begin().await?;
-            let token = preau_core::auth::create_token(&mut tx, &sys, u.id, name).await.map_err(describe)?;
+            let token = preau_core::auth::create_token(&mut tx, &sys, u.id, name)
+                .await
+                .map_err(describe)?;
             tx.commit().await?;
             println!("{token}");
         }
@@ -269,7 +363,12 @@ async fn admin(db: &Db, command: &AdminCommand) -> anyhow::Result<()> {
 /// Turns field errors into a readable message for the terminal.
 fn describe(e: preau_core::AppError) -> anyhow::Error {
     match e {
-        preau_core::AppError::Invalid(errs) => anyhow::anyhow!(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")),
+        preau_core::AppError::Invalid(errs) => anyhow::anyhow!(
+            errs.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
         preau_core::AppError::Conflict(f) => anyhow::anyhow!(f.to_string()),
         other => anyhow::anyhow!(other),
     }
@@ -281,7 +380,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -35,7 +35,8 @@ struct YearsPage {
 pub async fn years(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuery>) -> PageResult {
     let p = &a.p;
     render(&YearsPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("years.title"), "years").flash(flash_key(q.flash.as_deref())),
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("years.title"), "years")
+            .flash(flash_key(q.flash.as_deref())),
         years: years::list(&s.db, p).await?,
         can_create: p.can_manage_collectivite(),
     })
@@ -45,12 +46,19 @@ fn year_form(a: &Auth, v: &SchoolYearInput) -> FormPage {
     let p = &a.p;
     let t = |k| crate::i18n::t(p.lang, k);
     FormPage {
-        ctx: Ctx::for_user(p, &a.csrf, t("years.new"), "years").crumb("/school-years", t("years.title")),
+        ctx: Ctx::for_user(p, &a.csrf, t("years.new"), "years")
+            .crumb("/school-years", t("years.title")),
         action: "/school-years".into(),
         fields: vec![
-            Field::text("label", t("field.label"), v.label.clone()).required().hint(t("years.label_hint")),
-            Field::text("starts_on", t("field.starts_on"), v.starts_on.clone()).required().input("date"),
-            Field::text("ends_on", t("field.ends_on"), v.ends_on.clone()).required().input("date"),
+            Field::text("label", t("field.label"), v.label.clone())
+                .required()
+                .hint(t("years.label_hint")),
+            Field::text("starts_on", t("field.starts_on"), v.starts_on.clone())
+                .required()
+                .input("date"),
+            Field::text("ends_on", t("field.ends_on"), v.ends_on.clone())
+                .required()
+                .input("date"),
         ],
         hidden: vec![],
         submit: t("form.create").into(),
@@ -67,7 +75,11 @@ pub async fn year_new(a: Auth) -> PageResult {
     year_form(&a, &SchoolYearInput::default()).respond(&[])
 }
 
-pub async fn year_create(State(s): State<AppState>, a: Auth, CsrfForm(f): CsrfForm<SchoolYearInput>) -> PageResult {
+pub async fn year_create(
+    State(s): State<AppState>,
+    a: Auth,
+    CsrfForm(f): CsrfForm<SchoolYearInput>,
+) -> PageResult {
     let result = async {
         let v = f.parse()?;
         let mut tx = s.db.begin().await?;
@@ -105,25 +117,62 @@ pub async fn users(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuer
     let mut rows = Vec::new();
     for u in list {
         let roles = users::roles(&s.db, u.id).await?;
-        let mut labels: Vec<&str> = roles.iter().map(|r| Role::from_db(&r.role).label(p.lang)).collect();
+        let mut labels: Vec<&str> = roles
+            .iter()
+            .map(|r| Role::from_db(&r.role).label(p.lang))
+            .collect();
         labels.dedup();
-        rows.push(UserRow { id: u.id, login: u.login, name: u.display_name, roles: labels.join(", "), active: u.active });
+        rows.push(UserRow {
+            id: u.id,
+            login: u.login,
+            name: u.display_name,
+            roles: labels.join(", "),
+            active: u.active,
+        });
     }
-    render(&UsersPage { ctx: Ctx::for_user(p, &a.csrf, p.lang_title("users.title"), "users").flash(flash_key(q.flash.as_deref())), rows })
+    render(&UsersPage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("users.title"), "users")
+            .flash(flash_key(q.flash.as_deref())),
+        rows,
+    })
 }
 
 fn user_form(a: &Auth, v: &UserInput) -> FormPage {
     let p = &a.p;
     let t = |k| crate::i18n::t(p.lang, k);
     FormPage {
-        ctx: Ctx::for_user(p, &a.csrf, t("users.new"), "users").crumb("/admin/users", t("users.title")),
+        ctx: Ctx::for_user(p, &a.csrf, t("users.new"), "users")
+            .crumb("/admin/users", t("users.title")),
         action: "/admin/users".into(),
         fields: vec![
-            Field::text("login", t("field.login"), v.login.clone()).required().autocomplete("off"),
-            Field::text("display_name", t("field.display_name"), v.display_name.clone()).required(),
-            Field::text("email", t("field.email"), v.email.clone().unwrap_or_default()).input("email"),
-            Field::text("password", t("field.password"), "").required().input("password").autocomplete("new-password"),
-            Field::select("lang", t("field.lang"), v.lang.clone().unwrap_or_else(|| "fr".into()), vec![("fr".into(), "Français".into()), ("en".into(), "English".into())]),
+            Field::text("login", t("field.login"), v.login.clone())
+                .required()
+                .autocomplete("off"),
+            Field::text(
+                "display_name",
+                t("field.display_name"),
+                v.display_name.clone(),
+            )
+            .required(),
+            Field::text(
+                "email",
+                t("field.email"),
+                v.email.clone().unwrap_or_default(),
+            )
+            .input("email"),
+            Field::text("password", t("field.password"), "")
+                .required()
+                .input("password")
+                .autocomplete("new-password"),
+            Field::select(
+                "lang",
+                t("field.lang"),
+                v.lang.clone().unwrap_or_else(|| "fr".into()),
+                vec![
+                    ("fr".into(), "Français".into()),
+                    ("en".into(), "English".into()),
+                ],
+            ),
         ],
         hidden: vec![],
         submit: t("form.create").into(),
@@ -140,7 +189,11 @@ pub async fn user_new(a: Auth) -> PageResult {
     user_form(&a, &UserInput::default()).respond(&[])
 }
 
-pub async fn user_create(State(s): State<AppState>, a: Auth, CsrfForm(f): CsrfForm<UserInput>) -> PageResult {
+pub async fn user_create(
+    State(s): State<AppState>,
+    a: Auth,
+    CsrfForm(f): CsrfForm<UserInput>,
+) -> PageResult {
     let result = async {
         let mut tx = s.db.begin().await?;
         let u = users::create(&mut tx, &a.p, &f).await?;
@@ -167,7 +220,14 @@ struct UserPage {
     password_error: Option<String>,
 }
 
-async fn user_page(s: &AppState, a: &Auth, id: i64, role_error: Option<String>, password_error: Option<String>, flash: Option<&str>) -> PageResult {
+async fn user_page(
+    s: &AppState,
+    a: &Auth,
+    id: i64,
+    role_error: Option<String>,
+    password_error: Option<String>,
+    flash: Option<&str>,
+) -> PageResult {
     let p = &a.p;
     if !p.can_manage_users() {
         return Err(AppError::NotFound.into());
@@ -178,20 +238,48 @@ async fn user_page(s: &AppState, a: &Auth, id: i64, role_error: Option<String>, 
     let roles = users::roles(&s.db, id)
         .await?
         .into_iter()
-        .map(|r| (r.id, Role::from_db(&r.role).label(lang), r.school_name.or(r.contractor_name).unwrap_or_default()))
+        .map(|r| {
+            (
+                r.id,
+                Role::from_db(&r.role).label(lang),
+                r.school_name.or(r.contractor_name).unwrap_or_default(),
+            )
+        })
         .collect();
     let mut school_opts = vec![(String::new(), t("users.none").to_string())];
-    school_opts.extend(schools::all_readable(&s.db, p).await?.into_iter().map(|s| (s.id.to_string(), format!("{} ({})", s.name, s.uai))));
+    school_opts.extend(
+        schools::all_readable(&s.db, p)
+            .await?
+            .into_iter()
+            .map(|s| (s.id.to_string(), format!("{} ({})", s.name, s.uai))),
+    );
     let mut contractor_opts = vec![(String::new(), t("users.none").to_string())];
-    contractor_opts.extend(users::contractors(&s.db, p).await?.into_iter().map(|c| (c.id.to_string(), c.name)));
+    contractor_opts.extend(
+        users::contractors(&s.db, p)
+            .await?
+            .into_iter()
+            .map(|c| (c.id.to_string(), c.name)),
+    );
     let fields = vec![
-        Field::select("role", t("field.role"), "", options(Role::ALL, Role::code, |r| r.label(lang))).required(),
+        Field::select(
+            "role",
+            t("field.role"),
+            "",
+            options(Role::ALL, Role::code, |r| r.label(lang)),
+        )
+        .required(),
         Field::select("school_id", t("field.school"), "", school_opts),
         Field::select("contractor_id", t("field.contractor"), "", contractor_opts),
     ];
-    let status = if role_error.is_some() || password_error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
+    let status = if role_error.is_some() || password_error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
     let mut resp = render(&UserPage {
-        ctx: Ctx::for_user(p, &a.csrf, user.display_name.clone(), "users").crumb("/admin/users", t("users.title")).flash(flash_key(flash)),
+        ctx: Ctx::for_user(p, &a.csrf, user.display_name.clone(), "users")
+            .crumb("/admin/users", t("users.title"))
+            .flash(flash_key(flash)),
         user,
         roles,
         fields,
@@ -202,7 +290,12 @@ async fn user_page(s: &AppState, a: &Auth, id: i64, role_error: Option<String>, 
     Ok(resp)
 }
 
-pub async fn user(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, Query(q): Query<FlashQuery>) -> PageResult {
+pub async fn user(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<FlashQuery>,
+) -> PageResult {
     user_page(&s, &a, id, None, None, q.flash.as_deref()).await
 }
 
@@ -214,27 +307,54 @@ pub struct RoleForm {
 }
 
 fn messages(errs: &[FieldError], lang: preau_domain::Lang) -> String {
-    errs.iter().map(|e| e.message(lang)).collect::<Vec<_>>().join(" ")
+    errs.iter()
+        .map(|e| e.message(lang))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
-pub async fn role_add(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, CsrfForm(f): CsrfForm<RoleForm>) -> PageResult {
-    let parse_id = |v: &Option<String>| v.as_deref().filter(|v| !v.is_empty()).and_then(|v| v.parse::<i64>().ok());
+pub async fn role_add(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<RoleForm>,
+) -> PageResult {
+    let parse_id = |v: &Option<String>| {
+        v.as_deref()
+            .filter(|v| !v.is_empty())
+            .and_then(|v| v.parse::<i64>().ok())
+    };
     let result = async {
         let role = Role::parse("role", &f.role)?;
         let mut tx = s.db.begin().await?;
-        users::add_role(&mut tx, &a.p, id, role, parse_id(&f.school_id), parse_id(&f.contractor_id)).await?;
+        users::add_role(
+            &mut tx,
+            &a.p,
+            id,
+            role,
+            parse_id(&f.school_id),
+            parse_id(&f.contractor_id),
+        )
+        .await?;
         tx.commit().await?;
         Ok::<_, AppError>(())
     }
     .await;
     match result {
         Ok(()) => Ok(see_other(&format!("/admin/users/{id}"), "saved")),
-        Err(AppError::Invalid(errs)) => user_page(&s, &a, id, Some(messages(&errs, a.p.lang)), None, None).await,
+        Err(AppError::Invalid(errs)) => {
+            user_page(&s, &a, id, Some(messages(&errs, a.p.lang)), None, None).await
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn role_remove(State(s): State<AppState>, a: Auth, Path((id, rid)): Path<(i64, i64)>, CsrfForm(_): CsrfForm<super::org::Empty>) -> PageResult {
+pub async fn role_remove(
+    State(s): State<AppState>,
+    a: Auth,
+    Path((id, rid)): Path<(i64, i64)>,
+    CsrfForm(_): CsrfForm<super::org::Empty>,
+) -> PageResult {
     let mut tx = s.db.begin().await.map_err(AppError::from)?;
     users::remove_role(&mut tx, &a.p, id, rid).await?;
     tx.commit().await.map_err(AppError::from)?;
@@ -246,7 +366,12 @@ pub struct PasswordForm {
     password: String,
 }
 
-pub async fn password_reset(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, CsrfForm(f): CsrfForm<PasswordForm>) -> PageResult {
+pub async fn password_reset(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<PasswordForm>,
+) -> PageResult {
     let result = async {
         let mut tx = s.db.begin().await?;
         users::reset_password(&mut tx, &a.p, id, &f.password).await?;
@@ -256,7 +381,9 @@ pub async fn password_reset(State(s): State<AppState>, a: Auth, Path(id): Path<i
     .await;
     match result {
         Ok(()) => Ok(see_other(&format!("/admin/users/{id}"), "saved")),
-        Err(AppError::Invalid(errs)) => user_page(&s, &a, id, None, Some(messages(&errs, a.p.lang)), None).await,
+        Err(AppError::Invalid(errs)) => {
+            user_page(&s, &a, id, None, Some(messages(&errs, a.p.lang)), None).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -266,7 +393,12 @@ pub struct ActiveForm {
     active: String,
 }
 
-pub async fn set_active(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, CsrfForm(f): CsrfForm<ActiveForm>) -> PageResult {
+pub async fn set_active(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ActiveForm>,
+) -> PageResult {
     let mut tx = s.db.begin().await.map_err(AppError::from)?;
     users::set_active(&mut tx, &a.p, id, f.active == "true").await?;
     tx.commit().await.map_err(AppError::from)?;
@@ -313,7 +445,10 @@ pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuer
     let filter = AuditFilter {
         object_type: nonempty(&q.object_type),
         actor: nonempty(&q.actor),
-        since: since.and_then(|d| d.and_hms_opt(0, 0, 0)).and_then(|dt| chrono_tz::Europe::Paris.from_local_datetime(&dt).earliest()).map(|t| t.to_utc()),
+        since: since
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .and_then(|dt| chrono_tz::Europe::Paris.from_local_datetime(&dt).earliest())
+            .map(|t| t.to_utc()),
         before_id: q.before,
         ..Default::default()
     };
@@ -342,7 +477,9 @@ pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuer
                                 other => other.to_string(),
                             };
                             let text = match v.as_array() {
-                                Some(pair) if pair.len() == 2 => format!("{} → {}", show(&pair[0]), show(&pair[1])),
+                                Some(pair) if pair.len() == 2 => {
+                                    format!("{} → {}", show(&pair[0]), show(&pair[1]))
+                                }
                                 _ => show(&v),
                             };
                             (k, text)
@@ -350,14 +487,31 @@ pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuer
                         .collect()
                 })
                 .unwrap_or_default();
-            AuditView { when: paris(r.occurred_at), who: r.actor_login, action: r.action, object: format!("{} #{} — {}", r.object_type, r.object_id, r.object_label), changes }
+            AuditView {
+                when: paris(r.occurred_at),
+                who: r.actor_login,
+                action: r.action,
+                object: format!("{} #{} — {}", r.object_type, r.object_id, r.object_label),
+                changes,
+            }
         })
         .collect();
-    let types = ["school", "room", "class", "school_year", "user", "contractor", "api_token"];
+    let types = [
+        "school",
+        "room",
+        "class",
+        "school_year",
+        "user",
+        "contractor",
+        "api_token",
+    ];
     render(&AuditPage {
         ctx: Ctx::for_user(p, &a.csrf, p.lang_title("audit.title"), "audit"),
         rows: views,
-        object_types: types.iter().map(|t| (t.to_string(), t.to_string())).collect(),
+        object_types: types
+            .iter()
+            .map(|t| (t.to_string(), t.to_string()))
+            .collect(),
         object_type: filter.object_type.unwrap_or_default(),
         actor: filter.actor.unwrap_or_default(),
         since: q.since.unwrap_or_default(),

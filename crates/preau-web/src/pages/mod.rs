@@ -31,14 +31,29 @@ pub fn routes() -> Router<AppState> {
         .route("/schools/new", get(org::school_new))
         .route("/schools/export.csv", get(org::schools_export))
         .route("/schools/{id}", get(org::school))
-        .route("/schools/{id}/edit", get(org::school_edit).post(org::school_update))
-        .route("/schools/{id}/rooms/new", get(org::room_new).post(org::room_create))
-        .route("/schools/{id}/classes/new", get(org::class_new).post(org::class_create))
+        .route(
+            "/schools/{id}/edit",
+            get(org::school_edit).post(org::school_update),
+        )
+        .route(
+            "/schools/{id}/rooms/new",
+            get(org::room_new).post(org::room_create),
+        )
+        .route(
+            "/schools/{id}/classes/new",
+            get(org::class_new).post(org::class_create),
+        )
         .route("/rooms/{id}", get(org::room))
-        .route("/rooms/{id}/edit", get(org::room_edit).post(org::room_update))
+        .route(
+            "/rooms/{id}/edit",
+            get(org::room_edit).post(org::room_update),
+        )
         .route("/rooms/{id}/delete", post(org::room_delete))
         .route("/classes/{id}", get(org::class))
-        .route("/classes/{id}/edit", get(org::class_edit).post(org::class_update))
+        .route(
+            "/classes/{id}/edit",
+            get(org::class_edit).post(org::class_update),
+        )
         .route("/classes/{id}/delete", post(org::class_delete))
         .route("/school-years", get(admin::years).post(admin::year_create))
         .route("/school-years/new", get(admin::year_new))
@@ -46,7 +61,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/new", get(admin::user_new))
         .route("/admin/users/{id}", get(admin::user))
         .route("/admin/users/{id}/roles", post(admin::role_add))
-        .route("/admin/users/{id}/roles/{rid}/delete", post(admin::role_remove))
+        .route(
+            "/admin/users/{id}/roles/{rid}/delete",
+            post(admin::role_remove),
+        )
         .route("/admin/users/{id}/password", post(admin::password_reset))
         .route("/admin/users/{id}/active", post(admin::set_active))
         .route("/admin/audit", get(admin::audit))
@@ -114,10 +132,17 @@ impl Ctx {
         Ctx {
             lang,
             title: title.into(),
-            user: Some(UserBox { display_name: p.display_name.clone(), collectivite: String::new() }),
+            user: Some(UserBox {
+                display_name: p.display_name.clone(),
+                collectivite: String::new(),
+            }),
             nav: nav
                 .into_iter()
-                .map(|(href, key, id)| NavItem { href, label: i18n::t(lang, key), current: id == section })
+                .map(|(href, key, id)| NavItem {
+                    href,
+                    label: i18n::t(lang, key),
+                    current: id == section,
+                })
                 .collect(),
             crumbs: Vec::new(),
             csrf: csrf.to_string(),
@@ -126,7 +151,15 @@ impl Ctx {
     }
 
     pub fn anonymous(lang: Lang, csrf: &str, title: impl Into<String>) -> Ctx {
-        Ctx { lang, title: title.into(), user: None, nav: Vec::new(), crumbs: Vec::new(), csrf: csrf.to_string(), flash: None }
+        Ctx {
+            lang,
+            title: title.into(),
+            user: None,
+            nav: Vec::new(),
+            crumbs: Vec::new(),
+            csrf: csrf.to_string(),
+            flash: None,
+        }
     }
 
     pub fn crumb(mut self, href: impl Into<String>, label: impl Into<String>) -> Ctx {
@@ -146,7 +179,11 @@ pub fn render<T: Template>(t: &T) -> Result<Response, PageError> {
         Ok(html) => Ok(Html(html).into_response()),
         Err(e) => {
             tracing::error!(error = %e, "template failed");
-            Err(PageError { status: StatusCode::INTERNAL_SERVER_ERROR, key: "error.internal", detail: None })
+            Err(PageError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                key: "error.internal",
+                detail: None,
+            })
         }
     }
 }
@@ -168,8 +205,15 @@ pub fn render_error(caller: &Caller, err: &PageError) -> Response {
         Some(p) if !caller.via_token => Ctx::for_user(p, &csrf, title, ""),
         _ => Ctx::anonymous(caller.lang, &csrf, title),
     };
-    let page = ErrorPage { ctx, status: err.status.as_u16(), key: err.key, detail: err.detail.clone() };
-    let body = page.render().unwrap_or_else(|_| i18n::t(caller.lang, err.key).to_string());
+    let page = ErrorPage {
+        ctx,
+        status: err.status.as_u16(),
+        key: err.key,
+        detail: err.detail.clone(),
+    };
+    let body = page
+        .render()
+        .unwrap_or_else(|_| i18n::t(caller.lang, err.key).to_string());
     (err.status, Html(body)).into_response()
 }
 
@@ -189,10 +233,29 @@ pub struct Field {
 
 impl Field {
     pub fn text(name: &'static str, label: &str, value: impl Into<String>) -> Field {
-        Field { name, label: label.to_string(), value: value.into(), input: "text", options: Vec::new(), required: false, error: None, hint: None, autocomplete: "" }
+        Field {
+            name,
+            label: label.to_string(),
+            value: value.into(),
+            input: "text",
+            options: Vec::new(),
+            required: false,
+            error: None,
+            hint: None,
+            autocomplete: "",
+        }
     }
-    pub fn select(name: &'static str, label: &str, value: impl Into<String>, options: Vec<(String, String)>) -> Field {
-        Field { input: "select", options, ..Field::text(name, label, value) }
+    pub fn select(
+        name: &'static str,
+        label: &str,
+        value: impl Into<String>,
+        options: Vec<(String, String)>,
+    ) -> Field {
+        Field {
+            input: "select",
+            options,
+            ..Field::text(name, label, value)
+        }
     }
     pub fn required(mut self) -> Field {
         self.required = true;
@@ -254,8 +317,14 @@ impl FormPage {
 }
 
 /// Options for a closed set of codes, labelled in the given language.
-pub fn options<T: Copy>(all: &[T], code: impl Fn(T) -> &'static str, label: impl Fn(T) -> &'static str) -> Vec<(String, String)> {
-    all.iter().map(|v| (code(*v).to_string(), label(*v).to_string())).collect()
+pub fn options<T: Copy>(
+    all: &[T],
+    code: impl Fn(T) -> &'static str,
+    label: impl Fn(T) -> &'static str,
+) -> Vec<(String, String)> {
+    all.iter()
+        .map(|v| (code(*v).to_string(), label(*v).to_string()))
+        .collect()
 }
 
 /// A 303 redirect after a successful form, with a flash key in the query.
@@ -283,24 +352,36 @@ pub fn role_labels(p: &Principal) -> String {
     let mut roles: Vec<Role> = p.assignments.iter().map(|a| a.role).collect();
     roles.sort();
     roles.dedup();
-    roles.iter().map(|r| r.label(p.lang)).collect::<Vec<_>>().join(", ")
+    roles
+        .iter()
+        .map(|r| r.label(p.lang))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub async fn stylesheet() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../../static/preau.css"),
     )
 }
 
 pub async fn script() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../../static/preau.js"),
     )
 }
 
 /// Formats a UTC instant in Europe/Paris for display.
 pub fn paris(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.with_timezone(&chrono_tz::Europe::Paris).format("%d/%m/%Y %H:%M").to_string()
+    t.with_timezone(&chrono_tz::Europe::Paris)
+        .format("%d/%m/%Y %H:%M")
+        .to_string()
 }

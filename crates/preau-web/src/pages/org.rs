@@ -5,10 +5,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use preau_core::schools::{Counts, SchoolFilter, SchoolInput, SchoolSort};
-use preau_core::{AppError, classes, import, rooms, schools, years};
 use preau_core::classes::ClassInput;
 use preau_core::rooms::RoomInput;
+use preau_core::schools::{Counts, SchoolFilter, SchoolInput, SchoolSort};
+use preau_core::{AppError, classes, import, rooms, schools, years};
 use preau_domain::org::{HolidayZone, RoomKind, SchoolKind, SchoolStatus};
 use preau_domain::{Lang, Principal, Role};
 use serde::Deserialize;
@@ -40,11 +40,17 @@ struct HomePage {
 
 pub async fn home(State(s): State<AppState>, a: Auth) -> PageResult {
     let p = &a.p;
-    let today = Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive();
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive();
     let year = years::current(&s.db, p, today).await?;
     let counts = schools::counts(&s.db, p, year.as_ref().map(|y| y.id)).await?;
     let wide = p.has(Role::Administrateur) || p.has(Role::Elu);
-    let listed = if wide { Vec::new() } else { schools::all_readable(&s.db, p).await? };
+    let listed = if wide {
+        Vec::new()
+    } else {
+        schools::all_readable(&s.db, p).await?
+    };
     let page = HomePage {
         ctx: Ctx::for_user(p, &a.csrf, p.lang_title("home.title"), "home"),
         name: p.display_name.clone(),
@@ -116,14 +122,33 @@ pub struct SchoolsQuery {
 
 const PAGE_SIZE: i64 = 25;
 
-pub async fn schools(State(s): State<AppState>, a: Auth, Query(q): Query<SchoolsQuery>) -> PageResult {
+pub async fn schools(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<SchoolsQuery>,
+) -> PageResult {
     let p = &a.p;
     let lang = p.lang;
-    let sort = q.sort.as_deref().and_then(SchoolSort::parse).unwrap_or_default();
+    let sort = q
+        .sort
+        .as_deref()
+        .and_then(SchoolSort::parse)
+        .unwrap_or_default();
     let desc = q.dir.as_deref() == Some("desc");
-    let kind = q.kind.as_deref().filter(|k| !k.is_empty()).and_then(|k| SchoolKind::parse("kind", k).ok());
+    let kind = q
+        .kind
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .and_then(|k| SchoolKind::parse("kind", k).ok());
     let page = q.page.unwrap_or(1).max(1);
-    let filter = SchoolFilter { q: q.q.clone(), uai: None, kind, status: None, sort, descending: desc };
+    let filter = SchoolFilter {
+        q: q.q.clone(),
+        uai: None,
+        kind,
+        status: None,
+        sort,
+        descending: desc,
+    };
     let result = schools::list(&s.db, p, &filter, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
     let pages = ((result.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let base = |sort: &str, dir: &str, page: i64| {
@@ -136,7 +161,11 @@ pub async fn schools(State(s): State<AppState>, a: Auth, Query(q): Query<Schools
     let col = |key: &str, code: Option<SchoolSort>| {
         let label = crate::i18n::t(lang, key);
         match code {
-            None => Column { label, href: None, aria_sort: None },
+            None => Column {
+                label,
+                href: None,
+                aria_sort: None,
+            },
             Some(c) => {
                 let current = c == sort;
                 let next_dir = if current && !desc { "desc" } else { "asc" };
@@ -172,7 +201,8 @@ pub async fn schools(State(s): State<AppState>, a: Auth, Query(q): Query<Schools
         })
         .collect();
     let page_view = SchoolsPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("schools.title"), "schools").flash(flash_key(q.flash.as_deref())),
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("schools.title"), "schools")
+            .flash(flash_key(q.flash.as_deref())),
         q: q.q.clone().unwrap_or_default(),
         kind: kind.map(|k| k.code().to_string()).unwrap_or_default(),
         kinds: options(SchoolKind::ALL, SchoolKind::code, |k| k.label(lang)),
@@ -195,7 +225,10 @@ pub async fn schools_export(State(s): State<AppState>, a: Auth) -> PageResult {
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"ecoles.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"ecoles.csv\"",
+            ),
         ],
         csv,
     )
@@ -220,11 +253,18 @@ struct SchoolPage {
     can_edit_classes: bool,
 }
 
-pub async fn school(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, Query(q): Query<FlashQuery>) -> PageResult {
+pub async fn school(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<FlashQuery>,
+) -> PageResult {
     let p = &a.p;
     let lang = p.lang;
     let school = schools::get(&s.db, p, id).await?;
-    let today = Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive();
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive();
     let year = years::current(&s.db, p, today).await?;
     let room_list = rooms::list_for_school(&s.db, p, id).await?;
     let class_list = match &year {
@@ -239,10 +279,19 @@ pub async fn school(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, Que
         kind: SchoolKind::from_db(&school.kind).label(lang),
         zone: HolidayZone::from_db(&school.holiday_zone).label(lang),
         status: SchoolStatus::from_db(&school.status).label(lang),
-        rooms: room_list.into_iter().map(|r| { let k = RoomKind::from_db(&r.kind).label(lang); (r, k) }).collect(),
+        rooms: room_list
+            .into_iter()
+            .map(|r| {
+                let k = RoomKind::from_db(&r.kind).label(lang);
+                (r, k)
+            })
+            .collect(),
         classes: class_list,
         year: year.map(|y| y.label),
-        people: people.into_iter().map(|x| (x.display_name, Role::from_db(&x.role).label(lang))).collect(),
+        people: people
+            .into_iter()
+            .map(|x| (x.display_name, Role::from_db(&x.role).label(lang)))
+            .collect(),
         show_people: p.can_see_people(id),
         can_edit: p.can_manage_collectivite(),
         can_edit_rooms: p.can_edit_rooms(id),
@@ -255,19 +304,66 @@ pub async fn school(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, Que
 fn school_fields(lang: Lang, v: &SchoolInput) -> Vec<Field> {
     let t = |k| crate::i18n::t(lang, k);
     vec![
-        Field::text("uai", t("field.uai"), v.uai.clone()).required().hint("0781234X"),
+        Field::text("uai", t("field.uai"), v.uai.clone())
+            .required()
+            .hint("0781234X"),
         Field::text("name", t("field.name"), v.name.clone()).required(),
-        Field::select("kind", t("field.kind"), v.kind.clone(), options(SchoolKind::ALL, SchoolKind::code, |k| k.label(lang))).required(),
-        Field::text("address", t("field.address"), v.address.clone().unwrap_or_default()).autocomplete("street-address"),
-        Field::text("postal_code", t("field.postal_code"), v.postal_code.clone().unwrap_or_default()).autocomplete("postal-code"),
-        Field::text("city", t("field.city"), v.city.clone().unwrap_or_default()).autocomplete("address-level2"),
-        Field::select("holiday_zone", t("field.zone"), v.holiday_zone.clone().unwrap_or_else(|| "C".into()), options(HolidayZone::ALL, HolidayZone::code, |k| k.label(lang))).required(),
-        Field::select("status", t("field.status"), v.status.clone().unwrap_or_else(|| "active".into()), options(SchoolStatus::ALL, SchoolStatus::code, |k| k.label(lang))).required(),
+        Field::select(
+            "kind",
+            t("field.kind"),
+            v.kind.clone(),
+            options(SchoolKind::ALL, SchoolKind::code, |k| k.label(lang)),
+        )
+        .required(),
+        Field::text(
+            "address",
+            t("field.address"),
+            v.address.clone().unwrap_or_default(),
+        )
+        .autocomplete("street-address"),
+        Field::text(
+            "postal_code",
+            t("field.postal_code"),
+            v.postal_code.clone().unwrap_or_default(),
+        )
+        .autocomplete("postal-code"),
+        Field::text("city", t("field.city"), v.city.clone().unwrap_or_default())
+            .autocomplete("address-level2"),
+        Field::select(
+            "holiday_zone",
+            t("field.zone"),
+            v.holiday_zone.clone().unwrap_or_else(|| "C".into()),
+            options(HolidayZone::ALL, HolidayZone::code, |k| k.label(lang)),
+        )
+        .required(),
+        Field::select(
+            "status",
+            t("field.status"),
+            v.status.clone().unwrap_or_else(|| "active".into()),
+            options(SchoolStatus::ALL, SchoolStatus::code, |k| k.label(lang)),
+        )
+        .required(),
     ]
 }
 
-fn form_page(ctx: Ctx, action: String, fields: Vec<Field>, hidden: Vec<(String, String)>, submit: &str, cancel: String) -> FormPage {
-    FormPage { ctx, action, fields, hidden, submit: submit.to_string(), cancel, has_errors: false, other_errors: Vec::new() }
+fn form_page(
+    ctx: Ctx,
+    action: String,
+    fields: Vec<Field>,
+    hidden: Vec<(String, String)>,
+    submit: &str,
+    cancel: String,
+) -> FormPage {
+    FormPage {
+        ctx,
+        action,
+        fields,
+        hidden,
+        submit: submit.to_string(),
+        cancel,
+        has_errors: false,
+        other_errors: Vec::new(),
+    }
 }
 
 /// Splits a use-case error: field errors go back to the form, the rest to the error page.
@@ -284,8 +380,17 @@ pub async fn school_new(a: Auth) -> PageResult {
     if !p.can_manage_collectivite() {
         return Err(AppError::Forbidden.into());
     }
-    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("school.new_title"), "schools").crumb("/schools", p.lang_title("nav.schools"));
-    form_page(ctx, "/schools".into(), school_fields(p.lang, &SchoolInput::default()), vec![], crate::i18n::t(p.lang, "form.create"), "/schools".into()).respond(&[])
+    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("school.new_title"), "schools")
+        .crumb("/schools", p.lang_title("nav.schools"));
+    form_page(
+        ctx,
+        "/schools".into(),
+        school_fields(p.lang, &SchoolInput::default()),
+        vec![],
+        crate::i18n::t(p.lang, "form.create"),
+        "/schools".into(),
+    )
+    .respond(&[])
 }
 
 #[derive(Deserialize)]
@@ -295,7 +400,11 @@ pub struct SchoolForm {
     version: Option<i64>,
 }
 
-pub async fn school_create(State(s): State<AppState>, a: Auth, CsrfForm(f): CsrfForm<SchoolForm>) -> PageResult {
+pub async fn school_create(
+    State(s): State<AppState>,
+    a: Auth,
+    CsrfForm(f): CsrfForm<SchoolForm>,
+) -> PageResult {
     let p = &a.p;
     let result = async {
         let v = f.input.parse()?;
@@ -310,7 +419,15 @@ pub async fn school_create(State(s): State<AppState>, a: Auth, CsrfForm(f): Csrf
         Err(e) => {
             let errs = form_errors(e)?;
             let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("school.new_title"), "schools");
-            form_page(ctx, "/schools".into(), school_fields(p.lang, &f.input), vec![], crate::i18n::t(p.lang, "form.create"), "/schools".into()).respond(&errs)
+            form_page(
+                ctx,
+                "/schools".into(),
+                school_fields(p.lang, &f.input),
+                vec![],
+                crate::i18n::t(p.lang, "form.create"),
+                "/schools".into(),
+            )
+            .respond(&errs)
         }
     }
 }
@@ -321,11 +438,25 @@ pub async fn school_edit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>
     if !p.can_manage_collectivite() {
         return Err(AppError::Forbidden.into());
     }
-    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("school.edit_title"), "schools").crumb(format!("/schools/{id}"), school.name.clone());
-    form_page(ctx, format!("/schools/{id}/edit"), school_fields(p.lang, &school.to_input()), vec![("version".into(), school.version.to_string())], crate::i18n::t(p.lang, "form.save"), format!("/schools/{id}")).respond(&[])
+    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("school.edit_title"), "schools")
+        .crumb(format!("/schools/{id}"), school.name.clone());
+    form_page(
+        ctx,
+        format!("/schools/{id}/edit"),
+        school_fields(p.lang, &school.to_input()),
+        vec![("version".into(), school.version.to_string())],
+        crate::i18n::t(p.lang, "form.save"),
+        format!("/schools/{id}"),
+    )
+    .respond(&[])
 }
 
-pub async fn school_update(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, CsrfForm(f): CsrfForm<SchoolForm>) -> PageResult {
+pub async fn school_update(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<SchoolForm>,
+) -> PageResult {
     let p = &a.p;
     let version = f.version.unwrap_or(0);
     let result = async {
@@ -341,7 +472,15 @@ pub async fn school_update(State(s): State<AppState>, a: Auth, Path(id): Path<i6
         Err(e) => {
             let errs = form_errors(e)?;
             let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("school.edit_title"), "schools");
-            form_page(ctx, format!("/schools/{id}/edit"), school_fields(p.lang, &f.input), vec![("version".into(), version.to_string())], crate::i18n::t(p.lang, "form.save"), format!("/schools/{id}")).respond(&errs)
+            form_page(
+                ctx,
+                format!("/schools/{id}/edit"),
+                school_fields(p.lang, &f.input),
+                vec![("version".into(), version.to_string())],
+                crate::i18n::t(p.lang, "form.save"),
+                format!("/schools/{id}"),
+            )
+            .respond(&errs)
         }
     }
 }
@@ -357,7 +496,12 @@ struct RoomPage {
     can_edit: bool,
 }
 
-pub async fn room(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, Query(q): Query<FlashQuery>) -> PageResult {
+pub async fn room(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<FlashQuery>,
+) -> PageResult {
     let p = &a.p;
     let room = rooms::get(&s.db, p, id).await?;
     let school = schools::get(&s.db, p, room.school_id).await?;
@@ -380,9 +524,27 @@ fn room_fields(lang: Lang, v: &RoomInput) -> Vec<Field> {
     let t = |k| crate::i18n::t(lang, k);
     vec![
         Field::text("name", t("field.name"), v.name.clone()).required(),
-        Field::select("kind", t("field.kind"), if v.kind.is_empty() { "classe".into() } else { v.kind.clone() }, options(RoomKind::ALL, RoomKind::code, |k| k.label(lang))).required(),
-        Field::text("building", t("field.building"), v.building.clone().unwrap_or_default()),
-        Field::text("floor", t("field.floor"), v.floor.clone().unwrap_or_default()),
+        Field::select(
+            "kind",
+            t("field.kind"),
+            if v.kind.is_empty() {
+                "classe".into()
+            } else {
+                v.kind.clone()
+            },
+            options(RoomKind::ALL, RoomKind::code, |k| k.label(lang)),
+        )
+        .required(),
+        Field::text(
+            "building",
+            t("field.building"),
+            v.building.clone().unwrap_or_default(),
+        ),
+        Field::text(
+            "floor",
+            t("field.floor"),
+            v.floor.clone().unwrap_or_default(),
+        ),
     ]
 }
 
@@ -393,17 +555,35 @@ pub struct RoomForm {
     version: Option<i64>,
 }
 
-pub async fn room_new(State(s): State<AppState>, a: Auth, Path(school_id): Path<i64>) -> PageResult {
+pub async fn room_new(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(school_id): Path<i64>,
+) -> PageResult {
     let p = &a.p;
     let school = schools::get(&s.db, p, school_id).await?;
     if !p.can_edit_rooms(school_id) {
         return Err(AppError::Forbidden.into());
     }
-    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("room.new_title"), "schools").crumb(format!("/schools/{school_id}"), school.name);
-    form_page(ctx, format!("/schools/{school_id}/rooms/new"), room_fields(p.lang, &RoomInput::default()), vec![], crate::i18n::t(p.lang, "form.create"), format!("/schools/{school_id}")).respond(&[])
+    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("room.new_title"), "schools")
+        .crumb(format!("/schools/{school_id}"), school.name);
+    form_page(
+        ctx,
+        format!("/schools/{school_id}/rooms/new"),
+        room_fields(p.lang, &RoomInput::default()),
+        vec![],
+        crate::i18n::t(p.lang, "form.create"),
+        format!("/schools/{school_id}"),
+    )
+    .respond(&[])
 }
 
-pub async fn room_create(State(s): State<AppState>, a: Auth, Path(school_id): Path<i64>, CsrfForm(f): CsrfForm<RoomForm>) -> PageResult {
+pub async fn room_create(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(school_id): Path<i64>,
+    CsrfForm(f): CsrfForm<RoomForm>,
+) -> PageResult {
     let p = &a.p;
     let result = async {
         let v = f.input.parse()?;
@@ -418,7 +598,15 @@ pub async fn room_create(State(s): State<AppState>, a: Auth, Path(school_id): Pa
         Err(e) => {
             let errs = form_errors(e)?;
             let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("room.new_title"), "schools");
-            form_page(ctx, format!("/schools/{school_id}/rooms/new"), room_fields(p.lang, &f.input), vec![], crate::i18n::t(p.lang, "form.create"), format!("/schools/{school_id}")).respond(&errs)
+            form_page(
+                ctx,
+                format!("/schools/{school_id}/rooms/new"),
+                room_fields(p.lang, &f.input),
+                vec![],
+                crate::i18n::t(p.lang, "form.create"),
+                format!("/schools/{school_id}"),
+            )
+            .respond(&errs)
         }
     }
 }
@@ -429,11 +617,25 @@ pub async fn room_edit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) 
     if !p.can_edit_rooms(room.school_id) {
         return Err(AppError::Forbidden.into());
     }
-    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("room.edit_title"), "schools").crumb(format!("/rooms/{id}"), room.name.clone());
-    form_page(ctx, format!("/rooms/{id}/edit"), room_fields(p.lang, &room.to_input()), vec![("version".into(), room.version.to_string())], crate::i18n::t(p.lang, "form.save"), format!("/rooms/{id}")).respond(&[])
+    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("room.edit_title"), "schools")
+        .crumb(format!("/rooms/{id}"), room.name.clone());
+    form_page(
+        ctx,
+        format!("/rooms/{id}/edit"),
+        room_fields(p.lang, &room.to_input()),
+        vec![("version".into(), room.version.to_string())],
+        crate::i18n::t(p.lang, "form.save"),
+        format!("/rooms/{id}"),
+    )
+    .respond(&[])
 }
 
-pub async fn room_update(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, CsrfForm(f): CsrfForm<RoomForm>) -> PageResult {
+pub async fn room_update(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<RoomForm>,
+) -> PageResult {
     let p = &a.p;
     let version = f.version.unwrap_or(0);
     let result = async {
@@ -449,7 +651,15 @@ pub async fn room_update(State(s): State<AppState>, a: Auth, Path(id): Path<i64>
         Err(e) => {
             let errs = form_errors(e)?;
             let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("room.edit_title"), "schools");
-            form_page(ctx, format!("/rooms/{id}/edit"), room_fields(p.lang, &f.input), vec![("version".into(), version.to_string())], crate::i18n::t(p.lang, "form.save"), format!("/rooms/{id}")).respond(&errs)
+            form_page(
+                ctx,
+                format!("/rooms/{id}/edit"),
+                room_fields(p.lang, &f.input),
+                vec![("version".into(), version.to_string())],
+                crate::i18n::t(p.lang, "form.save"),
+                format!("/rooms/{id}"),
+            )
+            .respond(&errs)
         }
     }
 }
@@ -457,13 +667,21 @@ pub async fn room_update(State(s): State<AppState>, a: Auth, Path(id): Path<i64>
 #[derive(Deserialize)]
 pub struct Empty {}
 
-pub async fn room_delete(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
+pub async fn room_delete(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
     let p = &a.p;
     let room = rooms::get(&s.db, p, id).await?;
     let mut tx = s.db.begin().await.map_err(AppError::from)?;
     rooms::delete(&mut tx, p, id).await?;
     tx.commit().await.map_err(AppError::from)?;
-    Ok(see_other(&format!("/schools/{}", room.school_id), "deleted"))
+    Ok(see_other(
+        &format!("/schools/{}", room.school_id),
+        "deleted",
+    ))
 }
 
 #[derive(Template)]
@@ -476,7 +694,12 @@ struct ClassPage {
     can_edit: bool,
 }
 
-pub async fn class(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, Query(q): Query<FlashQuery>) -> PageResult {
+pub async fn class(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<FlashQuery>,
+) -> PageResult {
     let p = &a.p;
     let class = classes::get(&s.db, p, id).await?;
     let school = schools::get(&s.db, p, class.school_id).await?;
@@ -494,19 +717,55 @@ pub async fn class(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, Quer
     render(&page)
 }
 
-async fn class_fields(s: &AppState, p: &Principal, school_id: i64, v: &ClassInput) -> Result<Vec<Field>, PageError> {
+async fn class_fields(
+    s: &AppState,
+    p: &Principal,
+    school_id: i64,
+    v: &ClassInput,
+) -> Result<Vec<Field>, PageError> {
     let lang = p.lang;
     let t = |k| crate::i18n::t(lang, k);
-    let year_opts = years::list(&s.db, p).await?.into_iter().map(|y| (y.id.to_string(), y.label)).collect();
+    let year_opts = years::list(&s.db, p)
+        .await?
+        .into_iter()
+        .map(|y| (y.id.to_string(), y.label))
+        .collect();
     let mut room_opts = vec![(String::new(), t("field.no_room").to_string())];
-    room_opts.extend(rooms::list_for_school(&s.db, p, school_id).await?.into_iter().map(|r| (r.id.to_string(), r.name)));
+    room_opts.extend(
+        rooms::list_for_school(&s.db, p, school_id)
+            .await?
+            .into_iter()
+            .map(|r| (r.id.to_string(), r.name)),
+    );
     Ok(vec![
-        Field::select("school_year_id", t("field.year"), v.school_year_id.map(|y| y.to_string()).unwrap_or_default(), year_opts).required(),
+        Field::select(
+            "school_year_id",
+            t("field.year"),
+            v.school_year_id.map(|y| y.to_string()).unwrap_or_default(),
+            year_opts,
+        )
+        .required(),
         Field::text("label", t("field.label"), v.label.clone()).required(),
-        Field::text("levels", t("field.levels"), v.levels.clone()).required().hint(t("field.levels_hint")),
-        Field::text("head_count", t("field.head_count"), v.head_count.clone().unwrap_or_default()).input("number"),
-        Field::text("teacher_name", t("field.teacher"), v.teacher_name.clone().unwrap_or_default()),
-        Field::select("room_id", t("field.room"), v.room_id.map(|r| r.to_string()).unwrap_or_default(), room_opts),
+        Field::text("levels", t("field.levels"), v.levels.clone())
+            .required()
+            .hint(t("field.levels_hint")),
+        Field::text(
+            "head_count",
+            t("field.head_count"),
+            v.head_count.clone().unwrap_or_default(),
+        )
+        .input("number"),
+        Field::text(
+            "teacher_name",
+            t("field.teacher"),
+            v.teacher_name.clone().unwrap_or_default(),
+        ),
+        Field::select(
+            "room_id",
+            t("field.room"),
+            v.room_id.map(|r| r.to_string()).unwrap_or_default(),
+            room_opts,
+        ),
     ])
 }
 
@@ -534,20 +793,43 @@ impl ClassForm {
     }
 }
 
-pub async fn class_new(State(s): State<AppState>, a: Auth, Path(school_id): Path<i64>) -> PageResult {
+pub async fn class_new(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(school_id): Path<i64>,
+) -> PageResult {
     let p = &a.p;
     let school = schools::get(&s.db, p, school_id).await?;
     if !p.can_edit_classes(school_id) {
         return Err(AppError::Forbidden.into());
     }
-    let today = Utc::now().with_timezone(&chrono_tz::Europe::Paris).date_naive();
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive();
     let year = years::current(&s.db, p, today).await?;
-    let input = ClassInput { school_year_id: year.map(|y| y.id), ..Default::default() };
-    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("class.new_title"), "schools").crumb(format!("/schools/{school_id}"), school.name);
-    form_page(ctx, format!("/schools/{school_id}/classes/new"), class_fields(&s, p, school_id, &input).await?, vec![], crate::i18n::t(p.lang, "form.create"), format!("/schools/{school_id}")).respond(&[])
+    let input = ClassInput {
+        school_year_id: year.map(|y| y.id),
+        ..Default::default()
+    };
+    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("class.new_title"), "schools")
+        .crumb(format!("/schools/{school_id}"), school.name);
+    form_page(
+        ctx,
+        format!("/schools/{school_id}/classes/new"),
+        class_fields(&s, p, school_id, &input).await?,
+        vec![],
+        crate::i18n::t(p.lang, "form.create"),
+        format!("/schools/{school_id}"),
+    )
+    .respond(&[])
 }
 
-pub async fn class_create(State(s): State<AppState>, a: Auth, Path(school_id): Path<i64>, CsrfForm(f): CsrfForm<ClassForm>) -> PageResult {
+pub async fn class_create(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(school_id): Path<i64>,
+    CsrfForm(f): CsrfForm<ClassForm>,
+) -> PageResult {
     let p = &a.p;
     let input = f.input();
     let result = async {
@@ -563,7 +845,15 @@ pub async fn class_create(State(s): State<AppState>, a: Auth, Path(school_id): P
         Err(e) => {
             let errs = form_errors(e)?;
             let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("class.new_title"), "schools");
-            form_page(ctx, format!("/schools/{school_id}/classes/new"), class_fields(&s, p, school_id, &input).await?, vec![], crate::i18n::t(p.lang, "form.create"), format!("/schools/{school_id}")).respond(&errs)
+            form_page(
+                ctx,
+                format!("/schools/{school_id}/classes/new"),
+                class_fields(&s, p, school_id, &input).await?,
+                vec![],
+                crate::i18n::t(p.lang, "form.create"),
+                format!("/schools/{school_id}"),
+            )
+            .respond(&errs)
         }
     }
 }
@@ -574,11 +864,25 @@ pub async fn class_edit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>)
     if !p.can_edit_classes(class.school_id) {
         return Err(AppError::Forbidden.into());
     }
-    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("class.edit_title"), "schools").crumb(format!("/classes/{id}"), class.label.clone());
-    form_page(ctx, format!("/classes/{id}/edit"), class_fields(&s, p, class.school_id, &class.to_input()).await?, vec![("version".into(), class.version.to_string())], crate::i18n::t(p.lang, "form.save"), format!("/classes/{id}")).respond(&[])
+    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("class.edit_title"), "schools")
+        .crumb(format!("/classes/{id}"), class.label.clone());
+    form_page(
+        ctx,
+        format!("/classes/{id}/edit"),
+        class_fields(&s, p, class.school_id, &class.to_input()).await?,
+        vec![("version".into(), class.version.to_string())],
+        crate::i18n::t(p.lang, "form.save"),
+        format!("/classes/{id}"),
+    )
+    .respond(&[])
 }
 
-pub async fn class_update(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, CsrfForm(f): CsrfForm<ClassForm>) -> PageResult {
+pub async fn class_update(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ClassForm>,
+) -> PageResult {
     let p = &a.p;
     let class = classes::get(&s.db, p, id).await?;
     let input = f.input();
@@ -596,17 +900,32 @@ pub async fn class_update(State(s): State<AppState>, a: Auth, Path(id): Path<i64
         Err(e) => {
             let errs = form_errors(e)?;
             let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("class.edit_title"), "schools");
-            form_page(ctx, format!("/classes/{id}/edit"), class_fields(&s, p, class.school_id, &input).await?, vec![("version".into(), version.to_string())], crate::i18n::t(p.lang, "form.save"), format!("/classes/{id}")).respond(&errs)
+            form_page(
+                ctx,
+                format!("/classes/{id}/edit"),
+                class_fields(&s, p, class.school_id, &input).await?,
+                vec![("version".into(), version.to_string())],
+                crate::i18n::t(p.lang, "form.save"),
+                format!("/classes/{id}"),
+            )
+            .respond(&errs)
         }
     }
 }
 
-pub async fn class_delete(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
+pub async fn class_delete(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
     let p = &a.p;
     let class = classes::get(&s.db, p, id).await?;
     let mut tx = s.db.begin().await.map_err(AppError::from)?;
     classes::delete(&mut tx, p, id).await?;
     tx.commit().await.map_err(AppError::from)?;
-    Ok(see_other(&format!("/schools/{}", class.school_id), "deleted"))
+    Ok(see_other(
+        &format!("/schools/{}", class.school_id),
+        "deleted",
+    ))
 }
-

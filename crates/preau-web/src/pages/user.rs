@@ -44,8 +44,18 @@ pub async fn login_page(MaybeAuth(c): MaybeAuth, Query(q): Query<LoginQuery>) ->
     if c.principal.is_some() && !c.via_token {
         return Ok(Redirect::to("/").into_response());
     }
-    let ctx = Ctx::anonymous(c.lang, c.csrf.as_deref().unwrap_or(""), crate::i18n::t(c.lang, "login.title")).flash(flash_key(q.flash.as_deref()));
-    render(&LoginPage { ctx, error: None, next: safe_next(q.next.as_deref()), login: String::new() })
+    let ctx = Ctx::anonymous(
+        c.lang,
+        c.csrf.as_deref().unwrap_or(""),
+        crate::i18n::t(c.lang, "login.title"),
+    )
+    .flash(flash_key(q.flash.as_deref()));
+    render(&LoginPage {
+        ctx,
+        error: None,
+        next: safe_next(q.next.as_deref()),
+        login: String::new(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -57,21 +67,48 @@ pub struct LoginForm {
 
 pub async fn login(State(s): State<AppState>, MaybeAuth(c): MaybeAuth, req: Request) -> PageResult {
     let addr = session::client_addr(req.extensions());
-    let CsrfForm(f) = <CsrfForm<LoginForm> as axum::extract::FromRequest<AppState>>::from_request(req, &s).await?;
+    let CsrfForm(f) =
+        <CsrfForm<LoginForm> as axum::extract::FromRequest<AppState>>::from_request(req, &s)
+            .await?;
     let login = f.login.trim().to_lowercase();
     let (max, window) = (s.config.login_attempts, s.config.login_window);
     let keys = [format!("login:{login}"), format!("addr:{addr}")];
-    let blocked = s.limiter.blocked(&keys[0], max, window) || s.limiter.blocked(&keys[1], max * 4, window);
-    let user_id = if blocked { None } else { auth::check_credentials(&s.db, &login, &f.password).await? };
+    let blocked =
+        s.limiter.blocked(&keys[0], max, window) || s.limiter.blocked(&keys[1], max * 4, window);
+    let user_id = if blocked {
+        None
+    } else {
+        auth::check_credentials(&s.db, &login, &f.password).await?
+    };
     let Some(user_id) = user_id else {
         if !blocked {
             keys.iter().for_each(|k| s.limiter.fail(k, window));
         }
         tracing::info!(blocked, "login refused");
-        let ctx = Ctx::anonymous(c.lang, c.csrf.as_deref().unwrap_or(""), crate::i18n::t(c.lang, "login.title"));
-        let msg = crate::i18n::t(c.lang, if blocked { "login.blocked" } else { "login.failed" });
-        let mut resp = render(&LoginPage { ctx, error: Some(msg), next: safe_next(f.next.as_deref()), login: f.login.clone() })?;
-        *resp.status_mut() = if blocked { axum::http::StatusCode::TOO_MANY_REQUESTS } else { axum::http::StatusCode::UNAUTHORIZED };
+        let ctx = Ctx::anonymous(
+            c.lang,
+            c.csrf.as_deref().unwrap_or(""),
+            crate::i18n::t(c.lang, "login.title"),
+        );
+        let msg = crate::i18n::t(
+            c.lang,
+            if blocked {
+                "login.blocked"
+            } else {
+                "login.failed"
+            },
+        );
+        let mut resp = render(&LoginPage {
+            ctx,
+            error: Some(msg),
+            next: safe_next(f.next.as_deref()),
+            login: f.login.clone(),
+        })?;
+        *resp.status_mut() = if blocked {
+            axum::http::StatusCode::TOO_MANY_REQUESTS
+        } else {
+            axum::http::StatusCode::UNAUTHORIZED
+        };
         return Ok(resp);
     };
     s.limiter.clear(&keys[0]);
@@ -80,7 +117,12 @@ pub async fn login(State(s): State<AppState>, MaybeAuth(c): MaybeAuth, req: Requ
     let mut resp = Redirect::to(&safe_next(f.next.as_deref())).into_response();
     let secure = s.config.secure_cookies;
     for c in [
-        session::cookie(session::SESSION_COOKIE, &new.id, secure, Some(auth::SESSION_HOURS * 3600)),
+        session::cookie(
+            session::SESSION_COOKIE,
+            &new.id,
+            secure,
+            Some(auth::SESSION_HOURS * 3600),
+        ),
         // The session's own CSRF token replaces the anonymous one.
         session::cookie(session::CSRF_COOKIE, &new.csrf, secure, None),
     ] {
@@ -95,13 +137,21 @@ pub async fn login(State(s): State<AppState>, MaybeAuth(c): MaybeAuth, req: Requ
 pub struct Empty {}
 
 pub async fn logout(State(s): State<AppState>, req: Request) -> PageResult {
-    let sid = session::cookies(req.headers()).get(session::SESSION_COOKIE).cloned();
-    let CsrfForm(_) = <CsrfForm<Empty> as axum::extract::FromRequest<AppState>>::from_request(req, &s).await?;
+    let sid = session::cookies(req.headers())
+        .get(session::SESSION_COOKIE)
+        .cloned();
+    let CsrfForm(_) =
+        <CsrfForm<Empty> as axum::extract::FromRequest<AppState>>::from_request(req, &s).await?;
     if let Some(sid) = sid {
         auth::delete_session(&s.db, &sid).await?;
     }
     let mut resp = Redirect::to("/login").into_response();
-    let c = session::cookie(session::SESSION_COOKIE, "", s.config.secure_cookies, Some(0));
+    let c = session::cookie(
+        session::SESSION_COOKIE,
+        "",
+        s.config.secure_cookies,
+        Some(0),
+    );
     if let Ok(v) = HeaderValue::from_str(&c) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -124,17 +174,36 @@ struct AccountPage {
     tokens: Vec<TokenRow>,
 }
 
-async fn account_page(s: &AppState, a: &Auth, password_error: Option<String>, new_token: Option<String>, flash: Option<&str>) -> PageResult {
+async fn account_page(
+    s: &AppState,
+    a: &Auth,
+    password_error: Option<String>,
+    new_token: Option<String>,
+    flash: Option<&str>,
+) -> PageResult {
     let p = &a.p;
     let never = crate::i18n::t(p.lang, "account.never");
     let tokens = auth::list_tokens(&s.db, p)
         .await?
         .into_iter()
-        .map(|t| TokenRow { id: t.id, name: t.name, last_used: t.last_used_at.map(paris).unwrap_or_else(|| never.to_string()), revoked: t.revoked_at.is_some() })
+        .map(|t| TokenRow {
+            id: t.id,
+            name: t.name,
+            last_used: t
+                .last_used_at
+                .map(paris)
+                .unwrap_or_else(|| never.to_string()),
+            revoked: t.revoked_at.is_some(),
+        })
         .collect();
-    let status = if password_error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
+    let status = if password_error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
     let mut resp = render(&AccountPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("account.title"), "account").flash(flash_key(flash)),
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("account.title"), "account")
+            .flash(flash_key(flash)),
         password_error,
         new_token,
         tokens,
@@ -148,7 +217,11 @@ pub struct FlashQuery {
     flash: Option<String>,
 }
 
-pub async fn account(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuery>) -> PageResult {
+pub async fn account(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<FlashQuery>,
+) -> PageResult {
     account_page(&s, &a, None, None, q.flash.as_deref()).await
 }
 
@@ -159,10 +232,21 @@ pub struct PasswordForm {
     confirm_password: String,
 }
 
-pub async fn change_password(State(s): State<AppState>, a: Auth, CsrfForm(f): CsrfForm<PasswordForm>) -> PageResult {
+pub async fn change_password(
+    State(s): State<AppState>,
+    a: Auth,
+    CsrfForm(f): CsrfForm<PasswordForm>,
+) -> PageResult {
     let result = async {
         let mut tx = s.db.begin().await?;
-        users::change_own_password(&mut tx, &a.p, &f.current_password, &f.new_password, &f.confirm_password).await?;
+        users::change_own_password(
+            &mut tx,
+            &a.p,
+            &f.current_password,
+            &f.new_password,
+            &f.confirm_password,
+        )
+        .await?;
         tx.commit().await?;
         Ok::<_, AppError>(())
     }
@@ -170,7 +254,11 @@ pub async fn change_password(State(s): State<AppState>, a: Auth, CsrfForm(f): Cs
     match result {
         Ok(()) => Ok(see_other("/login", "password_changed")),
         Err(AppError::Invalid(errs)) => {
-            let msg = errs.iter().map(|e| e.message(a.p.lang)).collect::<Vec<_>>().join(" ");
+            let msg = errs
+                .iter()
+                .map(|e| e.message(a.p.lang))
+                .collect::<Vec<_>>()
+                .join(" ");
             account_page(&s, &a, Some(msg), None, None).await
         }
         Err(e) => Err(e.into()),
@@ -182,13 +270,22 @@ pub struct LangForm {
     lang: String,
 }
 
-pub async fn change_lang(State(s): State<AppState>, a: Auth, CsrfForm(f): CsrfForm<LangForm>) -> PageResult {
+pub async fn change_lang(
+    State(s): State<AppState>,
+    a: Auth,
+    CsrfForm(f): CsrfForm<LangForm>,
+) -> PageResult {
     let lang = Lang::parse(&f.lang).ok_or_else(|| PageError::bad_request("lang"))?;
     let mut tx = s.db.begin().await.map_err(AppError::from)?;
     users::set_lang(&mut tx, &a.p, lang).await?;
     tx.commit().await.map_err(AppError::from)?;
     let mut resp = see_other("/account", "saved");
-    let c = session::cookie(session::LANG_COOKIE, lang.code(), s.config.secure_cookies, Some(365 * 86400));
+    let c = session::cookie(
+        session::LANG_COOKIE,
+        lang.code(),
+        s.config.secure_cookies,
+        Some(365 * 86400),
+    );
     if let Ok(v) = HeaderValue::from_str(&c) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -200,14 +297,23 @@ pub struct TokenForm {
     name: String,
 }
 
-pub async fn create_token(State(s): State<AppState>, a: Auth, CsrfForm(f): CsrfForm<TokenForm>) -> PageResult {
+pub async fn create_token(
+    State(s): State<AppState>,
+    a: Auth,
+    CsrfForm(f): CsrfForm<TokenForm>,
+) -> PageResult {
     let mut tx = s.db.begin().await.map_err(AppError::from)?;
     let token = auth::create_token(&mut tx, &a.p, a.p.user_id, &f.name).await?;
     tx.commit().await.map_err(AppError::from)?;
     account_page(&s, &a, None, Some(token), None).await
 }
 
-pub async fn revoke_token(State(s): State<AppState>, a: Auth, Path(id): Path<i64>, CsrfForm(_): CsrfForm<Empty>) -> PageResult {
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> PageResult {
     let mut tx = s.db.begin().await.map_err(AppError::from)?;
     auth::revoke_token(&mut tx, &a.p, id).await?;
     tx.commit().await.map_err(AppError::from)?;

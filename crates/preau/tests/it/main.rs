@@ -1,1 +1,9 @@
+//! The one integration-test binary (one binary links once; do not add files under
+//! `tests/` beside this folder). Every test gets a fresh database: a temporary SQLite
+//! file, or its own PostgreSQL schema when `PREAU_TEST_DATABASE_URL` is set.
 
+mod browser;
+mod cli;
+mod harness;
+mod org;
+mod roles;

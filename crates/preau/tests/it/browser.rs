@@ -1,0 +1,306 @@
+//! Journeys in a real headless Chromium (Debian's `chromium` + `chromium-driver`), driven
+//! over the WebDriver protocol by the small client below.
+
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::TestApp;
+
+struct Driver {
+    child: Child,
+    port: u16,
+    session: String,
+    _profile: std::path::PathBuf,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.call("DELETE", &format!("/session/{}", self.session), None);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> std::io::Result<Value> {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    // ChromeDriver keeps the connection open: read the head, then Content-Length bytes.
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    let head_end = loop {
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            break raw.len();
+        }
+        raw.extend_from_slice(&buf[..n]);
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
+    let len = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    while raw.len() < head_end + len {
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&buf[..n]);
+    }
+    let body = String::from_utf8_lossy(&raw[head_end..]).into_owned();
+    Ok(serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = free_port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (apt-get install chromium-driver)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http(port, "GET", "/status", None).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let profile =
+            std::env::temp_dir().join(format!("preau-chromium-{}-{port}", std::process::id()));
+        let caps = json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic", "--window-size=1024,900",
+            "--lang=fr-FR", format!("--user-data-dir={}", profile.display())]}}}});
+        let v = http(port, "POST", "/session", Some(&caps)).expect("new session");
+        let session = v["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {v}"))
+            .to_string();
+        Driver {
+            child,
+            port,
+            session,
+            _profile: profile,
+        }
+    }
+
+    fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let v = http(self.port, method, path, body.as_ref()).map_err(|e| e.to_string())?;
+        match v["value"].get("error") {
+            Some(err) => Err(format!(
+                "webdriver {method} {path}: {err} {}",
+                v["value"]["message"]
+            )),
+            None => Ok(v["value"].clone()),
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.try_call(method, path, body)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Waits (10 s at most) until the page's text contains `needle`; returns that text.
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.text();
+            if text.contains(needle) || Instant::now() > deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn goto(&self, url: &str) {
+        self.call(
+            "POST",
+            &format!("/session/{}/url", self.session),
+            Some(json!({"url": url})),
+        );
+    }
+
+    fn find(&self, css: &str) -> String {
+        let v = self.call(
+            "POST",
+            &format!("/session/{}/element", self.session),
+            Some(json!({"using": "css selector", "value": css})),
+        );
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|v| v.as_str())
+            .unwrap()
+            .to_string()
+    }
+
+    fn type_in(&self, css: &str, text: &str) {
+        let el = self.find(css);
+        self.call(
+            "POST",
+            &format!("/session/{}/element/{el}/value", self.session),
+            Some(json!({"text": text})),
+        );
+    }
+
+    fn click(&self, css: &str) {
+        let el = self.find(css);
+        self.call(
+            "POST",
+            &format!("/session/{}/element/{el}/click", self.session),
+            Some(json!({})),
+        );
+    }
+
+    fn click_link(&self, text: &str) {
+        let v = self.call(
+            "POST",
+            &format!("/session/{}/element", self.session),
+            Some(json!({"using": "partial link text", "value": text})),
+        );
+        let el = v
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|v| v.as_str())
+            .unwrap()
+            .to_string();
+        self.call(
+            "POST",
+            &format!("/session/{}/element/{el}/click", self.session),
+            Some(json!({})),
+        );
+    }
+
+    /// The page's visible text; retried while a navigation replaces the document.
+    fn text(&self) -> String {
+        for _ in 0..50 {
+            let found = self.try_call(
+                "POST",
+                &format!("/session/{}/element", self.session),
+                Some(json!({"using": "css selector", "value": "body"})),
+            );
+            let el = found.ok().and_then(|v| {
+                v.as_object()
+                    .and_then(|o| o.values().next())
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            });
+            if let Some(el) = el
+                && let Ok(v) = self.try_call(
+                    "GET",
+                    &format!("/session/{}/element/{el}/text", self.session),
+                    None,
+                )
+            {
+                return v.as_str().unwrap_or("").to_string();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("page text unavailable")
+    }
+
+    fn url(&self) -> String {
+        self.call("GET", &format!("/session/{}/url", self.session), None)
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    fn login(&self, base: &str, login: &str) {
+        self.goto(&format!("{base}/login"));
+        self.type_in("#login", login);
+        self.type_in("#password", "demo");
+        self.click("button[type=submit].primary");
+    }
+
+    fn logout(&self) {
+        self.click(".who button[type=submit]");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directeur_and_administrateur_journeys() {
+    let app = TestApp::demo().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let (first, other) = crate::harness::first_and_other_school(&app).await;
+    let first_name: String = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT name FROM schools WHERE id = $1").bind(first).fetch_one(p).await.unwrap());
+    let other_name: String = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT name FROM schools WHERE id = $1").bind(other).fetch_one(p).await.unwrap());
+
+    let base2 = base.clone();
+    tokio::task::spawn_blocking(move || {
+        let base = base2;
+        let d = Driver::start();
+        // The directeur sees only their school and opens a room.
+        d.login(&base, "directeur");
+        let home = d.wait_for("Bonjour");
+        assert!(home.contains("Bonjour, Sophie Directrice"), "{home}");
+        assert!(home.contains(&first_name));
+        d.click_link("Écoles");
+        let list = d.wait_for("école(s)");
+        assert!(
+            list.contains(&first_name) && !list.contains(&other_name),
+            "{list}"
+        );
+        assert!(list.contains("1 école(s)"));
+        d.click_link(&first_name);
+        d.wait_for("Salles");
+        d.click_link("Classe 1");
+        let room = d.wait_for("Classes dans cette salle");
+        assert!(d.url().contains("/rooms/"));
+        assert!(room.contains("Classes dans cette salle"), "{room}");
+        d.goto(&format!("{base}/schools/{other}"));
+        assert!(
+            d.wait_for("n'existe pas")
+                .contains("n'existe pas, ou vous n'y avez pas accès")
+        );
+        d.logout();
+        d.wait_for("Connexion");
+        assert!(d.url().ends_with("/login"));
+
+        // The administrateur creates a room and finds it in the audit log.
+        d.login(&base, "admin");
+        d.wait_for("Bonjour");
+        d.goto(&format!("{base}/schools/{first}"));
+        d.click_link("Ajouter une salle");
+        d.wait_for("Nouvelle salle");
+        d.type_in("#f-name", "Salle numérique");
+        d.type_in("#f-floor", "1er étage");
+        d.click("button[type=submit].primary");
+        let room = d.wait_for("Créé.");
+        assert!(
+            room.contains("Salle numérique") && room.contains("Créé."),
+            "{room}"
+        );
+        d.click_link("Journal");
+        let audit = d.wait_for("Journal des modifications");
+        assert!(
+            audit.contains("Salle numérique")
+                && audit.contains("admin")
+                && audit.contains("create"),
+            "{audit}"
+        );
+    })
+    .await
+    .unwrap();
+}

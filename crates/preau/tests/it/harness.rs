@@ -1,0 +1,211 @@
+//! `TestApp`: the real router on a real, fresh database, driven in process.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use preau_core::Db;
+use serde_json::Value;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tower::ServiceExt;
+
+static N: AtomicUsize = AtomicUsize::new(0);
+
+pub struct TestApp {
+    pub db: Db,
+    pub router: axum::Router,
+    _dir: Option<std::path::PathBuf>,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// A fresh, migrated database on the backend the environment names.
+pub async fn fresh_db() -> (Db, Option<std::path::PathBuf>) {
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    match std::env::var("PREAU_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        Some(url) => {
+            let schema = format!(
+                "t_{}_{}_{}",
+                std::process::id(),
+                n,
+                chrono::Utc::now().timestamp_subsec_nanos()
+            );
+            let db = Db::open_postgres(&url, Some(&schema))
+                .await
+                .expect("postgres");
+            db.migrate().await.expect("migrate");
+            (db, None)
+        }
+        None => {
+            let dir = std::env::temp_dir().join(format!("preau-it-{}-{n}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let db = Db::open_sqlite(&dir).await.expect("sqlite");
+            db.migrate().await.expect("migrate");
+            (db, Some(dir))
+        }
+    }
+}
+
+impl TestApp {
+    /// A fresh database with the demo commune loaded.
+    pub async fn demo() -> TestApp {
+        let (db, dir) = fresh_db().await;
+        preau_core::demo::load_if_empty(&db).await.expect("demo");
+        let config = preau_web::WebConfig {
+            secure_cookies: false,
+            ..Default::default()
+        };
+        let router = preau_web::router(preau_web::AppState::new(db.clone(), config));
+        TestApp {
+            db,
+            router,
+            _dir: dir,
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, String)],
+        body: Option<String>,
+    ) -> Resp {
+        let mut req = Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        let req = req.body(body.map(Body::from).unwrap_or_default()).unwrap();
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = axum::body::to_bytes(resp.into_body(), 16 << 20)
+            .await
+            .unwrap();
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// Logs in through the real form and returns a browser-like session.
+    pub async fn login(&self, login: &str, password: &str) -> Session<'_> {
+        let page = self.request(Method::GET, "/login", &[], None).await;
+        let anon = set_cookie(&page, "preau_csrf").expect("csrf cookie");
+        let body = format!("csrf={anon}&login={login}&password={password}&next=/");
+        let resp = self
+            .request(
+                Method::POST,
+                "/login",
+                &[
+                    ("cookie", format!("preau_csrf={anon}")),
+                    ("content-type", "application/x-www-form-urlencoded".into()),
+                ],
+                Some(body),
+            )
+            .await;
+        assert_eq!(
+            resp.status,
+            StatusCode::SEE_OTHER,
+            "login {login} failed: {}",
+            resp.body
+        );
+        let sid = set_cookie(&resp, "preau_session").expect("session cookie");
+        let csrf = set_cookie(&resp, "preau_csrf").expect("session csrf");
+        Session {
+            app: self,
+            cookie: format!("preau_session={sid}; preau_csrf={csrf}"),
+            csrf,
+        }
+    }
+
+    /// An API token for a demo user, made the way the CLI makes it.
+    pub async fn token(&self, login: &str) -> String {
+        let u = preau_core::users::find_by_login(&self.db, login)
+            .await
+            .unwrap()
+            .unwrap();
+        let sys = preau_domain::Principal::system(u.collectivite_id, "test");
+        let mut tx = self.db.begin().await.unwrap();
+        let t = preau_core::auth::create_token(&mut tx, &sys, u.id, "test")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        t
+    }
+
+    pub async fn api(&self, token: &str, method: Method, uri: &str, body: Option<Value>) -> Resp {
+        let mut headers = vec![("authorization", format!("Bearer {token}"))];
+        if body.is_some() {
+            headers.push(("content-type", "application/json".into()));
+        }
+        self.request(method, uri, &headers, body.map(|b| b.to_string()))
+            .await
+    }
+
+    pub async fn scalar(&self, sql: &'static str) -> i64 {
+        preau_core::with_db!(&self.db, p => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await.unwrap())
+    }
+}
+
+pub fn set_cookie(resp: &Resp, name: &str) -> Option<String> {
+    resp.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let (kv, _) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = kv.split_once('=')?;
+            (k == name).then(|| val.to_string())
+        })
+}
+
+pub struct Session<'a> {
+    pub app: &'a TestApp,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl Session<'_> {
+    pub async fn get(&self, uri: &str) -> Resp {
+        self.app
+            .request(Method::GET, uri, &[("cookie", self.cookie.clone())], None)
+            .await
+    }
+
+    /// Posts a form with the session's CSRF token added.
+    pub async fn post(&self, uri: &str, form: &[(&str, &str)]) -> Resp {
+        let mut body = format!("csrf={}", self.csrf);
+        for (k, v) in form {
+            body.push_str(&format!("&{k}={}", preau_web::session::url_encode(v)));
+        }
+        self.app
+            .request(
+                Method::POST,
+                uri,
+                &[
+                    ("cookie", self.cookie.clone()),
+                    ("content-type", "application/x-www-form-urlencoded".into()),
+                ],
+                Some(body),
+            )
+            .await
+    }
+}
+
+/// The id of the demo's first school (the directeur's) and of another one.
+pub async fn first_and_other_school(app: &TestApp) -> (i64, i64) {
+    let ids: Vec<i64> = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT id FROM schools ORDER BY id").fetch_all(p).await.unwrap());
+    (ids[0], ids[ids.len() - 1])
+}

@@ -1,0 +1,327 @@
+//! Every role against every endpoint, compared with the expected allow/deny table.
+//! `ok` = 2xx or redirect, `403` = visible but not allowed, `404` = outside the caller's
+//! scope (the same answer as a missing id, so ids cannot be probed).
+
+use axum::http::Method;
+use serde_json::json;
+
+use crate::harness::{TestApp, first_and_other_school};
+
+const ROLES: [&str; 7] = [
+    "admin",
+    "elu",
+    "technicien",
+    "prestataire",
+    "directeur",
+    "enseignant",
+    "erun",
+];
+
+fn class_of(status: u16) -> &'static str {
+    match status {
+        200..=399 => "ok",
+        401 => "401",
+        403 => "403",
+        404 => "404",
+        _ => "other",
+    }
+}
+
+#[tokio::test]
+async fn every_role_against_every_endpoint() {
+    let app = TestApp::demo().await;
+    let (a, b) = first_and_other_school(&app).await;
+    let room = |s: i64| format!("SELECT MIN(id) FROM rooms WHERE school_id = {s}");
+    let ids = |sql: String| {
+        let db = app.db.clone();
+        async move {
+            preau_core::with_db!(&db, p => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap())
+        }
+    };
+    let (room_a, room_b) = (ids(room(a)).await, ids(room(b)).await);
+    let class_b = ids(format!("SELECT MIN(id) FROM classes WHERE school_id = {b}")).await;
+    let class_a = ids(format!("SELECT MIN(id) FROM classes WHERE school_id = {a}")).await;
+    let year = ids("SELECT MAX(id) FROM school_years".to_string()).await;
+    let admin_id = ids("SELECT id FROM users WHERE login = 'admin'".to_string()).await;
+
+    // (what, expected for admin, elu, technicien, prestataire, directeur, enseignant, erun)
+    let scoped_a = ["ok", "ok", "ok", "404", "ok", "ok", "ok"];
+    let scoped_b = ["ok", "ok", "ok", "404", "404", "404", "404"];
+    let admin_only = ["ok", "403", "403", "403", "403", "403", "403"];
+    let everyone = ["ok"; 7];
+    let pages: Vec<(String, [&str; 7])> = vec![
+        ("/".into(), everyone),
+        ("/schools".into(), everyone),
+        ("/schools/export.csv".into(), everyone),
+        (format!("/schools/{a}"), scoped_a),
+        (format!("/schools/{b}"), scoped_b),
+        (format!("/rooms/{room_a}"), scoped_a),
+        (format!("/rooms/{room_b}"), scoped_b),
+        (format!("/classes/{class_a}"), scoped_a),
+        (format!("/classes/{class_b}"), scoped_b),
+        ("/schools/new".into(), admin_only),
+        (
+            format!("/schools/{a}/edit"),
+            ["ok", "403", "403", "404", "403", "403", "403"],
+        ),
+        (
+            format!("/schools/{a}/rooms/new"),
+            ["ok", "403", "ok", "404", "403", "403", "403"],
+        ),
+        (
+            format!("/schools/{b}/rooms/new"),
+            ["ok", "403", "ok", "404", "404", "404", "404"],
+        ),
+        (
+            format!("/rooms/{room_a}/edit"),
+            ["ok", "403", "ok", "404", "403", "403", "403"],
+        ),
+        (
+            format!("/schools/{a}/classes/new"),
+            ["ok", "403", "403", "404", "ok", "403", "403"],
+        ),
+        (
+            format!("/classes/{class_a}/edit"),
+            ["ok", "403", "403", "404", "ok", "403", "403"],
+        ),
+        (
+            format!("/classes/{class_b}/edit"),
+            ["ok", "403", "403", "404", "404", "404", "404"],
+        ),
+        ("/school-years".into(), everyone),
+        ("/school-years/new".into(), admin_only),
+        ("/admin/users".into(), admin_only),
+        ("/admin/users/new".into(), admin_only),
+        (
+            format!("/admin/users/{admin_id}"),
+            ["ok", "404", "404", "404", "404", "404", "404"],
+        ),
+        ("/admin/audit".into(), admin_only),
+        ("/account".into(), everyone),
+    ];
+    let api_get: Vec<(String, [&str; 7])> = vec![
+        ("/api/v1/me".into(), everyone),
+        ("/api/v1/collectivites".into(), everyone),
+        ("/api/v1/schools".into(), everyone),
+        (format!("/api/v1/schools/{a}"), scoped_a),
+        (format!("/api/v1/schools/{b}"), scoped_b),
+        (format!("/api/v1/schools/{a}/rooms"), scoped_a),
+        (format!("/api/v1/schools/{b}/rooms"), scoped_b),
+        (format!("/api/v1/schools/{b}/classes"), scoped_b),
+        (format!("/api/v1/rooms/{room_b}"), scoped_b),
+        (format!("/api/v1/classes/{class_b}"), scoped_b),
+        ("/api/v1/school-years".into(), everyone),
+        (format!("/api/v1/school-years/{year}"), everyone),
+        ("/api/v1/users".into(), admin_only),
+        (
+            format!("/api/v1/users/{admin_id}"),
+            ["ok", "404", "404", "404", "404", "404", "404"],
+        ),
+        ("/api/v1/openapi.json".into(), everyone),
+    ];
+    let mut mismatches = Vec::new();
+    for (r, role) in ROLES.iter().enumerate() {
+        let session = app.login(role, "demo").await;
+        let token = app.token(role).await;
+        for (path, expected) in &pages {
+            let got = class_of(session.get(path).await.status.as_u16());
+            if got != expected[r] {
+                mismatches.push(format!(
+                    "{role} GET {path}: expected {}, got {got}",
+                    expected[r]
+                ));
+            }
+        }
+        for (path, expected) in &api_get {
+            let got = class_of(
+                app.api(&token, Method::GET, path, None)
+                    .await
+                    .status
+                    .as_u16(),
+            );
+            if got != expected[r] {
+                mismatches.push(format!(
+                    "{role} API GET {path}: expected {}, got {got}",
+                    expected[r]
+                ));
+            }
+        }
+        let writes: Vec<(Method, String, serde_json::Value, [&str; 7])> = vec![
+            (
+                Method::POST,
+                format!("/api/v1/schools/{a}/rooms"),
+                json!({"kind": "autre", "name": format!("Réserve {role}")}),
+                ["ok", "403", "ok", "404", "403", "403", "403"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/schools/{b}/rooms"),
+                json!({"kind": "autre", "name": format!("Réserve {role}")}),
+                ["ok", "403", "ok", "404", "404", "404", "404"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/schools/{a}/classes"),
+                json!({"school_year_id": year, "label": format!("Classe {role}"), "levels": "CP", "head_count": 20}),
+                ["ok", "403", "403", "404", "ok", "403", "403"],
+            ),
+            (
+                Method::POST,
+                "/api/v1/schools".into(),
+                json!({"uai": preau_domain::Uai::from_digits(7_790_000 + r as u32).as_str(), "name": format!("École {role}"), "kind": "maternelle"}),
+                admin_only,
+            ),
+            (
+                Method::POST,
+                "/api/v1/school-years".into(),
+                json!({"label": format!("20{}-x", 30 + r), "starts_on": "2030-09-01", "ends_on": "2031-07-01"}),
+                admin_only,
+            ),
+        ];
+        for (method, path, body, expected) in writes {
+            let got = class_of(
+                app.api(&token, method.clone(), &path, Some(body))
+                    .await
+                    .status
+                    .as_u16(),
+            );
+            if got != expected[r] {
+                mismatches.push(format!(
+                    "{role} API {method} {path}: expected {}, got {got}",
+                    expected[r]
+                ));
+            }
+        }
+        // Page forms: a room created by form in school A.
+        let got = class_of(
+            session
+                .post(
+                    &format!("/schools/{a}/rooms/new"),
+                    &[("name", &format!("Atelier {role}")), ("kind", "autre")],
+                )
+                .await
+                .status
+                .as_u16(),
+        );
+        let expected = ["ok", "403", "ok", "404", "403", "403", "403"][r];
+        if got != expected {
+            mismatches.push(format!(
+                "{role} POST /schools/{a}/rooms/new: expected {expected}, got {got}"
+            ));
+        }
+    }
+    // Anonymous callers: pages send to the login page, the API answers 401.
+    for (path, _) in &pages {
+        let resp = app.request(Method::GET, path, &[], None).await;
+        if resp.status.as_u16() != 303
+            || !resp.headers["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/login")
+        {
+            mismatches.push(format!("anonymous GET {path}: got {}", resp.status));
+        }
+    }
+    for (path, _) in api_get.iter().filter(|(p, _)| !p.ends_with("openapi.json")) {
+        let resp = app.request(Method::GET, path, &[], None).await;
+        if resp.status.as_u16() != 401 {
+            mismatches.push(format!("anonymous API GET {path}: got {}", resp.status));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn directeur_gets_404_not_data_for_another_school() {
+    let app = TestApp::demo().await;
+    let (_, b) = first_and_other_school(&app).await;
+    let token = app.token("directeur").await;
+    let resp = app
+        .api(&token, Method::GET, &format!("/api/v1/schools/{b}"), None)
+        .await;
+    assert_eq!(resp.status, 404);
+    let other_name: String = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT name FROM schools WHERE id = $1").bind(b).fetch_one(p).await.unwrap());
+    assert!(!resp.body.contains(&other_name));
+    let list = app
+        .api(&token, Method::GET, "/api/v1/schools", None)
+        .await
+        .json();
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "a directeur lists only its school"
+    );
+    let session = app.login("directeur", "demo").await;
+    let page = session.get(&format!("/schools/{b}")).await;
+    assert_eq!(page.status, 404);
+    assert!(!page.body.contains(&other_name));
+}
+
+#[tokio::test]
+async fn no_query_crosses_collectivites() {
+    let app = TestApp::demo().await;
+    // A second collectivité with its own administrator and school.
+    let mut tx = app.db.begin().await.unwrap();
+    let other = preau_core::collectivites::create(
+        &mut tx,
+        preau_domain::org::CollectiviteKind::Departement,
+        "Département voisin",
+        None,
+    )
+    .await
+    .unwrap();
+    let sys = preau_domain::Principal::system(other, "test");
+    let school = preau_core::schools::create(
+        &mut tx,
+        &sys,
+        &preau_core::schools::SchoolInput {
+            uai: "0750655E".into(),
+            name: "Collège voisin".into(),
+            kind: "college".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let token = app.token("admin").await;
+    for path in [
+        format!("/api/v1/schools/{}", school.id),
+        format!("/api/v1/collectivites/{other}"),
+        format!("/api/v1/schools/{}/rooms", school.id),
+    ] {
+        assert_eq!(
+            app.api(&token, Method::GET, &path, None).await.status,
+            404,
+            "{path}"
+        );
+    }
+    let list = app
+        .api(&token, Method::GET, "/api/v1/schools?limit=500", None)
+        .await
+        .json();
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["uai"] != "0750655E")
+    );
+    // The same UAI may exist in the demo commune too: UAIs are unique per collectivité.
+    let resp = app
+        .api(
+            &token,
+            Method::POST,
+            "/api/v1/schools",
+            Some(json!({"uai": "0750655E", "name": "Homonyme", "kind": "primaire"})),
+        )
+        .await;
+    assert_eq!(resp.status, 201, "{}", resp.body);
+}
