@@ -27,11 +27,13 @@ pub struct Class {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ClassInput {
     pub school_year_id: Option<i64>,
     pub label: String,
     pub levels: String,
+    /// A number in JSON, the text of a field in a form.
+    #[serde(default, deserialize_with = "preau_domain::text::number_or_text")]
     pub head_count: Option<String>,
     #[serde(default)]
     pub teacher_name: Option<String>,
@@ -264,12 +266,7 @@ pub async fn update(
             .map_err(unique("label", "name_taken"))?
             .rows_affected()
     });
-    if n != 1 {
-        return Err(AppError::Conflict(FieldError::new(
-            "version",
-            "version_conflict",
-        )));
-    }
+    crate::error::expect_one_row(n)?;
     let after = get_in_tx(tx, p, id).await?;
     let school = schools::get_in_tx(tx, p.collectivite_id, after.school_id).await?;
     audit::record(

@@ -62,12 +62,29 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
-    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
-}];
+/// One entry per migration, in order; `migration!(2, "name")` reads
+/// `migrations/{sqlite,postgres}/0002_name.sql`.
+macro_rules! migration {
+    ($v:literal, $file:literal, $name:literal) => {
+        Migration {
+            version: $v,
+            name: $name,
+            sqlite: include_str!(concat!("../migrations/sqlite/", $file, "_", $name, ".sql")),
+            postgres: include_str!(concat!(
+                "../migrations/postgres/",
+                $file,
+                "_",
+                $name,
+                ".sql"
+            )),
+        }
+    };
+}
+
+const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001", "foundation"),
+    migration!(2, "0002", "collectivite_version"),
+];
 
 impl Db {
     /// Opens (creating if needed) the SQLite database `preau.sqlite3` in `data_dir`.
@@ -192,6 +209,59 @@ impl Db {
     /// True once the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         with_db!(self, p => sqlx::query("SELECT 1").execute(p).await.is_ok())
+    }
+}
+
+/// Runs `$body` in a write transaction bound to `$tx` (a `&mut Tx`) and commits it;
+/// evaluates to `Result<value of $body, AppError>`. `?` inside `$body` rolls back.
+///
+/// When the database reports a lock timeout, a deadlock or a serialization failure — on a
+/// statement or on the commit — the whole unit runs again (up to 6 times, with a growing
+/// pause), so that concurrent writers never turn into lost work. Any other error rolls
+/// back and returns at once: nothing is half-written.
+///
+/// A macro rather than a method taking a closure: the body stays a plain `async` block of
+/// the caller, which keeps handler futures `Send`.
+#[macro_export]
+macro_rules! write_tx {
+    ($db:expr, $tx:ident => $body:expr) => {{
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let result: ::std::result::Result<_, $crate::AppError> = async {
+                let mut tx = $db.begin().await?;
+                let $tx = &mut tx;
+                let value = $body;
+                tx.commit().await?;
+                Ok(value)
+            }
+            .await;
+            match result {
+                Err($crate::AppError::Db(e)) if attempt < 6 && $crate::db::is_retryable(&e) => {
+                    $crate::db::backoff(attempt).await;
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+
+/// The pause before retrying a transaction that lost a lock race: 10, 20, 40… ms.
+pub async fn backoff(attempt: u32) {
+    tracing::debug!(attempt, "write transaction retried after a lock conflict");
+    tokio::time::sleep(Duration::from_millis(5u64 << attempt.min(8))).await;
+}
+
+/// Lock timeouts (SQLite `BUSY`/`LOCKED`), deadlocks and serialization failures
+/// (PostgreSQL `40P01`/`40001`): errors where running the same transaction again is right.
+pub fn is_retryable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => matches!(
+            d.code().as_deref(),
+            Some("40001" | "40P01" | "55P03" | "5" | "6" | "261" | "517" | "262")
+        ),
+        sqlx::Error::PoolTimedOut => true,
+        _ => false,
     }
 }
 

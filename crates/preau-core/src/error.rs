@@ -41,6 +41,19 @@ pub fn unique(field: &'static str, code: &'static str) -> impl Fn(sqlx::Error) -
     }
 }
 
+/// For an `UPDATE … WHERE id = $ AND version = $`: one row changed, or the object was
+/// changed by someone else since it was read (a conflict on `version`).
+pub fn expect_one_row(rows_affected: u64) -> Result<(), AppError> {
+    if rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(FieldError::new(
+            "version",
+            "version_conflict",
+        )))
+    }
+}
+
 /// Collects field errors from several parses, so a form reports all its mistakes at once.
 #[derive(Default)]
 pub struct Errors(Vec<FieldError>);

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod classes;
 pub mod collectivites;
+pub mod dashboard;
 pub mod db;
 pub mod demo;
 pub mod error;

@@ -24,7 +24,7 @@ pub struct Room {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RoomInput {
     pub kind: String,
     pub name: String,
@@ -171,12 +171,7 @@ pub async fn update(
             .map_err(unique("name", "name_taken"))?
             .rows_affected()
     });
-    if n != 1 {
-        return Err(AppError::Conflict(FieldError::new(
-            "version",
-            "version_conflict",
-        )));
-    }
+    crate::error::expect_one_row(n)?;
     let after = get_in_tx(tx, p, id).await?;
     let school = schools::get_in_tx(tx, p.collectivite_id, after.school_id).await?;
     audit::record(

@@ -41,7 +41,7 @@ pub struct SchoolListItem {
 }
 
 /// Raw input from a form, the API or an import; `SchoolInput::parse` checks every field.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SchoolInput {
     pub uai: String,
     pub name: String,
@@ -412,12 +412,7 @@ pub async fn update(
             .map_err(unique("uai", "uai_taken"))?
             .rows_affected()
     });
-    if n != 1 {
-        return Err(AppError::Conflict(FieldError::new(
-            "version",
-            "version_conflict",
-        )));
-    }
+    crate::error::expect_one_row(n)?;
     let after = get_in_tx(tx, p.collectivite_id, id).await?;
     let changes = audit::diff(&before, &after);
     if changes.as_object().is_some_and(|m| !m.is_empty()) {

@@ -373,6 +373,76 @@ pub async fn set_lang(tx: &mut Tx, p: &Principal, lang: Lang) -> AppResult<()> {
     Ok(())
 }
 
+/// The name and e-mail an administrator may change on an account (the login stays).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProfileInput {
+    pub display_name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// Changes a user's display name and e-mail; refused if the account changed since
+/// `expected_version` was read.
+pub async fn update_profile(
+    tx: &mut Tx,
+    p: &Principal,
+    user_id: i64,
+    expected_version: i64,
+    input: &ProfileInput,
+) -> AppResult<User> {
+    if !p.can_manage_users() {
+        return Err(AppError::Forbidden);
+    }
+    let mut e = Errors::default();
+    let name = e.check(text::required("display_name", &input.display_name, 120));
+    let email = e.check(text::optional("email", input.email.as_deref(), 200));
+    if let Some(Some(m)) = &email
+        && !valid_email(m)
+    {
+        e.push(FieldError::new("email", "email_format"));
+    }
+    e.finish()?;
+    let (Some(name), Some(email)) = (name, email) else {
+        return Err(AppError::Invalid(vec![FieldError::new("user", "invalid")]));
+    };
+    let before = user_in_tx(tx, p, user_id).await?;
+    let n = with_tx!(tx, c => {
+        sqlx::query("UPDATE users SET display_name = $1, email = $2, version = version + 1, updated_at = $3 WHERE id = $4 AND version = $5")
+            .bind(&name).bind(&email).bind(Utc::now()).bind(user_id).bind(expected_version)
+            .execute(&mut *c).await?.rows_affected()
+    });
+    crate::error::expect_one_row(n)?;
+    let after = user_in_tx(tx, p, user_id).await?;
+    audit::record(
+        tx,
+        &Actor::from(p),
+        Entry {
+            action: "update",
+            object_type: "user",
+            object_id: user_id,
+            object_label: &after.login,
+            changes: audit::diff(&before, &after),
+        },
+    )
+    .await?;
+    Ok(after)
+}
+
+/// A plausible address: one `@`, something before it, a dot in the domain, no spaces.
+pub fn valid_email(m: &str) -> bool {
+    match m.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !m.contains(char::is_whitespace)
+                && !domain.contains('@')
+        }
+        None => false,
+    }
+}
+
 /// Activates or deactivates an account; a deactivated user cannot log in and loses its sessions.
 pub async fn set_active(tx: &mut Tx, p: &Principal, user_id: i64, active: bool) -> AppResult<()> {
     if !p.can_manage_users() {

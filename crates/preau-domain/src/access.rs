@@ -197,6 +197,19 @@ impl Principal {
             .any(|r| self.has_at(*r, school_id))
     }
 
+    /// The aggregate dashboard (figures per school, no names): those who steer or follow
+    /// several schools — administrator, élu, technician, ERUN/IEN.
+    pub fn can_see_dashboard(&self) -> bool {
+        [
+            Role::Administrateur,
+            Role::Elu,
+            Role::Technicien,
+            Role::Erun,
+        ]
+        .iter()
+        .any(|r| self.has(*r))
+    }
+
     pub fn can_manage_users(&self) -> bool {
         self.is_admin()
     }

@@ -142,6 +142,14 @@ impl FieldError {
                 "Le fichier n'est pas en UTF-8 (enregistré par Excel en Windows-1252 ?). Réenregistrez-le en « CSV UTF-8 ».".into(),
                 "The file is not UTF-8 (saved by Excel as Windows-1252?). Save it again as \"CSV UTF-8\".".into(),
             ),
+            "insee_format" => (
+                "Code INSEE invalide : 5 caractères (ex. 78208, ou 2A004 en Corse).".into(),
+                "Invalid INSEE code: 5 characters (e.g. 78208, or 2A004 in Corsica).".into(),
+            ),
+            "email_format" => (
+                "Adresse e-mail invalide (exemple : prenom.nom@mairie.fr).".into(),
+                "Invalid e-mail address (example: first.last@town.fr).".into(),
+            ),
             "in_use" => (
                 "Cet objet est encore utilisé ailleurs.".into(),
                 "This object is still used elsewhere.".into(),

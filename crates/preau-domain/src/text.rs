@@ -74,6 +74,25 @@ fn fold_char(c: char) -> Option<&'static str> {
     })
 }
 
+/// Deserializes a number given either as a JSON number or as text (a form field), into
+/// its text, so that one input type serves both the API and the forms; the parse that
+/// follows reports a bad value against the field.
+pub fn number_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum NumOrText {
+        Int(i64),
+        Float(f64),
+        Text(String),
+    }
+    let v: Option<NumOrText> = serde::Deserialize::deserialize(d)?;
+    Ok(v.map(|v| match v {
+        NumOrText::Int(i) => i.to_string(),
+        NumOrText::Float(f) => f.to_string(),
+        NumOrText::Text(s) => s,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use preau_core::classes::ClassInput;
 use preau_core::rooms::RoomInput;
 use preau_core::schools::{SchoolFilter, SchoolInput};
+use preau_core::write_tx;
 use preau_core::years::SchoolYearInput;
 use preau_core::{AppError, classes, collectivites, rooms, schools, users, years};
 use preau_domain::org::{SchoolKind, SchoolStatus};
@@ -171,12 +172,16 @@ async fn school_create(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     b: Result<Json<SchoolInput>, JsonRejection>,
-) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
-    let v = body(b)?.parse()?;
-    let mut tx = s.db.begin().await.map_err(AppError::from)?;
-    let school = schools::create(&mut tx, &p, &v).await?;
-    tx.commit().await.map_err(AppError::from)?;
-    Ok((axum::http::StatusCode::CREATED, to_json(&school)))
+) -> Created {
+    let input = body(b)?;
+    created(write_tx!(s.db, tx => schools::create(tx, &p, &input.parse()?).await?)?)
+}
+
+type Created = Result<(axum::http::StatusCode, Json<Value>), ApiError>;
+
+/// `201 Created` with the new object.
+fn created<T: serde::Serialize>(v: T) -> Created {
+    Ok((axum::http::StatusCode::CREATED, to_json(&v)))
 }
 
 /// A partial change: the fields sent replace the stored ones; `version` is required.
@@ -220,57 +225,12 @@ async fn school_patch(
 ) -> ApiResult {
     let patch = body(b)?;
     let ver = version(&patch)?;
-    let current = schools::get(&s.db, &p, id).await?;
-    let input: SchoolInput = merge(&SchoolInputSer::from(current.to_input()), &patch.fields)
-        .map(SchoolInputSer::into)?;
-    let v = input.parse()?;
-    let mut tx = s.db.begin().await.map_err(AppError::from)?;
-    let school = schools::update(&mut tx, &p, id, ver, &v).await?;
-    tx.commit().await.map_err(AppError::from)?;
+    let input = merge(
+        &schools::get(&s.db, &p, id).await?.to_input(),
+        &patch.fields,
+    )?;
+    let school = write_tx!(s.db, tx => schools::update(tx, &p, id, ver, &input.parse()?).await?)?;
     Ok(to_json(&school))
-}
-
-/// The serialisable twin of `SchoolInput`, for merging a patch over the stored school.
-#[derive(serde::Serialize, Deserialize)]
-struct SchoolInputSer {
-    uai: String,
-    name: String,
-    kind: String,
-    address: Option<String>,
-    postal_code: Option<String>,
-    city: Option<String>,
-    holiday_zone: Option<String>,
-    status: Option<String>,
-}
-
-impl From<SchoolInput> for SchoolInputSer {
-    fn from(i: SchoolInput) -> Self {
-        SchoolInputSer {
-            uai: i.uai,
-            name: i.name,
-            kind: i.kind,
-            address: i.address,
-            postal_code: i.postal_code,
-            city: i.city,
-            holiday_zone: i.holiday_zone,
-            status: i.status,
-        }
-    }
-}
-
-impl From<SchoolInputSer> for SchoolInput {
-    fn from(i: SchoolInputSer) -> Self {
-        SchoolInput {
-            uai: i.uai,
-            name: i.name,
-            kind: i.kind,
-            address: i.address,
-            postal_code: i.postal_code,
-            city: i.city,
-            holiday_zone: i.holiday_zone,
-            status: i.status,
-        }
-    }
 }
 
 async fn rooms_list(
@@ -286,12 +246,9 @@ async fn room_create(
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
     b: Result<Json<RoomInput>, JsonRejection>,
-) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
-    let v = body(b)?.parse()?;
-    let mut tx = s.db.begin().await.map_err(AppError::from)?;
-    let room = rooms::create(&mut tx, &p, id, &v).await?;
-    tx.commit().await.map_err(AppError::from)?;
-    Ok((axum::http::StatusCode::CREATED, to_json(&room)))
+) -> Created {
+    let input = body(b)?;
+    created(write_tx!(s.db, tx => rooms::create(tx, &p, id, &input.parse()?).await?)?)
 }
 
 async fn room_get(
@@ -302,14 +259,6 @@ async fn room_get(
     Ok(to_json(&rooms::get(&s.db, &p, id).await?))
 }
 
-#[derive(serde::Serialize, Deserialize)]
-struct RoomSer {
-    kind: String,
-    name: String,
-    building: Option<String>,
-    floor: Option<String>,
-}
-
 async fn room_patch(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
@@ -318,26 +267,8 @@ async fn room_patch(
 ) -> ApiResult {
     let patch = body(b)?;
     let ver = version(&patch)?;
-    let r = rooms::get(&s.db, &p, id).await?;
-    let merged: RoomSer = merge(
-        &RoomSer {
-            kind: r.kind,
-            name: r.name,
-            building: r.building,
-            floor: r.floor,
-        },
-        &patch.fields,
-    )?;
-    let v = RoomInput {
-        kind: merged.kind,
-        name: merged.name,
-        building: merged.building,
-        floor: merged.floor,
-    }
-    .parse()?;
-    let mut tx = s.db.begin().await.map_err(AppError::from)?;
-    let room = rooms::update(&mut tx, &p, id, ver, &v).await?;
-    tx.commit().await.map_err(AppError::from)?;
+    let input = merge(&rooms::get(&s.db, &p, id).await?.to_input(), &patch.fields)?;
+    let room = write_tx!(s.db, tx => rooms::update(tx, &p, id, ver, &input.parse()?).await?)?;
     Ok(to_json(&room))
 }
 
@@ -346,9 +277,7 @@ async fn room_delete(
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    let mut tx = s.db.begin().await.map_err(AppError::from)?;
-    rooms::delete(&mut tx, &p, id).await?;
-    tx.commit().await.map_err(AppError::from)?;
+    write_tx!(s.db, tx => rooms::delete(tx, &p, id).await?)?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
@@ -370,43 +299,14 @@ async fn classes_list(
     ))
 }
 
-#[derive(serde::Serialize, Deserialize)]
-struct ClassSer {
-    school_year_id: Option<i64>,
-    label: String,
-    levels: String,
-    head_count: Option<Value>,
-    teacher_name: Option<String>,
-    room_id: Option<i64>,
-}
-
-impl ClassSer {
-    fn input(self) -> ClassInput {
-        ClassInput {
-            school_year_id: self.school_year_id,
-            label: self.label,
-            levels: self.levels,
-            head_count: self.head_count.map(|v| match v {
-                Value::String(s) => s,
-                other => other.to_string(),
-            }),
-            teacher_name: self.teacher_name,
-            room_id: self.room_id,
-        }
-    }
-}
-
 async fn class_create(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-    b: Result<Json<ClassSer>, JsonRejection>,
-) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
-    let v = body(b)?.input().parse()?;
-    let mut tx = s.db.begin().await.map_err(AppError::from)?;
-    let c = classes::create(&mut tx, &p, id, &v).await?;
-    tx.commit().await.map_err(AppError::from)?;
-    Ok((axum::http::StatusCode::CREATED, to_json(&c)))
+    b: Result<Json<ClassInput>, JsonRejection>,
+) -> Created {
+    let input = body(b)?;
+    created(write_tx!(s.db, tx => classes::create(tx, &p, id, &input.parse()?).await?)?)
 }
 
 async fn class_get(
@@ -425,20 +325,12 @@ async fn class_patch(
 ) -> ApiResult {
     let patch = body(b)?;
     let ver = version(&patch)?;
-    let c = classes::get(&s.db, &p, id).await?;
-    let current = ClassSer {
-        school_year_id: Some(c.school_year_id),
-        label: c.label,
-        levels: c.levels,
-        head_count: Some(json!(c.head_count)),
-        teacher_name: c.teacher_name,
-        room_id: c.room_id,
-    };
-    let v = merge(&current, &patch.fields)?.input().parse()?;
-    let mut tx = s.db.begin().await.map_err(AppError::from)?;
-    let c = classes::update(&mut tx, &p, id, ver, &v).await?;
-    tx.commit().await.map_err(AppError::from)?;
-    Ok(to_json(&c))
+    let input = merge(
+        &classes::get(&s.db, &p, id).await?.to_input(),
+        &patch.fields,
+    )?;
+    let class = write_tx!(s.db, tx => classes::update(tx, &p, id, ver, &input.parse()?).await?)?;
+    Ok(to_json(&class))
 }
 
 async fn class_delete(
@@ -446,9 +338,7 @@ async fn class_delete(
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    let mut tx = s.db.begin().await.map_err(AppError::from)?;
-    classes::delete(&mut tx, &p, id).await?;
-    tx.commit().await.map_err(AppError::from)?;
+    write_tx!(s.db, tx => classes::delete(tx, &p, id).await?)?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
@@ -468,12 +358,9 @@ async fn year_create(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     b: Result<Json<SchoolYearInput>, JsonRejection>,
-) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
-    let v = body(b)?.parse()?;
-    let mut tx = s.db.begin().await.map_err(AppError::from)?;
-    let y = years::create(&mut tx, &p, &v).await?;
-    tx.commit().await.map_err(AppError::from)?;
-    Ok((axum::http::StatusCode::CREATED, to_json(&y)))
+) -> Created {
+    let input = body(b)?;
+    created(write_tx!(s.db, tx => years::create(tx, &p, &input.parse()?).await?)?)
 }
 
 async fn users_list(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> ApiResult {

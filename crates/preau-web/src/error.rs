@@ -130,6 +130,13 @@ impl PageError {
             detail: Some(detail.to_string()),
         }
     }
+    pub fn too_large() -> PageError {
+        PageError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            key: "error.too_large",
+            detail: None,
+        }
+    }
     pub fn csrf() -> PageError {
         PageError {
             status: StatusCode::FORBIDDEN,

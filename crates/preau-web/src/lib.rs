@@ -38,6 +38,7 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<WebConfig>,
     pub limiter: Arc<session::LoginLimiter>,
+    pub uploads: Arc<session::Uploads>,
 }
 
 impl AppState {
@@ -45,6 +46,7 @@ impl AppState {
         AppState {
             db,
             limiter: Arc::new(session::LoginLimiter::default()),
+            uploads: Arc::new(session::Uploads::default()),
             config: Arc::new(config),
         }
     }

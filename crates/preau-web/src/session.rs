@@ -340,3 +340,144 @@ pub fn client_addr(parts_ext: &axum::http::Extensions) -> String {
 pub fn too_many() -> Response {
     (StatusCode::TOO_MANY_REQUESTS, "Trop de tentatives, réessayez dans 15 minutes. / Too many attempts, try again in 15 minutes.").into_response()
 }
+
+/// One part of a multipart form.
+pub struct Part {
+    pub name: String,
+    pub file_name: Option<String>,
+    pub bytes: axum::body::Bytes,
+}
+
+/// A multipart form (a file upload) whose `csrf` part matches the session's token. The
+/// route's body limit bounds the whole upload.
+pub struct CsrfMultipart {
+    pub parts: Vec<Part>,
+}
+
+impl CsrfMultipart {
+    /// The text of the part `name`, trimmed; `None` when absent or empty.
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.parts
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| String::from_utf8_lossy(&p.bytes).trim().to_string())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The file sent as `name`, if one was chosen.
+    pub fn file(&self, name: &str) -> Option<&Part> {
+        self.parts
+            .iter()
+            .find(|p| p.name == name && p.file_name.as_deref().is_some_and(|f| !f.is_empty()))
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for CsrfMultipart {
+    type Rejection = PageError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let expected = req
+            .extensions()
+            .get::<Caller>()
+            .and_then(|c| c.csrf.clone());
+        let mut mp = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|_| PageError::bad_request("formulaire attendu / form expected"))?;
+        let mut parts = Vec::new();
+        loop {
+            let field = match mp.next_field().await {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(PageError::too_large());
+                }
+                Err(_) => return Err(PageError::bad_request("corps illisible / unreadable body")),
+            };
+            let name = field.name().unwrap_or("").to_string();
+            let file_name = field.file_name().map(str::to_string);
+            let bytes = field.bytes().await.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    PageError::too_large()
+                } else {
+                    PageError::bad_request("corps illisible / unreadable body")
+                }
+            })?;
+            parts.push(Part {
+                name,
+                file_name,
+                bytes,
+            });
+        }
+        let form = CsrfMultipart { parts };
+        let sent = form.text("csrf").unwrap_or_default();
+        match expected {
+            Some(t) if !t.is_empty() && constant_time_eq(t.as_bytes(), sent.as_bytes()) => Ok(form),
+            _ => Err(PageError::csrf()),
+        }
+    }
+}
+
+/// Files uploaded for a preview, kept in memory until the user confirms (or for an hour):
+/// the confirmation applies exactly the file that was previewed, without sending it again.
+#[derive(Default)]
+pub struct Uploads {
+    inner: Mutex<HashMap<String, Upload>>,
+}
+
+struct Upload {
+    user_id: i64,
+    kind: &'static str,
+    bytes: axum::body::Bytes,
+    meta: String,
+    at: Instant,
+}
+
+const UPLOAD_TTL: Duration = Duration::from_secs(3600);
+const UPLOADS_KEPT: usize = 32;
+
+impl Uploads {
+    /// Keeps `bytes` for `user_id`; returns the key the confirmation form sends back.
+    pub fn keep(
+        &self,
+        user_id: i64,
+        kind: &'static str,
+        bytes: axum::body::Bytes,
+        meta: String,
+    ) -> String {
+        let key = auth::random_token();
+        let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        m.retain(|_, u| u.at.elapsed() < UPLOAD_TTL);
+        while m.len() >= UPLOADS_KEPT {
+            let Some(oldest) = m.iter().min_by_key(|(_, u)| u.at).map(|(k, _)| k.clone()) else {
+                break;
+            };
+            m.remove(&oldest);
+        }
+        m.insert(
+            key.clone(),
+            Upload {
+                user_id,
+                kind,
+                bytes,
+                meta,
+                at: Instant::now(),
+            },
+        );
+        key
+    }
+
+    /// Takes back what `user_id` kept under `key` for `kind` (once).
+    pub fn take(
+        &self,
+        user_id: i64,
+        kind: &'static str,
+        key: &str,
+    ) -> Option<(axum::body::Bytes, String)> {
+        let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        match m.get(key) {
+            Some(u) if u.user_id == user_id && u.kind == kind && u.at.elapsed() < UPLOAD_TTL => {
+                m.remove(key).map(|u| (u.bytes, u.meta))
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,18 +1,22 @@
-//! Administration pages: school years, users and roles, the audit log.
+//! Administration pages: the index, the collectivité, school years, users and roles, the
+//! audit log.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use chrono::{NaiveDate, TimeZone};
 use preau_core::audit::{self, AuditFilter};
+use preau_core::collectivites::{self, CollectiviteInput};
 use preau_core::users::UserInput;
+use preau_core::write_tx;
 use preau_core::years::SchoolYearInput;
 use preau_core::{AppError, schools, users, years};
+use preau_domain::org::CollectiviteKind;
 use preau_domain::{FieldError, Role};
 use serde::Deserialize;
 
-use super::org::LangTitle;
-use super::{Ctx, Field, FormPage, flash_key, options, paris, render, see_other};
+use super::org::{FormSpec, LangTitle, save};
+use super::{Ctx, Field, FormPage, Versioned, flash_key, options, paris, render, see_other};
 use crate::AppState;
 use crate::error::PageError;
 use crate::session::{Auth, CsrfForm};
@@ -35,7 +39,7 @@ struct YearsPage {
 pub async fn years(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuery>) -> PageResult {
     let p = &a.p;
     render(&YearsPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("years.title"), "years")
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("years.title"), "admin")
             .flash(flash_key(q.flash.as_deref())),
         years: years::list(&s.db, p).await?,
         can_create: p.can_manage_collectivite(),
@@ -46,7 +50,7 @@ fn year_form(a: &Auth, v: &SchoolYearInput) -> FormPage {
     let p = &a.p;
     let t = |k| crate::i18n::t(p.lang, k);
     FormPage {
-        ctx: Ctx::for_user(p, &a.csrf, t("years.new"), "years")
+        ctx: Ctx::for_user(p, &a.csrf, t("years.new"), "admin")
             .crumb("/school-years", t("years.title")),
         action: "/school-years".into(),
         fields: vec![
@@ -80,16 +84,12 @@ pub async fn year_create(
     a: Auth,
     CsrfForm(f): CsrfForm<SchoolYearInput>,
 ) -> PageResult {
-    let result = async {
+    let result = write_tx!(s.db, tx => {
         let v = f.parse()?;
-        let mut tx = s.db.begin().await?;
-        years::create(&mut tx, &a.p, &v).await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
+        years::create(tx, &a.p, &v).await?
+    });
     match result {
-        Ok(()) => Ok(see_other("/school-years", "created")),
+        Ok(_) => Ok(see_other("/school-years", "created")),
         Err(AppError::Invalid(errs)) => year_form(&a, &f).respond(&errs),
         Err(AppError::Conflict(e)) => year_form(&a, &f).respond(&[e]),
         Err(e) => Err(e.into()),
@@ -131,7 +131,7 @@ pub async fn users(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuer
         });
     }
     render(&UsersPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("users.title"), "users")
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("users.title"), "admin")
             .flash(flash_key(q.flash.as_deref())),
         rows,
     })
@@ -141,7 +141,7 @@ fn user_form(a: &Auth, v: &UserInput) -> FormPage {
     let p = &a.p;
     let t = |k| crate::i18n::t(p.lang, k);
     FormPage {
-        ctx: Ctx::for_user(p, &a.csrf, t("users.new"), "users")
+        ctx: Ctx::for_user(p, &a.csrf, t("users.new"), "admin")
             .crumb("/admin/users", t("users.title")),
         action: "/admin/users".into(),
         fields: vec![
@@ -194,13 +194,7 @@ pub async fn user_create(
     a: Auth,
     CsrfForm(f): CsrfForm<UserInput>,
 ) -> PageResult {
-    let result = async {
-        let mut tx = s.db.begin().await?;
-        let u = users::create(&mut tx, &a.p, &f).await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(u)
-    }
-    .await;
+    let result = write_tx!(s.db, tx => users::create(tx, &a.p, &f).await?);
     match result {
         Ok(u) => Ok(see_other(&format!("/admin/users/{}", u.id), "created")),
         Err(AppError::Invalid(errs)) => user_form(&a, &f).respond(&errs),
@@ -277,7 +271,7 @@ async fn user_page(
         axum::http::StatusCode::OK
     };
     let mut resp = render(&UserPage {
-        ctx: Ctx::for_user(p, &a.csrf, user.display_name.clone(), "users")
+        ctx: Ctx::for_user(p, &a.csrf, user.display_name.clone(), "admin")
             .crumb("/admin/users", t("users.title"))
             .flash(flash_key(flash)),
         user,
@@ -324,22 +318,18 @@ pub async fn role_add(
             .filter(|v| !v.is_empty())
             .and_then(|v| v.parse::<i64>().ok())
     };
-    let result = async {
+    let result = write_tx!(s.db, tx => {
         let role = Role::parse("role", &f.role)?;
-        let mut tx = s.db.begin().await?;
         users::add_role(
-            &mut tx,
+            tx,
             &a.p,
             id,
             role,
             parse_id(&f.school_id),
             parse_id(&f.contractor_id),
         )
-        .await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
+        .await?
+    });
     match result {
         Ok(()) => Ok(see_other(&format!("/admin/users/{id}"), "saved")),
         Err(AppError::Invalid(errs)) => {
@@ -355,9 +345,7 @@ pub async fn role_remove(
     Path((id, rid)): Path<(i64, i64)>,
     CsrfForm(_): CsrfForm<super::org::Empty>,
 ) -> PageResult {
-    let mut tx = s.db.begin().await.map_err(AppError::from)?;
-    users::remove_role(&mut tx, &a.p, id, rid).await?;
-    tx.commit().await.map_err(AppError::from)?;
+    write_tx!(s.db, tx => users::remove_role(tx, &a.p, id, rid).await?)?;
     Ok(see_other(&format!("/admin/users/{id}"), "saved"))
 }
 
@@ -372,13 +360,9 @@ pub async fn password_reset(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<PasswordForm>,
 ) -> PageResult {
-    let result = async {
-        let mut tx = s.db.begin().await?;
-        users::reset_password(&mut tx, &a.p, id, &f.password).await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
+    let result = write_tx!(s.db, tx => {
+        users::reset_password(tx, &a.p, id, &f.password).await?
+    });
     match result {
         Ok(()) => Ok(see_other(&format!("/admin/users/{id}"), "saved")),
         Err(AppError::Invalid(errs)) => {
@@ -399,9 +383,7 @@ pub async fn set_active(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<ActiveForm>,
 ) -> PageResult {
-    let mut tx = s.db.begin().await.map_err(AppError::from)?;
-    users::set_active(&mut tx, &a.p, id, f.active == "true").await?;
-    tx.commit().await.map_err(AppError::from)?;
+    write_tx!(s.db, tx => users::set_active(tx, &a.p, id, f.active == "true").await?)?;
     Ok(see_other(&format!("/admin/users/{id}"), "saved"))
 }
 
@@ -506,7 +488,7 @@ pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuer
         "api_token",
     ];
     render(&AuditPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("audit.title"), "audit"),
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("audit.title"), "admin"),
         rows: views,
         object_types: types
             .iter()
@@ -516,5 +498,176 @@ pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuer
         actor: filter.actor.unwrap_or_default(),
         since: q.since.unwrap_or_default(),
         older,
+    })
+}
+
+fn profile_fields(lang: preau_domain::Lang, v: &users::ProfileInput) -> Vec<Field> {
+    let t = |k| crate::i18n::t(lang, k);
+    vec![
+        Field::text(
+            "display_name",
+            t("field.display_name"),
+            v.display_name.clone(),
+        )
+        .required()
+        .autocomplete("name"),
+        Field::text(
+            "email",
+            t("field.email"),
+            v.email.clone().unwrap_or_default(),
+        )
+        .input("email")
+        .autocomplete("email"),
+    ]
+}
+
+pub async fn user_edit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> PageResult {
+    let p = &a.p;
+    if !p.can_manage_users() {
+        return Err(AppError::NotFound.into());
+    }
+    let user = users::get(&s.db, p, id).await?;
+    let input = users::ProfileInput {
+        display_name: user.display_name.clone(),
+        email: user.email.clone(),
+    };
+    FormSpec::edit(
+        "users.edit_title",
+        format!("/admin/users/{id}"),
+        user.version,
+    )
+    .section("admin")
+    .crumb(format!("/admin/users/{id}"), user.display_name)
+    .show(&a, profile_fields(p.lang, &input), &[])
+}
+
+pub async fn user_update(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<Versioned<users::ProfileInput>>,
+) -> PageResult {
+    let p = &a.p;
+    let version = f.version.unwrap_or(0);
+    save(
+        &a,
+        write_tx!(s.db, tx => users::update_profile(tx, p, id, version, &f.input).await?),
+        |_| format!("/admin/users/{id}"),
+        FormSpec::edit("users.edit_title", format!("/admin/users/{id}"), version).section("admin"),
+        profile_fields(p.lang, &f.input),
+    )
+}
+
+fn collectivite_fields(lang: preau_domain::Lang, v: &CollectiviteInput) -> Vec<Field> {
+    let t = |k| crate::i18n::t(lang, k);
+    vec![
+        Field::text("name", t("field.name"), v.name.clone()).required(),
+        Field::select(
+            "kind",
+            t("field.kind"),
+            v.kind.clone(),
+            options(CollectiviteKind::ALL, CollectiviteKind::code, |k| {
+                k.label(lang)
+            }),
+        )
+        .required(),
+        Field::text(
+            "insee_code",
+            t("field.insee_code"),
+            v.insee_code.clone().unwrap_or_default(),
+        )
+        .hint(t("collectivite.insee_hint")),
+    ]
+}
+
+pub async fn collectivite_edit(State(s): State<AppState>, a: Auth) -> PageResult {
+    let p = &a.p;
+    if !p.can_manage_collectivite() {
+        return Err(AppError::Forbidden.into());
+    }
+    let c = collectivites::get(&s.db, p, p.collectivite_id).await?;
+    FormSpec::edit(
+        "collectivite.edit_title",
+        "/admin/collectivite".into(),
+        c.version,
+    )
+    .section("admin")
+    .crumb("/admin", p.lang_title("nav.admin"))
+    .show(&a, collectivite_fields(p.lang, &c.to_input()), &[])
+}
+
+pub async fn collectivite_update(
+    State(s): State<AppState>,
+    a: Auth,
+    CsrfForm(f): CsrfForm<Versioned<CollectiviteInput>>,
+) -> PageResult {
+    let p = &a.p;
+    let version = f.version.unwrap_or(0);
+    save(
+        &a,
+        write_tx!(s.db, tx => collectivites::update(tx, p, version, &f.input).await?),
+        |_| "/admin".to_string(),
+        FormSpec::edit(
+            "collectivite.edit_title",
+            "/admin/collectivite".into(),
+            version,
+        )
+        .section("admin"),
+        collectivite_fields(p.lang, &f.input),
+    )
+}
+
+pub struct AdminLink {
+    href: &'static str,
+    title: &'static str,
+    text: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    ctx: Ctx,
+    collectivite: collectivites::Collectivite,
+    kind_label: &'static str,
+    links: Vec<AdminLink>,
+}
+
+/// The administration index: the collectivité's identity and a card per tool the caller
+/// may use.
+pub async fn index(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuery>) -> PageResult {
+    let p = &a.p;
+    if !(p.can_manage_collectivite() || p.can_manage_users() || p.can_read_audit()) {
+        return Err(AppError::Forbidden.into());
+    }
+    let lang = p.lang;
+    let t = |k: &str| crate::i18n::t(lang, k);
+    let c = collectivites::get(&s.db, p, p.collectivite_id).await?;
+    let mut links = Vec::new();
+    let mut add = |href, key: &str| {
+        let title = format!("admin.{key}");
+        let text = format!("{title}_text");
+        links.push(AdminLink {
+            href,
+            title: crate::i18n::t(lang, &title),
+            text: crate::i18n::t(lang, &text),
+        })
+    };
+    if p.can_manage_collectivite() {
+        add("/admin/collectivite/edit", "collectivite");
+        add("/school-years", "years");
+        add("/schools/import", "import");
+    }
+    if p.can_manage_users() {
+        add("/admin/users", "users");
+    }
+    if p.can_read_audit() {
+        add("/admin/audit", "audit");
+    }
+    render(&AdminPage {
+        ctx: Ctx::for_user(p, &a.csrf, t("nav.admin"), "admin")
+            .flash(flash_key(q.flash.as_deref())),
+        kind_label: CollectiviteKind::from_db(&c.kind).label(p.lang),
+        collectivite: c,
+        links,
     })
 }

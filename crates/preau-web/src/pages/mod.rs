@@ -2,6 +2,8 @@
 //! confirmations and focus. Forms go through `CsrfForm`, which refuses a missing token.
 
 mod admin;
+mod dashboard;
+mod import;
 mod org;
 mod user;
 
@@ -29,6 +31,24 @@ pub fn routes() -> Router<AppState> {
         .route("/account/tokens/{id}/revoke", post(user::revoke_token))
         .route("/schools", get(org::schools).post(org::school_create))
         .route("/schools/new", get(org::school_new))
+        .route(
+            "/schools/import",
+            get(import::form)
+                .post(import::preview)
+                .layer(axum::extract::DefaultBodyLimit::max(import::MAX_UPLOAD)),
+        )
+        .route("/schools/import/apply", post(import::apply))
+        .route("/dashboard", get(dashboard::dashboard))
+        .route("/dashboard.csv", get(dashboard::dashboard_csv))
+        .route("/admin", get(admin::index))
+        .route(
+            "/admin/collectivite/edit",
+            get(admin::collectivite_edit).post(admin::collectivite_update),
+        )
+        .route(
+            "/admin/users/{id}/edit",
+            get(admin::user_edit).post(admin::user_update),
+        )
         .route("/schools/export.csv", get(org::schools_export))
         .route("/schools/{id}", get(org::school))
         .route(
@@ -119,14 +139,11 @@ impl Ctx {
             ("/", "nav.home", "home"),
             ("/schools", "nav.schools", "schools"),
         ];
-        if p.can_manage_collectivite() {
-            nav.push(("/school-years", "nav.years", "years"));
+        if p.can_see_dashboard() {
+            nav.push(("/dashboard", "nav.dashboard", "dashboard"));
         }
-        if p.can_manage_users() {
-            nav.push(("/admin/users", "nav.users", "users"));
-        }
-        if p.can_read_audit() {
-            nav.push(("/admin/audit", "nav.audit", "audit"));
+        if p.can_manage_collectivite() || p.can_manage_users() || p.can_read_audit() {
+            nav.push(("/admin", "nav.admin", "admin"));
         }
         nav.push(("/account", "nav.account", "account"));
         Ctx {
@@ -309,11 +326,22 @@ impl FormPage {
         self.other_errors = attach_errors(&mut self.fields, errors, self.ctx.lang);
         self.has_errors = !errors.is_empty();
         let mut resp = render(&self)?;
-        if self.has_errors {
+        if errors.iter().any(|e| e.code == "version_conflict") {
+            *resp.status_mut() = StatusCode::CONFLICT;
+        } else if self.has_errors {
             *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         }
         Ok(resp)
     }
+}
+
+/// A form for an input type plus the `version` it was read at (edit forms send it back
+/// for optimistic concurrency; creation forms have none).
+#[derive(serde::Deserialize)]
+pub struct Versioned<T> {
+    #[serde(flatten)]
+    pub input: T,
+    pub version: Option<i64>,
 }
 
 /// Options for a closed set of codes, labelled in the given language.

@@ -8,12 +8,13 @@ use chrono::Utc;
 use preau_core::classes::ClassInput;
 use preau_core::rooms::RoomInput;
 use preau_core::schools::{Counts, SchoolFilter, SchoolInput, SchoolSort};
+use preau_core::write_tx;
 use preau_core::{AppError, classes, import, rooms, schools, years};
 use preau_domain::org::{HolidayZone, RoomKind, SchoolKind, SchoolStatus};
 use preau_domain::{Lang, Principal, Role};
 use serde::Deserialize;
 
-use super::{Ctx, Field, FormPage, flash_key, options, render, role_labels, see_other};
+use super::{Ctx, Field, FormPage, Versioned, flash_key, options, render, role_labels, see_other};
 use crate::AppState;
 use crate::error::PageError;
 use crate::session::{Auth, CsrfForm};
@@ -366,6 +367,102 @@ fn form_page(
     }
 }
 
+/// A create or edit form: its title, where it posts, where "cancel" goes, and for an
+/// edit the version it was read at (sent back for optimistic concurrency).
+pub(crate) struct FormSpec {
+    title: &'static str,
+    action: String,
+    cancel: String,
+    version: Option<i64>,
+    crumb: Option<(String, String)>,
+    section: &'static str,
+}
+
+impl FormSpec {
+    /// A creation form posting to `action`.
+    pub(crate) fn new(
+        title: &'static str,
+        action: impl Into<String>,
+        cancel: impl Into<String>,
+    ) -> FormSpec {
+        FormSpec {
+            title,
+            action: action.into(),
+            cancel: cancel.into(),
+            version: None,
+            crumb: None,
+            section: "schools",
+        }
+    }
+
+    /// An edit form for the object whose page is `page` (it posts to `page/edit`).
+    pub(crate) fn edit(title: &'static str, page: String, version: i64) -> FormSpec {
+        FormSpec {
+            version: Some(version),
+            ..FormSpec::new(title, format!("{page}/edit"), page)
+        }
+    }
+
+    pub(crate) fn crumb(mut self, href: impl Into<String>, label: impl Into<String>) -> FormSpec {
+        self.crumb = Some((href.into(), label.into()));
+        self
+    }
+
+    pub(crate) fn section(mut self, section: &'static str) -> FormSpec {
+        self.section = section;
+        self
+    }
+
+    /// Renders the form with `fields`, marking `errors` beside the fields they name.
+    pub(crate) fn show(
+        self,
+        a: &Auth,
+        fields: Vec<Field>,
+        errors: &[preau_domain::FieldError],
+    ) -> PageResult {
+        let p = &a.p;
+        let mut ctx = Ctx::for_user(p, &a.csrf, p.lang_title(self.title), self.section);
+        if let Some((href, label)) = self.crumb {
+            ctx = ctx.crumb(href, label);
+        }
+        let (hidden, submit) = match self.version {
+            Some(v) => (vec![("version".to_string(), v.to_string())], "form.save"),
+            None => (Vec::new(), "form.create"),
+        };
+        form_page(
+            ctx,
+            self.action,
+            fields,
+            hidden,
+            crate::i18n::t(p.lang, submit),
+            self.cancel,
+        )
+        .respond(errors)
+    }
+}
+
+/// Ends a form's write (run with `write_tx!`). On success it redirects to the page `done` names, with a "created" or "saved" flash; on invalid or
+/// conflicting input it shows the form again with what was typed and the errors.
+pub(crate) fn save<T>(
+    a: &Auth,
+    result: preau_core::AppResult<T>,
+    done: impl FnOnce(T) -> String,
+    spec: FormSpec,
+    fields: Vec<Field>,
+) -> PageResult {
+    match result {
+        Ok(v) => Ok(see_other(
+            &done(v),
+            if spec.version.is_some() {
+                "saved"
+            } else {
+                "created"
+            },
+        )),
+        Err(e) => spec.show(a, fields, &form_errors(e)?),
+    }
+}
+
 /// Splits a use-case error: field errors go back to the form, the rest to the error page.
 fn form_errors(e: AppError) -> Result<Vec<preau_domain::FieldError>, PageError> {
     match e {
@@ -380,56 +477,24 @@ pub async fn school_new(a: Auth) -> PageResult {
     if !p.can_manage_collectivite() {
         return Err(AppError::Forbidden.into());
     }
-    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("school.new_title"), "schools")
-        .crumb("/schools", p.lang_title("nav.schools"));
-    form_page(
-        ctx,
-        "/schools".into(),
-        school_fields(p.lang, &SchoolInput::default()),
-        vec![],
-        crate::i18n::t(p.lang, "form.create"),
-        "/schools".into(),
-    )
-    .respond(&[])
-}
-
-#[derive(Deserialize)]
-pub struct SchoolForm {
-    #[serde(flatten)]
-    input: SchoolInput,
-    version: Option<i64>,
+    FormSpec::new("school.new_title", "/schools", "/schools")
+        .crumb("/schools", p.lang_title("nav.schools"))
+        .show(&a, school_fields(p.lang, &SchoolInput::default()), &[])
 }
 
 pub async fn school_create(
     State(s): State<AppState>,
     a: Auth,
-    CsrfForm(f): CsrfForm<SchoolForm>,
+    CsrfForm(f): CsrfForm<Versioned<SchoolInput>>,
 ) -> PageResult {
     let p = &a.p;
-    let result = async {
-        let v = f.input.parse()?;
-        let mut tx = s.db.begin().await?;
-        let school = schools::create(&mut tx, p, &v).await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(school)
-    }
-    .await;
-    match result {
-        Ok(school) => Ok(see_other(&format!("/schools/{}", school.id), "created")),
-        Err(e) => {
-            let errs = form_errors(e)?;
-            let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("school.new_title"), "schools");
-            form_page(
-                ctx,
-                "/schools".into(),
-                school_fields(p.lang, &f.input),
-                vec![],
-                crate::i18n::t(p.lang, "form.create"),
-                "/schools".into(),
-            )
-            .respond(&errs)
-        }
-    }
+    save(
+        &a,
+        write_tx!(s.db, tx => schools::create(tx, p, &f.input.parse()?).await?),
+        |school| format!("/schools/{}", school.id),
+        FormSpec::new("school.new_title", "/schools", "/schools"),
+        school_fields(p.lang, &f.input),
+    )
 }
 
 pub async fn school_edit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> PageResult {
@@ -438,51 +503,30 @@ pub async fn school_edit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>
     if !p.can_manage_collectivite() {
         return Err(AppError::Forbidden.into());
     }
-    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("school.edit_title"), "schools")
-        .crumb(format!("/schools/{id}"), school.name.clone());
-    form_page(
-        ctx,
-        format!("/schools/{id}/edit"),
-        school_fields(p.lang, &school.to_input()),
-        vec![("version".into(), school.version.to_string())],
-        crate::i18n::t(p.lang, "form.save"),
+    FormSpec::edit(
+        "school.edit_title",
         format!("/schools/{id}"),
+        school.version,
     )
-    .respond(&[])
+    .crumb(format!("/schools/{id}"), school.name.clone())
+    .show(&a, school_fields(p.lang, &school.to_input()), &[])
 }
 
 pub async fn school_update(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
-    CsrfForm(f): CsrfForm<SchoolForm>,
+    CsrfForm(f): CsrfForm<Versioned<SchoolInput>>,
 ) -> PageResult {
     let p = &a.p;
     let version = f.version.unwrap_or(0);
-    let result = async {
-        let v = f.input.parse()?;
-        let mut tx = s.db.begin().await?;
-        schools::update(&mut tx, p, id, version, &v).await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
-    match result {
-        Ok(()) => Ok(see_other(&format!("/schools/{id}"), "saved")),
-        Err(e) => {
-            let errs = form_errors(e)?;
-            let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("school.edit_title"), "schools");
-            form_page(
-                ctx,
-                format!("/schools/{id}/edit"),
-                school_fields(p.lang, &f.input),
-                vec![("version".into(), version.to_string())],
-                crate::i18n::t(p.lang, "form.save"),
-                format!("/schools/{id}"),
-            )
-            .respond(&errs)
-        }
-    }
+    save(
+        &a,
+        write_tx!(s.db, tx => schools::update(tx, p, id, version, &f.input.parse()?).await?),
+        |_| format!("/schools/{id}"),
+        FormSpec::edit("school.edit_title", format!("/schools/{id}"), version),
+        school_fields(p.lang, &f.input),
+    )
 }
 
 #[derive(Template)]
@@ -548,13 +592,6 @@ fn room_fields(lang: Lang, v: &RoomInput) -> Vec<Field> {
     ]
 }
 
-#[derive(Deserialize)]
-pub struct RoomForm {
-    #[serde(flatten)]
-    input: RoomInput,
-    version: Option<i64>,
-}
-
 pub async fn room_new(
     State(s): State<AppState>,
     a: Auth,
@@ -565,50 +602,27 @@ pub async fn room_new(
     if !p.can_edit_rooms(school_id) {
         return Err(AppError::Forbidden.into());
     }
-    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("room.new_title"), "schools")
-        .crumb(format!("/schools/{school_id}"), school.name);
-    form_page(
-        ctx,
-        format!("/schools/{school_id}/rooms/new"),
-        room_fields(p.lang, &RoomInput::default()),
-        vec![],
-        crate::i18n::t(p.lang, "form.create"),
-        format!("/schools/{school_id}"),
-    )
-    .respond(&[])
+    let back = format!("/schools/{school_id}");
+    FormSpec::new("room.new_title", format!("{back}/rooms/new"), back.clone())
+        .crumb(back, school.name)
+        .show(&a, room_fields(p.lang, &RoomInput::default()), &[])
 }
 
 pub async fn room_create(
     State(s): State<AppState>,
     a: Auth,
     Path(school_id): Path<i64>,
-    CsrfForm(f): CsrfForm<RoomForm>,
+    CsrfForm(f): CsrfForm<Versioned<RoomInput>>,
 ) -> PageResult {
     let p = &a.p;
-    let result = async {
-        let v = f.input.parse()?;
-        let mut tx = s.db.begin().await?;
-        let room = rooms::create(&mut tx, p, school_id, &v).await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(room)
-    }
-    .await;
-    match result {
-        Ok(room) => Ok(see_other(&format!("/rooms/{}", room.id), "created")),
-        Err(e) => {
-            let errs = form_errors(e)?;
-            let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("room.new_title"), "schools");
-            form_page(
-                ctx,
-                format!("/schools/{school_id}/rooms/new"),
-                room_fields(p.lang, &f.input),
-                vec![],
-                crate::i18n::t(p.lang, "form.create"),
-                format!("/schools/{school_id}"),
-            )
-            .respond(&errs)
-        }
-    }
+    let back = format!("/schools/{school_id}");
+    save(
+        &a,
+        write_tx!(s.db, tx => rooms::create(tx, p, school_id, &f.input.parse()?).await?),
+        |room| format!("/rooms/{}", room.id),
+        FormSpec::new("room.new_title", format!("{back}/rooms/new"), back.clone()),
+        room_fields(p.lang, &f.input),
+    )
 }
 
 pub async fn room_edit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> PageResult {
@@ -617,51 +631,26 @@ pub async fn room_edit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) 
     if !p.can_edit_rooms(room.school_id) {
         return Err(AppError::Forbidden.into());
     }
-    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("room.edit_title"), "schools")
-        .crumb(format!("/rooms/{id}"), room.name.clone());
-    form_page(
-        ctx,
-        format!("/rooms/{id}/edit"),
-        room_fields(p.lang, &room.to_input()),
-        vec![("version".into(), room.version.to_string())],
-        crate::i18n::t(p.lang, "form.save"),
-        format!("/rooms/{id}"),
-    )
-    .respond(&[])
+    FormSpec::edit("room.edit_title", format!("/rooms/{id}"), room.version)
+        .crumb(format!("/rooms/{id}"), room.name.clone())
+        .show(&a, room_fields(p.lang, &room.to_input()), &[])
 }
 
 pub async fn room_update(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
-    CsrfForm(f): CsrfForm<RoomForm>,
+    CsrfForm(f): CsrfForm<Versioned<RoomInput>>,
 ) -> PageResult {
     let p = &a.p;
     let version = f.version.unwrap_or(0);
-    let result = async {
-        let v = f.input.parse()?;
-        let mut tx = s.db.begin().await?;
-        rooms::update(&mut tx, p, id, version, &v).await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
-    match result {
-        Ok(()) => Ok(see_other(&format!("/rooms/{id}"), "saved")),
-        Err(e) => {
-            let errs = form_errors(e)?;
-            let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("room.edit_title"), "schools");
-            form_page(
-                ctx,
-                format!("/rooms/{id}/edit"),
-                room_fields(p.lang, &f.input),
-                vec![("version".into(), version.to_string())],
-                crate::i18n::t(p.lang, "form.save"),
-                format!("/rooms/{id}"),
-            )
-            .respond(&errs)
-        }
-    }
+    save(
+        &a,
+        write_tx!(s.db, tx => rooms::update(tx, p, id, version, &f.input.parse()?).await?),
+        |_| format!("/rooms/{id}"),
+        FormSpec::edit("room.edit_title", format!("/rooms/{id}"), version),
+        room_fields(p.lang, &f.input),
+    )
 }
 
 #[derive(Deserialize)]
@@ -675,9 +664,7 @@ pub async fn room_delete(
 ) -> PageResult {
     let p = &a.p;
     let room = rooms::get(&s.db, p, id).await?;
-    let mut tx = s.db.begin().await.map_err(AppError::from)?;
-    rooms::delete(&mut tx, p, id).await?;
-    tx.commit().await.map_err(AppError::from)?;
+    write_tx!(s.db, tx => rooms::delete(tx, p, id).await?)?;
     Ok(see_other(
         &format!("/schools/{}", room.school_id),
         "deleted",
@@ -811,17 +798,14 @@ pub async fn class_new(
         school_year_id: year.map(|y| y.id),
         ..Default::default()
     };
-    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("class.new_title"), "schools")
-        .crumb(format!("/schools/{school_id}"), school.name);
-    form_page(
-        ctx,
-        format!("/schools/{school_id}/classes/new"),
-        class_fields(&s, p, school_id, &input).await?,
-        vec![],
-        crate::i18n::t(p.lang, "form.create"),
-        format!("/schools/{school_id}"),
+    let back = format!("/schools/{school_id}");
+    FormSpec::new(
+        "class.new_title",
+        format!("{back}/classes/new"),
+        back.clone(),
     )
-    .respond(&[])
+    .crumb(back, school.name)
+    .show(&a, class_fields(&s, p, school_id, &input).await?, &[])
 }
 
 pub async fn class_create(
@@ -832,30 +816,18 @@ pub async fn class_create(
 ) -> PageResult {
     let p = &a.p;
     let input = f.input();
-    let result = async {
-        let v = input.parse()?;
-        let mut tx = s.db.begin().await?;
-        let c = classes::create(&mut tx, p, school_id, &v).await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(c)
-    }
-    .await;
-    match result {
-        Ok(c) => Ok(see_other(&format!("/classes/{}", c.id), "created")),
-        Err(e) => {
-            let errs = form_errors(e)?;
-            let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("class.new_title"), "schools");
-            form_page(
-                ctx,
-                format!("/schools/{school_id}/classes/new"),
-                class_fields(&s, p, school_id, &input).await?,
-                vec![],
-                crate::i18n::t(p.lang, "form.create"),
-                format!("/schools/{school_id}"),
-            )
-            .respond(&errs)
-        }
-    }
+    let back = format!("/schools/{school_id}");
+    save(
+        &a,
+        write_tx!(s.db, tx => classes::create(tx, p, school_id, &input.parse()?).await?),
+        |c| format!("/classes/{}", c.id),
+        FormSpec::new(
+            "class.new_title",
+            format!("{back}/classes/new"),
+            back.clone(),
+        ),
+        class_fields(&s, p, school_id, &input).await?,
+    )
 }
 
 pub async fn class_edit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> PageResult {
@@ -864,17 +836,13 @@ pub async fn class_edit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>)
     if !p.can_edit_classes(class.school_id) {
         return Err(AppError::Forbidden.into());
     }
-    let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("class.edit_title"), "schools")
-        .crumb(format!("/classes/{id}"), class.label.clone());
-    form_page(
-        ctx,
-        format!("/classes/{id}/edit"),
-        class_fields(&s, p, class.school_id, &class.to_input()).await?,
-        vec![("version".into(), class.version.to_string())],
-        crate::i18n::t(p.lang, "form.save"),
-        format!("/classes/{id}"),
-    )
-    .respond(&[])
+    FormSpec::edit("class.edit_title", format!("/classes/{id}"), class.version)
+        .crumb(format!("/classes/{id}"), class.label.clone())
+        .show(
+            &a,
+            class_fields(&s, p, class.school_id, &class.to_input()).await?,
+            &[],
+        )
 }
 
 pub async fn class_update(
@@ -887,30 +855,13 @@ pub async fn class_update(
     let class = classes::get(&s.db, p, id).await?;
     let input = f.input();
     let version = f.version.unwrap_or(0);
-    let result = async {
-        let v = input.parse()?;
-        let mut tx = s.db.begin().await?;
-        classes::update(&mut tx, p, id, version, &v).await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
-    match result {
-        Ok(()) => Ok(see_other(&format!("/classes/{id}"), "saved")),
-        Err(e) => {
-            let errs = form_errors(e)?;
-            let ctx = Ctx::for_user(p, &a.csrf, p.lang_title("class.edit_title"), "schools");
-            form_page(
-                ctx,
-                format!("/classes/{id}/edit"),
-                class_fields(&s, p, class.school_id, &input).await?,
-                vec![("version".into(), version.to_string())],
-                crate::i18n::t(p.lang, "form.save"),
-                format!("/classes/{id}"),
-            )
-            .respond(&errs)
-        }
-    }
+    save(
+        &a,
+        write_tx!(s.db, tx => classes::update(tx, p, id, version, &input.parse()?).await?),
+        |_| format!("/classes/{id}"),
+        FormSpec::edit("class.edit_title", format!("/classes/{id}"), version),
+        class_fields(&s, p, class.school_id, &input).await?,
+    )
 }
 
 pub async fn class_delete(
@@ -921,9 +872,7 @@ pub async fn class_delete(
 ) -> PageResult {
     let p = &a.p;
     let class = classes::get(&s.db, p, id).await?;
-    let mut tx = s.db.begin().await.map_err(AppError::from)?;
-    classes::delete(&mut tx, p, id).await?;
-    tx.commit().await.map_err(AppError::from)?;
+    write_tx!(s.db, tx => classes::delete(tx, p, id).await?)?;
     Ok(see_other(
         &format!("/schools/{}", class.school_id),
         "deleted",

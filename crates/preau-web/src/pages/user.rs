@@ -5,6 +5,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
+use preau_core::write_tx;
 use preau_core::{AppError, auth, users};
 use preau_domain::Lang;
 use serde::Deserialize;
@@ -237,20 +238,16 @@ pub async fn change_password(
     a: Auth,
     CsrfForm(f): CsrfForm<PasswordForm>,
 ) -> PageResult {
-    let result = async {
-        let mut tx = s.db.begin().await?;
+    let result = write_tx!(s.db, tx => {
         users::change_own_password(
-            &mut tx,
+            tx,
             &a.p,
             &f.current_password,
             &f.new_password,
             &f.confirm_password,
         )
-        .await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
+        .await?
+    });
     match result {
         Ok(()) => Ok(see_other("/login", "password_changed")),
         Err(AppError::Invalid(errs)) => {
@@ -276,9 +273,7 @@ pub async fn change_lang(
     CsrfForm(f): CsrfForm<LangForm>,
 ) -> PageResult {
     let lang = Lang::parse(&f.lang).ok_or_else(|| PageError::bad_request("lang"))?;
-    let mut tx = s.db.begin().await.map_err(AppError::from)?;
-    users::set_lang(&mut tx, &a.p, lang).await?;
-    tx.commit().await.map_err(AppError::from)?;
+    write_tx!(s.db, tx => users::set_lang(tx, &a.p, lang).await?)?;
     let mut resp = see_other("/account", "saved");
     let c = session::cookie(
         session::LANG_COOKIE,
@@ -302,9 +297,7 @@ pub async fn create_token(
     a: Auth,
     CsrfForm(f): CsrfForm<TokenForm>,
 ) -> PageResult {
-    let mut tx = s.db.begin().await.map_err(AppError::from)?;
-    let token = auth::create_token(&mut tx, &a.p, a.p.user_id, &f.name).await?;
-    tx.commit().await.map_err(AppError::from)?;
+    let token = write_tx!(s.db, tx => auth::create_token(tx, &a.p, a.p.user_id, &f.name).await?)?;
     account_page(&s, &a, None, Some(token), None).await
 }
 
@@ -314,8 +307,6 @@ pub async fn revoke_token(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> PageResult {
-    let mut tx = s.db.begin().await.map_err(AppError::from)?;
-    auth::revoke_token(&mut tx, &a.p, id).await?;
-    tx.commit().await.map_err(AppError::from)?;
+    write_tx!(s.db, tx => auth::revoke_token(tx, &a.p, id).await?)?;
     Ok(see_other("/account", "saved"))
 }

@@ -292,7 +292,9 @@ async fn directeur_and_administrateur_journeys() {
             room.contains("Salle numérique") && room.contains("Créé."),
             "{room}"
         );
-        d.click_link("Journal");
+        d.click_link("Administration");
+        d.wait_for("Journal des modifications");
+        d.click_link("Journal des modifications");
         let audit = d.wait_for("Journal des modifications");
         assert!(
             audit.contains("Salle numérique")

@@ -1,15 +1,40 @@
 //! The binary itself: bootstrap a fresh install from the command line, then serve it and
-//! stop it with SIGTERM.
+//! stop it with SIGTERM — on the SQLite file of a data folder, or on PostgreSQL (a fresh
+//! schema) when the tests run against it.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
+/// The database URL the binary is given: a fresh PostgreSQL schema when the tests run on
+/// PostgreSQL, else none (the SQLite file in the data folder).
+fn database_url() -> Option<String> {
+    static URL: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        let base = std::env::var("PREAU_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())?;
+        let schema = format!("cli_{}", std::process::id());
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async {
+                let db = preau_core::Db::open_postgres(&base, Some(&schema)).await?;
+                db.close().await;
+                anyhow::Ok(())
+            })
+            .expect("create the test schema");
+        let sep = if base.contains('?') { '&' } else { '?' };
+        Some(format!("{base}{sep}options%5Bsearch_path%5D={schema}"))
+    })
+    .clone()
+}
+
 fn preau(dir: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_preau"));
-    c.arg("--data-dir")
-        .arg(dir)
-        .env_remove("PREAU_DATABASE_URL")
-        .env("PREAU_LOG", "warn");
+    c.arg("--data-dir").arg(dir).env("PREAU_LOG", "warn");
+    match database_url() {
+        Some(url) => c.env("PREAU_DATABASE_URL", url),
+        None => c.env_remove("PREAU_DATABASE_URL"),
+    };
     c
 }
 
@@ -46,9 +71,15 @@ fn http_get(addr: &str, path: &str, token: Option<&str>) -> String {
 fn fresh_install_from_the_command_line() {
     let dir = std::env::temp_dir().join(format!("preau-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
     let (ok, out, err) = run(&dir, &["migrate"], &[]);
     assert!(ok, "{err}");
-    assert!(out.contains("sqlite"));
+    let backend = if database_url().is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert!(out.contains(backend), "{out}");
     let (ok, _, err) = run(
         &dir,
         &[

@@ -86,6 +86,10 @@ impl TestApp {
             req = req.header(*k, v);
         }
         let req = req.body(body.map(Body::from).unwrap_or_default()).unwrap();
+        self.send(req).await
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Resp {
         let resp = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
@@ -201,6 +205,51 @@ impl Session<'_> {
                 Some(body),
             )
             .await
+    }
+}
+
+impl Session<'_> {
+    /// Posts a `multipart/form-data` form (a file upload) with the session's CSRF token.
+    pub async fn post_file(
+        &self,
+        uri: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, &[u8])>,
+    ) -> Resp {
+        let boundary = "----preau-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body: Vec<u8> = Vec::new();
+        let mut part = |name: &str, filename: Option<&str>, value: &[u8]| {
+            body.extend(format!("--{boundary}\r\n").as_bytes());
+            match filename {
+                Some(f) => body.extend(
+                    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
+                ),
+                None => body.extend(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                ),
+            }
+            body.extend(value);
+            body.extend(b"\r\n");
+        };
+        part("csrf", None, self.csrf.as_bytes());
+        for (k, v) in fields {
+            part(k, None, v.as_bytes());
+        }
+        if let Some((name, filename, bytes)) = file {
+            part(name, Some(filename), bytes);
+        }
+        body.extend(format!("--{boundary}--\r\n").as_bytes());
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header("cookie", self.cookie.clone())
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        self.app.send(req).await
     }
 }
 

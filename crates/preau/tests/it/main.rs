@@ -2,6 +2,7 @@
 //! `tests/` beside this folder). Every test gets a fresh database: a temporary SQLite
 //! file, or its own PostgreSQL schema when `PREAU_TEST_DATABASE_URL` is set.
 
+mod admin;
 mod browser;
 mod cli;
 mod harness;

@@ -202,7 +202,7 @@ async fn second_concurrent_edit_is_refused() {
             ],
         )
         .await;
-    assert_eq!(resp.status, 422);
+    assert_eq!(resp.status, 409);
     assert!(resp.body.contains("modifié cette fiche entre-temps"));
     // A patch without version is refused.
     let resp = app

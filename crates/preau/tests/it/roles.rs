@@ -49,6 +49,7 @@ async fn every_role_against_every_endpoint() {
     let scoped_b = ["ok", "ok", "ok", "404", "404", "404", "404"];
     let admin_only = ["ok", "403", "403", "403", "403", "403", "403"];
     let everyone = ["ok"; 7];
+    let dashboard = ["ok", "ok", "ok", "403", "403", "403", "ok"];
     let pages: Vec<(String, [&str; 7])> = vec![
         ("/".into(), everyone),
         ("/schools".into(), everyone),
@@ -97,6 +98,15 @@ async fn every_role_against_every_endpoint() {
             ["ok", "404", "404", "404", "404", "404", "404"],
         ),
         ("/admin/audit".into(), admin_only),
+        ("/admin".into(), admin_only),
+        ("/admin/collectivite/edit".into(), admin_only),
+        (
+            format!("/admin/users/{admin_id}/edit"),
+            ["ok", "404", "404", "404", "404", "404", "404"],
+        ),
+        ("/schools/import".into(), admin_only),
+        ("/dashboard".into(), dashboard),
+        ("/dashboard.csv".into(), dashboard),
         ("/account".into(), everyone),
     ];
     let api_get: Vec<(String, [&str; 7])> = vec![

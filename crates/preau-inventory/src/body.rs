@@ -1,0 +1,150 @@
+//! Request bodies as agents send them. The OCS agent says `application/x-compress`,
+//! FusionInventory and GLPI Agent `application/x-compress-zlib`, and both send raw zlib
+//! (RFC 1950) without `Content-Encoding`; others gzip, deflate or send plain text. The
+//! header is a hint at most: the bytes decide.
+
+use flate2::read::{DeflateDecoder, GzDecoder, ZlibDecoder};
+use std::io::Read;
+
+use crate::InventoryError;
+
+/// How a body was (and its reply will be) compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    Zlib,
+    Gzip,
+    Deflate,
+    Plain,
+}
+
+fn is_zlib(b: &[u8]) -> bool {
+    b.len() >= 2 && b[0] & 0x0f == 8 && (u16::from(b[0]) << 8 | u16::from(b[1])) % 31 == 0
+}
+
+fn looks_plain(b: &[u8]) -> bool {
+    let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
+    matches!(
+        b.iter().find(|c| !c.is_ascii_whitespace()),
+        Some(b'<' | b'{' | b'[')
+    )
+}
+
+fn read_bounded(mut r: impl Read, max: usize) -> Result<Vec<u8>, InventoryError> {
+    let mut out = Vec::new();
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    (&mut r)
+        .take(limit)
+        .read_to_end(&mut out)
+        .map_err(|e| InventoryError::Compression(e.to_string()))?;
+    if out.len() > max {
+        return Err(InventoryError::TooLarge(max));
+    }
+    Ok(out)
+}
+
+/// Inflates `body` (zlib, gzip, or — when `content_encoding` says so — raw deflate), or
+/// passes plain XML/JSON through. Never returns more than `max` bytes: a decompression
+/// bomb stops at the bound with [`InventoryError::TooLarge`].
+pub fn inflate(
+    body: &[u8],
+    content_encoding: Option<&str>,
+    max: usize,
+) -> Result<(Vec<u8>, Compression), InventoryError> {
+    if body.is_empty() {
+        return Err(InventoryError::Empty);
+    }
+    if body.starts_with(&[0x1f, 0x8b]) {
+        return Ok((read_bounded(GzDecoder::new(body), max)?, Compression::Gzip));
+    }
+    if is_zlib(body) {
+        return Ok((
+            read_bounded(ZlibDecoder::new(body), max)?,
+            Compression::Zlib,
+        ));
+    }
+    if looks_plain(body) {
+        if body.len() > max {
+            return Err(InventoryError::TooLarge(max));
+        }
+        return Ok((body.to_vec(), Compression::Plain));
+    }
+    let says_deflate = content_encoding.is_some_and(|e| e.eq_ignore_ascii_case("deflate"));
+    if says_deflate {
+        let out = read_bounded(DeflateDecoder::new(body), max)?;
+        if looks_plain(&out) {
+            return Ok((out, Compression::Deflate));
+        }
+    }
+    Err(InventoryError::UnknownFormat)
+}
+
+/// Compresses a reply the way the request came.
+pub fn deflate(reply: &[u8], how: Compression) -> Vec<u8> {
+    use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
+    use std::io::Write;
+    let level = flate2::Compression::default();
+    let out = match how {
+        Compression::Plain => return reply.to_vec(),
+        Compression::Zlib => {
+            let mut e = ZlibEncoder::new(Vec::new(), level);
+            e.write_all(reply).and_then(|_| e.finish())
+        }
+        Compression::Gzip => {
+            let mut e = GzEncoder::new(Vec::new(), level);
+            e.write_all(reply).and_then(|_| e.finish())
+        }
+        Compression::Deflate => {
+            let mut e = DeflateEncoder::new(Vec::new(), level);
+            e.write_all(reply).and_then(|_| e.finish())
+        }
+    };
+    // Writing into a Vec cannot fail.
+    out.unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_compression_round_trips_and_the_header_does_not_matter() {
+        let xml = b"<?xml version=\"1.0\"?><REQUEST><QUERY>PROLOG</QUERY></REQUEST>";
+        for how in [Compression::Zlib, Compression::Gzip, Compression::Plain] {
+            let (out, seen) = inflate(&deflate(xml, how), None, 1 << 20).unwrap();
+            assert_eq!(out, xml);
+            assert_eq!(seen, how);
+        }
+        let raw = deflate(xml, Compression::Deflate);
+        assert_eq!(
+            inflate(&raw, None, 1 << 20),
+            Err(InventoryError::UnknownFormat)
+        );
+        assert_eq!(inflate(&raw, Some("deflate"), 1 << 20).unwrap().0, xml);
+    }
+
+    #[test]
+    fn a_bomb_stops_at_the_bound() {
+        let zeros = vec![b' '; 50 << 20];
+        let bomb = deflate(&zeros, Compression::Zlib);
+        assert!(bomb.len() < 100_000);
+        assert_eq!(
+            inflate(&bomb, None, 1 << 20),
+            Err(InventoryError::TooLarge(1 << 20))
+        );
+    }
+
+    #[test]
+    fn truncated_and_lying_bodies_are_refused() {
+        let xml = b"<REQUEST><QUERY>INVENTORY</QUERY></REQUEST>";
+        let z = deflate(xml, Compression::Zlib);
+        assert!(matches!(
+            inflate(&z[..z.len() / 2], None, 1 << 20),
+            Err(InventoryError::Compression(_))
+        ));
+        assert_eq!(
+            inflate(b"\x00\x01garbage", None, 1 << 20),
+            Err(InventoryError::UnknownFormat)
+        );
+        assert_eq!(inflate(b"", None, 1 << 20), Err(InventoryError::Empty));
+    }
+}

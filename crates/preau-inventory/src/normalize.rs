@@ -1,0 +1,498 @@
+//! One inventory, whatever agent sent it: identity, operating system, components,
+//! installed software and addresses, read from the tree of [`crate::tree`] or from GLPI
+//! Agent's JSON.
+//!
+//! A partial inventory (GLPI Agent sends only what changed) leaves the sections it does
+//! not carry as `None`: the store replaces only the sections present.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+use crate::InventoryError;
+
+/// What kind of equipment the agent says it inventoried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemType {
+    Computer,
+    Phone,
+    NetworkEquipment,
+    Printer,
+    Unmanaged,
+}
+
+impl ItemType {
+    fn parse(s: Option<&str>) -> ItemType {
+        match s.map(str::to_ascii_lowercase).as_deref() {
+            Some("phone") => ItemType::Phone,
+            Some("networkequipment") => ItemType::NetworkEquipment,
+            Some("printer") => ItemType::Printer,
+            Some("unmanaged") => ItemType::Unmanaged,
+            _ => ItemType::Computer,
+        }
+    }
+}
+
+/// Who the device is: the fields reconciliation matches on, and what a person recognises.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    pub name: Option<String>,
+    pub system_uuid: Option<String>,
+    pub serial: Option<String>,
+    pub manufacturer: Option<String>,
+    pub model: Option<String>,
+    pub chassis: Option<String>,
+    pub bios: Option<String>,
+    pub memory_mb: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Os {
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub arch: Option<String>,
+}
+
+/// A part of the device: a processor, a memory module, a disk, a network interface, a
+/// monitor, a battery, a volume.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Component {
+    pub name: String,
+    pub detail: String,
+    pub serial: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Software {
+    pub name: String,
+    pub publisher: String,
+    pub version: String,
+}
+
+impl Software {
+    /// A stable key for the catalogue: the same name, publisher and version give the same
+    /// key on every agent.
+    pub fn key(&self) -> String {
+        let mut h = Sha256::new();
+        for part in [&self.name, &self.publisher, &self.version] {
+            h.update(part.as_bytes());
+            h.update([0x1f]);
+        }
+        hex(&h.finalize()[..16])
+    }
+}
+
+/// The component kinds Préau keeps, in display order.
+pub const COMPONENT_KINDS: &[&str] = &[
+    "cpu", "memory", "storage", "volume", "network", "monitor", "battery",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Inventory {
+    /// The agent's own id for this machine (`DEVICEID`, or the JSON `deviceid`).
+    pub device_id: String,
+    pub item_type: ItemType,
+    pub partial: bool,
+    /// The agent's TAG: Préau expects the school's UAI there.
+    pub tag: Option<String>,
+    /// The agent and its version (`VERSIONCLIENT`).
+    pub agent: Option<String>,
+    pub identity: Identity,
+    pub os: Option<Os>,
+    /// Per kind (see [`COMPONENT_KINDS`]); a kind absent from the map was not sent.
+    pub components: BTreeMap<String, Vec<Component>>,
+    pub software: Option<Vec<Software>>,
+    pub ips: Option<Vec<String>>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn fingerprint<T: Serialize>(v: &T) -> String {
+    let json = serde_json::to_vec(v).unwrap_or_default();
+    hex(&Sha256::digest(&json)[..16])
+}
+
+/// The objects of a section sent once (an object) or repeated (an array).
+fn items(v: Option<&Value>) -> Vec<&Map<String, Value>> {
+    match v {
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_object).collect(),
+        Some(Value::Object(o)) => vec![o],
+        _ => Vec::new(),
+    }
+}
+
+/// A field as trimmed, non-empty text (numbers and booleans as their text).
+fn text(o: &Map<String, Value>, key: &str) -> Option<String> {
+    let s = match o.get(key)? {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => return None,
+    };
+    (!s.is_empty()).then_some(s)
+}
+
+fn first(o: &Map<String, Value>, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| text(o, k))
+}
+
+fn number(o: &Map<String, Value>, key: &str) -> Option<i64> {
+    match o.get(key)? {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        Value::String(s) => {
+            let s = s.trim();
+            s.parse::<i64>()
+                .ok()
+                .or_else(|| s.parse::<f64>().ok().map(|f| f as i64))
+        }
+        _ => None,
+    }
+}
+
+/// Serials and UUIDs that firmware fills with placeholders: never an identity.
+pub fn is_placeholder(v: &str) -> bool {
+    let l = v.trim().to_ascii_lowercase();
+    let digits: String = l.chars().filter(char::is_ascii_alphanumeric).collect();
+    l.is_empty()
+        || digits.chars().all(|c| c == '0')
+        || digits.chars().all(|c| c == 'f')
+        || digits == "0123456789"
+        || digits == "03000200040005000006000700080009"
+        || [
+            "to be filled by o.e.m.",
+            "default string",
+            "system serial number",
+            "not specified",
+            "not available",
+            "none",
+            "n/a",
+            "na",
+            "123456789",
+            "chassis serial number",
+            "invalid",
+            "unknown",
+            "serial",
+            "0",
+        ]
+        .contains(&l.as_str())
+}
+
+fn real(v: Option<String>) -> Option<String> {
+    v.filter(|s| !is_placeholder(s))
+}
+
+fn join(parts: &[Option<String>]) -> String {
+    parts
+        .iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn is_public_address(ip: &str) -> bool {
+    let ip = ip.trim();
+    !(ip.is_empty()
+        || ip.starts_with("127.")
+        || ip == "::1"
+        || ip.to_ascii_lowercase().starts_with("fe80")
+        || ip == "0.0.0.0")
+}
+
+impl Inventory {
+    /// Reads a request tree: the legacy XML `<REQUEST>` (as [`crate::tree::parse`] gives
+    /// it) or GLPI Agent's JSON object.
+    pub fn from_tree(root: &Value) -> Result<Inventory, InventoryError> {
+        let root = root.as_object().ok_or(InventoryError::Missing("REQUEST"))?;
+        let device_id = text(root, "deviceid").ok_or(InventoryError::Missing("DEVICEID"))?;
+        if device_id.len() > 255 {
+            return Err(InventoryError::Unsupported(
+                "DEVICEID longer than 255".into(),
+            ));
+        }
+        let empty = Map::new();
+        let content = root
+            .get("content")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        let partial = matches!(root.get("partial"), Some(Value::Bool(true)))
+            || text(root, "partial").is_some_and(|p| p == "true" || p == "1");
+        let item_type = ItemType::parse(text(root, "itemtype").as_deref());
+        let tag = text(root, "tag").or_else(|| {
+            items(content.get("accountinfo"))
+                .into_iter()
+                .find(|a| text(a, "keyname").is_some_and(|k| k.eq_ignore_ascii_case("TAG")))
+                .and_then(|a| text(a, "keyvalue"))
+                .filter(|v| v != "NA")
+        });
+        let hw = items(content.get("hardware")).into_iter().next();
+        let bios = items(content.get("bios")).into_iter().next();
+        let netdev = items(content.get("network_device")).into_iter().next();
+        let osec = items(content.get("operatingsystem")).into_iter().next();
+        let get = |o: Option<&Map<String, Value>>, keys: &[&str]| o.and_then(|o| first(o, keys));
+
+        let identity = Identity {
+            name: get(hw, &["name"])
+                .or_else(|| get(netdev, &["name"]))
+                .or_else(|| get(osec, &["fqdn"])),
+            system_uuid: real(get(hw, &["uuid"])).map(|u| u.to_ascii_lowercase()),
+            serial: real(get(bios, &["ssn"]))
+                .or_else(|| real(get(netdev, &["serial"])))
+                .or_else(|| real(get(bios, &["msn"]))),
+            manufacturer: get(bios, &["smanufacturer", "mmanufacturer"])
+                .or_else(|| get(netdev, &["manufacturer"])),
+            model: get(bios, &["smodel", "mmodel"]).or_else(|| get(netdev, &["model"])),
+            chassis: get(hw, &["chassis_type"]),
+            bios: {
+                let b = join(&[
+                    get(bios, &["bmanufacturer"]),
+                    get(bios, &["bversion"]),
+                    get(bios, &["bdate"]),
+                ]);
+                if b.is_empty() {
+                    get(netdev, &["firmware"])
+                } else {
+                    Some(b)
+                }
+            },
+            memory_mb: hw
+                .and_then(|h| number(h, "memory"))
+                .or_else(|| netdev.and_then(|n| number(n, "ram"))),
+        };
+
+        let os = match osec {
+            Some(o) => Some(Os {
+                name: first(o, &["full_name", "name"]),
+                version: first(o, &["version", "kernel_version"]),
+                arch: first(o, &["arch"]),
+            }),
+            None => match hw.and_then(|h| text(h, "osname")) {
+                Some(name) => Some(Os {
+                    name: Some(name),
+                    version: get(hw, &["osversion"]),
+                    arch: get(hw, &["archname"]),
+                }),
+                None if partial => None,
+                None => Some(Os::default()),
+            },
+        };
+
+        let mut components = BTreeMap::new();
+        let mut section =
+            |kind: &str, key: &str, f: &dyn Fn(&Map<String, Value>) -> Option<Component>| {
+                if content.contains_key(key) || !partial {
+                    let mut list: Vec<Component> =
+                        items(content.get(key)).into_iter().filter_map(f).collect();
+                    list.sort();
+                    list.dedup();
+                    if content.contains_key(key) || !list.is_empty() || !partial {
+                        components.insert(kind.to_string(), list);
+                    }
+                }
+            };
+        section("cpu", "cpus", &|c| {
+            Some(Component {
+                name: first(c, &["name", "type", "model"])?,
+                detail: join(&[
+                    text(c, "core").map(|n| format!("{n} cœurs")),
+                    text(c, "thread").map(|n| format!("{n} threads")),
+                    text(c, "speed").map(|n| format!("{n} MHz")),
+                    text(c, "cpuarch").or_else(|| text(c, "arch")),
+                ]),
+                serial: real(text(c, "serial")),
+            })
+        });
+        section("memory", "memories", &|m| {
+            Some(Component {
+                name: first(m, &["caption", "description", "type"])
+                    .unwrap_or_else(|| "Mémoire".into()),
+                detail: join(&[
+                    text(m, "capacity").map(|c| format!("{c} Mo")),
+                    text(m, "type"),
+                    text(m, "speed").map(|s| format!("{s} MHz")),
+                    text(m, "numslots").map(|s| format!("emplacement {s}")),
+                ]),
+                serial: real(text(m, "serialnumber")),
+            })
+        });
+        section("storage", "storages", &|s| {
+            Some(Component {
+                name: first(s, &["model", "name", "description"])?,
+                detail: join(&[
+                    number(s, "disksize").map(|d| format!("{d} Mo")),
+                    text(s, "interface"),
+                    text(s, "manufacturer"),
+                    text(s, "type"),
+                ]),
+                serial: real(text(s, "serial").or_else(|| text(s, "serialnumber"))),
+            })
+        });
+        section("volume", "drives", &|d| {
+            Some(Component {
+                name: first(d, &["type", "letter", "volumn", "label"])?,
+                detail: join(&[
+                    text(d, "filesystem"),
+                    number(d, "total").map(|t| format!("{t} Mo")),
+                    text(d, "volumn"),
+                ]),
+                serial: real(text(d, "serial")),
+            })
+        });
+        section("monitor", "monitors", &|m| {
+            Some(Component {
+                name: first(m, &["caption", "name", "description"])?,
+                detail: join(&[text(m, "manufacturer"), text(m, "description")]),
+                serial: real(text(m, "serial")),
+            })
+        });
+        section("battery", "batteries", &|b| {
+            Some(Component {
+                name: first(b, &["name", "manufacturer"]).unwrap_or_else(|| "Batterie".into()),
+                detail: join(&[
+                    text(b, "capacity").map(|c| format!("{c} mWh")),
+                    text(b, "real_capacity").map(|c| format!("{c} mWh réels")),
+                    text(b, "chemistry"),
+                    text(b, "manufacturer"),
+                ]),
+                serial: real(text(b, "serial")),
+            })
+        });
+
+        // Network interfaces: one per (name, MAC), addresses gathered; loopback and
+        // virtual interfaces left out.
+        let nets = items(content.get("networks"));
+        let mut ips: Vec<String> = Vec::new();
+        if content.contains_key("networks") || !partial {
+            let mut by_if: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+            for n in &nets {
+                let virtual_dev = text(n, "virtualdev").is_some_and(|v| v == "1");
+                let loopback = text(n, "type").is_some_and(|t| t == "loopback");
+                let addrs: Vec<String> = ["ipaddress", "ipaddress6"]
+                    .iter()
+                    .filter_map(|k| text(n, k))
+                    .filter(|a| is_public_address(a))
+                    .collect();
+                ips.extend(addrs.iter().filter(|a| !a.contains(':')).cloned());
+                if virtual_dev || loopback {
+                    continue;
+                }
+                let name = first(n, &["description", "name"]).unwrap_or_default();
+                let mac = first(n, &["macaddr", "mac"])
+                    .unwrap_or_default()
+                    .to_lowercase();
+                by_if.entry((name, mac)).or_default().extend(addrs);
+            }
+            let list = by_if
+                .into_iter()
+                .map(|((name, mac), mut addrs)| {
+                    addrs.sort();
+                    addrs.dedup();
+                    Component {
+                        name,
+                        detail: join(&[
+                            (!mac.is_empty()).then(|| mac.clone()),
+                            (!addrs.is_empty()).then(|| addrs.join(" ")),
+                        ]),
+                        serial: (!mac.is_empty()).then_some(mac),
+                    }
+                })
+                .collect();
+            components.insert("network".to_string(), list);
+        }
+        if let Some(h) = hw
+            && let Some(a) = text(h, "ipaddr")
+        {
+            ips.extend(
+                a.split('/')
+                    .map(str::trim)
+                    .filter(|a| is_public_address(a))
+                    .map(String::from),
+            );
+        }
+        if let Some(n) = netdev {
+            if let Some(Value::Array(list)) = n.get("ips") {
+                ips.extend(
+                    list.iter()
+                        .filter_map(Value::as_str)
+                        .filter(|a| is_public_address(a))
+                        .map(String::from),
+                );
+            } else if let Some(ip) = text(n, "ips") {
+                ips.push(ip);
+            }
+        }
+        ips.sort();
+        ips.dedup();
+        let ips = if ips.is_empty() && partial && !content.contains_key("networks") {
+            None
+        } else {
+            Some(ips)
+        };
+
+        let software = if content.contains_key("softwares") || !partial {
+            let mut list: Vec<Software> = items(content.get("softwares"))
+                .into_iter()
+                .filter_map(|s| {
+                    Some(Software {
+                        name: text(s, "name")?,
+                        publisher: text(s, "publisher").unwrap_or_default(),
+                        version: text(s, "version").unwrap_or_default(),
+                    })
+                })
+                .collect();
+            list.sort();
+            list.dedup();
+            Some(list)
+        } else {
+            None
+        };
+
+        Ok(Inventory {
+            device_id,
+            item_type,
+            partial,
+            tag,
+            agent: text(content, "versionclient"),
+            identity,
+            os,
+            components,
+            software,
+            ips,
+        })
+    }
+
+    /// A fingerprint per section present: `identity`, `os`, `software`, `ips` and
+    /// `component:<kind>`. Equal fingerprints mean the section did not change.
+    pub fn fingerprints(&self) -> BTreeMap<String, String> {
+        let mut f = BTreeMap::new();
+        f.insert("identity".to_string(), fingerprint(&self.identity));
+        if let Some(os) = &self.os {
+            f.insert("os".to_string(), fingerprint(os));
+        }
+        if let Some(s) = &self.software {
+            f.insert("software".to_string(), fingerprint(s));
+        }
+        if let Some(ips) = &self.ips {
+            f.insert("ips".to_string(), fingerprint(ips));
+        }
+        for (kind, list) in &self.components {
+            f.insert(format!("component:{kind}"), fingerprint(list));
+        }
+        f
+    }
+
+    /// A one-line processor summary ("Intel(R) Core(TM) i5-6200U ×2").
+    pub fn cpu_summary(&self) -> Option<String> {
+        let cpus = self.components.get("cpu")?;
+        let first = cpus.first()?;
+        Some(if cpus.len() > 1 {
+            format!("{} ×{}", first.name, cpus.len())
+        } else {
+            first.name.clone()
+        })
+    }
+}
