@@ -164,5 +164,6 @@ pub async fn create(
             .await
             .map_err(unique("name", "name_taken"))?
     });
+    crate::inventory::categories::ensure_builtin(tx, id).await?;
     Ok(id)
 }

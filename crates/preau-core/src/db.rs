@@ -84,6 +84,7 @@ macro_rules! migration {
 const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001", "foundation"),
     migration!(2, "0002", "collectivite_version"),
+    migration!(3, "0003", "inventory"),
 ];
 
 impl Db {
@@ -281,6 +282,11 @@ pub enum Param {
     I64(i64),
     Text(String),
     Time(chrono::DateTime<chrono::Utc>),
+    Date(chrono::NaiveDate),
+    OptText(Option<String>),
+    OptI64(Option<i64>),
+    OptDate(Option<chrono::NaiveDate>),
+    OptBool(Option<bool>),
 }
 
 /// SQL text with `$n` placeholders and their values, built from fixed fragments.
@@ -328,6 +334,42 @@ impl Sql {
     }
 }
 
+/// Inserts many rows with as few statements as the backends allow: `prefix` is
+/// `INSERT INTO t (a, b)`, each row gives one `Param` per column; `suffix` (an
+/// `ON CONFLICT …` clause, or empty) ends every statement.
+pub async fn insert_rows(
+    tx: &mut Tx,
+    prefix: &'static str,
+    rows: Vec<Vec<Param>>,
+    suffix: &'static str,
+) -> Result<(), sqlx::Error> {
+    let Some(width) = rows.first().map(Vec::len) else {
+        return Ok(());
+    };
+    let per_statement = (900 / width.max(1)).max(1);
+    for chunk in rows.chunks(per_statement) {
+        let mut sql = Sql::new(prefix);
+        sql.push(" VALUES ");
+        for (i, row) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            for (j, v) in row.iter().enumerate() {
+                if j > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(v.clone());
+            }
+            sql.push(")");
+        }
+        sql.push(suffix);
+        crate::with_tx!(tx, c => {
+            crate::bind_params!(sqlx::query(sqlx::AssertSqlSafe(sql.text.clone())), &sql.params)
+                .execute(&mut *c)
+                .await?;
+        });
+    }
+    Ok(())
+}
+
 /// Binds a `Sql`'s params onto a sqlx query (either backend).
 #[macro_export]
 macro_rules! bind_params {
@@ -338,6 +380,11 @@ macro_rules! bind_params {
                 $crate::db::Param::I64(v) => q.bind(*v),
                 $crate::db::Param::Text(v) => q.bind(v.clone()),
                 $crate::db::Param::Time(v) => q.bind(*v),
+                $crate::db::Param::Date(v) => q.bind(*v),
+                $crate::db::Param::OptText(v) => q.bind(v.clone()),
+                $crate::db::Param::OptI64(v) => q.bind(*v),
+                $crate::db::Param::OptDate(v) => q.bind(*v),
+                $crate::db::Param::OptBool(v) => q.bind(*v),
             };
         }
         q

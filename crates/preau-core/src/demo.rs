@@ -17,6 +17,8 @@ use crate::{classes, collectivites, rooms, schools, users, years};
 
 pub const COLLECTIVITE: &str = "Commune de Val-d'Élancourt (démo)";
 pub const PASSWORD: &str = "demo";
+/// The demo collectivité's inventory-agent login (its secret is `PASSWORD`).
+pub const AGENT_LOGIN: &str = "agent";
 
 /// The demo logins and what each is, as printed at start.
 pub const LOGINS: &[(&str, &str)] = &[
@@ -178,9 +180,9 @@ const TEACHERS: &[&str] = &[
 type DemoUser = (&'static str, &'static str, &'static [(Role, Option<usize>)]);
 
 /// A small deterministic generator (a linear congruential one) for head counts.
-struct Lcg(u64);
+pub(crate) struct Lcg(pub(crate) u64);
 impl Lcg {
-    fn next(&mut self, n: u64) -> u64 {
+    pub(crate) fn next(&mut self, n: u64) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
@@ -195,6 +197,7 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
     if !collectivites::list_all(db).await?.is_empty() {
         return Ok(false);
     }
+    let started = std::time::Instant::now();
     let mut tx = db.begin().await?;
     let cid = collectivites::create(
         &mut tx,
@@ -391,6 +394,15 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
             }
         }
     }
+    crate::inventory::agents::set(&mut tx, &sys, AGENT_LOGIN, Some(PASSWORD)).await?;
+    tracing::info!(
+        ms = started.elapsed().as_millis() as u64,
+        "demo organisation and users created"
+    );
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive();
+    crate::demo_fleet::load(&mut tx, cid, today).await?;
     tx.commit().await?;
     Ok(true)
 }

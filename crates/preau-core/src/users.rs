@@ -58,7 +58,8 @@ fn check_password(field: &str, pw: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-fn check_login(login: &str) -> Result<String, FieldError> {
+/// A login: 3 to 64 characters among lower-case letters, digits, `.`, `-`, `_`.
+pub(crate) fn check_login(login: &str) -> Result<String, FieldError> {
     let l = login.trim().to_lowercase();
     let ok = (3..=64).contains(&l.len())
         && l.chars()

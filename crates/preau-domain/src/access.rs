@@ -210,6 +210,28 @@ impl Principal {
         .any(|r| self.has(*r))
     }
 
+    /// Devices are read where their school is readable; the "à affecter" queue (devices no
+    /// school claims yet) by the administrator and the technicians who sort it.
+    pub fn can_read_unplaced(&self) -> bool {
+        self.is_admin() || self.has(Role::Technicien)
+    }
+
+    /// Devices are kept by the administrator and the technicians of their school; a device
+    /// not yet placed (`None`) by any technician.
+    pub fn can_edit_devices(&self, school_id: Option<i64>) -> bool {
+        match school_id {
+            _ if self.is_admin() => true,
+            Some(id) => self.has_at(Role::Technicien, id),
+            None => self.has(Role::Technicien),
+        }
+    }
+
+    /// Prices, suppliers, orders and funding: the administrator, the élu and the
+    /// technicians; never the Éducation nationale, the schools' staff or a contractor.
+    pub fn can_see_costs(&self) -> bool {
+        self.is_admin() || self.has(Role::Elu) || self.has(Role::Technicien)
+    }
+
     pub fn can_manage_users(&self) -> bool {
         self.is_admin()
     }

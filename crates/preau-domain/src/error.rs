@@ -146,6 +146,39 @@ impl FieldError {
                 "Code INSEE invalide : 5 caractères (ex. 78208, ou 2A004 en Corse).".into(),
                 "Invalid INSEE code: 5 characters (e.g. 78208, or 2A004 in Corsica).".into(),
             ),
+            "price_format" => (
+                "Montant invalide : en euros, par exemple 399,90.".into(),
+                "Invalid amount: in euros, for example 399.90.".into(),
+            ),
+            "date_format" => (
+                "Date invalide : JJ/MM/AAAA ou AAAA-MM-JJ.".into(),
+                "Invalid date: DD/MM/YYYY or YYYY-MM-DD.".into(),
+            ),
+            "ip_range_format" => (
+                "Plage d'adresses invalide : par exemple 10.78.12.0/24.".into(),
+                "Invalid address range: for example 10.78.12.0/24.".into(),
+            ),
+            "invalid_characters" => (
+                "Caractères non autorisés.".into(),
+                "Characters not allowed.".into(),
+            ),
+            "too_many" => ("Trop de valeurs.".into(), "Too many values.".into()),
+            "room_other_school" => (
+                "Cette salle n'est pas dans l'école choisie.".into(),
+                "This room is not in the chosen school.".into(),
+            ),
+            "asset_tag_taken" => (
+                "Ce numéro d'inventaire est déjà utilisé.".into(),
+                "This asset tag is already used.".into(),
+            ),
+            "before_purchase" => (
+                "La fin de garantie précède la date d'achat.".into(),
+                "The warranty ends before the purchase date.".into(),
+            ),
+            "not_a_container" => (
+                "Ce matériel n'est pas une classe mobile.".into(),
+                "This device is not a mobile classroom.".into(),
+            ),
             "email_format" => (
                 "Adresse e-mail invalide (exemple : prenom.nom@mairie.fr).".into(),
                 "Invalid e-mail address (example: first.last@town.fr).".into(),

@@ -93,6 +93,42 @@ pub fn number_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<S
     }))
 }
 
+/// An optional integer from JSON (a number or null) or from a form or query string
+/// (text; empty means none). Anything else is an error naming the value.
+pub fn opt_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match number_or_text(d)?.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("not a whole number: {s:?}"))),
+    }
+}
+
+/// An optional yes/no from JSON (a boolean) or from a form or query string ("true",
+/// "false", "on", "1", "oui"…; empty means unknown).
+pub fn opt_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum B {
+        Bool(bool),
+        Text(String),
+    }
+    let v: Option<B> = serde::Deserialize::deserialize(d)?;
+    match v {
+        None => Ok(None),
+        Some(B::Bool(b)) => Ok(Some(b)),
+        Some(B::Text(t)) => match t.trim().to_lowercase().as_str() {
+            "" => Ok(None),
+            "true" | "1" | "on" | "oui" | "yes" => Ok(Some(true)),
+            "false" | "0" | "off" | "non" | "no" => Ok(Some(false)),
+            other => Err(serde::de::Error::custom(format!(
+                "not yes or no: {other:?}"
+            ))),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -298,8 +298,8 @@ impl Inventory {
             Some(Component {
                 name: first(c, &["name", "type", "model"])?,
                 detail: join(&[
-                    text(c, "core").map(|n| format!("{n} cœurs")),
-                    text(c, "thread").map(|n| format!("{n} threads")),
+                    first(c, &["core", "cores"]).map(|n| format!("{n} cœurs")),
+                    first(c, &["thread", "threads"]).map(|n| format!("{n} threads")),
                     text(c, "speed").map(|n| format!("{n} MHz")),
                     text(c, "cpuarch").or_else(|| text(c, "arch")),
                 ]),
@@ -462,6 +462,78 @@ impl Inventory {
             components,
             software,
             ips,
+        })
+    }
+
+    /// One device of a network discovery or SNMP inventory (`NETDISCOVERY`, `SNMPQUERY`):
+    /// a switch, a printer, an access point, or an unknown host. Its id is derived from its
+    /// serial number, else from its MAC address — in a namespace (`snmp:`) of its own, so
+    /// that a computer's agent is never matched to it by MAC address.
+    pub fn from_network_device(dev: &Value) -> Option<Inventory> {
+        let dev = dev.as_object()?;
+        let empty = Map::new();
+        let info = items(dev.get("info")).into_iter().next().unwrap_or(&empty);
+        let pick = |keys: &[&str]| first(info, keys).or_else(|| first(dev, keys));
+        let serial = real(pick(&["serial"]));
+        let mac = pick(&["mac"]).map(|m| m.to_lowercase());
+        let mut ips: Vec<String> = items(info.get("ips"))
+            .into_iter()
+            .flat_map(|i| match i.get("ip") {
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect(),
+                Some(Value::String(s)) => vec![s.clone()],
+                _ => vec![],
+            })
+            .collect();
+        ips.extend(pick(&["ip"]));
+        ips.retain(|a| is_public_address(a));
+        ips.sort();
+        ips.dedup();
+        let device_id = match (&serial, &mac) {
+            (Some(s), _) => format!("snmp:serial:{s}"),
+            (None, Some(m)) if !is_placeholder(m) => format!("snmp:mac:{m}"),
+            _ => return None,
+        };
+        let item_type = match pick(&["type"]).map(|t| t.to_ascii_uppercase()).as_deref() {
+            Some("NETWORKING") | Some("NETWORK") => ItemType::NetworkEquipment,
+            Some("PRINTER") => ItemType::Printer,
+            Some("COMPUTER") => ItemType::Computer,
+            _ => ItemType::Unmanaged,
+        };
+        let mut components = BTreeMap::new();
+        if let Some(m) = &mac {
+            components.insert(
+                "network".to_string(),
+                vec![Component {
+                    name: "réseau".into(),
+                    detail: join(&[Some(m.clone()), (!ips.is_empty()).then(|| ips.join(" "))]),
+                    serial: Some(m.clone()),
+                }],
+            );
+        }
+        Some(Inventory {
+            device_id,
+            item_type,
+            partial: false,
+            tag: None,
+            agent: None,
+            identity: Identity {
+                name: pick(&["name", "snmphostname", "dnshostname", "netbiosname"]),
+                system_uuid: None,
+                serial,
+                manufacturer: pick(&["manufacturer"]),
+                model: pick(&["model"]),
+                chassis: None,
+                bios: pick(&["firmware"]),
+                memory_mb: info.get("ram").and_then(|_| number(info, "ram")),
+            },
+            os: None,
+            components,
+            software: None,
+            ips: Some(ips),
         })
     }
 

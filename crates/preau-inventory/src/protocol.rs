@@ -30,6 +30,8 @@ pub enum Request {
         device_id: String,
     },
     Inventory(Box<Inventory>),
+    /// A network discovery or SNMP inventory: the devices an agent found on the network.
+    Network(Vec<Inventory>),
     /// Any other query or action (`UPDATE`, `getConfig`…), answered politely and ignored.
     Other {
         kind: String,
@@ -59,6 +61,19 @@ pub fn parse(body: &[u8]) -> Result<(Request, Format), InventoryError> {
                     device_id: device_id(&tree)?,
                 },
                 "INVENTORY" => Request::Inventory(Box::new(Inventory::from_tree(&tree)?)),
+                "NETDISCOVERY" | "SNMPQUERY" | "SNMP" => {
+                    let devices = match tree.get("content").and_then(|c| c.get("device")) {
+                        Some(Value::Array(list)) => list.iter().collect(),
+                        Some(one) => vec![one],
+                        None => vec![],
+                    };
+                    Request::Network(
+                        devices
+                            .into_iter()
+                            .filter_map(Inventory::from_network_device)
+                            .collect(),
+                    )
+                }
                 other => Request::Other {
                     kind: other.chars().take(40).collect(),
                 },

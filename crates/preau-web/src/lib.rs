@@ -2,6 +2,7 @@
 //! sessions, CSRF, rate limiting and security headers. No SQL here: handlers call the use
 //! cases of `preau-core`, which check scope and write the audit log.
 
+pub mod agent;
 pub mod api;
 pub mod error;
 pub mod i18n;
@@ -21,7 +22,19 @@ pub struct WebConfig {
     /// Failed logins allowed per login (and ×4 per client address) in `login_window`.
     pub login_attempts: u32,
     pub login_window: std::time::Duration,
+    /// The paths inventory agents post to.
+    pub agent_paths: Vec<String>,
 }
+
+/// Where agents are usually told to send: OCS Inventory's path, GLPI's and its plugins'.
+pub const DEFAULT_AGENT_PATHS: &[&str] = &[
+    "/ocsinventory",
+    "/inventory",
+    "/front/inventory.php",
+    "/marketplace/glpiinventory/",
+    "/plugins/fusioninventory/",
+    "/plugins/glpiinventory/",
+];
 
 impl Default for WebConfig {
     fn default() -> Self {
@@ -29,6 +42,7 @@ impl Default for WebConfig {
             secure_cookies: true,
             login_attempts: 5,
             login_window: std::time::Duration::from_secs(15 * 60),
+            agent_paths: DEFAULT_AGENT_PATHS.iter().map(|p| p.to_string()).collect(),
         }
     }
 }
@@ -39,6 +53,7 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub limiter: Arc<session::LoginLimiter>,
     pub uploads: Arc<session::Uploads>,
+    pub agent_auth: Arc<agent::AgentAuthCache>,
 }
 
 impl AppState {
@@ -47,6 +62,7 @@ impl AppState {
             db,
             limiter: Arc::new(session::LoginLimiter::default()),
             uploads: Arc::new(session::Uploads::default()),
+            agent_auth: Arc::new(agent::AgentAuthCache::default()),
             config: Arc::new(config),
         }
     }
@@ -54,8 +70,14 @@ impl AppState {
 
 /// The whole application: pages, API, static assets, health check.
 pub fn router(state: AppState) -> Router {
+    let mut agents = Router::new();
+    for path in &state.config.agent_paths {
+        agents = agents.route(path, axum::routing::post(agent::endpoint));
+    }
+    let agents = agents.layer(axum::extract::DefaultBodyLimit::max(agent::MAX_BODY));
     Router::new()
         .merge(pages::routes())
+        .merge(agents)
         .nest("/api/v1", api::routes())
         .route("/healthz", get(healthz))
         .route("/static/preau.css", get(pages::stylesheet))

@@ -50,6 +50,10 @@ enum Command {
         /// Sends cookies without the Secure flag (plain HTTP on a LAN, never on the internet).
         #[arg(long, env = "PREAU_INSECURE_COOKIES")]
         insecure_cookies: bool,
+        /// A path inventory agents post to, besides /ocsinventory, /inventory and GLPI's
+        /// (repeatable; comma-separated in the variable).
+        #[arg(long = "agent-path", env = "PREAU_AGENT_PATHS", value_delimiter = ',')]
+        agent_paths: Vec<String>,
     },
     /// Creates or updates the database schema.
     Migrate,
@@ -94,6 +98,14 @@ enum AdminCommand {
         #[arg(long)]
         name: Option<String>,
         /// The collectivité's name; optional when the deployment has only one.
+        #[arg(long)]
+        collectivite: Option<String>,
+    },
+    /// Sets (or rotates) the collectivité's inventory-agent credentials and prints the
+    /// secret. The secret comes from PREAU_AGENT_SECRET, else a random one is made.
+    AgentCredentials {
+        #[arg(long, default_value = "agent")]
+        login: String,
         #[arg(long)]
         collectivite: Option<String>,
     },
@@ -155,6 +167,7 @@ async fn open(cli: &Cli) -> anyhow::Result<Db> {
     )
     .await?;
     db.migrate().await?;
+    preau_core::inventory::categories::ensure_builtin_everywhere(&db).await?;
     Ok(db)
 }
 
@@ -186,6 +199,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             demo: with_demo,
             insecure_cookies,
+            agent_paths,
         } => {
             if *with_demo {
                 if demo::load_if_empty(&db).await? {
@@ -199,11 +213,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 for (login, what) in demo::LOGINS {
                     println!("  {login:<12} {what}");
                 }
+                println!(
+                    "Agents d'inventaire : {} / {} (http://{listen}/ocsinventory)",
+                    demo::AGENT_LOGIN,
+                    demo::PASSWORD
+                );
             }
-            let config = preau_web::WebConfig {
+            let mut config = preau_web::WebConfig {
                 secure_cookies: !insecure_cookies,
                 ..Default::default()
             };
+            for path in agent_paths
+                .iter()
+                .map(|p| p.trim())
+                .filter(|p| !p.is_empty())
+            {
+                anyhow::ensure!(
+                    path.starts_with('/') && !path.contains(['{', '}', '*', ' ']),
+                    "--agent-path must be a plain path starting with / (got {path:?})"
+                );
+                if !config.agent_paths.iter().any(|p| p == path) {
+                    config.agent_paths.push(path.to_string());
+                }
+            }
             let app = preau_web::router(preau_web::AppState::new(db.clone(), config));
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
@@ -343,6 +375,20 @@ async fn admin(db: &Db, command: &AdminCommand) -> anyhow::Result<()> {
                 "utilisateur {login} créé ({})",
                 role.label(preau_domain::Lang::Fr)
             );
+        }
+        AdminCommand::AgentCredentials {
+            login,
+            collectivite: c,
+        } => {
+            let cid = collectivite(db, c.as_deref()).await?;
+            let sys = Principal::system(cid, "cli");
+            let given = std::env::var("PREAU_AGENT_SECRET").ok();
+            let secret = preau_core::write_tx!(db, tx => {
+                preau_core::inventory::agents::set(tx, &sys, login, given.as_deref()).await?
+            })
+            .map_err(describe)?;
+            eprintln!("identifiants des agents d'inventaire : {login} / (secret ci-dessous)");
+            println!("{secret}");
         }
         AdminCommand::Token { user, name } => {
             let u = users::find_by_login(db, user)

@@ -3,8 +3,11 @@
 //! file, or its own PostgreSQL schema when `PREAU_TEST_DATABASE_URL` is set.
 
 mod admin;
+mod agents;
+mod binary;
 mod browser;
 mod cli;
 mod harness;
+mod inventory;
 mod org;
 mod roles;

@@ -17,11 +17,26 @@ use preau_domain::org::{SchoolKind, SchoolStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+mod devices;
+
 use crate::AppState;
 use crate::error::ApiError;
 use crate::session::ApiAuth;
 
 type ApiResult = Result<Json<Value>, ApiError>;
+
+/// The offset a list cursor stands for (the API's cursors are opaque to callers).
+fn offset(cursor: Option<&str>) -> Result<i64, ApiError> {
+    match cursor {
+        None | Some("") => Ok(0),
+        Some(c) => c.parse::<i64>().ok().filter(|o| *o >= 0).ok_or_else(|| {
+            ApiError::invalid(vec![preau_domain::FieldError::new(
+                "cursor",
+                "unknown_value",
+            )])
+        }),
+    }
+}
 
 /// Every API route with its methods: the router below and the OpenAPI document are both
 /// checked against this table by the tests.
@@ -39,6 +54,10 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/classes/{id}", &["get", "patch", "delete"]),
     ("/users", &["get"]),
     ("/users/{id}", &["get"]),
+    ("/devices", &["get", "post"]),
+    ("/devices/{id}", &["get", "patch"]),
+    ("/devices/{id}/history", &["get"]),
+    ("/device-categories", &["get"]),
     ("/openapi.json", &["get"]),
 ];
 
@@ -66,6 +85,16 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/users", get(users_list))
         .route("/users/{id}", get(user_get))
+        .route(
+            "/devices",
+            get(devices::devices_list).post(devices::device_create),
+        )
+        .route(
+            "/devices/{id}",
+            get(devices::device_get).patch(devices::device_patch),
+        )
+        .route("/devices/{id}/history", get(devices::device_history))
+        .route("/device-categories", get(devices::categories_list))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::from(AppError::NotFound) })
 }
@@ -139,15 +168,7 @@ async fn schools_list(
         .map(|k| SchoolStatus::parse("status", k))
         .transpose()
         .map_err(|e| ApiError::invalid(vec![e]))?;
-    let offset = match q.cursor.as_deref() {
-        None | Some("") => 0,
-        Some(c) => c.parse::<i64>().map_err(|_| {
-            ApiError::invalid(vec![preau_domain::FieldError::new(
-                "cursor",
-                "unknown_value",
-            )])
-        })?,
-    };
+    let offset = offset(q.cursor.as_deref())?;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let filter = SchoolFilter {
         q: q.q,

@@ -1,0 +1,89 @@
+//! Agent credentials: one login and secret per collectivité, sent by the agents with HTTP
+//! Basic. The secret is stored as an argon2id hash; the web layer keeps a short-lived
+//! cache of successful checks so that a fleet's inventories do not each pay for argon2.
+
+use chrono::{DateTime, Utc};
+use preau_domain::{FieldError, Principal};
+use serde::Serialize;
+
+use crate::audit::{self, Actor, Entry};
+use crate::auth::{hash_password, random_token, verify_password};
+use crate::db::{Db, Tx};
+use crate::error::{AppError, AppResult, unique};
+use crate::{with_db, with_tx};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AgentCredentials {
+    pub login: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Whose agents sign in with this login and secret: the collectivité's id, or `None`.
+pub async fn check(db: &Db, login: &str, secret: &str) -> AppResult<Option<i64>> {
+    let row: Option<(i64, String)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT collectivite_id, secret_hash FROM agent_credentials WHERE login = $1")
+            .bind(login).fetch_optional(pool).await?
+    });
+    match row {
+        Some((cid, hash)) => Ok(verify_password(secret, &hash).await.then_some(cid)),
+        None => {
+            // The same work as a real check, so that logins cannot be probed by timing.
+            let _ = crate::auth::check_credentials(db, "", secret).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// The caller's collectivité's agent login, if one was set.
+pub async fn current(db: &Db, p: &Principal) -> AppResult<Option<AgentCredentials>> {
+    if !p.can_manage_collectivite() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(with_db!(db, pool => {
+        sqlx::query_as::<_, AgentCredentials>("SELECT login, created_at FROM agent_credentials WHERE collectivite_id = $1")
+            .bind(p.collectivite_id).fetch_optional(pool).await?
+    }))
+}
+
+/// Sets (or rotates) the agent credentials; returns the secret, shown once. With
+/// `secret`, that one is used (the demo's `demo`, or a secret already deployed in the
+/// schools' agents); else a random one is made.
+pub async fn set(
+    tx: &mut Tx,
+    p: &Principal,
+    login: &str,
+    secret: Option<&str>,
+) -> AppResult<String> {
+    if !p.can_manage_collectivite() {
+        return Err(AppError::Forbidden);
+    }
+    let login = crate::users::check_login(login)?;
+    let secret = match secret.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) if s.chars().count() > 256 => {
+            return Err(FieldError::too_long("secret", 256).into());
+        }
+        Some(s) => s.to_string(),
+        None => random_token()[..24].to_string(),
+    };
+    let hash = hash_password(&secret).await?;
+    let now = Utc::now();
+    with_tx!(tx, c => {
+        sqlx::query("DELETE FROM agent_credentials WHERE collectivite_id = $1").bind(p.collectivite_id).execute(&mut *c).await?;
+        sqlx::query("INSERT INTO agent_credentials (collectivite_id, login, secret_hash, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(p.collectivite_id).bind(&login).bind(&hash).bind(now)
+            .execute(&mut *c).await.map_err(unique("login", "login_taken"))?;
+    });
+    audit::record(
+        tx,
+        &Actor::from(p),
+        Entry {
+            action: "update",
+            object_type: "agent_credentials",
+            object_id: p.collectivite_id,
+            object_label: &login,
+            changes: serde_json::json!({"login": [null, login], "secret": ["…", "(nouveau)"]}),
+        },
+    )
+    .await?;
+    Ok(secret)
+}

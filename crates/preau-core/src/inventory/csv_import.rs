@@ -1,0 +1,1 @@
+//! Devices from files: a device CSV (the collectivité's spreadsheet) and MDM exports.

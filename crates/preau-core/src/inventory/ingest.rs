@@ -1,0 +1,598 @@
+//! An agent's inventory, reconciled with what is stored.
+//!
+//! The device is found by system UUID, then serial number + model, then the agent's own
+//! device id — never by a MAC address alone. It is placed in the school whose UAI is the
+//! agent's TAG, else whose address ranges hold its IP address, else it waits in the
+//! "à affecter" queue. Each section (identity, OS, each component kind, software,
+//! addresses) carries a fingerprint: an unchanged section costs nothing, a changed one is
+//! replaced and its differences written to the device's history. A partial inventory
+//! (GLPI Agent) replaces only the sections it carries.
+
+use chrono::{DateTime, Utc};
+use preau_domain::device::{DeviceState, Ipv4Range};
+use preau_domain::{Uai, text};
+use preau_inventory::{Component, Inventory, ItemType, Software};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::categories;
+use super::devices::{record_event, search_key_of};
+use crate::db::{Param, Tx, insert_rows};
+use crate::error::AppResult;
+use crate::with_tx;
+
+/// What came of an inventory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub device_id: i64,
+    pub created: bool,
+    /// The sections that changed (all of them for a new device).
+    pub changed: Vec<String>,
+    /// The UAI the agent's TAG should be set to (the device was placed in a school whose
+    /// UAI the agent does not carry yet).
+    pub set_tag: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Stored {
+    id: i64,
+    school_id: Option<i64>,
+    agent_device_id: Option<String>,
+    system_uuid: Option<String>,
+    serial: Option<String>,
+    model: Option<String>,
+    name: Option<String>,
+    brand: Option<String>,
+    os_name: Option<String>,
+    os_version: Option<String>,
+    cpu: Option<String>,
+    memory_mb: Option<i64>,
+    bios: Option<String>,
+    ips: Option<String>,
+    asset_tag: Option<String>,
+    software_set_id: Option<i64>,
+    fingerprints: Option<String>,
+}
+
+/// The category an agent's inventory suggests.
+fn category_code(inv: &Inventory) -> &'static str {
+    let chassis = inv
+        .identity
+        .chassis
+        .as_deref()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let model = inv
+        .identity
+        .model
+        .as_deref()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match inv.item_type {
+        ItemType::Printer => "imprimante",
+        ItemType::NetworkEquipment => "switch",
+        ItemType::Unmanaged => "autre",
+        ItemType::Phone if model.contains("ipad") || model.contains("tab") => "tablette",
+        ItemType::Phone => "telephone",
+        _ if chassis.contains("tablet") || model.contains("ipad") => "tablette",
+        _ if [
+            "laptop",
+            "notebook",
+            "portable",
+            "convertible",
+            "detachable",
+        ]
+        .iter()
+        .any(|c| chassis.contains(c)) =>
+        {
+            "portable"
+        }
+        _ => "pc_fixe",
+    }
+}
+
+/// The school the inventory says it belongs to: its TAG as a UAI, else its addresses.
+async fn placement(
+    tx: &mut Tx,
+    collectivite_id: i64,
+    inv: &Inventory,
+) -> AppResult<Option<(i64, String)>> {
+    if let Some(uai) = inv.tag.as_deref().and_then(|t| Uai::parse(t).ok()) {
+        let found: Option<i64> = with_tx!(tx, c => {
+            sqlx::query_scalar("SELECT id FROM schools WHERE collectivite_id = $1 AND uai = $2")
+                .bind(collectivite_id).bind(uai.as_str()).fetch_optional(&mut *c).await?
+        });
+        if let Some(id) = found {
+            return Ok(Some((id, uai.as_str().to_string())));
+        }
+    }
+    let Some(ips) = inv.ips.as_ref().filter(|i| !i.is_empty()) else {
+        return Ok(None);
+    };
+    let ranges: Vec<(i64, String, String)> = with_tx!(tx, c => {
+        sqlx::query_as("SELECT id, uai, ip_ranges FROM schools WHERE collectivite_id = $1 AND ip_ranges IS NOT NULL AND ip_ranges <> '' ORDER BY id")
+            .bind(collectivite_id).fetch_all(&mut *c).await?
+    });
+    for (id, uai, text) in ranges {
+        let hit = text
+            .split_whitespace()
+            .filter_map(Ipv4Range::parse)
+            .any(|r| ips.iter().any(|ip| r.contains(ip)));
+        if hit {
+            return Ok(Some((id, uai)));
+        }
+    }
+    Ok(None)
+}
+
+fn software_set_hash(list: &[Software]) -> String {
+    let mut keys: Vec<String> = list.iter().map(Software::key).collect();
+    keys.sort();
+    let mut h = Sha256::new();
+    for k in &keys {
+        h.update(k.as_bytes());
+        h.update(b"\n");
+    }
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The id of the software set holding exactly `list`, created (with any software the
+/// catalogue lacks) if no device had it yet.
+async fn software_set(tx: &mut Tx, list: &[Software]) -> AppResult<Option<i64>> {
+    if list.is_empty() {
+        return Ok(None);
+    }
+    let hash = software_set_hash(list);
+    let found: Option<i64> = with_tx!(tx, c => {
+        sqlx::query_scalar("SELECT id FROM software_sets WHERE hash = $1").bind(&hash).fetch_optional(&mut *c).await?
+    });
+    if found.is_some() {
+        return Ok(found);
+    }
+    let mut by_key: BTreeMap<String, &Software> = BTreeMap::new();
+    for s in list {
+        by_key.insert(s.key(), s);
+    }
+    let ids = software_ids(tx, &by_key).await?;
+    let set_id: Option<i64> = with_tx!(tx, c => {
+        sqlx::query_scalar("INSERT INTO software_sets (hash, size) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING RETURNING id")
+            .bind(&hash).bind(ids.len() as i64).fetch_optional(&mut *c).await?
+    });
+    let Some(set_id) = set_id else {
+        // Another inventory created the same set meanwhile (PostgreSQL); it is complete.
+        let id: i64 = with_tx!(tx, c => {
+            sqlx::query_scalar("SELECT id FROM software_sets WHERE hash = $1").bind(&hash).fetch_one(&mut *c).await?
+        });
+        return Ok(Some(id));
+    };
+    let mut sorted: Vec<i64> = ids.into_values().collect();
+    sorted.sort_unstable();
+    let rows = sorted
+        .into_iter()
+        .map(|id| vec![Param::I64(set_id), Param::I64(id)])
+        .collect();
+    insert_rows(
+        tx,
+        "INSERT INTO software_set_items (set_id, software_id)",
+        rows,
+        "",
+    )
+    .await?;
+    Ok(Some(set_id))
+}
+
+/// Catalogue ids for the software given by key, adding those the catalogue lacks.
+async fn software_ids(
+    tx: &mut Tx,
+    by_key: &BTreeMap<String, &Software>,
+) -> AppResult<HashMap<String, i64>> {
+    let keys: Vec<&String> = by_key.keys().collect();
+    let mut ids = lookup_software(tx, &keys).await?;
+    let missing: Vec<Vec<Param>> = by_key
+        .iter()
+        .filter(|(k, _)| !ids.contains_key(*k))
+        .map(|(k, s)| {
+            vec![
+                Param::Text(k.clone()),
+                Param::Text(s.name.clone()),
+                Param::Text(s.publisher.clone()),
+                Param::Text(s.version.clone()),
+                Param::Text(text::search_key(&s.name)),
+            ]
+        })
+        .collect();
+    if !missing.is_empty() {
+        insert_rows(
+            tx,
+            "INSERT INTO software (key, name, publisher, version, search_key)",
+            missing,
+            " ON CONFLICT (key) DO NOTHING",
+        )
+        .await?;
+        let rest: Vec<&String> = keys.into_iter().filter(|k| !ids.contains_key(*k)).collect();
+        ids.extend(lookup_software(tx, &rest).await?);
+    }
+    Ok(ids)
+}
+
+async fn lookup_software(tx: &mut Tx, keys: &[&String]) -> AppResult<HashMap<String, i64>> {
+    let mut out = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(500) {
+        let mut sql = crate::db::Sql::new("SELECT key, id FROM software WHERE key IN (");
+        for (i, k) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(Param::Text((*k).clone()));
+        }
+        sql.push(")");
+        let rows: Vec<(String, i64)> = with_tx!(tx, c => {
+            crate::bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.text.clone())), &sql.params).fetch_all(&mut *c).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// "name version" of every software in a stored set.
+async fn set_contents(tx: &mut Tx, set_id: Option<i64>) -> AppResult<BTreeSet<String>> {
+    let Some(set_id) = set_id else {
+        return Ok(BTreeSet::new());
+    };
+    let rows: Vec<(String, String)> = with_tx!(tx, c => {
+        sqlx::query_as("SELECT sw.name, sw.version FROM software_set_items i JOIN software sw ON sw.id = i.software_id WHERE i.set_id = $1")
+            .bind(set_id).fetch_all(&mut *c).await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(n, v)| format!("{n} {v}").trim().to_string())
+        .collect())
+}
+
+fn listed(items: Vec<&String>) -> Value {
+    const SHOWN: usize = 100;
+    json!({"count": items.len(), "items": items.into_iter().take(SHOWN).collect::<Vec<_>>()})
+}
+
+async fn replace_components(
+    tx: &mut Tx,
+    device_id: i64,
+    kind: &str,
+    list: &[Component],
+    history: Option<(&str, DateTime<Utc>)>,
+) -> AppResult<()> {
+    if let Some((actor, at)) = history {
+        let old: Vec<(String, String, Option<String>)> = with_tx!(tx, c => {
+            sqlx::query_as("SELECT name, detail, serial FROM device_components WHERE device_id = $1 AND kind = $2")
+                .bind(device_id).bind(kind).fetch_all(&mut *c).await?
+        });
+        let label = |n: &str, s: &Option<String>| match s {
+            Some(s) => format!("{n} ({s})"),
+            None => n.to_string(),
+        };
+        let old_set: BTreeSet<String> = old.iter().map(|(n, _, s)| label(n, s)).collect();
+        let new_set: BTreeSet<String> = list.iter().map(|c| label(&c.name, &c.serial)).collect();
+        let added: Vec<&String> = new_set.difference(&old_set).collect();
+        let removed: Vec<&String> = old_set.difference(&new_set).collect();
+        if !added.is_empty() {
+            record_event(
+                tx,
+                device_id,
+                at,
+                "component_added",
+                actor,
+                json!({"kind": kind, "items": added}),
+            )
+            .await?;
+        }
+        if !removed.is_empty() {
+            record_event(
+                tx,
+                device_id,
+                at,
+                "component_removed",
+                actor,
+                json!({"kind": kind, "items": removed}),
+            )
+            .await?;
+        }
+    }
+    with_tx!(tx, c => {
+        sqlx::query("DELETE FROM device_components WHERE device_id = $1 AND kind = $2").bind(device_id).bind(kind).execute(&mut *c).await?;
+    });
+    let rows = list
+        .iter()
+        .map(|c| {
+            vec![
+                Param::I64(device_id),
+                Param::Text(kind.to_string()),
+                Param::Text(c.name.chars().take(200).collect()),
+                Param::Text(c.detail.chars().take(400).collect()),
+                Param::OptText(c.serial.clone()),
+            ]
+        })
+        .collect();
+    insert_rows(
+        tx,
+        "INSERT INTO device_components (device_id, kind, name, detail, serial)",
+        rows,
+        "",
+    )
+    .await?;
+    Ok(())
+}
+
+fn trunc(v: &Option<String>, max: usize) -> Option<String> {
+    v.as_ref().map(|s| s.chars().take(max).collect())
+}
+
+/// Stores one inventory for `collectivite_id`, sent by `source` (the agent's name for the
+/// history), at `now`. Runs inside the caller's transaction: the agent is answered only
+/// once it is committed.
+pub async fn ingest(
+    tx: &mut Tx,
+    collectivite_id: i64,
+    source: &str,
+    inv: &Inventory,
+    now: DateTime<Utc>,
+) -> AppResult<Outcome> {
+    let id = &inv.identity;
+    let rows: Vec<Stored> = with_tx!(tx, c => {
+        sqlx::query_as::<_, Stored>("SELECT id, school_id, agent_device_id, system_uuid, serial, model, name, brand, os_name, os_version, cpu, memory_mb, bios, ips, asset_tag, software_set_id, fingerprints FROM devices WHERE collectivite_id = $1 AND (agent_device_id = $2 OR system_uuid = $3 OR (serial = $4 AND model = $5))")
+            .bind(collectivite_id).bind(&inv.device_id).bind(&id.system_uuid).bind(&id.serial).bind(&id.model)
+            .fetch_all(&mut *c).await?
+    });
+    let by_uuid = rows
+        .iter()
+        .find(|r| id.system_uuid.is_some() && r.system_uuid == id.system_uuid);
+    let by_serial = rows
+        .iter()
+        .find(|r| id.serial.is_some() && r.serial == id.serial && r.model == id.model);
+    let by_agent = rows
+        .iter()
+        .find(|r| r.agent_device_id.as_deref() == Some(inv.device_id.as_str()));
+    let stored = by_uuid.or(by_serial).or(by_agent);
+    let place = placement(tx, collectivite_id, inv).await?;
+    let new_prints = inv.fingerprints();
+    let os = inv.os.clone().unwrap_or_default();
+    let ips = inv.ips.as_ref().map(|i| i.join(" "));
+    let software_count = inv.software.as_ref().map(|s| s.len() as i64);
+
+    let Some(stored) = stored else {
+        // A device never seen: created in service, where its TAG or address puts it.
+        let code = category_code(inv);
+        let category = match categories::by_code_in_tx(tx, collectivite_id, code).await? {
+            Some(c) => c,
+            None => {
+                categories::ensure_builtin(tx, collectivite_id).await?;
+                categories::by_code_in_tx(tx, collectivite_id, code)
+                    .await?
+                    .ok_or(crate::AppError::NotFound)?
+            }
+        };
+        let set_id = match &inv.software {
+            Some(list) => software_set(tx, list).await?,
+            None => None,
+        };
+        let key = search_key_of(
+            id.name.as_deref(),
+            id.manufacturer.as_deref(),
+            id.model.as_deref(),
+            id.serial.as_deref(),
+            None,
+        );
+        let prints = serde_json::to_string(&new_prints).unwrap_or_default();
+        let device_id: i64 = with_tx!(tx, c => {
+            sqlx::query_scalar("INSERT INTO devices (collectivite_id, category_id, school_id, name, state, state_since, brand, model, serial, agent_device_id, agent_tag, system_uuid, os_name, os_version, cpu, memory_mb, bios, ips, software_set_id, software_count, last_inventory_at, inventory_source, agent_version, fingerprints, search_key, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, 1, $21, $21) RETURNING id")
+                .bind(collectivite_id).bind(category.id).bind(place.as_ref().map(|p| p.0))
+                .bind(trunc(&id.name, 120)).bind(DeviceState::EnService.code()).bind(now.date_naive())
+                .bind(trunc(&id.manufacturer, 80)).bind(trunc(&id.model, 120)).bind(trunc(&id.serial, 64))
+                .bind(&inv.device_id).bind(trunc(&inv.tag, 64)).bind(trunc(&id.system_uuid, 64))
+                .bind(trunc(&os.name, 120)).bind(trunc(&os.version, 80)).bind(inv.cpu_summary().map(|c| c.chars().take(200).collect::<String>()))
+                .bind(id.memory_mb).bind(trunc(&id.bios, 200)).bind(trunc(&ips, 400)).bind(set_id)
+                .bind(software_count.unwrap_or(0)).bind(now).bind(source).bind(trunc(&inv.agent, 80))
+                .bind(&prints).bind(&key)
+                .fetch_one(&mut *c).await?
+        });
+        for (kind, list) in &inv.components {
+            replace_components(tx, device_id, kind, list, None).await?;
+        }
+        record_event(tx, device_id, now, "created", source, json!({
+            "agent": inv.agent, "school": place.as_ref().map(|p| &p.1), "software": software_count.unwrap_or(0)
+        }))
+        .await?;
+        let set_tag =
+            place.and_then(|(_, uai)| (inv.tag.as_deref() != Some(uai.as_str())).then_some(uai));
+        return Ok(Outcome {
+            device_id,
+            created: true,
+            changed: new_prints.into_keys().collect(),
+            set_tag,
+        });
+    };
+
+    let device_id = stored.id;
+    let mut old_prints: BTreeMap<String, String> = stored
+        .fingerprints
+        .as_deref()
+        .and_then(|f| serde_json::from_str(f).ok())
+        .unwrap_or_default();
+    let changed: Vec<String> = new_prints
+        .iter()
+        .filter(|(k, v)| old_prints.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let is_changed = |s: &str| changed.iter().any(|c| c == s);
+    let mut bump_version = false;
+
+    // Identity, OS, addresses: the columns people see, history of what differs.
+    if is_changed("identity")
+        || is_changed("os")
+        || is_changed("ips")
+        || changed.iter().any(|c| c == "component:cpu")
+    {
+        let new_name = trunc(&id.name, 120).or(stored.name.clone());
+        let new_brand = trunc(&id.manufacturer, 80).or(stored.brand.clone());
+        let new_model = trunc(&id.model, 120).or(stored.model.clone());
+        let new_serial = trunc(&id.serial, 64).or(stored.serial.clone());
+        let new_uuid = trunc(&id.system_uuid, 64).or(stored.system_uuid.clone());
+        let (new_os, new_os_version) = if inv.os.is_some() {
+            (trunc(&os.name, 120), trunc(&os.version, 80))
+        } else {
+            (stored.os_name.clone(), stored.os_version.clone())
+        };
+        let new_cpu = if inv.components.contains_key("cpu") {
+            inv.cpu_summary().map(|c| c.chars().take(200).collect())
+        } else {
+            stored.cpu.clone()
+        };
+        let new_memory = id.memory_mb.or(stored.memory_mb);
+        let new_bios = trunc(&id.bios, 200).or(stored.bios.clone());
+        let new_ips = if inv.ips.is_some() {
+            trunc(&ips, 400)
+        } else {
+            stored.ips.clone()
+        };
+        let mut diff = serde_json::Map::new();
+        for (field, old, new) in [
+            ("name", &stored.name, &new_name),
+            ("brand", &stored.brand, &new_brand),
+            ("model", &stored.model, &new_model),
+            ("serial", &stored.serial, &new_serial),
+            ("system_uuid", &stored.system_uuid, &new_uuid),
+            ("os_name", &stored.os_name, &new_os),
+            ("os_version", &stored.os_version, &new_os_version),
+            ("cpu", &stored.cpu, &new_cpu),
+            ("bios", &stored.bios, &new_bios),
+            ("ips", &stored.ips, &new_ips),
+        ] {
+            if old != new {
+                diff.insert(field.into(), json!([old, new]));
+            }
+        }
+        if stored.memory_mb != new_memory {
+            diff.insert("memory_mb".into(), json!([stored.memory_mb, new_memory]));
+        }
+        if !diff.is_empty() {
+            bump_version = ["name", "brand", "model", "serial"]
+                .iter()
+                .any(|k| diff.contains_key(*k));
+            let key = search_key_of(
+                new_name.as_deref(),
+                new_brand.as_deref(),
+                new_model.as_deref(),
+                new_serial.as_deref(),
+                stored.asset_tag.as_deref(),
+            );
+            with_tx!(tx, c => {
+                sqlx::query("UPDATE devices SET name = $1, brand = $2, model = $3, serial = $4, system_uuid = $5, os_name = $6, os_version = $7, cpu = $8, memory_mb = $9, bios = $10, ips = $11, search_key = $12 WHERE id = $13")
+                    .bind(&new_name).bind(&new_brand).bind(&new_model).bind(&new_serial).bind(&new_uuid)
+                    .bind(&new_os).bind(&new_os_version).bind(&new_cpu).bind(new_memory).bind(&new_bios).bind(&new_ips)
+                    .bind(&key).bind(device_id)
+                    .execute(&mut *c).await?;
+            });
+            record_event(tx, device_id, now, "updated", source, Value::Object(diff)).await?;
+        }
+    }
+
+    for (kind, list) in &inv.components {
+        if is_changed(&format!("component:{kind}")) {
+            replace_components(tx, device_id, kind, list, Some((source, now))).await?;
+        }
+    }
+
+    let mut set_id = stored.software_set_id;
+    if let Some(list) = &inv.software
+        && is_changed("software")
+    {
+        let new_set = software_set(tx, list).await?;
+        if new_set != stored.software_set_id {
+            let old = set_contents(tx, stored.software_set_id).await?;
+            let new: BTreeSet<String> = list
+                .iter()
+                .map(|s| format!("{} {}", s.name, s.version).trim().to_string())
+                .collect();
+            let added: Vec<&String> = new.difference(&old).collect();
+            let removed: Vec<&String> = old.difference(&new).collect();
+            if !added.is_empty() || !removed.is_empty() {
+                record_event(
+                    tx,
+                    device_id,
+                    now,
+                    "software",
+                    source,
+                    json!({
+                        "installed": listed(added), "removed": listed(removed)
+                    }),
+                )
+                .await?;
+            }
+            set_id = new_set;
+        }
+    }
+
+    // A move: the agent now reports from another school.
+    if let Some((school, uai)) = &place
+        && stored.school_id != Some(*school)
+    {
+        let names: (Option<String>, Option<String>) = with_tx!(tx, c => {
+            sqlx::query_as("SELECT (SELECT name FROM schools WHERE id = $1), (SELECT name FROM schools WHERE id = $2)")
+                .bind(stored.school_id).bind(*school).fetch_one(&mut *c).await?
+        });
+        with_tx!(tx, c => {
+            sqlx::query("UPDATE devices SET school_id = $1, room_id = NULL, parent_id = NULL WHERE id = $2").bind(*school).bind(device_id).execute(&mut *c).await?;
+        });
+        record_event(
+            tx,
+            device_id,
+            now,
+            "moved",
+            source,
+            json!({"from": [names.0, null], "to": [names.1, null], "uai": uai}),
+        )
+        .await?;
+        bump_version = true;
+    }
+
+    // The agent's own id follows the machine (an agent reinstalled keeps the device).
+    if stored.agent_device_id.as_deref() != Some(inv.device_id.as_str()) {
+        with_tx!(tx, c => {
+            sqlx::query("UPDATE devices SET agent_device_id = NULL WHERE collectivite_id = $1 AND agent_device_id = $2 AND id <> $3")
+                .bind(collectivite_id).bind(&inv.device_id).bind(device_id).execute(&mut *c).await?;
+        });
+    }
+    for (k, v) in new_prints {
+        old_prints.insert(k, v);
+    }
+    let prints = serde_json::to_string(&old_prints).unwrap_or_default();
+    let count = match (&inv.software, set_id) {
+        (Some(list), _) => list.len() as i64,
+        (None, _) => -1,
+    };
+    with_tx!(tx, c => {
+        sqlx::query("UPDATE devices SET agent_device_id = $1, agent_tag = $2, software_set_id = $3, software_count = CASE WHEN $4 < 0 THEN software_count ELSE $4 END, last_inventory_at = $5, inventory_source = $6, agent_version = COALESCE($7, agent_version), fingerprints = $8, version = version + $9, updated_at = CASE WHEN $9 > 0 THEN $5 ELSE updated_at END WHERE id = $10")
+            .bind(&inv.device_id).bind(trunc(&inv.tag, 64)).bind(set_id).bind(count).bind(now).bind(source)
+            .bind(trunc(&inv.agent, 80)).bind(&prints).bind(i64::from(bump_version)).bind(device_id)
+            .execute(&mut *c).await?;
+    });
+    let school_now = place.as_ref().map(|p| p.0).or(stored.school_id);
+    let set_tag = match school_now {
+        Some(s) => {
+            let uai: Option<String> = with_tx!(tx, c => {
+                sqlx::query_scalar("SELECT uai FROM schools WHERE id = $1").bind(s).fetch_optional(&mut *c).await?
+            });
+            uai.filter(|u| inv.tag.as_deref() != Some(u.as_str()))
+        }
+        None => None,
+    };
+    Ok(Outcome {
+        device_id,
+        created: false,
+        changed,
+        set_tag,
+    })
+}
