@@ -12,17 +12,25 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    /// The pool, and the lock every write transaction takes first: SQLite has one writer
+    /// at a time, and queueing writers here (in order, without sleeping) is much fairer
+    /// and faster than letting them poll the database's busy lock.
+    Sqlite(SqlitePool, Arc<tokio::sync::Mutex<()>>),
     Postgres(PgPool),
 }
 
-/// A write transaction on either backend. Dropped without `commit`, it rolls back.
+/// A write transaction on either backend. Dropped without `commit`, it rolls back (and,
+/// on SQLite, lets the next writer in).
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(
+        Transaction<'static, Sqlite>,
+        tokio::sync::OwnedMutexGuard<()>,
+    ),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -31,7 +39,7 @@ pub enum Tx {
 macro_rules! with_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Sqlite($pool, _) => $body,
             $crate::db::Db::Postgres($pool) => $body,
         }
     };
@@ -43,7 +51,7 @@ macro_rules! with_db {
 macro_rules! with_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
         match $tx {
-            $crate::db::Tx::Sqlite(t) => {
+            $crate::db::Tx::Sqlite(t, _) => {
                 let $conn = &mut **t;
                 $body
             }
@@ -104,7 +112,7 @@ impl Db {
             .max_connections(8)
             .connect_with(opts)
             .await?;
-        Ok(Db::Sqlite(pool))
+        Ok(Db::Sqlite(pool, Arc::new(tokio::sync::Mutex::new(()))))
     }
 
     /// Connects to PostgreSQL. `schema`, when given, is created if missing and becomes the
@@ -160,7 +168,7 @@ impl Db {
 
     pub fn backend(&self) -> &'static str {
         match self {
-            Db::Sqlite(_) => "sqlite",
+            Db::Sqlite(..) => "sqlite",
             Db::Postgres(_) => "postgres",
         }
     }
@@ -169,7 +177,10 @@ impl Db {
     /// (`BEGIN IMMEDIATE`), so that two writers queue instead of failing on upgrade.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p, lock) => {
+                let guard = lock.clone().lock_owned().await;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, guard)
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -185,7 +196,7 @@ impl Db {
         for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
             let mut tx = self.begin().await?;
             let sql = match self {
-                Db::Sqlite(_) => m.sqlite,
+                Db::Sqlite(..) => m.sqlite,
                 Db::Postgres(_) => m.postgres,
             };
             with_tx!(&mut tx, c => {
@@ -269,7 +280,7 @@ pub fn is_retryable(e: &sqlx::Error) -> bool {
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(t) => t.commit().await,
+            Tx::Sqlite(t, _guard) => t.commit().await,
             Tx::Postgres(t) => t.commit().await,
         }
     }

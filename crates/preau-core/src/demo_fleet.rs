@@ -502,7 +502,7 @@ async fn agent_pcs(
                 }
             }
             let at = now - chrono::Duration::minutes((si * 3 + k) as i64);
-            ingest::ingest(tx, cid, "OCS Inventory agent", &inv, at).await?;
+            ingest::ingest(tx, cid, "OCS Inventory agent", &ingest::prepare(&inv), at).await?;
         }
     }
     Ok(())

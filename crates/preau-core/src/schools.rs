@@ -484,3 +484,49 @@ pub async fn counts(db: &Db, p: &Principal, school_year_id: Option<i64>) -> AppR
     });
     Ok(counts)
 }
+
+/// The school's address ranges (one CIDR per line), which place agents' devices that
+/// carry no TAG.
+pub async fn ip_ranges(db: &Db, p: &Principal, id: i64) -> AppResult<String> {
+    get(db, p, id).await?;
+    let v: Option<String> = with_db!(db, pool => {
+        sqlx::query_scalar("SELECT ip_ranges FROM schools WHERE id = $1").bind(id).fetch_one(pool).await?
+    });
+    Ok(v.unwrap_or_default().replace(' ', "\n"))
+}
+
+/// Sets the school's address ranges (administrator, or its technician); each is checked.
+pub async fn set_ip_ranges(tx: &mut Tx, p: &Principal, id: i64, text: &str) -> AppResult<String> {
+    let school = get_in_tx(tx, p.collectivite_id, id).await?;
+    if !p.readable_schools().contains(id) {
+        return Err(AppError::NotFound);
+    }
+    if !p.can_edit_rooms(id) {
+        return Err(AppError::Forbidden);
+    }
+    let ranges = preau_domain::device::ip_ranges("ip_ranges", Some(text))?;
+    let stored = ranges
+        .iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let before: Option<String> = with_tx!(tx, c => {
+        sqlx::query_scalar("SELECT ip_ranges FROM schools WHERE id = $1").bind(id).fetch_one(&mut *c).await?
+    });
+    with_tx!(tx, c => {
+        sqlx::query("UPDATE schools SET ip_ranges = $1 WHERE id = $2").bind(&stored).bind(id).execute(&mut *c).await?;
+    });
+    audit::record(
+        tx,
+        &Actor::from(p),
+        Entry {
+            action: "update",
+            object_type: "school",
+            object_id: id,
+            object_label: &school.name,
+            changes: serde_json::json!({"ip_ranges": [before, stored]}),
+        },
+    )
+    .await?;
+    Ok(stored)
+}

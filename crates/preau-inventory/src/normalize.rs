@@ -6,11 +6,11 @@
 //! not carry as `None`: the store replaces only the sections present.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 use crate::InventoryError;
+use crate::tree::Tree;
 
 /// What kind of equipment the agent says it inventoried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -105,6 +105,19 @@ pub struct Inventory {
     pub components: BTreeMap<String, Vec<Component>>,
     pub software: Option<Vec<Software>>,
     pub ips: Option<Vec<String>>,
+    /// For legacy XML: a fingerprint of the software section's raw text, and that text
+    /// while it is not parsed yet. Most re-inventories send the very same software list:
+    /// when the stored fingerprint matches, the list need not be parsed at all.
+    pub software_raw: Option<RawSoftware>,
+}
+
+/// The raw `<SOFTWARES>` elements of a legacy XML inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RawSoftware {
+    pub hash: String,
+    /// The elements' text, until [`Inventory::resolve_software`] parses it.
+    #[serde(skip)]
+    pub xml: Option<String>,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -116,41 +129,38 @@ fn fingerprint<T: Serialize>(v: &T) -> String {
     hex(&Sha256::digest(&json)[..16])
 }
 
-/// The objects of a section sent once (an object) or repeated (an array).
-fn items(v: Option<&Value>) -> Vec<&Map<String, Value>> {
-    match v {
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_object).collect(),
-        Some(Value::Object(o)) => vec![o],
-        _ => Vec::new(),
-    }
+/// The trimmed, non-empty text of the first of `keys` present.
+fn first<T: Tree>(o: &T, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| o.text(k))
 }
 
-/// A field as trimmed, non-empty text (numbers and booleans as their text).
-fn text(o: &Map<String, Value>, key: &str) -> Option<String> {
-    let s = match o.get(key)? {
-        Value::String(s) => s.trim().to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        _ => return None,
-    };
-    (!s.is_empty()).then_some(s)
+fn text<T: Tree>(o: &T, key: &str) -> Option<String> {
+    o.text(key)
 }
 
-fn first(o: &Map<String, Value>, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|k| text(o, k))
+fn number<T: Tree>(o: &T, key: &str) -> Option<i64> {
+    let s = o.text(key)?;
+    s.parse::<i64>()
+        .ok()
+        .or_else(|| s.parse::<f64>().ok().map(|f| f as i64))
 }
 
-fn number(o: &Map<String, Value>, key: &str) -> Option<i64> {
-    match o.get(key)? {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        Value::String(s) => {
-            let s = s.trim();
-            s.parse::<i64>()
-                .ok()
-                .or_else(|| s.parse::<f64>().ok().map(|f| f as i64))
-        }
-        _ => None,
-    }
+/// The software list of a `CONTENT` element: sorted, without duplicates.
+fn software_of<T: Tree>(content: &T) -> Vec<Software> {
+    let mut list: Vec<Software> = content
+        .all("softwares")
+        .into_iter()
+        .filter_map(|s| {
+            Some(Software {
+                name: text(s, "name")?,
+                publisher: text(s, "publisher").unwrap_or_default(),
+                version: text(s, "version").unwrap_or_default(),
+            })
+        })
+        .collect();
+    list.sort();
+    list.dedup();
+    list
 }
 
 /// Serials and UUIDs that firmware fills with placeholders: never an identity.
@@ -206,34 +216,29 @@ fn is_public_address(ip: &str) -> bool {
 impl Inventory {
     /// Reads a request tree: the legacy XML `<REQUEST>` (as [`crate::tree::parse`] gives
     /// it) or GLPI Agent's JSON object.
-    pub fn from_tree(root: &Value) -> Result<Inventory, InventoryError> {
-        let root = root.as_object().ok_or(InventoryError::Missing("REQUEST"))?;
+    pub fn from_tree<T: Tree>(root: &T) -> Result<Inventory, InventoryError> {
         let device_id = text(root, "deviceid").ok_or(InventoryError::Missing("DEVICEID"))?;
         if device_id.len() > 255 {
             return Err(InventoryError::Unsupported(
                 "DEVICEID longer than 255".into(),
             ));
         }
-        let empty = Map::new();
-        let content = root
-            .get("content")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let partial = matches!(root.get("partial"), Some(Value::Bool(true)))
-            || text(root, "partial").is_some_and(|p| p == "true" || p == "1");
+        let content = root.get("content").unwrap_or(root);
+        let partial = text(root, "partial").is_some_and(|p| p == "true" || p == "1");
         let item_type = ItemType::parse(text(root, "itemtype").as_deref());
         let tag = text(root, "tag").or_else(|| {
-            items(content.get("accountinfo"))
+            content
+                .all("accountinfo")
                 .into_iter()
-                .find(|a| text(a, "keyname").is_some_and(|k| k.eq_ignore_ascii_case("TAG")))
+                .find(|a| text(*a, "keyname").is_some_and(|k| k.eq_ignore_ascii_case("TAG")))
                 .and_then(|a| text(a, "keyvalue"))
                 .filter(|v| v != "NA")
         });
-        let hw = items(content.get("hardware")).into_iter().next();
-        let bios = items(content.get("bios")).into_iter().next();
-        let netdev = items(content.get("network_device")).into_iter().next();
-        let osec = items(content.get("operatingsystem")).into_iter().next();
-        let get = |o: Option<&Map<String, Value>>, keys: &[&str]| o.and_then(|o| first(o, keys));
+        let hw = content.get("hardware");
+        let bios = content.get("bios");
+        let netdev = content.get("network_device");
+        let osec = content.get("operatingsystem");
+        let get = |o: Option<&T>, keys: &[&str]| o.and_then(|o| first(o, keys));
 
         let identity = Identity {
             name: get(hw, &["name"])
@@ -282,18 +287,14 @@ impl Inventory {
         };
 
         let mut components = BTreeMap::new();
-        let mut section =
-            |kind: &str, key: &str, f: &dyn Fn(&Map<String, Value>) -> Option<Component>| {
-                if content.contains_key(key) || !partial {
-                    let mut list: Vec<Component> =
-                        items(content.get(key)).into_iter().filter_map(f).collect();
-                    list.sort();
-                    list.dedup();
-                    if content.contains_key(key) || !list.is_empty() || !partial {
-                        components.insert(kind.to_string(), list);
-                    }
-                }
-            };
+        let mut section = |kind: &str, key: &str, f: &dyn Fn(&T) -> Option<Component>| {
+            if content.has(key) || !partial {
+                let mut list: Vec<Component> = content.all(key).into_iter().filter_map(f).collect();
+                list.sort();
+                list.dedup();
+                components.insert(kind.to_string(), list);
+            }
+        };
         section("cpu", "cpus", &|c| {
             Some(Component {
                 name: first(c, &["name", "type", "model"])?,
@@ -364,24 +365,24 @@ impl Inventory {
 
         // Network interfaces: one per (name, MAC), addresses gathered; loopback and
         // virtual interfaces left out.
-        let nets = items(content.get("networks"));
+        let nets = content.all("networks");
         let mut ips: Vec<String> = Vec::new();
-        if content.contains_key("networks") || !partial {
+        if content.has("networks") || !partial {
             let mut by_if: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
             for n in &nets {
-                let virtual_dev = text(n, "virtualdev").is_some_and(|v| v == "1");
-                let loopback = text(n, "type").is_some_and(|t| t == "loopback");
+                let virtual_dev = text(*n, "virtualdev").is_some_and(|v| v == "1");
+                let loopback = text(*n, "type").is_some_and(|t| t == "loopback");
                 let addrs: Vec<String> = ["ipaddress", "ipaddress6"]
                     .iter()
-                    .filter_map(|k| text(n, k))
+                    .filter_map(|k| text(*n, k))
                     .filter(|a| is_public_address(a))
                     .collect();
                 ips.extend(addrs.iter().filter(|a| !a.contains(':')).cloned());
                 if virtual_dev || loopback {
                     continue;
                 }
-                let name = first(n, &["description", "name"]).unwrap_or_default();
-                let mac = first(n, &["macaddr", "mac"])
+                let name = first(*n, &["description", "name"]).unwrap_or_default();
+                let mac = first(*n, &["macaddr", "mac"])
                     .unwrap_or_default()
                     .to_lowercase();
                 by_if.entry((name, mac)).or_default().extend(addrs);
@@ -414,39 +415,23 @@ impl Inventory {
             );
         }
         if let Some(n) = netdev {
-            if let Some(Value::Array(list)) = n.get("ips") {
-                ips.extend(
-                    list.iter()
-                        .filter_map(Value::as_str)
-                        .filter(|a| is_public_address(a))
-                        .map(String::from),
-                );
-            } else if let Some(ip) = text(n, "ips") {
-                ips.push(ip);
-            }
+            ips.extend(
+                n.all("ips")
+                    .into_iter()
+                    .filter_map(|i| i.leaf().map(|l| l.trim().to_string()))
+                    .filter(|a| is_public_address(a)),
+            );
         }
         ips.sort();
         ips.dedup();
-        let ips = if ips.is_empty() && partial && !content.contains_key("networks") {
+        let ips = if ips.is_empty() && partial && !content.has("networks") {
             None
         } else {
             Some(ips)
         };
 
-        let software = if content.contains_key("softwares") || !partial {
-            let mut list: Vec<Software> = items(content.get("softwares"))
-                .into_iter()
-                .filter_map(|s| {
-                    Some(Software {
-                        name: text(s, "name")?,
-                        publisher: text(s, "publisher").unwrap_or_default(),
-                        version: text(s, "version").unwrap_or_default(),
-                    })
-                })
-                .collect();
-            list.sort();
-            list.dedup();
-            Some(list)
+        let software = if content.has("softwares") || !partial {
+            Some(software_of(content))
         } else {
             None
         };
@@ -462,6 +447,7 @@ impl Inventory {
             components,
             software,
             ips,
+            software_raw: None,
         })
     }
 
@@ -469,24 +455,20 @@ impl Inventory {
     /// a switch, a printer, an access point, or an unknown host. Its id is derived from its
     /// serial number, else from its MAC address — in a namespace (`snmp:`) of its own, so
     /// that a computer's agent is never matched to it by MAC address.
-    pub fn from_network_device(dev: &Value) -> Option<Inventory> {
-        let dev = dev.as_object()?;
-        let empty = Map::new();
-        let info = items(dev.get("info")).into_iter().next().unwrap_or(&empty);
-        let pick = |keys: &[&str]| first(info, keys).or_else(|| first(dev, keys));
+    pub fn from_network_device<T: Tree>(dev: &T) -> Option<Inventory> {
+        let info = dev.get("info");
+        let pick = |keys: &[&str]| {
+            info.and_then(|i| first(i, keys))
+                .or_else(|| first(dev, keys))
+        };
         let serial = real(pick(&["serial"]));
         let mac = pick(&["mac"]).map(|m| m.to_lowercase());
-        let mut ips: Vec<String> = items(info.get("ips"))
+        let mut ips: Vec<String> = info
+            .map(|i| i.all("ips"))
+            .unwrap_or_default()
             .into_iter()
-            .flat_map(|i| match i.get("ip") {
-                Some(Value::Array(a)) => a
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(String::from)
-                    .collect(),
-                Some(Value::String(s)) => vec![s.clone()],
-                _ => vec![],
-            })
+            .flat_map(|i| i.all("ip"))
+            .filter_map(|ip| ip.leaf().map(|l| l.trim().to_string()))
             .collect();
         ips.extend(pick(&["ip"]));
         ips.retain(|a| is_public_address(a));
@@ -528,19 +510,41 @@ impl Inventory {
                 model: pick(&["model"]),
                 chassis: None,
                 bios: pick(&["firmware"]),
-                memory_mb: info.get("ram").and_then(|_| number(info, "ram")),
+                memory_mb: info.and_then(|i| number(i, "ram")),
             },
             os: None,
             components,
             software: None,
             ips: Some(ips),
+            software_raw: None,
         })
     }
 
+    /// Parses a software section left raw by [`crate::protocol::parse_lazy`]; a no-op
+    /// otherwise. A malformed section is reported like any malformed XML.
+    pub fn resolve_software(&mut self) -> Result<(), InventoryError> {
+        let Some(xml) = self.software_raw.as_mut().and_then(|r| r.xml.take()) else {
+            return Ok(());
+        };
+        let doc = format!("<CONTENT>{xml}</CONTENT>");
+        let root = crate::tree::parse_document(&doc)?;
+        self.software = Some(software_of(&root));
+        Ok(())
+    }
+
+    /// True while the software section is known only by its raw fingerprint.
+    pub fn software_deferred(&self) -> bool {
+        self.software_raw.as_ref().is_some_and(|r| r.xml.is_some())
+    }
+
     /// A fingerprint per section present: `identity`, `os`, `software`, `ips` and
-    /// `component:<kind>`. Equal fingerprints mean the section did not change.
+    /// `component:<kind>` (and `software_raw` for legacy XML). Equal fingerprints mean
+    /// the section did not change.
     pub fn fingerprints(&self) -> BTreeMap<String, String> {
         let mut f = BTreeMap::new();
+        if let Some(raw) = &self.software_raw {
+            f.insert("software_raw".to_string(), raw.hash.clone());
+        }
         f.insert("identity".to_string(), fingerprint(&self.identity));
         if let Some(os) = &self.os {
             f.insert("os".to_string(), fingerprint(os));

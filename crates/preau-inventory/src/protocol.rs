@@ -7,7 +7,11 @@
 
 use serde_json::{Value, json};
 
-use crate::{Inventory, InventoryError, tree};
+use sha2::{Digest, Sha256};
+
+use crate::normalize::RawSoftware;
+use crate::tree::{self, Tree};
+use crate::{Inventory, InventoryError};
 
 /// How the request was written, which decides how the reply is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,8 +42,58 @@ pub enum Request {
     },
 }
 
-/// Parses an inflated request body.
+/// Parses an inflated request body, software included.
 pub fn parse(body: &[u8]) -> Result<(Request, Format), InventoryError> {
+    let (mut request, format) = parse_lazy(body)?;
+    if let Request::Inventory(inv) = &mut request {
+        inv.resolve_software()?;
+    }
+    Ok((request, format))
+}
+
+/// The `<SOFTWARES>…</SOFTWARES>` elements of a legacy XML document, cut out: the rest
+/// of the document, the elements' text, and its fingerprint. `None` when the document
+/// writes them in any other way (attributes, empty elements), which is then parsed whole.
+fn cut_software(text: &str) -> Option<(String, RawSoftware)> {
+    const OPEN: &str = "<SOFTWARES>";
+    const CLOSE: &str = "</SOFTWARES>";
+    if text.contains("<SOFTWARES ") || text.contains("<SOFTWARES/") || text.contains("<![CDATA[") {
+        return None;
+    }
+    let mut rest = String::with_capacity(text.len() / 8);
+    let mut blocks = String::with_capacity(text.len());
+    let mut at = 0;
+    while let Some(i) = text[at..].find(OPEN) {
+        let start = at + i;
+        let end = start + text[start..].find(CLOSE)? + CLOSE.len();
+        rest.push_str(&text[at..start]);
+        blocks.push_str(&text[start..end]);
+        at = end;
+    }
+    if blocks.is_empty() {
+        return None;
+    }
+    rest.push_str(&text[at..]);
+    // An empty <SOFTWARES/> placeholder keeps "the section was sent" for the reader.
+    if let Some(i) = rest.find("</CONTENT>") {
+        rest.insert_str(i, "<SOFTWARES/>");
+    }
+    let hash = Sha256::digest(blocks.as_bytes())[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Some((
+        rest,
+        RawSoftware {
+            hash,
+            xml: Some(blocks),
+        },
+    ))
+}
+
+/// Parses an inflated request body; a legacy XML inventory's software list is left raw
+/// (see [`RawSoftware`]) until [`Inventory::resolve_software`] is called.
+pub fn parse_lazy(body: &[u8]) -> Result<(Request, Format), InventoryError> {
     let trimmed = body
         .strip_prefix(b"\xEF\xBB\xBF")
         .unwrap_or(body)
@@ -47,33 +101,42 @@ pub fn parse(body: &[u8]) -> Result<(Request, Format), InventoryError> {
     match trimmed.first() {
         Some(b'<') => {
             let encoding = tree::declared_encoding(trimmed);
-            let (root, tree) = tree::parse(trimmed)?;
-            if root != "REQUEST" {
-                return Err(InventoryError::Unsupported(format!("root element {root}")));
+            let text = tree::decode(trimmed)?;
+            let cut = cut_software(&text);
+            let tree = match &cut {
+                Some((rest, _)) => tree::parse_document(rest)?,
+                None => tree::parse_document(&text)?,
+            };
+            if !tree.name.eq_ignore_ascii_case("REQUEST") {
+                return Err(InventoryError::Unsupported(format!(
+                    "root element {}",
+                    tree.name
+                )));
             }
             let query = tree
-                .get("query")
-                .and_then(Value::as_str)
-                .map(|q| q.trim().to_ascii_uppercase())
+                .text("query")
+                .map(|q| q.to_ascii_uppercase())
                 .ok_or(InventoryError::Missing("QUERY"))?;
             let request = match query.as_str() {
                 "PROLOG" => Request::Prolog {
                     device_id: device_id(&tree)?,
                 },
-                "INVENTORY" => Request::Inventory(Box::new(Inventory::from_tree(&tree)?)),
-                "NETDISCOVERY" | "SNMPQUERY" | "SNMP" => {
-                    let devices = match tree.get("content").and_then(|c| c.get("device")) {
-                        Some(Value::Array(list)) => list.iter().collect(),
-                        Some(one) => vec![one],
-                        None => vec![],
-                    };
-                    Request::Network(
-                        devices
-                            .into_iter()
-                            .filter_map(Inventory::from_network_device)
-                            .collect(),
-                    )
+                "INVENTORY" => {
+                    let mut inv = Inventory::from_tree(&tree)?;
+                    if let Some((_, raw)) = cut {
+                        inv.software = None;
+                        inv.software_raw = Some(raw);
+                    }
+                    Request::Inventory(Box::new(inv))
                 }
+                "NETDISCOVERY" | "SNMPQUERY" | "SNMP" => Request::Network(
+                    tree.get("content")
+                        .map(|c| c.all("device"))
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(Inventory::from_network_device)
+                        .collect(),
+                ),
                 other => Request::Other {
                     kind: other.chars().take(40).collect(),
                 },
@@ -105,12 +168,8 @@ pub fn parse(body: &[u8]) -> Result<(Request, Format), InventoryError> {
     }
 }
 
-fn device_id(v: &Value) -> Result<String, InventoryError> {
-    v.get("deviceid")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-        .map(String::from)
+fn device_id<T: Tree>(v: &T) -> Result<String, InventoryError> {
+    v.text("deviceid")
         .ok_or(InventoryError::Missing("DEVICEID"))
 }
 

@@ -1,18 +1,28 @@
-//! Legacy inventory XML turned into a JSON tree with lower-case keys — the shape of GLPI
-//! Agent's native JSON — so that one reader handles both formats.
+//! Legacy inventory XML read into a light tree that borrows the document's text, and the
+//! [`Tree`] view that both that tree and GLPI Agent's JSON offer to the normaliser.
 //!
-//! An element with child elements becomes an object; a leaf becomes its text; a repeated
-//! element becomes an array. Attributes are not used by any inventory format and are
-//! dropped. The XML declaration's encoding is honoured (UTF-8, ISO-8859-1,
-//! Windows-1252…); bytes that are not valid in it are refused, never stored as mojibake.
+//! A 926-software OCS inventory is about 9 000 elements: the tree makes one allocation per
+//! element that has children, none per leaf whose text has no entity. Attributes are not
+//! used by any inventory format and are skipped. The XML declaration's encoding is honoured
+//! (UTF-8, ISO-8859-1, Windows-1252…); bytes not valid in it are refused, never stored as
+//! mojibake.
 
 use quick_xml::events::Event;
-use serde_json::{Map, Value};
+use serde_json::Value;
+use std::borrow::Cow;
 
 use crate::InventoryError;
 
 /// Deepest nesting accepted; real inventories are 4 or 5 levels deep.
 pub const MAX_DEPTH: usize = 32;
+
+/// An element: its name as sent, its text (leaves), its child elements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node<'a> {
+    pub name: &'a str,
+    pub text: Cow<'a, str>,
+    pub children: Vec<Node<'a>>,
+}
 
 /// The encoding an XML declaration names, lower-cased (`utf-8` when there is none).
 pub fn declared_encoding(bytes: &[u8]) -> String {
@@ -35,66 +45,70 @@ pub fn declared_encoding(bytes: &[u8]) -> String {
     "utf-8".into()
 }
 
-/// Decodes the document to UTF-8 text according to its declaration.
-pub fn decode(bytes: &[u8]) -> Result<String, InventoryError> {
+/// The document as UTF-8 text, decoded according to its declaration (borrowed when it
+/// already is UTF-8).
+pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, InventoryError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let label = declared_encoding(bytes);
     let enc = encoding_rs::Encoding::for_label(label.as_bytes())
         .ok_or_else(|| InventoryError::Encoding(label.clone()))?;
     if enc == encoding_rs::UTF_8 {
-        return String::from_utf8(bytes.to_vec())
+        return std::str::from_utf8(bytes)
+            .map(Cow::Borrowed)
             .map_err(|_| InventoryError::Encoding("UTF-8".into()));
     }
     let (text, _, had_errors) = enc.decode(bytes);
     if had_errors {
         return Err(InventoryError::Encoding(enc.name().into()));
     }
-    Ok(text.into_owned())
+    Ok(Cow::Owned(text.into_owned()))
 }
 
-fn insert(map: &mut Map<String, Value>, key: String, value: Value) {
-    match map.get_mut(&key) {
-        None => {
-            map.insert(key, value);
-        }
-        Some(Value::Array(items)) => items.push(value),
-        Some(existing) => {
-            let first = existing.take();
-            *existing = Value::Array(vec![first, value]);
-        }
-    }
-}
-
-fn entity(name: &str) -> Option<String> {
+fn entity(name: &str) -> Option<Cow<'static, str>> {
     Some(match name {
-        "amp" => "&".into(),
-        "lt" => "<".into(),
-        "gt" => ">".into(),
-        "quot" => "\"".into(),
-        "apos" => "'".into(),
+        "amp" => Cow::Borrowed("&"),
+        "lt" => Cow::Borrowed("<"),
+        "gt" => Cow::Borrowed(">"),
+        "quot" => Cow::Borrowed("\""),
+        "apos" => Cow::Borrowed("'"),
         _ => {
             let n = name.strip_prefix('#')?;
             let code = match n.strip_prefix('x').or_else(|| n.strip_prefix('X')) {
                 Some(hex) => u32::from_str_radix(hex, 16).ok()?,
                 None => n.parse().ok()?,
             };
-            char::from_u32(code)?.to_string()
+            Cow::Owned(char::from_u32(code)?.to_string())
         }
     })
 }
 
-/// Parses an XML document into its root element's name (upper-case, as sent) and tree.
-pub fn parse(bytes: &[u8]) -> Result<(String, Value), InventoryError> {
-    let text = decode(bytes)?;
-    let mut reader = quick_xml::Reader::from_str(&text);
+fn append<'a>(text: &mut Cow<'a, str>, more: Cow<'a, str>) {
+    if text.is_empty() {
+        *text = more;
+    } else {
+        text.to_mut().push_str(&more);
+    }
+}
+
+/// Parses an XML document (already decoded to UTF-8) into its root element.
+pub fn parse_document(text: &str) -> Result<Node<'_>, InventoryError> {
+    let mut reader = quick_xml::Reader::from_str(text);
     let config = reader.config_mut();
     config.check_end_names = true;
     config.trim_text(false);
-    // (lower-case name, children, text)
-    let mut stack: Vec<(String, Map<String, Value>, String)> = Vec::new();
-    let mut root: Option<(String, Value)> = None;
+    let mut stack: Vec<Node<'_>> = Vec::new();
+    let mut root: Option<Node<'_>> = None;
     let xml_err =
         |e: &dyn std::fmt::Display, pos: u64| InventoryError::Xml(format!("{e} (at byte {pos})"));
+    // Element names are slices of `text` (a `from_str` reader borrows them): find each
+    // slice back in `text`, so that the tree borrows instead of copying.
+    let name_of = |raw: &[u8], pos: u64| -> Result<&str, InventoryError> {
+        let base = text.as_ptr() as usize;
+        let at = raw.as_ptr() as usize;
+        at.checked_sub(base)
+            .and_then(|start| text.get(start..start + raw.len()))
+            .ok_or_else(|| InventoryError::Xml(format!("bad element name (at byte {pos})")))
+    };
     loop {
         let pos = reader.buffer_position();
         match reader.read_event() {
@@ -107,27 +121,41 @@ pub fn parse(bytes: &[u8]) -> Result<(String, Value), InventoryError> {
                 if stack.len() >= MAX_DEPTH {
                     return Err(InventoryError::TooDeep(MAX_DEPTH));
                 }
-                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                stack.push((name, Map::new(), String::new()));
+                let name = name_of(e.name().as_ref(), pos)?;
+                stack.push(Node {
+                    name,
+                    text: Cow::Borrowed(""),
+                    children: Vec::new(),
+                });
             }
             Ok(Event::Empty(e)) => {
-                let name = String::from_utf8_lossy(e.name().as_ref()).to_lowercase();
+                let name = name_of(e.name().as_ref(), pos)?;
+                let node = Node {
+                    name,
+                    text: Cow::Borrowed(""),
+                    children: Vec::new(),
+                };
                 match stack.last_mut() {
-                    Some(top) => insert(&mut top.1, name, Value::String(String::new())),
-                    None => root = Some((name.to_uppercase(), Value::Object(Map::new()))),
+                    Some(top) => top.children.push(node),
+                    None => root = Some(node),
                 }
             }
-            Ok(Event::Text(t)) => {
-                if let Some(top) = stack.last_mut() {
+            Ok(Event::Text(t)) => match stack.last_mut() {
+                // Text between child elements (indentation) is dropped.
+                Some(top) if top.children.is_empty() => {
                     let s = t.decode().map_err(|e| xml_err(&e, pos))?;
-                    top.2.push_str(&s);
-                } else if !t.iter().all(u8::is_ascii_whitespace) {
+                    append(&mut top.text, s);
+                }
+                Some(_) => {}
+                None if !t.iter().all(u8::is_ascii_whitespace) => {
                     return Err(InventoryError::Xml("text outside the root element".into()));
                 }
-            }
+                None => {}
+            },
             Ok(Event::CData(t)) => {
                 if let Some(top) = stack.last_mut() {
-                    top.2.push_str(&String::from_utf8_lossy(&t));
+                    let s = String::from_utf8_lossy(&t).into_owned();
+                    append(&mut top.text, Cow::Owned(s));
                 }
             }
             Ok(Event::GeneralRef(r)) => {
@@ -135,21 +163,25 @@ pub fn parse(bytes: &[u8]) -> Result<(String, Value), InventoryError> {
                 let value = entity(&name)
                     .ok_or_else(|| InventoryError::Xml(format!("unknown entity &{name};")))?;
                 if let Some(top) = stack.last_mut() {
-                    top.2.push_str(&value);
+                    append(&mut top.text, value);
                 }
             }
             Ok(Event::End(_)) => {
-                let Some((name, children, text)) = stack.pop() else {
+                let Some(mut node) = stack.pop() else {
                     return Err(InventoryError::Xml("unbalanced end tag".into()));
                 };
-                let value = if children.is_empty() {
-                    Value::String(text.trim().to_string())
-                } else {
-                    Value::Object(children)
-                };
+                if !node.children.is_empty() {
+                    node.text = Cow::Borrowed("");
+                }
                 match stack.last_mut() {
-                    Some(parent) => insert(&mut parent.1, name.to_lowercase(), value),
-                    None => root = Some((name.to_uppercase(), value)),
+                    Some(parent) => {
+                        // Indentation before the first child was kept as text: drop it.
+                        if parent.children.is_empty() {
+                            parent.text = Cow::Borrowed("");
+                        }
+                        parent.children.push(node);
+                    }
+                    None => root = Some(node),
                 }
             }
             Ok(Event::DocType(_)) => {
@@ -166,21 +198,97 @@ pub fn parse(bytes: &[u8]) -> Result<(String, Value), InventoryError> {
     root.ok_or(InventoryError::Xml("no root element".into()))
 }
 
+/// What the normaliser asks of an inventory, whether it came as legacy XML (upper-case
+/// element names, repeated elements) or as GLPI Agent's JSON (lower-case keys, arrays).
+pub trait Tree {
+    /// Every child named `key` (case-insensitive): repeated elements, or the items of a
+    /// JSON array, or the one object.
+    fn all(&self, key: &str) -> Vec<&Self>;
+    /// The text of a leaf: an element without children, a JSON string, number or boolean.
+    fn leaf(&self) -> Option<Cow<'_, str>>;
+    /// Whether a child named `key` was sent at all (for partial inventories).
+    fn has(&self, key: &str) -> bool;
+
+    /// The first child named `key`.
+    fn get(&self, key: &str) -> Option<&Self> {
+        self.all(key).into_iter().next()
+    }
+
+    /// The trimmed, non-empty text of the child `key`.
+    fn text(&self, key: &str) -> Option<String> {
+        let t = self.get(key)?.leaf()?;
+        let t = t.trim();
+        (!t.is_empty()).then(|| t.to_string())
+    }
+}
+
+impl Tree for Node<'_> {
+    fn all(&self, key: &str) -> Vec<&Self> {
+        self.children
+            .iter()
+            .filter(|c| c.name.eq_ignore_ascii_case(key))
+            .collect()
+    }
+
+    fn leaf(&self) -> Option<Cow<'_, str>> {
+        self.children
+            .is_empty()
+            .then(|| Cow::Borrowed(self.text.as_ref()))
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.children
+            .iter()
+            .any(|c| c.name.eq_ignore_ascii_case(key))
+    }
+}
+
+impl Tree for Value {
+    fn all(&self, key: &str) -> Vec<&Self> {
+        match self.as_object().and_then(|o| o.get(key)) {
+            Some(Value::Array(a)) => a.iter().collect(),
+            Some(Value::Null) | None => Vec::new(),
+            Some(v) => vec![v],
+        }
+    }
+
+    fn leaf(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Value::String(s) => Some(Cow::Borrowed(s)),
+            Value::Number(n) => Some(Cow::Owned(n.to_string())),
+            Value::Bool(b) => Some(Cow::Owned(b.to_string())),
+            _ => None,
+        }
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.as_object().is_some_and(|o| o.contains_key(key))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn parse(doc: &[u8]) -> Result<String, InventoryError> {
+        let text = decode(doc)?;
+        let root = parse_document(&text)?;
+        Ok(format!("{root:?}"))
+    }
+
     #[test]
-    fn repeated_elements_become_arrays_and_keys_lower_case() {
-        let (root, v) = parse(
-            b"<?xml version=\"1.0\"?><REQUEST><CONTENT><SOFTWARES><NAME>a &amp; b</NAME></SOFTWARES><SOFTWARES><NAME>c</NAME></SOFTWARES><BIOS/></CONTENT><DEVICEID>x</DEVICEID></REQUEST>",
-        )
-        .unwrap();
-        assert_eq!(root, "REQUEST");
-        assert_eq!(v["deviceid"], "x");
-        assert_eq!(v["content"]["softwares"][0]["name"], "a & b");
-        assert_eq!(v["content"]["softwares"][1]["name"], "c");
-        assert_eq!(v["content"]["bios"], "");
+    fn repeated_elements_and_case_insensitive_lookups() {
+        let text = "<?xml version=\"1.0\"?><REQUEST><CONTENT><SOFTWARES><NAME>a &amp; b</NAME></SOFTWARES>\n  <SOFTWARES><NAME>c</NAME></SOFTWARES><BIOS/></CONTENT><DEVICEID> x </DEVICEID></REQUEST>";
+        let root = parse_document(text).unwrap();
+        assert_eq!(root.name, "REQUEST");
+        assert_eq!(root.text("deviceid").as_deref(), Some("x"));
+        let content = root.get("content").unwrap();
+        let sw = content.all("softwares");
+        assert_eq!(sw.len(), 2);
+        assert_eq!(sw[0].text("name").as_deref(), Some("a & b"));
+        assert_eq!(sw[1].text("NAME").as_deref(), Some("c"));
+        assert!(content.has("bios") && content.text("bios").is_none());
+        assert!(content.text.is_empty(), "indentation is not text");
     }
 
     #[test]
@@ -188,7 +296,11 @@ mod tests {
         let mut doc = b"<?xml version='1.0' encoding='ISO-8859-1'?><R><N>".to_vec();
         doc.extend([0xC9, b'c', b'o', b'l', b'e']);
         doc.extend(b"</N></R>");
-        assert_eq!(parse(&doc).unwrap().1["n"], "École");
+        let text = decode(&doc).unwrap();
+        assert_eq!(
+            parse_document(&text).unwrap().text("n").as_deref(),
+            Some("École")
+        );
         let mut bad = b"<R><N>".to_vec();
         bad.extend([0xC9, b'c']);
         bad.extend(b"</N></R>");
@@ -203,6 +315,7 @@ mod tests {
             b"",
             b"<!DOCTYPE r [<!ENTITY x \"y\">]><R>&x;</R>",
             b"<R>&bogus;</R>",
+            b"<R></R><S></S>",
         ] {
             assert!(parse(doc).is_err(), "{}", String::from_utf8_lossy(doc));
         }

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use preau_core::inventory::{agents, ingest};
-use preau_core::write_tx;
+use preau_core::{AppError, write_tx};
 use preau_inventory::InventoryError;
 use preau_inventory::body::{self, Compression};
 use preau_inventory::protocol::{self, Format, Request};
@@ -247,7 +247,7 @@ async fn handle(s: &AppState, cid: i64, headers: &HeaderMap, raw: &[u8]) -> Resp
         }
         Err(e) => return refuse(agent, false, StatusCode::BAD_REQUEST, &e),
     };
-    let (request, format) = match protocol::parse(&plain) {
+    let (request, format) = match protocol::parse_lazy(&plain) {
         Ok(x) => x,
         Err(e) => {
             let json = plain.trim_ascii_start().starts_with(b"{");
@@ -292,9 +292,10 @@ async fn handle(s: &AppState, cid: i64, headers: &HeaderMap, raw: &[u8]) -> Resp
         }
         Request::Network(list) => {
             let now = Utc::now();
+            let prepared: Vec<ingest::Prepared<'_>> = list.iter().map(ingest::prepare).collect();
             let result = write_tx!(s.db, tx => {
-                for inv in &list {
-                    ingest::ingest(tx, cid, agent.source(), inv, now).await?;
+                for p in &prepared {
+                    ingest::ingest(tx, cid, agent.source(), p, now).await?;
                 }
             });
             match result {
@@ -318,11 +319,30 @@ async fn handle(s: &AppState, cid: i64, headers: &HeaderMap, raw: &[u8]) -> Resp
                 }
             }
         }
-        Request::Inventory(inv) => {
+        Request::Inventory(mut inv) => {
             let now = Utc::now();
             let started = Instant::now();
-            let result =
-                write_tx!(s.db, tx => ingest::ingest(tx, cid, agent.source(), &inv, now).await?);
+            // The software list stays unparsed when the device already has exactly it.
+            if inv.software_deferred() {
+                let known = ingest::known_software_raw(&s.db, cid, &inv.device_id)
+                    .await
+                    .unwrap_or(None);
+                if known.as_deref() != inv.software_raw.as_ref().map(|r| r.hash.as_str())
+                    && let Err(e) = inv.resolve_software()
+                {
+                    return refuse(agent, false, StatusCode::BAD_REQUEST, &e);
+                }
+            }
+            let prepared = ingest::prepare(&inv);
+            let mut result = write_tx!(s.db, tx => ingest::ingest(tx, cid, agent.source(), &prepared, now).await?);
+            if matches!(&result, Err(AppError::Conflict(f)) if f.code == ingest::SOFTWARE_CHANGED) {
+                drop(prepared);
+                if let Err(e) = inv.resolve_software() {
+                    return refuse(agent, false, StatusCode::BAD_REQUEST, &e);
+                }
+                let prepared = ingest::prepare(&inv);
+                result = write_tx!(s.db, tx => ingest::ingest(tx, cid, agent.source(), &prepared, now).await?);
+            }
             match result {
                 Ok(outcome) => {
                     tracing::info!(

@@ -422,7 +422,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("import.encoding", "Encodage", "Encoding"),
     ("import.format", "Format", "Format"),
     ("import.confirm", "Confirmer l'import", "Confirm the import"),
-    ("import.see_schools", "Voir les écoles", "See the schools"),
+    ("import.see", "Voir les écoles", "See the schools"),
     (
         "import.has_errors",
         "Le fichier contient des erreurs ; rien n'a été enregistré.",
@@ -435,6 +435,440 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Fichier trop volumineux.",
         "File too large.",
     ),
+    ("nav.devices", "Matériel", "Equipment"),
+    ("devices.title", "Matériel", "Equipment"),
+    ("devices.unplaced_title", "À affecter", "To place"),
+    ("devices.new", "Ajouter un matériel", "Add equipment"),
+    ("devices.new_title", "Nouveau matériel", "New equipment"),
+    (
+        "devices.edit_title",
+        "Modifier le matériel",
+        "Edit equipment",
+    ),
+    ("devices.export_csv", "Exporter (CSV)", "Export (CSV)"),
+    ("devices.export_xlsx", "Exporter (Excel)", "Export (Excel)"),
+    (
+        "devices.not_seen_30",
+        "Agents muets depuis 30 jours",
+        "Agents silent for 30 days",
+    ),
+    (
+        "devices.warranty_90",
+        "Garanties finissant sous 90 jours",
+        "Warranties ending within 90 days",
+    ),
+    ("devices.search", "Rechercher", "Search"),
+    (
+        "devices.search_hint",
+        "nom, n° de série, n° d'inventaire, logiciel installé",
+        "name, serial, asset tag, installed software",
+    ),
+    (
+        "devices.older_than",
+        "Achetés il y a au moins (ans)",
+        "Bought at least (years) ago",
+    ),
+    (
+        "devices.warranty_within",
+        "Garantie finissant sous (jours)",
+        "Warranty ending within (days)",
+    ),
+    (
+        "devices.not_seen",
+        "Sans inventaire depuis (jours)",
+        "No inventory for (days)",
+    ),
+    ("devices.count", "matériels", "devices"),
+    (
+        "devices.none_found",
+        "Aucun matériel ne correspond.",
+        "No equipment matches.",
+    ),
+    (
+        "devices.unplaced_help",
+        "Ces matériels ont été inventoriés par un agent sans TAG ni adresse connue. Cochez-les, choisissez leur école, puis « Placer ». L'agent recevra l'UAI de l'école comme TAG.",
+        "These devices were inventoried by an agent with no TAG or known address. Tick them, choose their school, then \"Place\". The agent will receive the school's UAI as its TAG.",
+    ),
+    ("devices.select", "Sélectionner", "Select"),
+    ("devices.place_in", "Placer dans l'école", "Place in school"),
+    ("devices.place_button", "Placer", "Place"),
+    ("devices.place", "Emplacement", "Location"),
+    ("devices.age", "Âge", "Age"),
+    ("devices.last_seen", "Dernier inventaire", "Last inventory"),
+    ("devices.stock", "réserve", "storage"),
+    ("devices.unplaced", "à affecter", "to place"),
+    ("devices.all_schools", "Toutes les écoles", "All schools"),
+    ("devices.all_categories", "Toutes", "All"),
+    ("devices.all_states", "Tous", "All"),
+    ("devices.none", "— aucun —", "— none —"),
+    (
+        "devices.room_hint",
+        "Laissez « réserve » pour un matériel en stock à l'école.",
+        "Leave \"storage\" for equipment kept in stock at the school.",
+    ),
+    (
+        "devices.name_hint",
+        "Le nom d'hôte pour un ordinateur, ou un nom parlant (« TNI classe 3 »).",
+        "The host name of a computer, or a telling name (\"Board classroom 3\").",
+    ),
+    (
+        "devices.asset_tag_hint",
+        "Le numéro d'inventaire de la collectivité, collé sur le matériel.",
+        "The authority's asset tag, stuck on the device.",
+    ),
+    (
+        "devices.wifi_hint",
+        "Pour une borne Wi-Fi : peut-elle être coupée hors des temps d'usage (loi Abeille) ?",
+        "For a Wi-Fi access point: can it be switched off outside use (loi Abeille)?",
+    ),
+    ("devices.not_applicable", "sans objet", "not applicable"),
+    (
+        "devices.price_hint",
+        "En euros TTC, par exemple 1 890,00.",
+        "In euros incl. VAT, for example 1 890.00.",
+    ),
+    (
+        "devices.funding_hint",
+        "Budget ou subvention (SNEE, DETR…).",
+        "Budget or grant (SNEE, DETR…).",
+    ),
+    ("devices.warranty_over", "terminée", "ended"),
+    (
+        "devices.see_cart",
+        "Voir la classe mobile",
+        "See the mobile classroom",
+    ),
+    (
+        "devices.state_since",
+        "Dans cet état depuis le",
+        "In this state since",
+    ),
+    ("devices.contents", "Contenu", "Contents"),
+    ("devices.components", "Composants", "Components"),
+    ("devices.detail", "Détail", "Detail"),
+    (
+        "devices.software",
+        "Logiciels installés",
+        "Installed software",
+    ),
+    (
+        "devices.show_software",
+        "Afficher la liste",
+        "Show the list",
+    ),
+    ("devices.history", "Historique", "History"),
+    ("field.category", "Catégorie", "Category"),
+    ("field.state", "État", "State"),
+    ("field.brand", "Marque", "Brand"),
+    ("field.model", "Modèle", "Model"),
+    ("field.serial", "N° de série", "Serial number"),
+    ("field.asset_tag", "N° d'inventaire", "Asset tag"),
+    ("field.purchase_date", "Date d'achat", "Purchase date"),
+    ("field.warranty_end", "Fin de garantie", "Warranty end"),
+    ("field.price", "Prix d'achat", "Purchase price"),
+    ("field.supplier", "Fournisseur", "Supplier"),
+    (
+        "field.order_ref",
+        "Référence de commande",
+        "Order reference",
+    ),
+    ("field.funding", "Financement", "Funding"),
+    ("field.notes", "Notes", "Notes"),
+    ("field.parent", "Classe mobile", "Mobile classroom"),
+    (
+        "field.wifi_switchable",
+        "Wi-Fi coupable",
+        "Wi-Fi can be switched off",
+    ),
+    ("field.os", "Système", "Operating system"),
+    ("field.cpu", "Processeur", "Processor"),
+    ("field.memory", "Mémoire", "Memory"),
+    ("field.bios", "BIOS / micrologiciel", "BIOS / firmware"),
+    ("field.ips", "Adresses IP", "IP addresses"),
+    ("field.system_uuid", "UUID système", "System UUID"),
+    ("field.version", "Version", "Version"),
+    ("field.publisher", "Éditeur", "Publisher"),
+    (
+        "field.ip_ranges",
+        "Plages d'adresses de l'école",
+        "School address ranges",
+    ),
+    ("component.cpu", "Processeur", "Processor"),
+    ("component.memory", "Mémoire", "Memory"),
+    ("component.storage", "Disque", "Disk"),
+    ("component.volume", "Volume", "Volume"),
+    ("component.network", "Réseau", "Network"),
+    ("component.monitor", "Écran", "Monitor"),
+    ("component.battery", "Batterie", "Battery"),
+    ("component.other", "Autre", "Other"),
+    (
+        "history.created",
+        "Ajouté à l'inventaire",
+        "Added to the inventory",
+    ),
+    ("history.state", "Changement d'état", "State change"),
+    ("history.moved", "Déplacé", "Moved"),
+    (
+        "history.component_added",
+        "Composant ajouté",
+        "Component added",
+    ),
+    (
+        "history.component_removed",
+        "Composant retiré",
+        "Component removed",
+    ),
+    (
+        "history.installed",
+        "logiciel(s) installé(s)",
+        "software installed",
+    ),
+    (
+        "history.removed",
+        "logiciel(s) désinstallé(s)",
+        "software removed",
+    ),
+    ("history.merged", "Fusionné avec", "Merged with"),
+    ("history.updated", "Modifié", "Changed"),
+    (
+        "duplicates.title",
+        "Doublons possibles",
+        "Possible duplicates",
+    ),
+    (
+        "duplicates.intro",
+        "Des fiches qui partagent un numéro de série, ou le nom et le modèle d'un même agent. Fusionnez-les : la fiche gardée reprend ce qui lui manque et l'historique de l'autre.",
+        "Records sharing a serial number, or an agent's name and model. Merge them: the kept record takes what it lacks and the other's history.",
+    ),
+    (
+        "duplicates.none",
+        "Aucun doublon possible.",
+        "No possible duplicate.",
+    ),
+    (
+        "duplicates.same_serial",
+        "Même numéro de série",
+        "Same serial number",
+    ),
+    (
+        "duplicates.same_name",
+        "Même nom et modèle (agents)",
+        "Same name and model (agents)",
+    ),
+    ("duplicates.merge", "Fusionner", "Merge"),
+    ("duplicates.keep", "Garder", "Keep"),
+    (
+        "duplicates.other",
+        "Fusionner dans la fiche gardée",
+        "Merge into the kept record",
+    ),
+    (
+        "duplicates.confirm",
+        "Fusionner ces deux fiches ? La seconde sera supprimée.",
+        "Merge these two records? The second one will be deleted.",
+    ),
+    ("labels.title", "Étiquettes QR", "QR labels"),
+    ("labels.one", "Étiquette QR", "QR label"),
+    ("labels.room", "Étiquettes de la salle", "Room labels"),
+    ("labels.school", "Étiquettes de l'école", "School labels"),
+    ("labels.print", "Imprimer", "Print"),
+    (
+        "labels.help",
+        "Planche A4 de 3 × 7 étiquettes (63,5 × 38,1 mm). Imprimez à 100 %, sans mise à l'échelle.",
+        "A4 sheet of 3 × 7 labels (63.5 × 38.1 mm). Print at 100 %, without scaling.",
+    ),
+    (
+        "labels.truncated",
+        "Seules les 500 premières étiquettes sont sur cette planche : filtrez par salle ou par catégorie.",
+        "Only the first 500 labels are on this sheet: filter by room or category.",
+    ),
+    ("school.equipment", "Matériel", "Equipment"),
+    (
+        "school.see_devices",
+        "Voir le matériel",
+        "See the equipment",
+    ),
+    (
+        "school.ip_ranges_hint",
+        "Une plage par ligne (ex. 10.78.12.0/24) : un agent sans TAG qui inventorie depuis ces adresses est placé dans cette école.",
+        "One range per line (e.g. 10.78.12.0/24): an agent with no TAG reporting from these addresses is placed in this school.",
+    ),
+    (
+        "room.no_equipment",
+        "Aucun matériel dans cette salle.",
+        "No equipment in this room.",
+    ),
+    (
+        "categories.title",
+        "Catégories de matériel",
+        "Equipment categories",
+    ),
+    (
+        "categories.intro",
+        "Les catégories de base sont fournies ; ajoutez les vôtres (elles s'ajoutent aux listes et aux filtres).",
+        "Basic categories are provided; add your own (they join the lists and filters).",
+    ),
+    ("categories.code", "Code", "Code"),
+    ("categories.origin", "Origine", "Origin"),
+    ("categories.builtin", "fournie", "built in"),
+    ("categories.added", "ajoutée", "added"),
+    ("categories.add", "Ajouter une catégorie", "Add a category"),
+    (
+        "categories.label_fr",
+        "Libellé (français)",
+        "Label (French)",
+    ),
+    (
+        "categories.label_en",
+        "Libellé (anglais, facultatif)",
+        "Label (English, optional)",
+    ),
+    ("agents.title", "Agents d'inventaire", "Inventory agents"),
+    (
+        "agents.intro",
+        "Les agents OCS Inventory, FusionInventory et GLPI Agent des écoles envoient leurs inventaires à Préau avec l'identifiant et le secret de la collectivité.",
+        "The schools' OCS Inventory, FusionInventory and GLPI agents send their inventories to Préau with the authority's login and secret.",
+    ),
+    (
+        "agents.secret_once",
+        "Notez ce secret maintenant : il ne sera plus affiché.",
+        "Write this secret down now: it will not be shown again.",
+    ),
+    ("agents.secret", "Secret", "Secret"),
+    (
+        "agents.current",
+        "Identifiants actuels",
+        "Current credentials",
+    ),
+    ("agents.since", "Depuis le", "Since"),
+    (
+        "agents.devices",
+        "Matériels inventoriés par un agent",
+        "Devices inventoried by an agent",
+    ),
+    (
+        "agents.none",
+        "Aucun identifiant : les agents sont refusés.",
+        "No credentials: agents are refused.",
+    ),
+    ("agents.setup", "Configurer les agents", "Set up the agents"),
+    (
+        "agents.urls",
+        "Adresses que les agents peuvent utiliser :",
+        "Addresses the agents may use:",
+    ),
+    (
+        "agents.ocs",
+        "OCS Inventory agent (il lit l'identifiant et le secret en base64) :",
+        "OCS Inventory agent (it reads the login and secret base64-encoded):",
+    ),
+    (
+        "agents.fusion",
+        "FusionInventory et GLPI Agent :",
+        "FusionInventory and GLPI Agent:",
+    ),
+    (
+        "agents.tag_hint",
+        "Le TAG est l'UAI de l'école (ex. 0781234X) : le matériel y est placé directement.",
+        "The TAG is the school's UAI (e.g. 0781234X): the device is placed there directly.",
+    ),
+    ("agents.rotate", "Changer le secret", "Change the secret"),
+    (
+        "agents.create",
+        "Créer les identifiants",
+        "Create the credentials",
+    ),
+    (
+        "agents.secret_hint",
+        "Laissez vide pour un secret aléatoire ; ou saisissez celui déjà déployé dans les écoles.",
+        "Leave empty for a random secret, or type the one already deployed in the schools.",
+    ),
+    (
+        "agents.rotate_confirm",
+        "Changer le secret ? Les agents déjà configurés seront refusés jusqu'à leur mise à jour.",
+        "Change the secret? Agents already set up will be refused until updated.",
+    ),
+    ("admin.agents", "Agents d'inventaire", "Inventory agents"),
+    (
+        "admin.agents_text",
+        "Identifiants des agents OCS, FusionInventory et GLPI.",
+        "Credentials of the OCS, FusionInventory and GLPI agents.",
+    ),
+    (
+        "admin.categories",
+        "Catégories de matériel",
+        "Equipment categories",
+    ),
+    (
+        "admin.categories_text",
+        "TNI, tablettes… et les vôtres.",
+        "Boards, tablets… and your own.",
+    ),
+    ("flash.placed", "Matériel placé.", "Equipment placed."),
+    ("flash.merged", "Fiches fusionnées.", "Records merged."),
+    (
+        "flash.choose_school",
+        "Choisissez une école.",
+        "Choose a school.",
+    ),
+    (
+        "flash.nothing_selected",
+        "Cochez au moins un matériel.",
+        "Tick at least one device.",
+    ),
+    (
+        "device_import.title",
+        "Importer du matériel",
+        "Import equipment",
+    ),
+    ("device_import.button", "Importer", "Import"),
+    ("device_import.kind", "Type de fichier", "File type"),
+    (
+        "device_import.kind_devices",
+        "Tableau du matériel (CSV)",
+        "Equipment spreadsheet (CSV)",
+    ),
+    (
+        "device_import.kind_mdm",
+        "Export d'une console MDM des tablettes (Jamf School, Intune)",
+        "Tablet MDM console export (Jamf School, Intune)",
+    ),
+    (
+        "device_import.columns",
+        "Tableau du matériel : une ligne par matériel, colonnes categorie ; uai ; salle ; nom ; etat ; marque ; modele ; numero_serie ; numero_inventaire ; date_achat ; prix ; fournisseur ; reference_commande ; fin_garantie ; financement ; notes (catégorie et n° d'inventaire ou de série obligatoires). Un matériel déjà connu par son n° d'inventaire (ou de série) est mis à jour. Export MDM : reconnu par ses colonnes (Serial Number, Device Name, Model, OS Version, Last Check-in).",
+        "Equipment spreadsheet: one line per device, columns categorie; uai; salle; nom; etat; marque; modele; numero_serie; numero_inventaire; date_achat; prix; fournisseur; reference_commande; fin_garantie; financement; notes (category and asset tag or serial required). A device already known by its asset tag (or serial) is updated. MDM export: recognised by its columns (Serial Number, Device Name, Model, OS Version, Last Check-in).",
+    ),
+    (
+        "device_import.school",
+        "École des nouvelles tablettes (export MDM)",
+        "School of new tablets (MDM export)",
+    ),
+    (
+        "device_import.school_hint",
+        "Les tablettes de l'export que l'inventaire ne connaît pas encore y sont ajoutées ; sinon elles vont dans « à affecter ».",
+        "Tablets of the export the inventory does not know yet are added there; otherwise they go to \"to place\".",
+    ),
+    (
+        "device_import.to_create",
+        "matériels à créer",
+        "devices to create",
+    ),
+    (
+        "device_import.to_update",
+        "matériels à mettre à jour",
+        "devices to update",
+    ),
+    (
+        "device_import.created",
+        "matériels créés",
+        "devices created",
+    ),
+    (
+        "device_import.updated",
+        "matériels mis à jour",
+        "devices updated",
+    ),
+    ("device_import.see", "Voir le matériel", "See the equipment"),
     ("yes", "oui", "yes"),
     ("no", "non", "no"),
 ];
@@ -463,13 +897,61 @@ mod tests {
         let mut missing = Vec::new();
         for entry in std::fs::read_dir(dir).unwrap() {
             let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-            for part in text.split("t(\"").skip(1) {
+            for part in text.split(".t(\"").skip(1) {
                 let key = part.split('"').next().unwrap();
                 if !MESSAGES.iter().any(|(k, _, _)| *k == key) {
                     missing.push(key.to_string());
                 }
             }
         }
+        assert!(missing.is_empty(), "missing keys: {missing:?}");
+    }
+
+    /// Every literal in the handlers shaped like a key (`section.name`) is a key.
+    #[test]
+    fn every_code_key_exists() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+            &mut files,
+        );
+        let sections: Vec<&str> = MESSAGES
+            .iter()
+            .filter_map(|(k, _, _)| k.split_once('.').map(|(s, _)| s))
+            .collect();
+        let mut missing = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for lit in text.split('"').skip(1).step_by(2) {
+                let Some((section, rest)) = lit.split_once('.') else {
+                    continue;
+                };
+                let shaped = !rest.is_empty()
+                    && rest != "html"
+                    && sections.contains(&section)
+                    && lit.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.'
+                    });
+                if shaped && !MESSAGES.iter().any(|(k, _, _)| *k == lit) {
+                    missing.push(format!(
+                        "{}: {lit}",
+                        f.file_name().unwrap().to_string_lossy()
+                    ));
+                }
+            }
+        }
+        missing.sort();
+        missing.dedup();
         assert!(missing.is_empty(), "missing keys: {missing:?}");
     }
 

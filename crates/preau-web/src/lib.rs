@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod api;
 pub mod error;
+pub mod export;
 pub mod i18n;
 pub mod pages;
 pub mod session;
@@ -24,6 +25,9 @@ pub struct WebConfig {
     pub login_window: std::time::Duration,
     /// The paths inventory agents post to.
     pub agent_paths: Vec<String>,
+    /// The address users reach Préau at (`https://preau.ville.fr`), for links that leave
+    /// the browser: QR labels. Without it, the request's own host is used.
+    pub public_url: Option<String>,
 }
 
 /// Where agents are usually told to send: OCS Inventory's path, GLPI's and its plugins'.
@@ -43,6 +47,7 @@ impl Default for WebConfig {
             login_attempts: 5,
             login_window: std::time::Duration::from_secs(15 * 60),
             agent_paths: DEFAULT_AGENT_PATHS.iter().map(|p| p.to_string()).collect(),
+            public_url: None,
         }
     }
 }

@@ -54,6 +54,9 @@ enum Command {
         /// (repeatable; comma-separated in the variable).
         #[arg(long = "agent-path", env = "PREAU_AGENT_PATHS", value_delimiter = ',')]
         agent_paths: Vec<String>,
+        /// The address users reach Préau at, for QR labels (default: the request's host).
+        #[arg(long, env = "PREAU_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Creates or updates the database schema.
     Migrate,
@@ -200,6 +203,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             demo: with_demo,
             insecure_cookies,
             agent_paths,
+            public_url,
         } => {
             if *with_demo {
                 if demo::load_if_empty(&db).await? {
@@ -221,6 +225,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let mut config = preau_web::WebConfig {
                 secure_cookies: !insecure_cookies,
+                public_url: public_url.clone().filter(|u| !u.is_empty()),
                 ..Default::default()
             };
             for path in agent_paths

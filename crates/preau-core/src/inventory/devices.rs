@@ -309,6 +309,15 @@ async fn fetch_in_tx(tx: &mut Tx, collectivite_id: i64, id: i64) -> AppResult<De
     d.ok_or(AppError::NotFound)
 }
 
+/// A device the caller may read, inside a transaction (404 otherwise), costs included.
+pub async fn get_in_tx(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<Device> {
+    let d = fetch_in_tx(tx, p.collectivite_id, id).await?;
+    if !may_read(p, d.school_id) {
+        return Err(AppError::NotFound);
+    }
+    Ok(d)
+}
+
 /// A device the caller may read (404 otherwise, like a missing id), costs redacted as
 /// the caller's role requires.
 pub async fn get(db: &Db, p: &Principal, id: i64) -> AppResult<Device> {

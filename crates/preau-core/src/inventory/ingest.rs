@@ -18,9 +18,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::categories;
 use super::devices::{record_event, search_key_of};
-use crate::db::{Param, Tx, insert_rows};
-use crate::error::AppResult;
-use crate::with_tx;
+use crate::db::{Db, Param, Tx, insert_rows};
+use crate::error::{AppError, AppResult};
+use crate::{with_db, with_tx};
+use preau_domain::FieldError;
 
 /// What came of an inventory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +55,29 @@ struct Stored {
     software_set_id: Option<i64>,
     fingerprints: Option<String>,
 }
+
+/// The error code `ingest` answers when a raw software list must be parsed first (the
+/// caller parses it and runs `ingest` again).
+pub const SOFTWARE_CHANGED: &str = "software_changed";
+
+/// The fingerprint of the raw software list last stored for the agent's device, so that
+/// the caller can skip parsing an unchanged list.
+pub async fn known_software_raw(
+    db: &Db,
+    collectivite_id: i64,
+    agent_device_id: &str,
+) -> AppResult<Option<String>> {
+    let prints: Option<Option<String>> = with_db!(db, pool => {
+        sqlx::query_scalar("SELECT fingerprints FROM devices WHERE collectivite_id = $1 AND agent_device_id = $2")
+            .bind(collectivite_id).bind(agent_device_id).fetch_optional(pool).await?
+    });
+    Ok(prints
+        .flatten()
+        .and_then(|f| serde_json::from_str::<BTreeMap<String, String>>(&f).ok())
+        .and_then(|mut f| f.remove("software_raw")))
+}
+
+const MATCH: &str = "SELECT id, school_id, agent_device_id, system_uuid, serial, model, name, brand, os_name, os_version, cpu, memory_mb, bios, ips, asset_tag, software_set_id, fingerprints FROM devices";
 
 /// The category an agent's inventory suggests.
 fn category_code(inv: &Inventory) -> &'static str {
@@ -126,46 +150,66 @@ async fn placement(
     Ok(None)
 }
 
-fn software_set_hash(list: &[Software]) -> String {
-    let mut keys: Vec<String> = list.iter().map(Software::key).collect();
-    keys.sort();
+/// A software list by catalogue key, and the hash naming the set.
+struct SetKeys<'a> {
+    hash: String,
+    by_key: BTreeMap<String, &'a Software>,
+}
+
+fn set_keys(list: &[Software]) -> Option<SetKeys<'_>> {
+    if list.is_empty() {
+        return None;
+    }
+    let by_key: BTreeMap<String, &Software> = list.iter().map(|s| (s.key(), s)).collect();
     let mut h = Sha256::new();
-    for k in &keys {
+    for k in by_key.keys() {
         h.update(k.as_bytes());
         h.update(b"\n");
     }
-    h.finalize()[..16]
+    let hash = h.finalize()[..16]
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect()
+        .collect();
+    Some(SetKeys { hash, by_key })
 }
 
-/// The id of the software set holding exactly `list`, created (with any software the
-/// catalogue lacks) if no device had it yet.
-async fn software_set(tx: &mut Tx, list: &[Software]) -> AppResult<Option<i64>> {
-    if list.is_empty() {
-        return Ok(None);
+/// An inventory with the CPU work done before its transaction (section fingerprints, the
+/// software set's keys), so that the write lock is held only for the database's part.
+pub struct Prepared<'a> {
+    pub inv: &'a Inventory,
+    prints: BTreeMap<String, String>,
+    set: Option<SetKeys<'a>>,
+}
+
+pub fn prepare(inv: &Inventory) -> Prepared<'_> {
+    Prepared {
+        inv,
+        prints: inv.fingerprints(),
+        set: inv.software.as_deref().and_then(set_keys),
     }
-    let hash = software_set_hash(list);
+}
+
+/// The id of the software set holding exactly the listed software, created (with any
+/// software the catalogue lacks) if no device had it yet.
+async fn software_set(tx: &mut Tx, keys: Option<&SetKeys<'_>>) -> AppResult<Option<i64>> {
+    let Some(SetKeys { hash, by_key }) = keys else {
+        return Ok(None);
+    };
     let found: Option<i64> = with_tx!(tx, c => {
-        sqlx::query_scalar("SELECT id FROM software_sets WHERE hash = $1").bind(&hash).fetch_optional(&mut *c).await?
+        sqlx::query_scalar("SELECT id FROM software_sets WHERE hash = $1").bind(hash).fetch_optional(&mut *c).await?
     });
     if found.is_some() {
         return Ok(found);
     }
-    let mut by_key: BTreeMap<String, &Software> = BTreeMap::new();
-    for s in list {
-        by_key.insert(s.key(), s);
-    }
-    let ids = software_ids(tx, &by_key).await?;
+    let ids = software_ids(tx, by_key).await?;
     let set_id: Option<i64> = with_tx!(tx, c => {
         sqlx::query_scalar("INSERT INTO software_sets (hash, size) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING RETURNING id")
-            .bind(&hash).bind(ids.len() as i64).fetch_optional(&mut *c).await?
+            .bind(hash).bind(ids.len() as i64).fetch_optional(&mut *c).await?
     });
     let Some(set_id) = set_id else {
         // Another inventory created the same set meanwhile (PostgreSQL); it is complete.
         let id: i64 = with_tx!(tx, c => {
-            sqlx::query_scalar("SELECT id FROM software_sets WHERE hash = $1").bind(&hash).fetch_one(&mut *c).await?
+            sqlx::query_scalar("SELECT id FROM software_sets WHERE hash = $1").bind(hash).fetch_one(&mut *c).await?
         });
         return Ok(Some(id));
     };
@@ -258,6 +302,19 @@ fn listed(items: Vec<&String>) -> Value {
     json!({"count": items.len(), "items": items.into_iter().take(SHOWN).collect::<Vec<_>>()})
 }
 
+const COMPONENTS_INSERT: &str =
+    "INSERT INTO device_components (device_id, kind, name, detail, serial)";
+
+fn component_row(device_id: i64, kind: &str, c: &Component) -> Vec<Param> {
+    vec![
+        Param::I64(device_id),
+        Param::Text(kind.to_string()),
+        Param::Text(c.name.chars().take(200).collect()),
+        Param::Text(c.detail.chars().take(400).collect()),
+        Param::OptText(c.serial.clone()),
+    ]
+}
+
 async fn replace_components(
     tx: &mut Tx,
     device_id: i64,
@@ -306,23 +363,9 @@ async fn replace_components(
     });
     let rows = list
         .iter()
-        .map(|c| {
-            vec![
-                Param::I64(device_id),
-                Param::Text(kind.to_string()),
-                Param::Text(c.name.chars().take(200).collect()),
-                Param::Text(c.detail.chars().take(400).collect()),
-                Param::OptText(c.serial.clone()),
-            ]
-        })
+        .map(|c| component_row(device_id, kind, c))
         .collect();
-    insert_rows(
-        tx,
-        "INSERT INTO device_components (device_id, kind, name, detail, serial)",
-        rows,
-        "",
-    )
-    .await?;
+    insert_rows(tx, COMPONENTS_INSERT, rows, "").await?;
     Ok(())
 }
 
@@ -337,12 +380,16 @@ pub async fn ingest(
     tx: &mut Tx,
     collectivite_id: i64,
     source: &str,
-    inv: &Inventory,
+    prepared: &Prepared<'_>,
     now: DateTime<Utc>,
 ) -> AppResult<Outcome> {
+    let inv = prepared.inv;
     let id = &inv.identity;
     let rows: Vec<Stored> = with_tx!(tx, c => {
-        sqlx::query_as::<_, Stored>("SELECT id, school_id, agent_device_id, system_uuid, serial, model, name, brand, os_name, os_version, cpu, memory_mb, bios, ips, asset_tag, software_set_id, fingerprints FROM devices WHERE collectivite_id = $1 AND (agent_device_id = $2 OR system_uuid = $3 OR (serial = $4 AND model = $5))")
+        // Three indexed lookups rather than one OR, which both engines would scan.
+        sqlx::query_as::<_, Stored>(sqlx::AssertSqlSafe(format!(
+            "{MATCH} WHERE collectivite_id = $1 AND agent_device_id = $2 UNION ALL {MATCH} WHERE collectivite_id = $1 AND system_uuid = $3 UNION ALL {MATCH} WHERE collectivite_id = $1 AND serial = $4 AND model = $5"
+        )))
             .bind(collectivite_id).bind(&inv.device_id).bind(&id.system_uuid).bind(&id.serial).bind(&id.model)
             .fetch_all(&mut *c).await?
     });
@@ -356,8 +403,21 @@ pub async fn ingest(
         .iter()
         .find(|r| r.agent_device_id.as_deref() == Some(inv.device_id.as_str()));
     let stored = by_uuid.or(by_serial).or(by_agent);
+    // A software list left raw is usable only if the device already has exactly it.
+    if inv.software_deferred() {
+        let known = stored
+            .and_then(|s| s.fingerprints.as_deref())
+            .and_then(|f| serde_json::from_str::<BTreeMap<String, String>>(f).ok())
+            .and_then(|mut f| f.remove("software_raw"));
+        if known.as_deref() != inv.software_raw.as_ref().map(|r| r.hash.as_str()) {
+            return Err(AppError::Conflict(FieldError::new(
+                "software",
+                SOFTWARE_CHANGED,
+            )));
+        }
+    }
     let place = placement(tx, collectivite_id, inv).await?;
-    let new_prints = inv.fingerprints();
+    let new_prints = prepared.prints.clone();
     let os = inv.os.clone().unwrap_or_default();
     let ips = inv.ips.as_ref().map(|i| i.join(" "));
     let software_count = inv.software.as_ref().map(|s| s.len() as i64);
@@ -374,10 +434,7 @@ pub async fn ingest(
                     .ok_or(crate::AppError::NotFound)?
             }
         };
-        let set_id = match &inv.software {
-            Some(list) => software_set(tx, list).await?,
-            None => None,
-        };
+        let set_id = software_set(tx, prepared.set.as_ref()).await?;
         let key = search_key_of(
             id.name.as_deref(),
             id.manufacturer.as_deref(),
@@ -398,9 +455,13 @@ pub async fn ingest(
                 .bind(&prints).bind(&key)
                 .fetch_one(&mut *c).await?
         });
-        for (kind, list) in &inv.components {
-            replace_components(tx, device_id, kind, list, None).await?;
-        }
+        // A new device: every component in one statement, nothing to replace.
+        let rows: Vec<Vec<Param>> = inv
+            .components
+            .iter()
+            .flat_map(|(kind, list)| list.iter().map(move |c| component_row(device_id, kind, c)))
+            .collect();
+        insert_rows(tx, COMPONENTS_INSERT, rows, "").await?;
         record_event(tx, device_id, now, "created", source, json!({
             "agent": inv.agent, "school": place.as_ref().map(|p| &p.1), "software": software_count.unwrap_or(0)
         }))
@@ -509,7 +570,7 @@ pub async fn ingest(
     if let Some(list) = &inv.software
         && is_changed("software")
     {
-        let new_set = software_set(tx, list).await?;
+        let new_set = software_set(tx, prepared.set.as_ref()).await?;
         if new_set != stored.software_set_id {
             let old = set_contents(tx, stored.software_set_id).await?;
             let new: BTreeSet<String> = list

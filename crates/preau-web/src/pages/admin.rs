@@ -7,6 +7,7 @@ use axum::response::Response;
 use chrono::{NaiveDate, TimeZone};
 use preau_core::audit::{self, AuditFilter};
 use preau_core::collectivites::{self, CollectiviteInput};
+use preau_core::inventory::{agents, categories, devices};
 use preau_core::users::UserInput;
 use preau_core::write_tx;
 use preau_core::years::SchoolYearInput;
@@ -656,6 +657,8 @@ pub async fn index(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuer
         add("/admin/collectivite/edit", "collectivite");
         add("/school-years", "years");
         add("/schools/import", "import");
+        add("/admin/agents", "agents");
+        add("/admin/categories", "categories");
     }
     if p.can_manage_users() {
         add("/admin/users", "users");
@@ -670,4 +673,181 @@ pub async fn index(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuer
         collectivite: c,
         links,
     })
+}
+
+#[derive(Template)]
+#[template(path = "agents.html")]
+struct AgentsPage {
+    ctx: Ctx,
+    current: Option<agents::AgentCredentials>,
+    created: String,
+    login: String,
+    secret: Option<String>,
+    error: Option<String>,
+    urls: Vec<String>,
+    base: String,
+    devices_by_agent: i64,
+}
+
+async fn agents_page(
+    s: &AppState,
+    a: &Auth,
+    headers: &axum::http::HeaderMap,
+    secret: Option<String>,
+    error: Option<String>,
+) -> PageResult {
+    let p = &a.p;
+    let current = agents::current(&s.db, p).await?;
+    let base = super::labels::base_url(s, headers);
+    let devices_by_agent = devices::list(
+        &s.db,
+        p,
+        &devices::DeviceFilter {
+            not_seen_days: Some(0),
+            ..Default::default()
+        },
+        super::devices::today(),
+        0,
+        1,
+    )
+    .await?
+    .total;
+    let mut resp = render(&AgentsPage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("agents.title"), "admin")
+            .crumb("/admin", p.lang_title("nav.admin")),
+        created: current
+            .as_ref()
+            .map(|c| paris(c.created_at))
+            .unwrap_or_default(),
+        login: current
+            .as_ref()
+            .map(|c| c.login.clone())
+            .unwrap_or_else(|| "agent".into()),
+        current,
+        urls: s
+            .config
+            .agent_paths
+            .iter()
+            .map(|path| format!("{base}{path}"))
+            .collect(),
+        base,
+        secret,
+        devices_by_agent,
+        error: error.clone(),
+    })?;
+    if error.is_some() {
+        *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(resp)
+}
+
+pub async fn agents_show(
+    State(s): State<AppState>,
+    a: Auth,
+    headers: axum::http::HeaderMap,
+) -> PageResult {
+    agents_page(&s, &a, &headers, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct AgentsForm {
+    login: String,
+    #[serde(default)]
+    secret: Option<String>,
+}
+
+/// Sets or rotates the agent credentials; the new secret is shown once, on this answer.
+pub async fn agents_set(
+    State(s): State<AppState>,
+    a: Auth,
+    headers: axum::http::HeaderMap,
+    CsrfForm(f): CsrfForm<AgentsForm>,
+) -> PageResult {
+    match write_tx!(s.db, tx => agents::set(tx, &a.p, &f.login, f.secret.as_deref()).await?) {
+        Ok(secret) => {
+            s.agent_auth.clear();
+            agents_page(&s, &a, &headers, Some(secret), None).await
+        }
+        Err(AppError::Invalid(errs)) => {
+            agents_page(&s, &a, &headers, None, Some(messages(&errs, a.p.lang))).await
+        }
+        Err(AppError::Conflict(e)) => {
+            agents_page(&s, &a, &headers, None, Some(e.message(a.p.lang))).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "categories.html")]
+struct CategoriesPage {
+    ctx: Ctx,
+    rows: Vec<(String, String, String, bool)>,
+    error: Option<String>,
+}
+
+async fn categories_page(
+    s: &AppState,
+    a: &Auth,
+    error: Option<String>,
+    flash: Option<&str>,
+) -> PageResult {
+    let p = &a.p;
+    if !p.can_manage_collectivite() {
+        return Err(AppError::Forbidden.into());
+    }
+    let rows = categories::list(&s.db, p)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let builtin = preau_domain::device::BUILTIN_CATEGORIES
+                .iter()
+                .any(|b| b.0 == c.code);
+            (c.code, c.label_fr, c.label_en, builtin)
+        })
+        .collect();
+    let mut resp = render(&CategoriesPage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("categories.title"), "admin")
+            .crumb("/admin", p.lang_title("nav.admin"))
+            .flash(flash_key(flash)),
+        rows,
+        error: error.clone(),
+    })?;
+    if error.is_some() {
+        *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(resp)
+}
+
+pub async fn categories_show(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<FlashQuery>,
+) -> PageResult {
+    categories_page(&s, &a, None, q.flash.as_deref()).await
+}
+
+#[derive(Deserialize)]
+pub struct CategoryForm {
+    label_fr: String,
+    #[serde(default)]
+    label_en: Option<String>,
+}
+
+pub async fn category_create(
+    State(s): State<AppState>,
+    a: Auth,
+    CsrfForm(f): CsrfForm<CategoryForm>,
+) -> PageResult {
+    match write_tx!(s.db, tx => categories::create(tx, &a.p, &f.label_fr, f.label_en.as_deref()).await?)
+    {
+        Ok(_) => Ok(see_other("/admin/categories", "created")),
+        Err(AppError::Invalid(errs)) => {
+            categories_page(&s, &a, Some(messages(&errs, a.p.lang)), None).await
+        }
+        Err(AppError::Conflict(e)) => {
+            categories_page(&s, &a, Some(e.message(a.p.lang)), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

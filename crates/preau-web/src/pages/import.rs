@@ -31,6 +31,40 @@ struct ImportPage {
     /// Set on a clean preview: the key that confirms it.
     confirm_key: Option<String>,
     applied: bool,
+    words: ImportWords,
+}
+
+/// What an import report calls things, and where its forms post.
+pub struct ImportWords {
+    pub base: &'static str,
+    pub to_create: &'static str,
+    pub to_update: &'static str,
+    pub created: &'static str,
+    pub updated: &'static str,
+    pub see: &'static str,
+}
+
+impl ImportWords {
+    /// `base` is the list page (`/schools`); `prefix` the messages' section (`import`).
+    pub fn new(lang: preau_domain::Lang, base: &'static str, prefix: &str) -> ImportWords {
+        let t = |k: &str| crate::i18n::t(lang, &format!("{prefix}.{k}"));
+        ImportWords {
+            base,
+            to_create: t("to_create"),
+            to_update: t("to_update"),
+            created: t("created"),
+            updated: t("updated"),
+            see: t("see"),
+        }
+    }
+}
+
+/// 422 when the file had errors, so that scripts and tests see the refusal.
+pub fn unprocessable_if(mut r: Response, failed: bool) -> PageResult {
+    if failed {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
 }
 
 fn page(a: &Auth, commune: String) -> ImportPage {
@@ -44,6 +78,7 @@ fn page(a: &Auth, commune: String) -> ImportPage {
         file_name: String::new(),
         confirm_key: None,
         applied: false,
+        words: ImportWords::new(p.lang, "/schools", "import"),
     }
 }
 
@@ -92,9 +127,8 @@ fn show_report(mut view: ImportPage, report: ImportReport) -> PageResult {
     }
 }
 
-fn unprocessable(mut r: Response) -> PageResult {
-    *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(r)
+fn unprocessable(r: Response) -> PageResult {
+    unprocessable_if(r, true)
 }
 
 #[derive(Deserialize)]

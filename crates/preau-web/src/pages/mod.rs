@@ -3,7 +3,10 @@
 
 mod admin;
 mod dashboard;
+mod device_import;
+pub mod devices;
 mod import;
+mod labels;
 mod org;
 mod user;
 
@@ -38,9 +41,37 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(import::MAX_UPLOAD)),
         )
         .route("/schools/import/apply", post(import::apply))
+        .route("/devices", get(devices::list).post(devices::create))
+        .route("/devices/new", get(devices::new))
+        .route(
+            "/devices/import",
+            get(device_import::form)
+                .post(device_import::preview)
+                .layer(axum::extract::DefaultBodyLimit::max(import::MAX_UPLOAD)),
+        )
+        .route("/devices/import/apply", post(device_import::apply))
+        .route("/devices/place", post(devices::place))
+        .route("/devices/duplicates", get(devices::duplicates))
+        .route("/devices/merge", post(devices::merge))
+        .route("/devices/export/{format}", get(devices::export))
+        .route("/devices/{id}", get(devices::show_device))
+        .route(
+            "/devices/{id}/edit",
+            get(devices::edit).post(devices::update),
+        )
+        .route("/labels", get(labels::labels))
+        .route("/schools/{id}/networks", post(org::school_networks))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard.csv", get(dashboard::dashboard_csv))
         .route("/admin", get(admin::index))
+        .route(
+            "/admin/agents",
+            get(admin::agents_show).post(admin::agents_set),
+        )
+        .route(
+            "/admin/categories",
+            get(admin::categories_show).post(admin::category_create),
+        )
         .route(
             "/admin/collectivite/edit",
             get(admin::collectivite_edit).post(admin::collectivite_update),
@@ -138,6 +169,7 @@ impl Ctx {
         let mut nav = vec![
             ("/", "nav.home", "home"),
             ("/schools", "nav.schools", "schools"),
+            ("/devices", "nav.devices", "devices"),
         ];
         if p.can_see_dashboard() {
             nav.push(("/dashboard", "nav.dashboard", "dashboard"));
@@ -372,6 +404,10 @@ pub fn flash_key(flash: Option<&str>) -> Option<&'static str> {
         "created" => Some("flash.created"),
         "deleted" => Some("flash.deleted"),
         "password_changed" => Some("flash.password_changed"),
+        "placed" => Some("flash.placed"),
+        "merged" => Some("flash.merged"),
+        "choose_school" => Some("flash.choose_school"),
+        "nothing_selected" => Some("flash.nothing_selected"),
         _ => None,
     }
 }

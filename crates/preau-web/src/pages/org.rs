@@ -252,6 +252,9 @@ struct SchoolPage {
     can_edit: bool,
     can_edit_rooms: bool,
     can_edit_classes: bool,
+    device_count: i64,
+    ip_ranges: String,
+    ip_error: Option<String>,
 }
 
 pub async fn school(
@@ -259,6 +262,44 @@ pub async fn school(
     a: Auth,
     Path(id): Path<i64>,
     Query(q): Query<FlashQuery>,
+) -> PageResult {
+    school_page(&s, &a, id, q.flash.as_deref(), None).await
+}
+
+#[derive(Deserialize)]
+pub struct NetworksForm {
+    ip_ranges: String,
+}
+
+/// The school's address ranges, from its page.
+pub async fn school_networks(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<NetworksForm>,
+) -> PageResult {
+    match write_tx!(s.db, tx => schools::set_ip_ranges(tx, &a.p, id, &f.ip_ranges).await?) {
+        Ok(_) => Ok(see_other(&format!("/schools/{id}"), "saved")),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            let msg = errs
+                .iter()
+                .map(|e| e.message(a.p.lang))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let mut r = school_page(&s, &a, id, None, Some((msg, f.ip_ranges))).await?;
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+    }
+}
+
+async fn school_page(
+    s: &AppState,
+    a: &Auth,
+    id: i64,
+    flash: Option<&str>,
+    ip_error: Option<(String, String)>,
 ) -> PageResult {
     let p = &a.p;
     let lang = p.lang;
@@ -273,10 +314,30 @@ pub async fn school(
         None => Vec::new(),
     };
     let people = preau_core::users::people_of_school(&s.db, p, id).await?;
+    let device_count = preau_core::inventory::devices::list(
+        &s.db,
+        p,
+        &preau_core::inventory::devices::DeviceFilter {
+            school_id: Some(id),
+            ..Default::default()
+        },
+        today,
+        0,
+        1,
+    )
+    .await?
+    .total;
+    let (ip_error, ip_ranges) = match ip_error {
+        Some((e, v)) => (Some(e), v),
+        None => (None, schools::ip_ranges(&s.db, p, id).await?),
+    };
     let page = SchoolPage {
         ctx: Ctx::for_user(p, &a.csrf, school.name.clone(), "schools")
             .crumb("/schools", crate::i18n::t(lang, "nav.schools"))
-            .flash(flash_key(q.flash.as_deref())),
+            .flash(flash_key(flash)),
+        device_count,
+        ip_ranges,
+        ip_error,
         kind: SchoolKind::from_db(&school.kind).label(lang),
         zone: HolidayZone::from_db(&school.holiday_zone).label(lang),
         status: SchoolStatus::from_db(&school.status).label(lang),
@@ -538,6 +599,8 @@ struct RoomPage {
     kind: &'static str,
     classes: Vec<classes::Class>,
     can_edit: bool,
+    can_add_device: bool,
+    equipment: Vec<super::devices::DeviceRow>,
 }
 
 pub async fn room(
@@ -550,6 +613,13 @@ pub async fn room(
     let room = rooms::get(&s.db, p, id).await?;
     let school = schools::get(&s.db, p, room.school_id).await?;
     let class_list = classes::list_for_room(&s.db, p, id).await?;
+    let cats = preau_core::inventory::categories::list(&s.db, p).await?;
+    let today = super::devices::today();
+    let equipment = preau_core::inventory::devices::in_room(&s.db, p, id)
+        .await?
+        .iter()
+        .map(|d| super::devices::row(d, &cats, p.lang, today))
+        .collect();
     let page = RoomPage {
         ctx: Ctx::for_user(p, &a.csrf, room.name.clone(), "schools")
             .crumb("/schools", p.lang_title("nav.schools"))
@@ -558,6 +628,8 @@ pub async fn room(
         kind: RoomKind::from_db(&room.kind).label(p.lang),
         classes: class_list,
         can_edit: p.can_edit_rooms(room.school_id),
+        can_add_device: p.can_edit_devices(Some(room.school_id)),
+        equipment,
         room,
         school,
     };

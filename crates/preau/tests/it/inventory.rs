@@ -484,6 +484,13 @@ async fn hostile_bodies_get_a_clear_4xx_and_change_nothing() {
             "not valid UTF-8",
         ),
         (
+            "malformed software list",
+            text.replacen("<NAME>adduser</NAME>", "<NAME>adduser</VERSION>", 1)
+                .into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "malformed XML",
+        ),
+        (
             "missing DEVICEID",
             text.replace("<DEVICEID>victim</DEVICEID>", "").into_bytes(),
             StatusCode::BAD_REQUEST,

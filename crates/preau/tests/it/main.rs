@@ -7,6 +7,7 @@ mod agents;
 mod binary;
 mod browser;
 mod cli;
+mod devices;
 mod harness;
 mod inventory;
 mod org;

@@ -43,6 +43,8 @@ async fn every_role_against_every_endpoint() {
     let class_a = ids(format!("SELECT MIN(id) FROM classes WHERE school_id = {a}")).await;
     let year = ids("SELECT MAX(id) FROM school_years".to_string()).await;
     let admin_id = ids("SELECT id FROM users WHERE login = 'admin'".to_string()).await;
+    let dev_a = ids(format!("SELECT MIN(id) FROM devices WHERE school_id = {a}")).await;
+    let dev_b = ids(format!("SELECT MIN(id) FROM devices WHERE school_id = {b}")).await;
 
     // (what, expected for admin, elu, technicien, prestataire, directeur, enseignant, erun)
     let scoped_a = ["ok", "ok", "ok", "404", "ok", "ok", "ok"];
@@ -50,6 +52,7 @@ async fn every_role_against_every_endpoint() {
     let admin_only = ["ok", "403", "403", "403", "403", "403", "403"];
     let everyone = ["ok"; 7];
     let dashboard = ["ok", "ok", "ok", "403", "403", "403", "ok"];
+    let device_editors = ["ok", "403", "ok", "403", "403", "403", "403"];
     let pages: Vec<(String, [&str; 7])> = vec![
         ("/".into(), everyone),
         ("/schools".into(), everyone),
@@ -108,6 +111,28 @@ async fn every_role_against_every_endpoint() {
         ("/dashboard".into(), dashboard),
         ("/dashboard.csv".into(), dashboard),
         ("/account".into(), everyone),
+        ("/devices".into(), everyone),
+        ("/devices?unplaced=true".into(), everyone),
+        ("/devices/export/materiel.csv".into(), everyone),
+        ("/devices/export/materiel.xlsx".into(), everyone),
+        (format!("/devices/{dev_a}"), scoped_a),
+        (format!("/devices/{dev_b}"), scoped_b),
+        ("/devices/new".into(), device_editors),
+        (format!("/devices/new?school_id={a}"), device_editors),
+        (
+            format!("/devices/{dev_a}/edit"),
+            ["ok", "403", "ok", "404", "403", "403", "403"],
+        ),
+        (
+            format!("/devices/{dev_b}/edit"),
+            ["ok", "403", "ok", "404", "404", "404", "404"],
+        ),
+        ("/devices/duplicates".into(), device_editors),
+        ("/devices/import".into(), device_editors),
+        (format!("/labels?school_id={a}"), scoped_a),
+        (format!("/labels?device={dev_b}"), scoped_b),
+        ("/admin/agents".into(), admin_only),
+        ("/admin/categories".into(), admin_only),
     ];
     let api_get: Vec<(String, [&str; 7])> = vec![
         ("/api/v1/me".into(), everyone),
@@ -128,6 +153,11 @@ async fn every_role_against_every_endpoint() {
             ["ok", "404", "404", "404", "404", "404", "404"],
         ),
         ("/api/v1/openapi.json".into(), everyone),
+        ("/api/v1/devices".into(), everyone),
+        (format!("/api/v1/devices/{dev_a}"), scoped_a),
+        (format!("/api/v1/devices/{dev_b}"), scoped_b),
+        (format!("/api/v1/devices/{dev_b}/history"), scoped_b),
+        ("/api/v1/device-categories".into(), everyone),
     ];
     let mut mismatches = Vec::new();
     for (r, role) in ROLES.iter().enumerate() {
@@ -180,6 +210,18 @@ async fn every_role_against_every_endpoint() {
                 "/api/v1/schools".into(),
                 json!({"uai": preau_domain::Uai::from_digits(7_790_000 + r as u32).as_str(), "name": format!("École {role}"), "kind": "maternelle"}),
                 admin_only,
+            ),
+            (
+                Method::POST,
+                "/api/v1/devices".into(),
+                json!({"category": "tni", "school_id": a, "asset_tag": format!("ROLE-{role}")}),
+                ["ok", "403", "ok", "404", "403", "403", "403"],
+            ),
+            (
+                Method::POST,
+                "/api/v1/devices".into(),
+                json!({"category": "tni", "school_id": b, "asset_tag": format!("ROLE-B-{role}")}),
+                ["ok", "403", "ok", "404", "404", "404", "404"],
             ),
             (
                 Method::POST,

@@ -1,0 +1,175 @@
+//! Spreadsheet exports of any list: CSV (`;`, UTF-8 with BOM, as French Excel expects) and
+//! XLSX (a minimal Office Open XML workbook, one sheet, text cells), written here rather
+//! than with a spreadsheet library: the format needs a zip container and four XML parts.
+
+use flate2::Crc;
+use flate2::write::DeflateEncoder;
+use std::io::Write;
+
+/// Rows as CSV; the first row is the header.
+pub fn csv(rows: &[Vec<String>]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(b"\xEF\xBB\xBF".to_vec());
+    for r in rows {
+        // Writing into memory cannot fail.
+        let _ = w.write_record(r);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            // Characters XML 1.0 forbids are dropped.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn column(mut i: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (i % 26) as u8);
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+/// Rows as an XLSX workbook with one sheet named `title`; the first row (the header) is
+/// bold and frozen.
+pub fn xlsx(title: &str, rows: &[Vec<String>]) -> Vec<u8> {
+    let mut sheet = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetViews><sheetView workbookViewId=\"0\"><pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/></sheetView></sheetViews><sheetData>",
+    );
+    for (r, row) in rows.iter().enumerate() {
+        sheet.push_str(&format!("<row r=\"{}\">", r + 1));
+        for (c, value) in row.iter().enumerate() {
+            let style = if r == 0 { " s=\"1\"" } else { "" };
+            sheet.push_str(&format!(
+                "<c r=\"{}{}\" t=\"inlineStr\"{style}><is><t xml:space=\"preserve\">{}</t></is></c>",
+                column(c),
+                r + 1,
+                xml_escape(value)
+            ));
+        }
+        sheet.push_str("</row>");
+    }
+    sheet.push_str("</sheetData></worksheet>");
+    let name: String = xml_escape(
+        &title
+            .chars()
+            .filter(|c| !"[]:*?/\\".contains(*c))
+            .take(31)
+            .collect::<String>(),
+    );
+    let parts: [(&str, String); 6] = [
+        ("[Content_Types].xml", "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/><Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/><Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/><Override PartName=\"/xl/styles.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml\"/></Types>".into()),
+        ("_rels/.rels", "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>".into()),
+        ("xl/workbook.xml", format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"{name}\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>")),
+        ("xl/_rels/workbook.xml.rels", "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/><Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/></Relationships>".into()),
+        ("xl/styles.xml", "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><fonts count=\"2\"><font><sz val=\"11\"/><name val=\"Calibri\"/></font><font><b/><sz val=\"11\"/><name val=\"Calibri\"/></font></fonts><fills count=\"2\"><fill><patternFill patternType=\"none\"/></fill><fill><patternFill patternType=\"gray125\"/></fill></fills><borders count=\"1\"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count=\"1\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\"/></cellStyleXfs><cellXfs count=\"2\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\"/><xf numFmtId=\"0\" fontId=\"1\" fillId=\"0\" borderId=\"0\" xfId=\"0\" applyFont=\"1\"/></cellXfs></styleSheet>".into()),
+        ("xl/worksheets/sheet1.xml", sheet),
+    ];
+    zip(&parts
+        .iter()
+        .map(|(n, c)| (*n, c.as_bytes()))
+        .collect::<Vec<_>>())
+}
+
+/// A zip archive of `files`, each deflated.
+fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in files {
+        let mut crc = Crc::new();
+        crc.update(data);
+        let mut enc = DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        let _ = enc.write_all(data);
+        let packed = enc.finish().unwrap_or_default();
+        let offset = out.len() as u32;
+        let header = |sig: u32, central: bool| {
+            let mut h = Vec::new();
+            h.extend(sig.to_le_bytes());
+            if central {
+                h.extend(20u16.to_le_bytes()); // made by
+            }
+            h.extend(20u16.to_le_bytes()); // version needed
+            h.extend(0x0800u16.to_le_bytes()); // UTF-8 names
+            h.extend(8u16.to_le_bytes()); // deflate
+            h.extend(0u16.to_le_bytes()); // time
+            h.extend(0x21u16.to_le_bytes()); // date: 1980-01-01
+            h.extend(crc.sum().to_le_bytes());
+            h.extend((packed.len() as u32).to_le_bytes());
+            h.extend((data.len() as u32).to_le_bytes());
+            h.extend((name.len() as u16).to_le_bytes());
+            h.extend(0u16.to_le_bytes()); // extra
+            if central {
+                h.extend(0u16.to_le_bytes()); // comment
+                h.extend(0u16.to_le_bytes()); // disk
+                h.extend(0u16.to_le_bytes()); // internal attributes
+                h.extend(0u32.to_le_bytes()); // external attributes
+                h.extend(offset.to_le_bytes());
+            }
+            h.extend(name.as_bytes());
+            h
+        };
+        out.extend(header(0x0403_4b50, false));
+        out.extend(&packed);
+        central.extend(header(0x0201_4b50, true));
+    }
+    let start = out.len() as u32;
+    let size = central.len() as u32;
+    out.extend(central);
+    out.extend(0x0605_4b50u32.to_le_bytes());
+    out.extend([0u8; 4]);
+    out.extend((files.len() as u16).to_le_bytes());
+    out.extend((files.len() as u16).to_le_bytes());
+    out.extend(size.to_le_bytes());
+    out.extend(start.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_spreadsheet_letters() {
+        assert_eq!(column(0), "A");
+        assert_eq!(column(25), "Z");
+        assert_eq!(column(26), "AA");
+        assert_eq!(column(27), "AB");
+        assert_eq!(column(701), "ZZ");
+        assert_eq!(column(702), "AAA");
+    }
+
+    #[test]
+    fn an_xlsx_is_a_zip_of_its_parts_with_escaped_text() {
+        let book = xlsx(
+            "Matériel",
+            &[
+                vec!["Nom".into(), "Prix".into()],
+                vec!["TNI <salle 1> & co".into(), "2 450,00".into()],
+            ],
+        );
+        assert!(book.starts_with(b"PK\x03\x04"));
+        let eocd = book.len() - 22;
+        assert_eq!(&book[eocd..eocd + 4], b"PK\x05\x06");
+        assert_eq!(u16::from_le_bytes([book[eocd + 10], book[eocd + 11]]), 6);
+        let csv = csv(&[vec!["a;b".into(), "c".into()]]);
+        assert_eq!(csv, "\u{feff}\"a;b\";c\n".as_bytes());
+    }
+}
