@@ -93,6 +93,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001", "foundation"),
     migration!(2, "0002", "collectivite_version"),
     migration!(3, "0003", "inventory"),
+    migration!(4, "0004", "software_raw_hash"),
 ];
 
 impl Db {

@@ -494,7 +494,9 @@ async fn agent_pcs(
                 "4c4c4544-00{si:02}-30{k:02}-8048-b6c04f50{:04}",
                 rng.next(10_000)
             ));
-            // Each machine misses a few packages of the image: distinct software sets.
+            // Each machine misses a few packages of the image: distinct software sets (and
+            // no longer the capture's raw text).
+            inv.software_raw = None;
             if let Some(list) = inv.software.as_mut() {
                 for _ in 0..1 + rng.next(20) {
                     let i = rng.next(list.len() as u64) as usize;

@@ -324,12 +324,15 @@ async fn handle(s: &AppState, cid: i64, headers: &HeaderMap, raw: &[u8]) -> Resp
             let started = Instant::now();
             // The software list stays unparsed when the device already has exactly it.
             if inv.software_deferred() {
-                let known = ingest::known_software_raw(&s.db, cid, &inv.device_id)
+                let hash = inv
+                    .software_raw
+                    .as_ref()
+                    .map(|r| r.hash.clone())
+                    .unwrap_or_default();
+                let known = ingest::software_known(&s.db, cid, &inv.device_id, &hash)
                     .await
-                    .unwrap_or(None);
-                if known.as_deref() != inv.software_raw.as_ref().map(|r| r.hash.as_str())
-                    && let Err(e) = inv.resolve_software()
-                {
+                    .unwrap_or(false);
+                if !known && let Err(e) = inv.resolve_software() {
                     return refuse(agent, false, StatusCode::BAD_REQUEST, &e);
                 }
             }

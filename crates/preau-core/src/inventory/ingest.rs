@@ -60,21 +60,30 @@ struct Stored {
 /// caller parses it and runs `ingest` again).
 pub const SOFTWARE_CHANGED: &str = "software_changed";
 
-/// The fingerprint of the raw software list last stored for the agent's device, so that
-/// the caller can skip parsing an unchanged list.
-pub async fn known_software_raw(
+/// Whether a raw software list is already known — as the agent's device's current list,
+/// or as the list a set was built from — so that the caller can skip parsing it.
+pub async fn software_known(
     db: &Db,
     collectivite_id: i64,
     agent_device_id: &str,
-) -> AppResult<Option<String>> {
+    raw_hash: &str,
+) -> AppResult<bool> {
     let prints: Option<Option<String>> = with_db!(db, pool => {
         sqlx::query_scalar("SELECT fingerprints FROM devices WHERE collectivite_id = $1 AND agent_device_id = $2")
             .bind(collectivite_id).bind(agent_device_id).fetch_optional(pool).await?
     });
-    Ok(prints
+    let current = prints
         .flatten()
         .and_then(|f| serde_json::from_str::<BTreeMap<String, String>>(&f).ok())
-        .and_then(|mut f| f.remove("software_raw")))
+        .and_then(|mut f| f.remove("software_raw"));
+    if current.as_deref() == Some(raw_hash) {
+        return Ok(true);
+    }
+    let set: Option<i64> = with_db!(db, pool => {
+        sqlx::query_scalar("SELECT id FROM software_sets WHERE raw_hash = $1 LIMIT 1")
+            .bind(raw_hash).fetch_optional(pool).await?
+    });
+    Ok(set.is_some())
 }
 
 const MATCH: &str = "SELECT id, school_id, agent_device_id, system_uuid, serial, model, name, brand, os_name, os_version, cpu, memory_mb, bios, ips, asset_tag, software_set_id, fingerprints FROM devices";
@@ -191,20 +200,30 @@ pub fn prepare(inv: &Inventory) -> Prepared<'_> {
 
 /// The id of the software set holding exactly the listed software, created (with any
 /// software the catalogue lacks) if no device had it yet.
-async fn software_set(tx: &mut Tx, keys: Option<&SetKeys<'_>>) -> AppResult<Option<i64>> {
+async fn software_set(
+    tx: &mut Tx,
+    keys: Option<&SetKeys<'_>>,
+    raw_hash: Option<&str>,
+) -> AppResult<Option<i64>> {
     let Some(SetKeys { hash, by_key }) = keys else {
         return Ok(None);
     };
     let found: Option<i64> = with_tx!(tx, c => {
         sqlx::query_scalar("SELECT id FROM software_sets WHERE hash = $1").bind(hash).fetch_optional(&mut *c).await?
     });
-    if found.is_some() {
+    if let Some(id) = found {
+        if raw_hash.is_some() {
+            with_tx!(tx, c => {
+                sqlx::query("UPDATE software_sets SET raw_hash = $1 WHERE id = $2 AND raw_hash IS NULL")
+                    .bind(raw_hash).bind(id).execute(&mut *c).await?;
+            });
+        }
         return Ok(found);
     }
     let ids = software_ids(tx, by_key).await?;
     let set_id: Option<i64> = with_tx!(tx, c => {
-        sqlx::query_scalar("INSERT INTO software_sets (hash, size) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING RETURNING id")
-            .bind(hash).bind(ids.len() as i64).fetch_optional(&mut *c).await?
+        sqlx::query_scalar("INSERT INTO software_sets (hash, size, raw_hash) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING RETURNING id")
+            .bind(hash).bind(ids.len() as i64).bind(raw_hash).fetch_optional(&mut *c).await?
     });
     let Some(set_id) = set_id else {
         // Another inventory created the same set meanwhile (PostgreSQL); it is complete.
@@ -403,24 +422,37 @@ pub async fn ingest(
         .iter()
         .find(|r| r.agent_device_id.as_deref() == Some(inv.device_id.as_str()));
     let stored = by_uuid.or(by_serial).or(by_agent);
-    // A software list left raw is usable only if the device already has exactly it.
+    // A software list left raw is usable if the device already has exactly it, or if a
+    // set was built from exactly this text before (a machine cloned from the same image).
+    let raw_hash = inv.software_raw.as_ref().map(|r| r.hash.clone());
+    let mut raw_set: Option<(i64, i64)> = None;
     if inv.software_deferred() {
         let known = stored
             .and_then(|s| s.fingerprints.as_deref())
             .and_then(|f| serde_json::from_str::<BTreeMap<String, String>>(f).ok())
             .and_then(|mut f| f.remove("software_raw"));
-        if known.as_deref() != inv.software_raw.as_ref().map(|r| r.hash.as_str()) {
-            return Err(AppError::Conflict(FieldError::new(
-                "software",
-                SOFTWARE_CHANGED,
-            )));
+        if known != raw_hash {
+            raw_set = with_tx!(tx, c => {
+                sqlx::query_as("SELECT id, size FROM software_sets WHERE raw_hash = $1 ORDER BY id LIMIT 1")
+                    .bind(&raw_hash).fetch_optional(&mut *c).await?
+            });
+            if raw_set.is_none() {
+                return Err(AppError::Conflict(FieldError::new(
+                    "software",
+                    SOFTWARE_CHANGED,
+                )));
+            }
         }
     }
     let place = placement(tx, collectivite_id, inv).await?;
     let new_prints = prepared.prints.clone();
     let os = inv.os.clone().unwrap_or_default();
     let ips = inv.ips.as_ref().map(|i| i.join(" "));
-    let software_count = inv.software.as_ref().map(|s| s.len() as i64);
+    let software_count = inv
+        .software
+        .as_ref()
+        .map(|s| s.len() as i64)
+        .or(raw_set.map(|r| r.1));
 
     let Some(stored) = stored else {
         // A device never seen: created in service, where its TAG or address puts it.
@@ -434,7 +466,10 @@ pub async fn ingest(
                     .ok_or(crate::AppError::NotFound)?
             }
         };
-        let set_id = software_set(tx, prepared.set.as_ref()).await?;
+        let set_id = match raw_set {
+            Some((id, _)) => Some(id),
+            None => software_set(tx, prepared.set.as_ref(), raw_hash.as_deref()).await?,
+        };
         let key = search_key_of(
             id.name.as_deref(),
             id.manufacturer.as_deref(),
@@ -567,33 +602,40 @@ pub async fn ingest(
     }
 
     let mut set_id = stored.software_set_id;
-    if let Some(list) = &inv.software
-        && is_changed("software")
+    let new_set = match (&inv.software, raw_set) {
+        (Some(_), _) if is_changed("software") => {
+            Some(software_set(tx, prepared.set.as_ref(), raw_hash.as_deref()).await?)
+        }
+        (None, Some((id, _))) => Some(Some(id)),
+        _ => None,
+    };
+    if let Some(new_set) = new_set
+        && new_set != stored.software_set_id
     {
-        let new_set = software_set(tx, prepared.set.as_ref()).await?;
-        if new_set != stored.software_set_id {
-            let old = set_contents(tx, stored.software_set_id).await?;
-            let new: BTreeSet<String> = list
+        let old = set_contents(tx, stored.software_set_id).await?;
+        let new: BTreeSet<String> = match &inv.software {
+            Some(list) => list
                 .iter()
                 .map(|s| format!("{} {}", s.name, s.version).trim().to_string())
-                .collect();
-            let added: Vec<&String> = new.difference(&old).collect();
-            let removed: Vec<&String> = old.difference(&new).collect();
-            if !added.is_empty() || !removed.is_empty() {
-                record_event(
-                    tx,
-                    device_id,
-                    now,
-                    "software",
-                    source,
-                    json!({
-                        "installed": listed(added), "removed": listed(removed)
-                    }),
-                )
-                .await?;
-            }
-            set_id = new_set;
+                .collect(),
+            None => set_contents(tx, new_set).await?,
+        };
+        let added: Vec<&String> = new.difference(&old).collect();
+        let removed: Vec<&String> = old.difference(&new).collect();
+        if !added.is_empty() || !removed.is_empty() {
+            record_event(
+                tx,
+                device_id,
+                now,
+                "software",
+                source,
+                json!({
+                    "installed": listed(added), "removed": listed(removed)
+                }),
+            )
+            .await?;
         }
+        set_id = new_set;
     }
 
     // A move: the agent now reports from another school.
@@ -630,9 +672,10 @@ pub async fn ingest(
         old_prints.insert(k, v);
     }
     let prints = serde_json::to_string(&old_prints).unwrap_or_default();
-    let count = match (&inv.software, set_id) {
+    let count = match (&inv.software, raw_set) {
         (Some(list), _) => list.len() as i64,
-        (None, _) => -1,
+        (None, Some((_, size))) => size,
+        (None, None) => -1,
     };
     with_tx!(tx, c => {
         sqlx::query("UPDATE devices SET agent_device_id = $1, agent_tag = $2, software_set_id = $3, software_count = CASE WHEN $4 < 0 THEN software_count ELSE $4 END, last_inventory_at = $5, inventory_source = $6, agent_version = COALESCE($7, agent_version), fingerprints = $8, version = version + $9, updated_at = CASE WHEN $9 > 0 THEN $5 ELSE updated_at END WHERE id = $10")

@@ -737,3 +737,42 @@ async fn the_devices_api_searches_and_keeps_to_each_role() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.json()["price_cents"], 189_000);
 }
+
+#[tokio::test]
+async fn cloned_machines_share_their_image() {
+    let app = TestApp::demo().await;
+    // Two machines cloned from one image send the same software text: one set, known by
+    // that text, so the second list is recognised without being read again.
+    post_ocs(
+        &app,
+        ocs_inventory("clone-1", "pc-clone-1", None, None, None, None),
+    )
+    .await;
+    post_ocs(
+        &app,
+        ocs_inventory("clone-2", "pc-clone-2", None, None, None, None),
+    )
+    .await;
+    let sets: Vec<(Option<i64>, i64)> = preau_core::with_db!(&app.db, p => sqlx::query_as("SELECT software_set_id, software_count FROM devices WHERE agent_device_id LIKE 'clone-%' ORDER BY agent_device_id").fetch_all(p).await.unwrap());
+    assert_eq!(sets.len(), 2);
+    assert_eq!(sets[0], sets[1]);
+    assert_eq!(sets[0].1, 926);
+    let known = app
+        .scalar("SELECT COUNT(*) FROM software_sets WHERE raw_hash IS NOT NULL")
+        .await;
+    assert!(known >= 1);
+    // A third with one package fewer has its own set, and its own count.
+    post_ocs(
+        &app,
+        ocs_inventory("clone-3", "pc-clone-3", None, None, None, Some(925)),
+    )
+    .await;
+    let third: (Option<i64>, i64) = preau_core::with_db!(&app.db, p => sqlx::query_as("SELECT software_set_id, software_count FROM devices WHERE agent_device_id = 'clone-3'").fetch_one(p).await.unwrap());
+    assert_ne!(third.0, sets[0].0);
+    assert_eq!(third.1, 925);
+    // Every device's set holds as many items as its count says.
+    let bad = app
+        .scalar("SELECT COUNT(*) FROM devices d WHERE d.software_set_id IS NOT NULL AND d.software_count <> (SELECT COUNT(*) FROM software_set_items i WHERE i.set_id = d.software_set_id)")
+        .await;
+    assert_eq!(bad, 0);
+}
