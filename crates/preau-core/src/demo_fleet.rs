@@ -504,7 +504,21 @@ async fn agent_pcs(
                 }
             }
             let at = now - chrono::Duration::minutes((si * 3 + k) as i64);
-            ingest::ingest(tx, cid, "OCS Inventory agent", &ingest::prepare(&inv), at).await?;
+            let stored =
+                ingest::ingest(tx, cid, "OCS Inventory agent", &ingest::prepare(&inv), at).await?;
+            // What the agent cannot know: the purchase, typed by the collectivité.
+            let purchase = bought(&mut rng, &DIRECTION_PC, today);
+            with_tx!(tx, c => {
+                sqlx::query("UPDATE devices SET asset_tag = $1, purchase_date = $2, price_cents = $3, warranty_end = $4, supplier = $5, funding = $6 WHERE id = $7")
+                    .bind(format!("VDE-{}-8{si:02}{k}", purchase.year()))
+                    .bind(purchase)
+                    .bind(DIRECTION_PC.price_euros * 100)
+                    .bind(purchase.checked_add_months(Months::new(36)))
+                    .bind("Titulaire du marché « équipement numérique des écoles »")
+                    .bind("Budget d'investissement communal")
+                    .bind(stored.device_id)
+                    .execute(&mut *c).await?;
+            });
         }
     }
     Ok(())

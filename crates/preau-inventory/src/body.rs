@@ -56,11 +56,14 @@ pub fn inflate(
     if body.starts_with(&[0x1f, 0x8b]) {
         return Ok((read_bounded(GzDecoder::new(body), max)?, Compression::Gzip));
     }
+    let says_deflate = content_encoding.is_some_and(|e| e.eq_ignore_ascii_case("deflate"));
     if is_zlib(body) {
-        return Ok((
-            read_bounded(ZlibDecoder::new(body), max)?,
-            Compression::Zlib,
-        ));
+        match read_bounded(ZlibDecoder::new(body), max) {
+            Ok(out) => return Ok((out, Compression::Zlib)),
+            // Raw deflate can begin like a zlib header by chance: told it is deflate, try it.
+            Err(InventoryError::Compression(_)) if says_deflate => {}
+            Err(e) => return Err(e),
+        }
     }
     if looks_plain(body) {
         if body.len() > max {
@@ -68,7 +71,6 @@ pub fn inflate(
         }
         return Ok((body.to_vec(), Compression::Plain));
     }
-    let says_deflate = content_encoding.is_some_and(|e| e.eq_ignore_ascii_case("deflate"));
     if says_deflate {
         let out = read_bounded(DeflateDecoder::new(body), max)?;
         if looks_plain(&out) {

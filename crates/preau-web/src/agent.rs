@@ -237,9 +237,12 @@ pub async fn endpoint(State(s): State<AppState>, headers: HeaderMap, raw: Bytes)
 
 async fn handle(s: &AppState, cid: i64, headers: &HeaderMap, raw: &[u8]) -> Response {
     let agent = Agent::of(headers);
-    let encoding = headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok());
+    // Raw deflate has no signature: only a header saying so (`Content-Encoding: deflate`,
+    // or GLPI Agent's `application/x-compress-deflate`) lets it be tried.
+    let says = |h| headers.get(h).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let encoding = (says(header::CONTENT_ENCODING).eq_ignore_ascii_case("deflate")
+        || says(header::CONTENT_TYPE).contains("deflate"))
+    .then_some("deflate");
     let (plain, how) = match body::inflate(raw, encoding, MAX_INFLATED) {
         Ok(x) => x,
         Err(e @ InventoryError::TooLarge(_)) => {

@@ -322,6 +322,26 @@ pub async fn import_devices(
     Ok(report)
 }
 
+/// An MDM's last check-in ("2026-11-28 08:12", ISO 8601, or "28/11/2026 08:12"), read as
+/// Paris time when it carries no offset.
+fn check_in(v: Option<&str>) -> Option<chrono::DateTime<Utc>> {
+    let v = v?.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
+        return Some(t.with_timezone(&Utc));
+    }
+    [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%d/%m/%Y %H:%M:%S",
+        "%d/%m/%Y %H:%M",
+        "%m/%d/%Y %I:%M %p",
+    ]
+    .iter()
+    .find_map(|f| chrono::NaiveDateTime::parse_from_str(v, f).ok())
+    .and_then(|t| t.and_local_timezone(chrono_tz::Europe::Paris).earliest())
+    .map(|t| t.with_timezone(&Utc))
+}
+
 fn error_text(e: AppError) -> String {
     match e {
         AppError::Invalid(errs) => errs
@@ -456,9 +476,10 @@ pub async fn import_mdm(
                     if (name.clone(), model.clone(), os.clone()) == before {
                         report.unchanged += 1;
                     } else {
+                        let seen = check_in(d.last_check_in.as_deref()).unwrap_or(now);
                         with_tx!(&mut tx, c => {
-                            sqlx::query("UPDATE devices SET name = $1, model = $2, os_version = $3, inventory_source = 'MDM', last_inventory_at = $4, version = version + 1, updated_at = $4 WHERE id = $5")
-                                .bind(&name).bind(&model).bind(&os).bind(now).bind(id).execute(&mut *c).await?;
+                            sqlx::query("UPDATE devices SET name = $1, model = $2, os_version = $3, inventory_source = 'MDM', last_inventory_at = $4, version = version + 1, updated_at = $5 WHERE id = $6")
+                                .bind(&name).bind(&model).bind(&os).bind(seen).bind(now).bind(id).execute(&mut *c).await?;
                         });
                         record_event(&mut tx, id, now, "updated", &format!("MDM ({})", p.display_name), json!({
                             "name": [before.0, name], "model": [before.1, model], "os_version": [before.2, os], "last_check_in": [null, d.last_check_in]
@@ -480,7 +501,7 @@ pub async fn import_mdm(
                     let created = devices::create(&mut tx, p, &input.parse()?, today).await?;
                     with_tx!(&mut tx, c => {
                         sqlx::query("UPDATE devices SET os_version = $1, inventory_source = 'MDM', last_inventory_at = $2 WHERE id = $3")
-                            .bind(&d.os_version).bind(now).bind(created.id).execute(&mut *c).await?;
+                            .bind(&d.os_version).bind(check_in(d.last_check_in.as_deref()).unwrap_or(now)).bind(created.id).execute(&mut *c).await?;
                     });
                     report.created += 1;
                     Ok(())

@@ -482,6 +482,12 @@ async fn devices_and_mdm_exports_are_imported_after_a_preview() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let os: String = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT os_version FROM devices WHERE serial = $1").bind(&serial).fetch_one(p).await.unwrap());
     assert_eq!(os, "17.5.1");
+    let seen: chrono::DateTime<chrono::Utc> = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT last_inventory_at FROM devices WHERE serial = $1").bind(&serial).fetch_one(p).await.unwrap());
+    assert_eq!(
+        seen.to_rfc3339(),
+        "2026-11-28T07:12:00+00:00",
+        "the export's check-in, Paris time"
+    );
     let placed = app
         .scalar("SELECT school_id FROM devices WHERE serial = 'DMPXQ0TESTAB'")
         .await;

@@ -776,3 +776,44 @@ async fn cloned_machines_share_their_image() {
         .await;
     assert_eq!(bad, 0);
 }
+
+#[tokio::test]
+async fn glpi_agent_bodies_in_every_compression_are_read() {
+    let app = TestApp::demo().await;
+    let json = read("agents/local/glpi-agent-1.11.json");
+    for (how, content_type, id) in [
+        (Compression::Plain, "application/json", "plain"),
+        (Compression::Gzip, "application/x-compress-gzip", "gzip"),
+        (
+            Compression::Deflate,
+            "application/x-compress-deflate",
+            "deflate",
+        ),
+        (Compression::Zlib, "application/x-compress-zlib", "zlib"),
+    ] {
+        let body = String::from_utf8(json.clone())
+            .unwrap()
+            .replace("pc-ecole-01-2026-11-29-11-15-56", &format!("glpi-{id}"));
+        let r = post_agent(
+            &app,
+            "/front/inventory.php",
+            &[
+                ("authorization", DEMO_AGENT),
+                ("content-type", content_type),
+                ("glpi-agent-id", "3fc04af4-ebe6-11f1-b931-ed826e663550"),
+            ],
+            deflate(body.as_bytes(), how),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{id}: {}", r.body);
+        assert_eq!(
+            r.headers["content-type"], content_type,
+            "{id}: replied the way it was asked"
+        );
+        assert_eq!(
+            device_of(&app, &format!("glpi-{id}")).await["software"],
+            965,
+            "{id}"
+        );
+    }
+}
