@@ -179,6 +179,14 @@ impl FieldError {
                 "Ce matériel n'est pas une classe mobile.".into(),
                 "This device is not a mobile classroom.".into(),
             ),
+            "calendar_columns" => (
+                "Ce fichier n'a pas les colonnes du calendrier scolaire officiel (description;start_date;end_date;zones…).".into(),
+                "This file lacks the official school calendar columns (description;start_date;end_date;zones…).".into(),
+            ),
+            "duration_format" => (
+                "Durée invalide : par exemple 4h, 90m ou 2d (jours ouvrés).".into(),
+                "Invalid duration: for example 4h, 90m or 2d (working days).".into(),
+            ),
             "email_format" => (
                 "Adresse e-mail invalide (exemple : prenom.nom@mairie.fr).".into(),
                 "Invalid e-mail address (example: first.last@town.fr).".into(),

@@ -5,6 +5,7 @@
 //! of the code never holds an unchecked string where a domain value is meant.
 
 pub mod access;
+pub mod calendar;
 pub mod device;
 pub mod error;
 pub mod org;

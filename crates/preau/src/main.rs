@@ -70,6 +70,11 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// SLA clocks on the school calendar.
+    Sla {
+        #[command(subcommand)]
+        command: SlaCommand,
+    },
     /// Exports data as CSV on standard output.
     Export {
         #[command(subcommand)]
@@ -134,6 +139,27 @@ enum ImportCommand {
         /// Shows what would change, writes nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SlaCommand {
+    /// Prints when a clock started at --start for --duration ends, on the school's
+    /// calendar (its zone's holidays, public holidays, its school week), in Europe/Paris.
+    Deadline {
+        #[arg(long)]
+        uai: String,
+        /// Local time, Europe/Paris: 2026-12-18T17:00.
+        #[arg(long)]
+        start: String,
+        /// 4h, 90m, or 2d (working days).
+        #[arg(long)]
+        duration: String,
+        /// The school week: 4 (no school on Wednesday) or 4.5.
+        #[arg(long, default_value = "4")]
+        week: String,
+        #[arg(long)]
+        collectivite: Option<String>,
     },
 }
 
@@ -258,6 +284,55 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("stopped");
         }
         Command::Admin { command } => admin(&db, command).await?,
+        Command::Sla {
+            command:
+                SlaCommand::Deadline {
+                    uai,
+                    start,
+                    duration,
+                    week,
+                    collectivite: c,
+                },
+        } => {
+            use preau_domain::calendar::{self, Calendar, Span, WeekHours};
+            let cid = collectivite(&db, c.as_deref()).await?;
+            let sys = Principal::system(cid, "cli");
+            let uai = preau_domain::Uai::parse(uai)?;
+            let school = preau_core::schools::find_by_uai(&db, &sys, &uai)
+                .await
+                .with_context(|| format!("no school {uai} in this collectivité"))?;
+            let zone = preau_domain::org::HolidayZone::from_db(&school.holiday_zone);
+            let hours = match week.as_str() {
+                "4" => WeekHours::four_days(),
+                "4.5" | "4,5" => WeekHours::four_and_a_half_days(),
+                other => bail!("--week must be 4 or 4.5, not {other:?}"),
+            };
+            let closures = calendar::closures_from_csv(calendar::BUNDLED_HOLIDAYS, zone)?;
+            let cal = Calendar::school(hours, closures);
+            let local = chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%dT%H:%M")
+                .or_else(|_| chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%d %H:%M"))
+                .with_context(|| format!("--start {start:?}: expected 2026-12-18T17:00"))?;
+            let start = chrono::TimeZone::from_local_datetime(&chrono_tz::Europe::Paris, &local)
+                .earliest()
+                .with_context(|| format!("--start {start:?} does not exist in Paris time"))?
+                .with_timezone(&chrono::Utc);
+            let span = Span::parse(duration)?;
+            let due = cal.deadline(start, span, &[]);
+            let known_until = cal.closures.iter().map(|c| c.end).max();
+            if known_until.is_none_or(|k| due.date_naive() > k) {
+                eprintln!(
+                    "attention : vacances scolaires connues jusqu'au {} seulement — importez le calendrier officiel pour les années suivantes",
+                    known_until
+                        .map(|k| k.to_string())
+                        .unwrap_or_else(|| "—".into())
+                );
+            }
+            println!(
+                "{}",
+                due.with_timezone(&chrono_tz::Europe::Paris)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+            );
+        }
         Command::Import {
             command:
                 ImportCommand::Schools {

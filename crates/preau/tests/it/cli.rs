@@ -94,6 +94,39 @@ fn fresh_install_from_the_command_line() {
         &[("PREAU_PASSWORD", "mot-de-passe-solide")],
     );
     assert!(ok, "{err}");
+    // The SLA clock on the school's calendar: Friday 19 December 2025 at 15:00 plus 4
+    // working hours is 1 h 30 that Friday, then 2 h 30 after the Christmas holidays.
+    let (ok, out, err) = run(
+        &dir,
+        &[
+            "sla",
+            "deadline",
+            "--uai",
+            uai.as_str(),
+            "--start",
+            "2025-12-19T15:00",
+            "--duration",
+            "4h",
+        ],
+        &[],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "2026-01-05T11:00:00+01:00");
+    let (ok, _, err) = run(
+        &dir,
+        &[
+            "sla",
+            "deadline",
+            "--uai",
+            uai.as_str(),
+            "--start",
+            "2025-12-19T15:00",
+            "--duration",
+            "4 semaines",
+        ],
+        &[],
+    );
+    assert!(!ok && err.contains("Durée invalide"), "{err}");
     let (ok, token, err) = run(&dir, &["admin", "token", "--user", "dsi"], &[]);
     assert!(ok, "{err}");
     let token = token.trim().to_string();
