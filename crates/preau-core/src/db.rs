@@ -94,6 +94,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002", "collectivite_version"),
     migration!(3, "0003", "inventory"),
     migration!(4, "0004", "software_raw_hash"),
+    migration!(5, "0005", "school_holidays"),
 ];
 
 impl Db {

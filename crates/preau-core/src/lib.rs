@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod classes;
 pub mod collectivites;
 pub mod dashboard;

@@ -128,6 +128,9 @@ enum AdminCommand {
 
 #[derive(Subcommand)]
 enum ImportCommand {
+    /// School holidays from the official `fr-en-calendrier-scolaire` export (all zones),
+    /// for the years after those bundled with Préau.
+    Calendar { file: PathBuf },
     /// Schools from the national directory export or a `uai;nom;type;adresse` CSV.
     Schools {
         file: PathBuf,
@@ -294,7 +297,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     collectivite: c,
                 },
         } => {
-            use preau_domain::calendar::{self, Calendar, Span, WeekHours};
+            use preau_domain::calendar::{Span, WeekHours};
             let cid = collectivite(&db, c.as_deref()).await?;
             let sys = Principal::system(cid, "cli");
             let uai = preau_domain::Uai::parse(uai)?;
@@ -307,8 +310,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "4.5" | "4,5" => WeekHours::four_and_a_half_days(),
                 other => bail!("--week must be 4 or 4.5, not {other:?}"),
             };
-            let closures = calendar::closures_from_csv(calendar::BUNDLED_HOLIDAYS, zone)?;
-            let cal = Calendar::school(hours, closures);
+            let cal = preau_core::calendar::for_zone(&db, zone, hours).await?;
             let local = chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%dT%H:%M")
                 .or_else(|_| chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%d %H:%M"))
                 .with_context(|| format!("--start {start:?}: expected 2026-12-18T17:00"))?;
@@ -331,6 +333,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "{}",
                 due.with_timezone(&chrono_tz::Europe::Paris)
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+            );
+        }
+        Command::Import {
+            command: ImportCommand::Calendar { file },
+        } => {
+            let bytes =
+                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let (text, _) = import::decode(&bytes).map_err(|e| anyhow::anyhow!(e.to_string()))?;
+            let report =
+                preau_core::write_tx!(db, tx => preau_core::calendar::import(tx, &text).await?)
+                    .map_err(describe)?;
+            println!(
+                "calendrier scolaire : {} période(s) ajoutée(s), {} déjà connue(s)",
+                report.added, report.known
             );
         }
         Command::Import {

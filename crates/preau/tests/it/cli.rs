@@ -127,6 +127,46 @@ fn fresh_install_from_the_command_line() {
         &[],
     );
     assert!(!ok && err.contains("Durée invalide"), "{err}");
+    // The next year's holidays come from the official export (instants, as published).
+    let official = dir.join("fr-en-calendrier-scolaire.csv");
+    std::fs::write(
+        &official,
+        "description;start_date;end_date;zones;location;population;annee_scolaire\n\
+         Vacances de Noël;2026-12-18T23:00:00+00:00;2027-01-03T23:00:00+00:00;Zone C;Versailles;-;2026-2027\n\
+         Vacances de Noël;2026-12-18T23:00:00+00:00;2027-01-03T23:00:00+00:00;Zone A;Lyon;-;2026-2027\n",
+    )
+    .unwrap();
+    let (ok, out, err) = run(
+        &dir,
+        &["import", "calendar", official.to_str().unwrap()],
+        &[],
+    );
+    assert!(ok && out.contains("2 période(s) ajoutée(s)"), "{out}{err}");
+    let (ok, out, _) = run(
+        &dir,
+        &["import", "calendar", official.to_str().unwrap()],
+        &[],
+    );
+    assert!(
+        ok && out.contains("0 période(s) ajoutée(s), 2 déjà connue(s)"),
+        "{out}"
+    );
+    let (ok, out, err) = run(
+        &dir,
+        &[
+            "sla",
+            "deadline",
+            "--uai",
+            uai.as_str(),
+            "--start",
+            "2026-12-18T15:00",
+            "--duration",
+            "4h",
+        ],
+        &[],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "2027-01-04T11:00:00+01:00");
     let (ok, token, err) = run(&dir, &["admin", "token", "--user", "dsi"], &[]);
     assert!(ok, "{err}");
     let token = token.trim().to_string();

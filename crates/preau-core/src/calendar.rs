@@ -1,0 +1,59 @@
+//! School calendars: the holidays bundled with Préau plus those imported from the
+//! official `fr-en-calendrier-scolaire` export, and a school's calendar built from them.
+
+use preau_domain::calendar::{self, Calendar, Closure, WeekHours};
+use preau_domain::org::HolidayZone;
+
+use crate::db::{Db, Tx};
+use crate::error::AppResult;
+use crate::{with_db, with_tx};
+
+/// What an import of the official calendar did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CalendarImport {
+    pub added: usize,
+    pub known: usize,
+}
+
+/// Imports the closures of zones A, B and C from an official export (or a file in its
+/// layout); closures already known are left as they are.
+pub async fn import(tx: &mut Tx, text: &str) -> AppResult<CalendarImport> {
+    let mut report = CalendarImport::default();
+    for zone in [HolidayZone::A, HolidayZone::B, HolidayZone::C] {
+        for c in calendar::closures_from_csv(text, zone)? {
+            let n = with_tx!(tx, conn => {
+                sqlx::query("INSERT INTO school_holidays (zone, label, start_date, end_date) VALUES ($1, $2, $3, $4) ON CONFLICT (zone, start_date, end_date) DO NOTHING")
+                    .bind(zone.code()).bind(&c.label).bind(c.start).bind(c.end)
+                    .execute(&mut *conn).await?.rows_affected()
+            });
+            if n == 1 {
+                report.added += 1;
+            } else {
+                report.known += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// The closures of a zone: bundled, plus imported.
+pub async fn closures(db: &Db, zone: HolidayZone) -> AppResult<Vec<Closure>> {
+    let mut list = calendar::closures_from_csv(calendar::BUNDLED_HOLIDAYS, zone)?;
+    let stored: Vec<(String, chrono::NaiveDate, chrono::NaiveDate)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT label, start_date, end_date FROM school_holidays WHERE zone = $1 ORDER BY start_date")
+            .bind(zone.code()).fetch_all(pool).await?
+    });
+    list.extend(
+        stored
+            .into_iter()
+            .map(|(label, start, end)| Closure { label, start, end }),
+    );
+    list.sort_by_key(|c| (c.start, c.end));
+    list.dedup_by(|a, b| a.start == b.start && a.end == b.end);
+    Ok(list)
+}
+
+/// A school's calendar for its zone and school week.
+pub async fn for_zone(db: &Db, zone: HolidayZone, hours: WeekHours) -> AppResult<Calendar> {
+    Ok(Calendar::school(hours, closures(db, zone).await?))
+}
