@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use chrono::Utc;
 use preau_core::inventory::categories;
 use preau_core::inventory::devices::{self, DeviceFilter, DeviceInput};
 use preau_core::write_tx;
@@ -14,13 +13,8 @@ use super::{
     ApiResult, Created, Patch, body, created, list, merge, offset, query, to_json, version,
 };
 use crate::AppState;
+use crate::pages::today;
 use crate::session::ApiAuth;
-
-fn today() -> chrono::NaiveDate {
-    Utc::now()
-        .with_timezone(&chrono_tz::Europe::Paris)
-        .date_naive()
-}
 
 #[derive(Deserialize)]
 pub(super) struct PageQuery {

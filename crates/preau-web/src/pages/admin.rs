@@ -12,12 +12,14 @@ use preau_core::users::UserInput;
 use preau_core::write_tx;
 use preau_core::years::SchoolYearInput;
 use preau_core::{AppError, schools, users, years};
+use preau_domain::Role;
 use preau_domain::org::CollectiviteKind;
-use preau_domain::{FieldError, Role};
 use serde::Deserialize;
 
 use super::org::{FormSpec, LangTitle, save};
-use super::{Ctx, Field, FormPage, Versioned, flash_key, options, paris, render, see_other};
+use super::{
+    Ctx, Field, FormPage, Versioned, flash_key, messages, options, paris, render, see_other,
+};
 use crate::AppState;
 use crate::error::PageError;
 use crate::session::{Auth, CsrfForm};
@@ -299,13 +301,6 @@ pub struct RoleForm {
     role: String,
     school_id: Option<String>,
     contractor_id: Option<String>,
-}
-
-fn messages(errs: &[FieldError], lang: preau_domain::Lang) -> String {
-    errs.iter()
-        .map(|e| e.message(lang))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 pub async fn role_add(
@@ -706,7 +701,7 @@ async fn agents_page(
             not_seen_days: Some(0),
             ..Default::default()
         },
-        super::devices::today(),
+        super::today(),
         0,
         1,
     )

@@ -4,7 +4,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use preau_core::dashboard::{self, SchoolFigures, Totals};
 use preau_core::{AppError, years};
 use preau_domain::org::SchoolKind;
@@ -40,9 +39,7 @@ async fn pick_year(
     asked: Option<i64>,
 ) -> Result<(Vec<years::SchoolYear>, Option<years::SchoolYear>), AppError> {
     let all = years::list(&s.db, &a.p).await?;
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::Paris)
-        .date_naive();
+    let today = super::today();
     let chosen = match asked {
         Some(id) => Some(
             all.iter()
@@ -93,16 +90,8 @@ pub async fn dashboard_csv(
     let (_, year) = pick_year(&s, &a, q.year).await?;
     let (rows, _) = dashboard::per_school(&s.db, p, year.as_ref().map(|y| y.id)).await?;
     let t = |k| crate::i18n::t(p.lang, k);
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .from_writer(Vec::new());
-    let write = |w: &mut csv::Writer<Vec<u8>>, rec: &[String]| {
-        w.write_record(rec)
-            .map_err(|e| PageError::from(AppError::Other(e.into())))
-    };
-    write(
-        &mut w,
-        &[
+    let mut table: Vec<Vec<String>> = vec![
+        [
             "uai",
             t("field.name"),
             t("field.kind"),
@@ -111,28 +100,22 @@ pub async fn dashboard_csv(
             t("count.classes"),
             t("count.pupils"),
         ]
-        .map(String::from),
-    )?;
+        .map(String::from)
+        .to_vec(),
+    ];
     for r in rows {
         let kind = SchoolKind::from_db(&r.kind).label(p.lang).to_string();
-        write(
-            &mut w,
-            &[
-                r.uai,
-                r.name,
-                kind,
-                r.rooms.to_string(),
-                r.classrooms.to_string(),
-                r.classes.to_string(),
-                r.pupils.to_string(),
-            ],
-        )?;
+        table.push(vec![
+            r.uai,
+            r.name,
+            kind,
+            r.rooms.to_string(),
+            r.classrooms.to_string(),
+            r.classes.to_string(),
+            r.pupils.to_string(),
+        ]);
     }
-    let mut body = b"\xEF\xBB\xBF".to_vec();
-    body.extend(
-        w.into_inner()
-            .map_err(|e| PageError::from(AppError::Other(anyhow::anyhow!(e.to_string()))))?,
-    );
+    let body = crate::export::csv(&table);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

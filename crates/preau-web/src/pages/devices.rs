@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use preau_core::inventory::categories::{self, Category};
 use preau_core::inventory::devices::{self, Device, DeviceFilter, DeviceInput};
 use preau_core::{AppError, rooms, schools, write_tx};
@@ -15,18 +15,12 @@ use preau_domain::device::{DeviceState, format_euros};
 use serde::Deserialize;
 
 use super::org::{FormSpec, LangTitle, save};
-use super::{Ctx, Field, Versioned, flash_key, options, paris, render, see_other};
+use super::{Ctx, Field, Versioned, flash_key, options, paris, render, see_other, today};
 use crate::AppState;
 use crate::error::PageError;
 use crate::session::{Auth, CsrfForm};
 
 type PageResult = Result<Response, PageError>;
-
-pub fn today() -> NaiveDate {
-    Utc::now()
-        .with_timezone(&chrono_tz::Europe::Paris)
-        .date_naive()
-}
 
 const PAGE_SIZE: i64 = 50;
 

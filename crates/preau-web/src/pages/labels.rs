@@ -116,7 +116,7 @@ pub async fn labels(
                 category: q.category.clone(),
                 ..Default::default()
             };
-            devices::list(&s.db, p, &f, super::devices::today(), 0, MAX_LABELS + 1)
+            devices::list(&s.db, p, &f, super::today(), 0, MAX_LABELS + 1)
                 .await?
                 .items
         }

@@ -444,6 +444,21 @@ pub async fn script() -> impl IntoResponse {
 }
 
 /// Formats a UTC instant in Europe/Paris for display.
+/// Today's date in Europe/Paris, the calendar every page and list speaks.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive()
+}
+
+/// Field errors as one sentence, for forms that show them in a single box.
+pub fn messages(errs: &[FieldError], lang: Lang) -> String {
+    errs.iter()
+        .map(|e| e.message(lang))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub fn paris(t: chrono::DateTime<chrono::Utc>) -> String {
     t.with_timezone(&chrono_tz::Europe::Paris)
         .format("%d/%m/%Y %H:%M")

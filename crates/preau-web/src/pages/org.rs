@@ -4,7 +4,6 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use preau_core::classes::ClassInput;
 use preau_core::rooms::RoomInput;
 use preau_core::schools::{Counts, SchoolFilter, SchoolInput, SchoolSort};
@@ -41,9 +40,7 @@ struct HomePage {
 
 pub async fn home(State(s): State<AppState>, a: Auth) -> PageResult {
     let p = &a.p;
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::Paris)
-        .date_naive();
+    let today = super::today();
     let year = years::current(&s.db, p, today).await?;
     let counts = schools::counts(&s.db, p, year.as_ref().map(|y| y.id)).await?;
     let wide = p.has(Role::Administrateur) || p.has(Role::Elu);
@@ -282,11 +279,7 @@ pub async fn school_networks(
         Ok(_) => Ok(see_other(&format!("/schools/{id}"), "saved")),
         Err(e) => {
             let errs = form_errors(e)?;
-            let msg = errs
-                .iter()
-                .map(|e| e.message(a.p.lang))
-                .collect::<Vec<_>>()
-                .join(" ");
+            let msg = super::messages(&errs, a.p.lang);
             let mut r = school_page(&s, &a, id, None, Some((msg, f.ip_ranges))).await?;
             *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
@@ -304,9 +297,7 @@ async fn school_page(
     let p = &a.p;
     let lang = p.lang;
     let school = schools::get(&s.db, p, id).await?;
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::Paris)
-        .date_naive();
+    let today = super::today();
     let year = years::current(&s.db, p, today).await?;
     let room_list = rooms::list_for_school(&s.db, p, id).await?;
     let class_list = match &year {
@@ -614,7 +605,7 @@ pub async fn room(
     let school = schools::get(&s.db, p, room.school_id).await?;
     let class_list = classes::list_for_room(&s.db, p, id).await?;
     let cats = preau_core::inventory::categories::list(&s.db, p).await?;
-    let today = super::devices::today();
+    let today = super::today();
     let equipment = preau_core::inventory::devices::in_room(&s.db, p, id)
         .await?
         .iter()
@@ -862,9 +853,7 @@ pub async fn class_new(
     if !p.can_edit_classes(school_id) {
         return Err(AppError::Forbidden.into());
     }
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::Paris)
-        .date_naive();
+    let today = super::today();
     let year = years::current(&s.db, p, today).await?;
     let input = ClassInput {
         school_year_id: year.map(|y| y.id),

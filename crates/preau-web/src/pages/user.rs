@@ -251,11 +251,7 @@ pub async fn change_password(
     match result {
         Ok(()) => Ok(see_other("/login", "password_changed")),
         Err(AppError::Invalid(errs)) => {
-            let msg = errs
-                .iter()
-                .map(|e| e.message(a.p.lang))
-                .collect::<Vec<_>>()
-                .join(" ");
+            let msg = super::messages(&errs, a.p.lang);
             account_page(&s, &a, Some(msg), None, None).await
         }
         Err(e) => Err(e.into()),
