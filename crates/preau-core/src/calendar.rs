@@ -2,7 +2,7 @@
 //! official `fr-en-calendrier-scolaire` export, and a school's calendar built from them.
 
 use preau_domain::calendar::{self, Calendar, Closure, WeekHours};
-use preau_domain::org::HolidayZone;
+use preau_domain::org::{HolidayZone, SchoolWeek};
 
 use crate::db::{Db, Tx};
 use crate::error::AppResult;
@@ -36,13 +36,12 @@ pub async fn import(tx: &mut Tx, text: &str) -> AppResult<CalendarImport> {
     Ok(report)
 }
 
-/// The closures of a zone: bundled, plus imported.
-pub async fn closures(db: &Db, zone: HolidayZone) -> AppResult<Vec<Closure>> {
+type StoredClosure = (String, chrono::NaiveDate, chrono::NaiveDate);
+const STORED: &str =
+    "SELECT label, start_date, end_date FROM school_holidays WHERE zone = $1 ORDER BY start_date";
+
+fn merge(zone: HolidayZone, stored: Vec<StoredClosure>) -> AppResult<Vec<Closure>> {
     let mut list = calendar::closures_from_csv(calendar::BUNDLED_HOLIDAYS, zone)?;
-    let stored: Vec<(String, chrono::NaiveDate, chrono::NaiveDate)> = with_db!(db, pool => {
-        sqlx::query_as("SELECT label, start_date, end_date FROM school_holidays WHERE zone = $1 ORDER BY start_date")
-            .bind(zone.code()).fetch_all(pool).await?
-    });
     list.extend(
         stored
             .into_iter()
@@ -51,6 +50,30 @@ pub async fn closures(db: &Db, zone: HolidayZone) -> AppResult<Vec<Closure>> {
     list.sort_by_key(|c| (c.start, c.end));
     list.dedup_by(|a, b| a.start == b.start && a.end == b.end);
     Ok(list)
+}
+
+/// The closures of a zone: bundled, plus imported.
+pub async fn closures(db: &Db, zone: HolidayZone) -> AppResult<Vec<Closure>> {
+    let stored: Vec<StoredClosure> = with_db!(db, pool => {
+        sqlx::query_as(STORED).bind(zone.code()).fetch_all(pool).await?
+    });
+    merge(zone, stored)
+}
+
+/// `closures`, inside a write transaction.
+pub async fn closures_in_tx(tx: &mut Tx, zone: HolidayZone) -> AppResult<Vec<Closure>> {
+    let stored: Vec<StoredClosure> = with_tx!(tx, c => {
+        sqlx::query_as(STORED).bind(zone.code()).fetch_all(&mut *c).await?
+    });
+    merge(zone, stored)
+}
+
+/// The hours of a school week.
+pub fn week_hours(week: SchoolWeek) -> WeekHours {
+    match week {
+        SchoolWeek::Quatre => WeekHours::four_days(),
+        SchoolWeek::QuatreEtDemi => WeekHours::four_and_a_half_days(),
+    }
 }
 
 /// A school's calendar for its zone and school week.

@@ -95,6 +95,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003", "inventory"),
     migration!(4, "0004", "software_raw_hash"),
     migration!(5, "0005", "school_holidays"),
+    migration!(6, "0006", "assistance"),
 ];
 
 impl Db {
@@ -300,6 +301,8 @@ pub enum Param {
     OptI64(Option<i64>),
     OptDate(Option<chrono::NaiveDate>),
     OptBool(Option<bool>),
+    OptTime(Option<chrono::DateTime<chrono::Utc>>),
+    Bool(bool),
 }
 
 /// SQL text with `$n` placeholders and their values, built from fixed fragments.
@@ -398,6 +401,8 @@ macro_rules! bind_params {
                 $crate::db::Param::OptI64(v) => q.bind(*v),
                 $crate::db::Param::OptDate(v) => q.bind(*v),
                 $crate::db::Param::OptBool(v) => q.bind(*v),
+                $crate::db::Param::OptTime(v) => q.bind(*v),
+                $crate::db::Param::Bool(v) => q.bind(*v),
             };
         }
         q

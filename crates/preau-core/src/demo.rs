@@ -3,7 +3,9 @@
 //! It goes through the same use cases as the UI, so the audit log shows its creation.
 
 use chrono::NaiveDate;
-use preau_domain::org::{CollectiviteKind, HolidayZone, RoomKind, SchoolKind, SchoolStatus};
+use preau_domain::org::{
+    CollectiviteKind, HolidayZone, RoomKind, SchoolKind, SchoolStatus, SchoolWeek,
+};
 use preau_domain::{Principal, Role, Uai};
 
 use crate::classes::ValidClass;
@@ -243,6 +245,7 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
                 city: Some("Val-d'Élancourt".into()),
                 holiday_zone: HolidayZone::C,
                 status: SchoolStatus::Active,
+                week: Some(SchoolWeek::Quatre),
             },
         )
         .await?;
@@ -403,6 +406,7 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
         .with_timezone(&chrono_tz::Europe::Paris)
         .date_naive();
     crate::demo_fleet::load(&mut tx, cid, today).await?;
+    crate::demo_tickets::load(&mut tx, &sys, contractor, chrono::Utc::now()).await?;
     tx.commit().await?;
     Ok(true)
 }

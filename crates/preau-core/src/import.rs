@@ -214,6 +214,7 @@ pub fn parse_schools(
                     .code()
                     .into(),
                 ),
+                week: None,
             }
         } else {
             let kind_key = text::search_key(get("type"));
@@ -238,6 +239,7 @@ pub fn parse_schools(
                     .into(),
                 ),
                 status: None,
+                week: None,
             }
         };
         match input.parse() {
@@ -314,7 +316,11 @@ pub async fn import_schools(
                 .await
                 .map(|_| report.created += 1),
             Some(s) => {
-                let current = s.to_input().parse()?;
+                let mut current = s.to_input().parse()?;
+                // A file that says nothing of the school week leaves it as it is.
+                if v.week.is_none() {
+                    current.week = None;
+                }
                 if &current == v {
                     report.unchanged += 1;
                     Ok(())

@@ -1,7 +1,7 @@
 //! Schools: the sites a collectivité equips. A school is identified by its UAI.
 
 use chrono::{DateTime, Utc};
-use preau_domain::org::{HolidayZone, SchoolKind, SchoolStatus};
+use preau_domain::org::{HolidayZone, SchoolKind, SchoolStatus, SchoolWeek};
 use preau_domain::{FieldError, Principal, SchoolScope, Uai, text};
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,8 @@ pub struct School {
     pub city: Option<String>,
     pub holiday_zone: String,
     pub status: String,
+    /// `4` or `4.5`: the school week its SLA clocks follow.
+    pub week: String,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -56,6 +58,10 @@ pub struct SchoolInput {
     pub holiday_zone: Option<String>,
     #[serde(default)]
     pub status: Option<String>,
+    /// `4` or `4.5`; left out, a new school gets the 4-day week and an existing one
+    /// keeps its own.
+    #[serde(default)]
+    pub week: Option<String>,
 }
 
 /// A checked school, ready to store.
@@ -69,6 +75,7 @@ pub struct ValidSchool {
     pub city: Option<String>,
     pub holiday_zone: HolidayZone,
     pub status: SchoolStatus,
+    pub week: Option<SchoolWeek>,
 }
 
 impl SchoolInput {
@@ -92,8 +99,27 @@ impl SchoolInput {
             "status",
             self.status.as_deref().unwrap_or("active"),
         ));
+        let week = match self
+            .week
+            .as_deref()
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+        {
+            None => Some(None),
+            Some(w) => e.check(SchoolWeek::parse("week", w).map(Some)),
+        };
         e.finish()?;
-        match (uai, name, kind, address, postal_code, city, zone, status) {
+        match (
+            uai,
+            name,
+            kind,
+            address,
+            postal_code,
+            city,
+            zone,
+            status,
+            week,
+        ) {
             (
                 Some(uai),
                 Some(name),
@@ -103,6 +129,7 @@ impl SchoolInput {
                 Some(city),
                 Some(holiday_zone),
                 Some(status),
+                Some(week),
             ) => Ok(ValidSchool {
                 uai,
                 name,
@@ -112,6 +139,7 @@ impl SchoolInput {
                 city,
                 holiday_zone,
                 status,
+                week,
             }),
             _ => Err(AppError::Invalid(vec![FieldError::new(
                 "school", "invalid",
@@ -120,7 +148,7 @@ impl SchoolInput {
     }
 }
 
-const COLUMNS: &str = "id, collectivite_id, uai, name, kind, address, postal_code, city, holiday_zone, status, version, created_at, updated_at";
+const COLUMNS: &str = "id, collectivite_id, uai, name, kind, address, postal_code, city, holiday_zone, status, week, version, created_at, updated_at";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -339,7 +367,7 @@ pub async fn create(tx: &mut Tx, p: &Principal, v: &ValidSchool) -> AppResult<Sc
     }
     let now = Utc::now();
     let id: i64 = with_tx!(tx, c => {
-        sqlx::query_scalar("INSERT INTO schools (collectivite_id, uai, name, kind, address, postal_code, city, holiday_zone, status, search_key, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11) RETURNING id")
+        sqlx::query_scalar("INSERT INTO schools (collectivite_id, uai, name, kind, address, postal_code, city, holiday_zone, status, search_key, week, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, 1, $11, $11) RETURNING id")
             .bind(p.collectivite_id)
             .bind(v.uai.as_str())
             .bind(&v.name)
@@ -351,6 +379,7 @@ pub async fn create(tx: &mut Tx, p: &Principal, v: &ValidSchool) -> AppResult<Sc
             .bind(v.status.code())
             .bind(text::search_key(&v.name))
             .bind(now)
+            .bind(v.week.unwrap_or(SchoolWeek::Quatre).code())
             .fetch_one(&mut *c)
             .await
             .map_err(unique("uai", "uai_taken"))?
@@ -394,7 +423,7 @@ pub async fn update(
         )));
     }
     let n = with_tx!(tx, c => {
-        sqlx::query("UPDATE schools SET uai = $1, name = $2, kind = $3, address = $4, postal_code = $5, city = $6, holiday_zone = $7, status = $8, search_key = $9, version = version + 1, updated_at = $10 WHERE id = $11 AND version = $12")
+        sqlx::query("UPDATE schools SET uai = $1, name = $2, kind = $3, address = $4, postal_code = $5, city = $6, holiday_zone = $7, status = $8, search_key = $9, week = COALESCE($13, week), version = version + 1, updated_at = $10 WHERE id = $11 AND version = $12")
             .bind(v.uai.as_str())
             .bind(&v.name)
             .bind(v.kind.code())
@@ -407,6 +436,7 @@ pub async fn update(
             .bind(Utc::now())
             .bind(id)
             .bind(expected_version)
+            .bind(v.week.map(|w| w.code()))
             .execute(&mut *c)
             .await
             .map_err(unique("uai", "uai_taken"))?
@@ -444,6 +474,7 @@ impl School {
             city: self.city.clone(),
             holiday_zone: Some(self.holiday_zone.clone()),
             status: Some(self.status.clone()),
+            week: Some(self.week.clone()),
         }
     }
 }

@@ -502,6 +502,15 @@ pub async fn principal(db: &Db, user_id: i64) -> AppResult<Option<Principal>> {
             })
         })
         .collect();
+    let assignments: Vec<Assignment> = assignments;
+    let lots: Vec<i64> = if assignments.iter().any(|a| a.role == Role::Prestataire) {
+        with_db!(db, pool => {
+            sqlx::query_scalar("SELECT l.id FROM lots l JOIN contracts c ON c.id = l.contract_id JOIN role_assignments ra ON ra.contractor_id = c.contractor_id WHERE ra.user_id = $1 AND ra.role = 'prestataire' AND c.collectivite_id = $2 ORDER BY l.id")
+                .bind(id).bind(collectivite_id).fetch_all(pool).await?
+        })
+    } else {
+        Vec::new()
+    };
     Ok(Some(Principal {
         user_id: id,
         login,
@@ -509,6 +518,15 @@ pub async fn principal(db: &Db, user_id: i64) -> AppResult<Option<Principal>> {
         collectivite_id,
         lang: Lang::parse(&lang).unwrap_or_default(),
         assignments,
+        lots,
+    }))
+}
+
+/// The collectivité's active technicians (tickets can be sent to them), by name.
+pub async fn technicians(db: &Db, p: &Principal) -> AppResult<Vec<(i64, String)>> {
+    Ok(with_db!(db, pool => {
+        sqlx::query_as("SELECT DISTINCT u.id, u.display_name FROM users u JOIN role_assignments ra ON ra.user_id = u.id WHERE u.collectivite_id = $1 AND u.active = TRUE AND ra.role = 'technicien' ORDER BY u.display_name, u.id")
+            .bind(p.collectivite_id).fetch_all(pool).await?
     }))
 }
 

@@ -108,6 +108,9 @@ pub struct Principal {
     pub collectivite_id: i64,
     pub lang: Lang,
     pub assignments: Vec<Assignment>,
+    /// For a contractor's staff: the lots of its contracts (tickets routed to them, and
+    /// the devices of their perimeter, are what it sees).
+    pub lots: Vec<i64>,
 }
 
 impl Principal {
@@ -125,6 +128,7 @@ impl Principal {
                 school_id: None,
                 contractor_id: None,
             }],
+            lots: Vec::new(),
         }
     }
 
@@ -239,6 +243,96 @@ impl Principal {
     pub fn can_read_audit(&self) -> bool {
         self.is_admin()
     }
+
+    /// Reporting a problem in a school: its staff, its technician, the administrator.
+    pub fn can_report(&self, school_id: i64) -> bool {
+        self.is_admin()
+            || [Role::Technicien, Role::Directeur, Role::Enseignant]
+                .iter()
+                .any(|r| self.has_at(*r, school_id))
+    }
+
+    /// Reading a ticket. A teacher reads the tickets they opened; a school's head and
+    /// technician every ticket of the school; a contractor those routed to its lots.
+    /// Élus and the Éducation nationale see figures, not tickets (they name people).
+    pub fn can_read_ticket(
+        &self,
+        school_id: i64,
+        reporter_id: Option<i64>,
+        lot_id: Option<i64>,
+    ) -> bool {
+        self.is_admin()
+            || self.has_at(Role::Technicien, school_id)
+            || self.has_at(Role::Directeur, school_id)
+            || (reporter_id == Some(self.user_id) && self.user_id != 0)
+            || lot_id.is_some_and(|l| self.lots.contains(&l))
+    }
+
+    /// Who may see some tickets at all (the menu entry, the queue page).
+    pub fn can_use_tickets(&self) -> bool {
+        [
+            Role::Administrateur,
+            Role::Technicien,
+            Role::Prestataire,
+            Role::Directeur,
+            Role::Enseignant,
+        ]
+        .iter()
+        .any(|r| self.has(*r))
+    }
+
+    /// Working a ticket (taking it, changing its status, planning, internal notes): the
+    /// administrator, the school's technician, the contractor holding its lot.
+    pub fn can_handle_ticket(&self, school_id: i64, lot_id: Option<i64>) -> bool {
+        self.is_admin()
+            || self.has_at(Role::Technicien, school_id)
+            || lot_id.is_some_and(|l| self.lots.contains(&l))
+    }
+
+    /// Sending a ticket to someone else: the collectivité's own staff only.
+    pub fn can_assign_ticket(&self, school_id: i64) -> bool {
+        self.is_admin() || self.has_at(Role::Technicien, school_id)
+    }
+
+    /// Internal notes are between those who handle tickets.
+    pub fn can_see_internal_notes(&self) -> bool {
+        self.is_admin() || self.has(Role::Technicien) || self.has(Role::Prestataire)
+    }
+
+    /// Confirming a fix, closing, reopening: the school (its head, or whoever reported)
+    /// and the administrator.
+    pub fn can_confirm_ticket(&self, school_id: i64, reporter_id: Option<i64>) -> bool {
+        self.is_admin()
+            || self.has_at(Role::Directeur, school_id)
+            || (reporter_id == Some(self.user_id) && self.user_id != 0)
+    }
+
+    /// Contracts (marchés, lots, SLA grids): kept by the administrator; read by those who
+    /// follow them; a contractor reads its own, without amounts.
+    pub fn can_manage_contracts(&self) -> bool {
+        self.is_admin()
+    }
+
+    pub fn can_read_contracts(&self) -> bool {
+        self.is_admin()
+            || self.has(Role::Elu)
+            || self.has(Role::Technicien)
+            || self.has(Role::Prestataire)
+    }
+
+    /// The monthly SLA report with its penalties (money): the collectivité's side.
+    pub fn can_see_sla_report(&self) -> bool {
+        self.is_admin() || self.has(Role::Elu) || self.has(Role::Technicien)
+    }
+
+    /// The contractor companies whose staff this principal is.
+    pub fn contractor_ids(&self) -> Vec<i64> {
+        self.assignments
+            .iter()
+            .filter(|a| a.role == Role::Prestataire)
+            .filter_map(|a| a.contractor_id)
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -253,6 +347,7 @@ mod tests {
             collectivite_id: 1,
             lang: Lang::Fr,
             assignments,
+            lots: Vec::new(),
         }
     }
 

@@ -60,6 +60,30 @@ impl WeekHours {
     }
 }
 
+/// The instant of a local Europe/Paris date and time (the earlier one when the clocks go
+/// back; `None` for a time skipped when they go forward).
+pub fn paris_instant(t: chrono::NaiveDateTime) -> Option<DateTime<Utc>> {
+    Paris
+        .from_local_datetime(&t)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Reads a local Europe/Paris time as support staff type it: `2026-12-18T17:00` or
+/// `2026-12-18 17:00`.
+pub fn parse_paris(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M"))
+        .ok()
+        .and_then(paris_instant)
+}
+
+/// An instant as a local Europe/Paris time, `2026-12-18 17:00`.
+pub fn format_paris(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Paris).format("%Y-%m-%d %H:%M").to_string()
+}
+
 /// Easter Sunday of a Gregorian year (the anonymous Gregorian computus).
 pub fn easter(year: i32) -> NaiveDate {
     let a = year % 19;
@@ -186,6 +210,30 @@ pub enum Span {
 }
 
 impl Span {
+    /// The form `parse` reads back: `4h`, `90m`, `2d`.
+    pub fn code(self) -> String {
+        match self {
+            Span::Minutes(m) if m % 60 == 0 => format!("{}h", m / 60),
+            Span::Minutes(m) => format!("{m}m"),
+            Span::Days(d) => format!("{d}d"),
+        }
+    }
+
+    /// In words, for pages: « 4 h ouvrées », « 2 jours ouvrés ».
+    pub fn label(self, lang: crate::Lang) -> String {
+        use crate::Lang::*;
+        match (self, lang) {
+            (Span::Minutes(m), Fr) if m % 60 == 0 => format!("{} h ouvrées", m / 60),
+            (Span::Minutes(m), Fr) => format!("{m} min ouvrées"),
+            (Span::Days(1), Fr) => "1 jour ouvré".to_string(),
+            (Span::Days(d), Fr) => format!("{d} jours ouvrés"),
+            (Span::Minutes(m), En) if m % 60 == 0 => format!("{} working hours", m / 60),
+            (Span::Minutes(m), En) => format!("{m} working minutes"),
+            (Span::Days(1), En) => "1 working day".to_string(),
+            (Span::Days(d), En) => format!("{d} working days"),
+        }
+    }
+
     /// `4h`, `90m`, `2d` / `2j`.
     pub fn parse(s: &str) -> Result<Span, FieldError> {
         let s = s.trim().to_lowercase();
@@ -258,6 +306,21 @@ impl Calendar {
             .flat_map(move |i| self.intervals(first + Duration::days(i)))
             .filter(move |(_, b)| *b > t)
             .map(move |(a, b)| (a.max(t), b))
+    }
+
+    /// The working intervals between `a` and `b`, clipped to them.
+    pub fn working_intervals(
+        &self,
+        a: DateTime<Utc>,
+        b: DateTime<Utc>,
+    ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+        if b <= a {
+            return Vec::new();
+        }
+        self.from(a)
+            .take_while(|(s, _)| *s < b)
+            .map(|(s, e)| (s, e.min(b)))
+            .collect()
     }
 
     /// The first working instant at or after `t` (a ticket opened at night, on a Sunday
@@ -357,8 +420,10 @@ impl Calendar {
                     .map(|(a, b)| self.working_minutes((*a).max(from), (*b).min(base)))
                     .filter(|m| *m > 0)
                     .sum();
+                // The pauses' time before `base` is added after it, skipping the part of
+                // any pause that goes on past `base`.
                 if paused > 0 {
-                    self.add_minutes(base, paused, &[])
+                    self.add_minutes(base, paused, pauses)
                 } else {
                     base
                 }
@@ -372,16 +437,11 @@ mod tests {
     use super::*;
 
     fn paris(s: &str) -> DateTime<Utc> {
-        let t = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
-        Paris
-            .from_local_datetime(&t)
-            .earliest()
-            .unwrap()
-            .with_timezone(&Utc)
+        parse_paris(s).unwrap()
     }
 
     fn local(t: DateTime<Utc>) -> String {
-        t.with_timezone(&Paris).format("%Y-%m-%d %H:%M").to_string()
+        format_paris(t)
     }
 
     fn zone_c() -> Calendar {

@@ -195,6 +195,38 @@ impl FieldError {
                 "Cet objet est encore utilisé ailleurs.".into(),
                 "This object is still used elsewhere.".into(),
             ),
+            "status_move" => (
+                "Ce changement d'état n'est pas possible depuis l'état actuel.".into(),
+                "This change of status is not possible from the current one.".into(),
+            ),
+            "already_taken" => (
+                "Quelqu'un d'autre vient de prendre ce ticket en charge. Rechargez la page pour voir qui.".into(),
+                "Someone else has just taken this ticket. Reload the page to see who.".into(),
+            ),
+            "ticket_closed" => (
+                "Ce ticket est résolu ou clos.".into(),
+                "This ticket is resolved or closed.".into(),
+            ),
+            "file_too_large" => (
+                "Fichier trop lourd : 8 Mo au plus.".into(),
+                "File too large: 8 MB at most.".into(),
+            ),
+            "file_type" => (
+                "Type de fichier refusé : photo (JPEG, PNG, WebP) ou PDF seulement.".into(),
+                "File type refused: photo (JPEG, PNG, WebP) or PDF only.".into(),
+            ),
+            "time_format" => (
+                "Heure invalide : par exemple 08:00.".into(),
+                "Invalid time: for example 08:00.".into(),
+            ),
+            "month_format" => (
+                "Mois invalide : par exemple 2026-03.".into(),
+                "Invalid month: for example 2026-03.".into(),
+            ),
+            "duplicate" => (
+                "Cette valeur est en double.".into(),
+                "This value is duplicated.".into(),
+            ),
             other => (format!("Valeur invalide ({other})."), format!("Invalid value ({other}).")),
         };
         match lang {

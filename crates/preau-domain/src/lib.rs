@@ -9,7 +9,9 @@ pub mod calendar;
 pub mod device;
 pub mod error;
 pub mod org;
+pub mod sla;
 pub mod text;
+pub mod ticket;
 pub mod uai;
 
 pub use access::{Assignment, Principal, Role, SchoolScope};

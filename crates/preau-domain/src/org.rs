@@ -61,6 +61,15 @@ code_enum!(
 );
 
 code_enum!(
+    /// A school's week: the 4-day week (no class on Wednesday, most communes since 2017)
+    /// or 4.5 days (Wednesday morning). SLA clocks on the school calendar follow it.
+    SchoolWeek {
+        Quatre = "4" => ("4 jours (pas de classe le mercredi)", "4 days (no class on Wednesday)"),
+        QuatreEtDemi = "4.5" => ("4 jours et demi (mercredi matin)", "4.5 days (Wednesday morning)"),
+    }
+);
+
+code_enum!(
     SchoolKind {
         Maternelle = "maternelle" => ("École maternelle", "Nursery school"),
         Elementaire = "elementaire" => ("École élémentaire", "Elementary school"),

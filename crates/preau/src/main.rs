@@ -158,9 +158,9 @@ enum SlaCommand {
         /// 4h, 90m, or 2d (working days).
         #[arg(long)]
         duration: String,
-        /// The school week: 4 (no school on Wednesday) or 4.5.
-        #[arg(long, default_value = "4")]
-        week: String,
+        /// The school week: 4 (no school on Wednesday) or 4.5; by default the school's own.
+        #[arg(long)]
+        week: Option<String>,
         #[arg(long)]
         collectivite: Option<String>,
     },
@@ -271,6 +271,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             let app = preau_web::router(preau_web::AppState::new(db.clone(), config));
+            // The periodic pass on tickets: clocks refreshed, escalations, closing the
+            // tickets the school did not confirm. Its state is in the database, so a
+            // restart loses nothing.
+            let ticker_db = db.clone();
+            let ticker = tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+                loop {
+                    every.tick().await;
+                    match preau_core::tickets::tick(&ticker_db, chrono::Utc::now()).await {
+                        Ok(t) if t.closed + t.escalated > 0 => {
+                            tracing::info!(
+                                closed = t.closed,
+                                escalated = t.escalated,
+                                refreshed = t.refreshed,
+                                "tickets pass"
+                            )
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "tickets pass failed"),
+                    }
+                }
+            });
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
@@ -283,6 +305,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .with_graceful_shutdown(shutdown())
             .await?;
+            ticker.abort();
             db.close().await;
             tracing::info!("stopped");
         }
@@ -297,27 +320,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     collectivite: c,
                 },
         } => {
-            use preau_domain::calendar::{Span, WeekHours};
+            use preau_domain::calendar::Span;
             let cid = collectivite(&db, c.as_deref()).await?;
             let sys = Principal::system(cid, "cli");
             let uai = preau_domain::Uai::parse(uai)?;
             let school = preau_core::schools::find_by_uai(&db, &sys, &uai)
                 .await
                 .with_context(|| format!("no school {uai} in this collectivité"))?;
-            let zone = preau_domain::org::HolidayZone::from_db(&school.holiday_zone);
-            let hours = match week.as_str() {
-                "4" => WeekHours::four_days(),
-                "4.5" | "4,5" => WeekHours::four_and_a_half_days(),
-                other => bail!("--week must be 4 or 4.5, not {other:?}"),
+            let week = match week.as_deref().map(str::trim) {
+                None => school.week.clone(),
+                Some("4") => "4".to_string(),
+                Some("4.5" | "4,5") => "4.5".to_string(),
+                Some(other) => bail!("--week must be 4 or 4.5, not {other:?}"),
             };
-            let cal = preau_core::calendar::for_zone(&db, zone, hours).await?;
-            let local = chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%dT%H:%M")
-                .or_else(|_| chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%d %H:%M"))
-                .with_context(|| format!("--start {start:?}: expected 2026-12-18T17:00"))?;
-            let start = chrono::TimeZone::from_local_datetime(&chrono_tz::Europe::Paris, &local)
-                .earliest()
-                .with_context(|| format!("--start {start:?} does not exist in Paris time"))?
-                .with_timezone(&chrono::Utc);
+            // The very calendar tickets of this school count on.
+            let cal =
+                preau_core::tickets::school_calendar(&db, &school.holiday_zone, &week).await?;
+            let start = preau_domain::calendar::parse_paris(start).with_context(|| {
+                format!("--start {start:?}: expected 2026-12-18T17:00, a time that exists in Paris")
+            })?;
             let span = Span::parse(duration)?;
             let due = cal.deadline(start, span, &[]);
             let known_until = cal.closures.iter().map(|c| c.end).max();

@@ -326,10 +326,35 @@ pub async fn get(db: &Db, p: &Principal, id: i64) -> AppResult<Device> {
         sqlx::query_as::<_, Device>(sqlx::AssertSqlSafe(sql)).bind(id).bind(p.collectivite_id).fetch_optional(pool).await?
     })
     .ok_or(AppError::NotFound)?;
-    if !may_read(p, d.school_id) {
+    if !may_read(p, d.school_id) && !in_perimeter(db, p, &d).await? {
         return Err(AppError::NotFound);
     }
     Ok(d.redacted_for(p))
+}
+
+/// Whether a contractor's staff sees this device: in the perimeter of one of its lots,
+/// under a contract still running.
+async fn in_perimeter(db: &Db, p: &Principal, d: &Device) -> AppResult<bool> {
+    let Some(school) = d.school_id.filter(|_| !p.lots.is_empty()) else {
+        return Ok(false);
+    };
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive();
+    let mut sql = Sql::new(
+        "SELECT COUNT(*) FROM lot_perimeters lp JOIN lots l ON l.id = lp.lot_id JOIN contracts c ON c.id = l.contract_id WHERE lp.school_id = ",
+    );
+    sql.bind(Param::I64(school))
+        .push(" AND lp.category_id = ")
+        .bind(Param::I64(d.category_id))
+        .push(" AND c.ends_on >= ")
+        .bind(Param::Date(today))
+        .push(" AND lp.lot_id IN ")
+        .bind_list(&p.lots);
+    let n: i64 = with_db!(db, pool => {
+        bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.text.clone())), &sql.params).fetch_one(pool).await?
+    });
+    Ok(n > 0)
 }
 
 /// The device's history, newest first.
@@ -429,10 +454,20 @@ impl DeviceFilter {
                 f.push(" AND d.school_id IS NOT NULL");
             }
             Some(_) => {
-                f.push(" AND (d.school_id IS NOT NULL");
+                f.push(" AND ((d.school_id IS NOT NULL");
                 push_scope(&mut f, "d.school_id", &scope);
+                f.push(")");
                 if p.can_read_unplaced() {
                     f.push(" OR d.school_id IS NULL");
+                }
+                if !p.lots.is_empty() {
+                    // A contractor's staff: the devices of its lots' perimeters, while
+                    // the contract runs.
+                    f.push(" OR EXISTS (SELECT 1 FROM lot_perimeters lp JOIN lots l ON l.id = lp.lot_id JOIN contracts c ON c.id = l.contract_id WHERE lp.school_id = d.school_id AND lp.category_id = d.category_id AND c.ends_on >= ")
+                        .bind(Param::Date(today))
+                        .push(" AND lp.lot_id IN ")
+                        .bind_list(&p.lots)
+                        .push(")");
                 }
                 f.push(")");
             }

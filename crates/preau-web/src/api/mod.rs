@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 mod devices;
+mod tickets;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -58,6 +59,13 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/devices/{id}", &["get", "patch"]),
     ("/devices/{id}/history", &["get"]),
     ("/device-categories", &["get"]),
+    ("/tickets", &["get", "post"]),
+    ("/tickets/{id}", &["get", "patch"]),
+    ("/tickets/{id}/take", &["post"]),
+    ("/tickets/{id}/events", &["get", "post"]),
+    ("/contracts", &["get"]),
+    ("/contracts/{id}", &["get"]),
+    ("/contracts/{id}/sla-report", &["get"]),
     ("/openapi.json", &["get"]),
 ];
 
@@ -95,6 +103,25 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/devices/{id}/history", get(devices::device_history))
         .route("/device-categories", get(devices::categories_list))
+        .route(
+            "/tickets",
+            get(tickets::tickets_list).post(tickets::ticket_create),
+        )
+        .route(
+            "/tickets/{id}",
+            get(tickets::ticket_get).patch(tickets::ticket_patch),
+        )
+        .route(
+            "/tickets/{id}/take",
+            axum::routing::post(tickets::ticket_take),
+        )
+        .route(
+            "/tickets/{id}/events",
+            get(tickets::ticket_events).post(tickets::ticket_comment),
+        )
+        .route("/contracts", get(tickets::contracts_list))
+        .route("/contracts/{id}", get(tickets::contract_get))
+        .route("/contracts/{id}/sla-report", get(tickets::contract_report))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::from(AppError::NotFound) })
 }

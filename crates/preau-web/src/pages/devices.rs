@@ -324,6 +324,7 @@ struct DevicePage {
     events: Vec<EventView>,
     can_edit: bool,
     can_see_costs: bool,
+    can_report: bool,
 }
 
 fn component_kind(kind: &str, lang: Lang) -> &'static str {
@@ -575,6 +576,7 @@ pub async fn show_device(
         contents,
         events,
         can_edit: p.can_edit_devices(d.school_id),
+        can_report: d.school_id.is_some_and(|s| p.can_report(s)),
         can_see_costs: p.can_see_costs(),
         d,
     })
@@ -782,18 +784,12 @@ pub struct PlaceForm {
 }
 
 /// Places the ticked devices of the "à affecter" queue in a school (and a room).
-pub async fn place(State(s): State<AppState>, a: Auth, body: axum::body::Bytes) -> PageResult {
-    // Repeated `device=` fields: read as pairs (serde_urlencoded has no sequences).
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(&body).map_err(|e| PageError::bad_request(&e.to_string()))?;
-    let csrf = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
-    if a.csrf.is_empty() || !crate::session::constant_time_eq(a.csrf.as_bytes(), csrf.as_bytes()) {
-        return Err(PageError::csrf());
-    }
+/// Repeated `device=` fields: read as pairs (serde_urlencoded has no sequences).
+pub async fn place(
+    State(s): State<AppState>,
+    a: Auth,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
     let num = |k: &str| {
         pairs
             .iter()

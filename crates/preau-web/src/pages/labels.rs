@@ -129,7 +129,9 @@ pub async fn labels(
         .iter()
         .take(MAX_LABELS as usize)
         .map(|d| {
-            let url = format!("{base}/devices/{}", d.id);
+            // Short, so that the code stays coarse and easy to scan: `/q/{id}` opens the
+            // report form for the school's staff and the device's page for technicians.
+            let url = format!("{base}/q/{}", d.id);
             Label {
                 qr: qr_svg(&url),
                 tag: d.asset_tag.clone().unwrap_or_else(|| format!("#{}", d.id)),

@@ -2,12 +2,14 @@
 //! confirmations and focus. Forms go through `CsrfForm`, which refuses a missing token.
 
 mod admin;
+mod contracts;
 mod dashboard;
 mod device_import;
 pub mod devices;
 mod import;
 mod labels;
 mod org;
+mod tickets;
 mod user;
 
 use askama::Template;
@@ -60,6 +62,46 @@ pub fn routes() -> Router<AppState> {
             get(devices::edit).post(devices::update),
         )
         .route("/labels", get(labels::labels))
+        .route(
+            "/tickets",
+            get(tickets::list)
+                .post(tickets::create)
+                .layer(axum::extract::DefaultBodyLimit::max(tickets::MAX_REPORT)),
+        )
+        .route("/tickets/new", get(tickets::new_form))
+        .route("/tickets/{id}", get(tickets::show))
+        .route("/tickets/{id}/take", post(tickets::take))
+        .route("/tickets/{id}/status", post(tickets::status))
+        .route("/tickets/{id}/assign", post(tickets::assign))
+        .route("/tickets/{id}/priority", post(tickets::priority))
+        .route("/tickets/{id}/comments", post(tickets::comment))
+        .route("/tickets/{id}/confirm", post(tickets::confirm))
+        .route("/tickets/{id}/reopen", post(tickets::reopen))
+        .route(
+            "/tickets/{id}/attachments",
+            post(tickets::attach).layer(axum::extract::DefaultBodyLimit::max(tickets::MAX_REPORT)),
+        )
+        .route("/tickets/{id}/attachments/{aid}", get(tickets::attachment))
+        .route("/q/{id}", get(tickets::qr))
+        .route("/contracts", get(contracts::list).post(contracts::create))
+        .route("/contracts/new", get(contracts::new))
+        .route("/contracts/{id}", get(contracts::show))
+        .route(
+            "/contracts/{id}/edit",
+            get(contracts::edit).post(contracts::update),
+        )
+        .route("/contracts/{id}/lots/new", get(contracts::lot_new))
+        .route("/contracts/{id}/lots", post(contracts::lot_create))
+        .route(
+            "/lots/{id}/grid",
+            get(contracts::grid_form).post(contracts::grid_save),
+        )
+        .route(
+            "/lots/{id}/perimeter",
+            get(contracts::perimeter_form).post(contracts::perimeter_save),
+        )
+        .route("/reports/sla", get(contracts::report))
+        .route("/reports/sla/{format}", get(contracts::report_export))
         .route("/schools/{id}/networks", post(org::school_networks))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard.csv", get(dashboard::dashboard_csv))
@@ -171,6 +213,12 @@ impl Ctx {
             ("/schools", "nav.schools", "schools"),
             ("/devices", "nav.devices", "devices"),
         ];
+        if p.can_use_tickets() {
+            nav.push(("/tickets", "nav.tickets", "tickets"));
+        }
+        if p.can_read_contracts() {
+            nav.push(("/contracts", "nav.contracts", "contracts"));
+        }
         if p.can_see_dashboard() {
             nav.push(("/dashboard", "nav.dashboard", "dashboard"));
         }

@@ -9,7 +9,7 @@ use preau_core::rooms::RoomInput;
 use preau_core::schools::{Counts, SchoolFilter, SchoolInput, SchoolSort};
 use preau_core::write_tx;
 use preau_core::{AppError, classes, import, rooms, schools, years};
-use preau_domain::org::{HolidayZone, RoomKind, SchoolKind, SchoolStatus};
+use preau_domain::org::{HolidayZone, RoomKind, SchoolKind, SchoolStatus, SchoolWeek};
 use preau_domain::{Lang, Principal, Role};
 use serde::Deserialize;
 
@@ -23,6 +23,12 @@ type PageResult = Result<Response, PageError>;
 #[derive(Deserialize, Default)]
 pub struct FlashQuery {
     flash: Option<String>,
+}
+
+impl FlashQuery {
+    pub fn flash(&self) -> Option<&str> {
+        self.flash.as_deref()
+    }
 }
 
 #[derive(Template)]
@@ -396,6 +402,13 @@ fn school_fields(lang: Lang, v: &SchoolInput) -> Vec<Field> {
             options(SchoolStatus::ALL, SchoolStatus::code, |k| k.label(lang)),
         )
         .required(),
+        Field::select(
+            "week",
+            t("field.week"),
+            v.week.clone().unwrap_or_else(|| "4".into()),
+            options(SchoolWeek::ALL, SchoolWeek::code, |k| k.label(lang)),
+        )
+        .required(),
     ]
 }
 
@@ -591,6 +604,7 @@ struct RoomPage {
     classes: Vec<classes::Class>,
     can_edit: bool,
     can_add_device: bool,
+    can_report: bool,
     equipment: Vec<super::devices::DeviceRow>,
 }
 
@@ -620,6 +634,7 @@ pub async fn room(
         classes: class_list,
         can_edit: p.can_edit_rooms(room.school_id),
         can_add_device: p.can_edit_devices(Some(room.school_id)),
+        can_report: p.can_report(room.school_id),
         equipment,
         room,
         school,

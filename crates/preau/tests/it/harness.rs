@@ -23,6 +23,15 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// Where a redirect points (empty when it is none).
+    pub fn location(&self) -> String {
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+
     pub fn body_bytes(&self) -> &[u8] {
         &self.bytes
     }

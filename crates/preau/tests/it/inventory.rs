@@ -692,7 +692,7 @@ async fn the_devices_api_searches_and_keeps_to_each_role() {
         .status,
         StatusCode::NOT_FOUND
     );
-    // The directeur may not edit devices; the prestataire sees none (no contract yet).
+    // The directeur may not edit devices; the prestataire sees only its lots' perimeter.
     let r = app
         .api(
             &dir,
@@ -703,13 +703,29 @@ async fn the_devices_api_searches_and_keeps_to_each_role() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let pre = app.token("prestataire").await;
+    let seen = app
+        .api(&pre, Method::GET, "/api/v1/devices?limit=500", None)
+        .await
+        .json();
+    let lot_categories = [
+        "tni",
+        "vpi",
+        "eni",
+        "videoprojecteur",
+        "visualiseur",
+        "poste_enseignant",
+        "portable",
+        "pc_fixe",
+        "tablette",
+        "classe_mobile",
+    ];
+    let items = seen["items"].as_array().unwrap();
+    assert!(!items.is_empty());
     assert!(
-        app.api(&pre, Method::GET, "/api/v1/devices", None)
-            .await
-            .json()["items"]
-            .as_array()
-            .unwrap()
-            .is_empty()
+        items
+            .iter()
+            .all(|d| lot_categories.contains(&d["category"].as_str().unwrap())),
+        "{seen}"
     );
     // Bad input names the field; a duplicate asset tag is a conflict.
     let r = app.api(&admin, Method::POST, "/api/v1/devices", Some(json!({"category": "tni", "school_id": null, "price": "douze euros", "warranty_end": "2020-13-01"}))).await;

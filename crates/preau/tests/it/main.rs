@@ -12,3 +12,4 @@ mod harness;
 mod inventory;
 mod org;
 mod roles;
+mod tickets;

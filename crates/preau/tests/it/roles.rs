@@ -43,8 +43,26 @@ async fn every_role_against_every_endpoint() {
     let class_a = ids(format!("SELECT MIN(id) FROM classes WHERE school_id = {a}")).await;
     let year = ids("SELECT MAX(id) FROM school_years".to_string()).await;
     let admin_id = ids("SELECT id FROM users WHERE login = 'admin'".to_string()).await;
-    let dev_a = ids(format!("SELECT MIN(id) FROM devices WHERE school_id = {a}")).await;
-    let dev_b = ids(format!("SELECT MIN(id) FROM devices WHERE school_id = {b}")).await;
+    // Boards are in the demo contract's lot 1: the contractor sees them; printers are not.
+    let dev_a = ids(format!("SELECT MIN(d.id) FROM devices d JOIN device_categories k ON k.id = d.category_id WHERE d.school_id = {a} AND k.code IN ('tni', 'vpi', 'eni')")).await;
+    let dev_b = ids(format!("SELECT MIN(d.id) FROM devices d JOIN device_categories k ON k.id = d.category_id WHERE d.school_id = {b} AND k.code IN ('tni', 'vpi', 'eni')")).await;
+    let printer_b = ids(format!("SELECT MIN(d.id) FROM devices d JOIN device_categories k ON k.id = d.category_id WHERE d.school_id = {b} AND k.code = 'imprimante'")).await;
+    // Tickets: in school A with lot 1 and with the technician (both reported by the
+    // teacher), and one in school B.
+    let teacher = crate::tickets::principal(&app, "enseignant").await;
+    let admin_p = crate::tickets::principal(&app, "admin").await;
+    let now = chrono::Utc::now();
+    let t_lot_a = crate::tickets::open(&app, &teacher, Some(room_a), None, "ecran", "p2", now)
+        .await
+        .id;
+    let t_tech_a = crate::tickets::open(&app, &teacher, None, Some(a), "imprimante", "p2", now)
+        .await
+        .id;
+    let t_b = crate::tickets::open(&app, &admin_p, None, Some(b), "reseau", "p1", now)
+        .await
+        .id;
+    let contract = ids("SELECT MIN(id) FROM contracts".to_string()).await;
+    let lot = ids("SELECT MIN(id) FROM lots".to_string()).await;
 
     // (what, expected for admin, elu, technicien, prestataire, directeur, enseignant, erun)
     let scoped_a = ["ok", "ok", "ok", "404", "ok", "ok", "ok"];
@@ -53,6 +71,13 @@ async fn every_role_against_every_endpoint() {
     let everyone = ["ok"; 7];
     let dashboard = ["ok", "ok", "ok", "403", "403", "403", "ok"];
     let device_editors = ["ok", "403", "ok", "403", "403", "403", "403"];
+    // Devices of the contract's perimeter: the contractor reads them too.
+    let perimeter_a = ["ok", "ok", "ok", "ok", "ok", "ok", "ok"];
+    let perimeter_b = ["ok", "ok", "ok", "ok", "404", "404", "404"];
+    let ticket_users = ["ok", "403", "ok", "ok", "ok", "ok", "403"];
+    let reporters = ["ok", "403", "ok", "403", "ok", "ok", "403"];
+    let contract_readers = ["ok", "ok", "ok", "ok", "403", "403", "403"];
+    let sla_readers = ["ok", "ok", "ok", "403", "403", "403", "403"];
     let pages: Vec<(String, [&str; 7])> = vec![
         ("/".into(), everyone),
         ("/schools".into(), everyone),
@@ -115,22 +140,63 @@ async fn every_role_against_every_endpoint() {
         ("/devices?unplaced=true".into(), everyone),
         ("/devices/export/materiel.csv".into(), everyone),
         ("/devices/export/materiel.xlsx".into(), everyone),
-        (format!("/devices/{dev_a}"), scoped_a),
-        (format!("/devices/{dev_b}"), scoped_b),
+        (format!("/devices/{dev_a}"), perimeter_a),
+        (format!("/devices/{dev_b}"), perimeter_b),
+        (format!("/devices/{printer_b}"), scoped_b),
         ("/devices/new".into(), device_editors),
         (format!("/devices/new?school_id={a}"), device_editors),
         (
             format!("/devices/{dev_a}/edit"),
-            ["ok", "403", "ok", "404", "403", "403", "403"],
+            ["ok", "403", "ok", "403", "403", "403", "403"],
         ),
         (
             format!("/devices/{dev_b}/edit"),
+            ["ok", "403", "ok", "403", "404", "404", "404"],
+        ),
+        (
+            format!("/devices/{printer_b}/edit"),
             ["ok", "403", "ok", "404", "404", "404", "404"],
         ),
         ("/devices/duplicates".into(), device_editors),
         ("/devices/import".into(), device_editors),
         (format!("/labels?school_id={a}"), scoped_a),
-        (format!("/labels?device={dev_b}"), scoped_b),
+        (format!("/labels?device={dev_b}"), perimeter_b),
+        (format!("/labels?device={printer_b}"), scoped_b),
+        ("/tickets".into(), ticket_users),
+        ("/tickets?status=all&breached=true".into(), ticket_users),
+        ("/tickets/new".into(), reporters),
+        (
+            format!("/tickets/new?room_id={room_a}"),
+            ["ok", "403", "ok", "404", "ok", "ok", "403"],
+        ),
+        (
+            format!("/tickets/new?room_id={room_b}"),
+            ["ok", "403", "ok", "404", "404", "404", "404"],
+        ),
+        (
+            format!("/tickets/{t_lot_a}"),
+            ["ok", "404", "ok", "ok", "ok", "ok", "404"],
+        ),
+        (
+            format!("/tickets/{t_tech_a}"),
+            ["ok", "404", "ok", "404", "ok", "ok", "404"],
+        ),
+        (
+            format!("/tickets/{t_b}"),
+            ["ok", "404", "ok", "404", "404", "404", "404"],
+        ),
+        (format!("/q/{dev_a}"), everyone),
+        ("/contracts".into(), contract_readers),
+        (format!("/contracts/{contract}"), contract_readers),
+        ("/contracts/new".into(), admin_only),
+        (
+            format!("/contracts/{contract}/edit"),
+            ["ok", "403", "403", "403", "403", "403", "403"],
+        ),
+        (format!("/lots/{lot}/grid"), admin_only),
+        (format!("/lots/{lot}/perimeter"), admin_only),
+        ("/reports/sla".into(), sla_readers),
+        ("/reports/sla/csv".into(), sla_readers),
         ("/admin/agents".into(), admin_only),
         ("/admin/categories".into(), admin_only),
     ];
@@ -154,9 +220,29 @@ async fn every_role_against_every_endpoint() {
         ),
         ("/api/v1/openapi.json".into(), everyone),
         ("/api/v1/devices".into(), everyone),
-        (format!("/api/v1/devices/{dev_a}"), scoped_a),
-        (format!("/api/v1/devices/{dev_b}"), scoped_b),
-        (format!("/api/v1/devices/{dev_b}/history"), scoped_b),
+        (format!("/api/v1/devices/{dev_a}"), perimeter_a),
+        (format!("/api/v1/devices/{dev_b}"), perimeter_b),
+        (format!("/api/v1/devices/{printer_b}"), scoped_b),
+        (format!("/api/v1/devices/{printer_b}/history"), scoped_b),
+        ("/api/v1/tickets".into(), ticket_users),
+        (
+            format!("/api/v1/tickets/{t_lot_a}"),
+            ["ok", "404", "ok", "ok", "ok", "ok", "404"],
+        ),
+        (
+            format!("/api/v1/tickets/{t_tech_a}/events"),
+            ["ok", "404", "ok", "404", "ok", "ok", "404"],
+        ),
+        (
+            format!("/api/v1/tickets/{t_b}"),
+            ["ok", "404", "ok", "404", "404", "404", "404"],
+        ),
+        ("/api/v1/contracts".into(), contract_readers),
+        (format!("/api/v1/contracts/{contract}"), contract_readers),
+        (
+            format!("/api/v1/contracts/{contract}/sla-report"),
+            sla_readers,
+        ),
         ("/api/v1/device-categories".into(), everyone),
     ];
     let mut mismatches = Vec::new();
@@ -222,6 +308,24 @@ async fn every_role_against_every_endpoint() {
                 "/api/v1/devices".into(),
                 json!({"category": "tni", "school_id": b, "asset_tag": format!("ROLE-B-{role}")}),
                 ["ok", "403", "ok", "404", "404", "404", "404"],
+            ),
+            (
+                Method::POST,
+                "/api/v1/tickets".into(),
+                json!({"school_id": a, "category": "autre", "priority": "p3"}),
+                ["ok", "403", "ok", "404", "ok", "ok", "403"],
+            ),
+            (
+                Method::POST,
+                "/api/v1/tickets".into(),
+                json!({"room_id": room_b, "category": "ecran", "priority": "p2"}),
+                ["ok", "403", "ok", "404", "404", "404", "404"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/tickets/{t_b}/events"),
+                json!({"body": format!("message de {role}")}),
+                ["ok", "404", "ok", "404", "404", "404", "404"],
             ),
             (
                 Method::POST,

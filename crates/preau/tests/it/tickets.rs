@@ -1,0 +1,866 @@
+//! Assistance: the report form, routing to the lot or the technician, the clocks on the
+//! school calendar with pauses, penalties and the monthly report, two people taking the
+//! same ticket, auto-closing and reopening, the contractor's view, bad input, the API.
+//! Every instant is given to the use cases: nothing sleeps.
+
+use axum::http::{Method, StatusCode};
+use chrono::{DateTime, Utc};
+use preau_core::tickets::{self, TicketInput};
+use preau_core::{contracts, reports, write_tx};
+use preau_domain::Principal;
+use preau_domain::ticket::TicketStatus;
+use serde_json::json;
+
+use crate::harness::{TestApp, first_and_other_school};
+
+fn paris(s: &str) -> DateTime<Utc> {
+    preau_domain::calendar::parse_paris(s).unwrap()
+}
+
+fn local(t: DateTime<Utc>) -> String {
+    preau_domain::calendar::format_paris(t)
+}
+
+pub async fn principal(app: &TestApp, login: &str) -> Principal {
+    let u = preau_core::users::find_by_login(&app.db, login)
+        .await
+        .unwrap()
+        .unwrap();
+    preau_core::users::principal(&app.db, u.id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn first_classroom(app: &TestApp, school: i64) -> i64 {
+    preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT MIN(id) FROM rooms WHERE school_id = $1 AND kind = 'classe'").bind(school).fetch_one(p).await.unwrap())
+}
+
+/// Opens a ticket as `who` at `at`.
+pub async fn open(
+    app: &TestApp,
+    who: &Principal,
+    room: Option<i64>,
+    school: Option<i64>,
+    category: &str,
+    priority: &str,
+    at: DateTime<Utc>,
+) -> tickets::Ticket {
+    let v = TicketInput {
+        school_id: school,
+        room_id: room,
+        category: category.into(),
+        priority: priority.into(),
+        description: Some("Le tableau ne répond plus".into()),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    write_tx!(app.db, tx => tickets::open(tx, who, &v, at).await?).unwrap()
+}
+
+#[tokio::test]
+async fn a_teacher_reports_from_the_room_in_three_clicks_and_follows_the_ticket() {
+    let app = TestApp::demo().await;
+    let (a, _) = first_and_other_school(&app).await;
+    let room = first_classroom(&app, a).await;
+    let teacher = app.login("enseignant", "demo").await;
+    // Click 1: the room page's button.
+    let page = teacher.get(&format!("/rooms/{room}")).await;
+    let link = format!("/tickets/new?room_id={room}");
+    assert!(page.body.contains(&link), "{}", page.body);
+    let form = teacher.get(&link).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("name=\"category\"") && form.body.contains("value=\"p2\" checked"));
+    // Click 2 (a category) and 3 (send), with a photo.
+    let jpeg = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00photo";
+    let room_s = room.to_string();
+    let r = teacher
+        .post_file(
+            "/tickets",
+            &[
+                ("room_id", &room_s),
+                ("category", "ecran"),
+                ("priority", "p2"),
+            ],
+            Some(("photo", "tni.jpg", jpeg)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let to = r.location();
+    assert!(
+        to.starts_with("/tickets/") && to.ends_with("flash=ticket_created"),
+        "{to}"
+    );
+    let id: i64 = to
+        .trim_start_matches("/tickets/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let page = teacher.get(&format!("/tickets/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Armor Services"),
+        "routed to lot 1: {}",
+        page.body
+    );
+    assert!(page.body.contains("GTI") && page.body.contains("tni.jpg"));
+    // The photo comes back as the JPEG it is, and never as something the browser runs.
+    let photo_href = page
+        .body
+        .split("href=\"")
+        .find(|s| s.starts_with(&format!("/tickets/{id}/attachments/")))
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let photo = teacher.get(&photo_href).await;
+    assert_eq!(photo.status, StatusCode::OK);
+    assert_eq!(photo.headers["content-type"], "image/jpeg");
+    assert_eq!(photo.headers["x-content-type-options"], "nosniff");
+    assert_eq!(photo.body_bytes(), jpeg);
+    // The teacher sees it in their list; the contractor of the lot and the head too.
+    let mine = teacher.get("/tickets").await;
+    assert!(mine.body.contains(&format!("/tickets/{id}\"")));
+    for login in ["directeur", "prestataire", "technicien", "admin"] {
+        let s = app.login(login, "demo").await;
+        assert_eq!(
+            s.get(&format!("/tickets/{id}")).await.status,
+            StatusCode::OK,
+            "{login}"
+        );
+    }
+    // Élus and the Éducation nationale see figures, not tickets.
+    for login in ["elu", "erun"] {
+        let s = app.login(login, "demo").await;
+        assert_eq!(
+            s.get(&format!("/tickets/{id}")).await.status,
+            StatusCode::NOT_FOUND,
+            "{login}"
+        );
+    }
+    // Without a category: the form again, saying what is missing; nothing stored.
+    let before = app.scalar("SELECT COUNT(*) FROM tickets").await;
+    let r = teacher
+        .post_file(
+            "/tickets",
+            &[("room_id", &room_s), ("priority", "p1")],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Choisissez ce qui ne va pas"));
+    // A file that is no photo: refused by its bytes, whatever its name.
+    let r = teacher
+        .post_file(
+            "/tickets",
+            &[
+                ("room_id", &room_s),
+                ("category", "ecran"),
+                ("priority", "p2"),
+            ],
+            Some(("photo", "photo.jpg", b"<svg onload=alert(1)>")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Type de fichier refusé"), "{}", r.body);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM tickets").await, before);
+    // The QR label's address: the report form for the school's staff, the device page
+    // for technicians.
+    let dev: i64 = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT MIN(id) FROM devices WHERE room_id = $1").bind(room).fetch_one(p).await.unwrap());
+    let r = teacher.get(&format!("/q/{dev}")).await;
+    assert_eq!(r.location(), format!("/tickets/new?device_id={dev}"));
+    let tech = app.login("technicien", "demo").await;
+    assert_eq!(
+        tech.get(&format!("/q/{dev}")).await.location(),
+        format!("/devices/{dev}")
+    );
+    let anon = app
+        .request(Method::GET, &format!("/q/{dev}"), &[], None)
+        .await;
+    assert!(anon.location().starts_with("/login?next="), "login first");
+}
+
+#[tokio::test]
+async fn clocks_run_on_the_school_calendar_pause_on_the_school_and_cost_penalties() {
+    let app = TestApp::demo().await;
+    let (a, _) = first_and_other_school(&app).await;
+    let room = first_classroom(&app, a).await;
+    let teacher = principal(&app, "enseignant").await;
+    let presta = principal(&app, "prestataire").await;
+    // Monday 16 March 2026, 9:00; lot 1, P1: GTI 4 working hours, GTR one school day.
+    let t = open(
+        &app,
+        &teacher,
+        Some(room),
+        None,
+        "ecran",
+        "p1",
+        paris("2026-03-16 09:00"),
+    )
+    .await;
+    assert!(t.lot_id.is_some());
+    assert_eq!(
+        local(t.gti_due_at.unwrap()),
+        "2026-03-16 15:00",
+        "lunch is not counted"
+    );
+    assert_eq!(local(t.gtr_due_at.unwrap()), "2026-03-17 09:00");
+    let t =
+        write_tx!(app.db, tx => tickets::take(tx, &presta, t.id, paris("2026-03-16 10:00")).await?)
+            .unwrap();
+    assert_eq!(t.status(), TicketStatus::PrisEnCharge);
+    // Waiting on the school from Monday 14:00 to Tuesday 14:00: six working hours.
+    let t = write_tx!(app.db, tx => tickets::set_status(tx, &presta, t.id, t.version, TicketStatus::AttenteEcole, Some("Merci de laisser la salle ouverte jeudi"), paris("2026-03-16 14:00")).await?).unwrap();
+    let t = write_tx!(app.db, tx => tickets::set_status(tx, &presta, t.id, t.version, TicketStatus::EnCours, None, paris("2026-03-17 14:00")).await?).unwrap();
+    // The GTR resumes with the three working hours it had left: Tuesday 14:00–16:30,
+    // then Thursday (no class on Wednesday) 8:30–9:00.
+    assert_eq!(local(t.gtr_due_at.unwrap()), "2026-03-19 09:00");
+    assert!(!t.gti_breached);
+    let t = write_tx!(app.db, tx => tickets::set_status(tx, &presta, t.id, t.version, TicketStatus::Resolu, Some("Câble HDMI remplacé"), paris("2026-03-19 10:30")).await?).unwrap();
+    assert!(t.gtr_breached);
+    // The monthly report: 1 h 30 late, two hours started at 80 € = 160 €, shown.
+    let admin = principal(&app, "admin").await;
+    let contract: i64 = app.scalar("SELECT MIN(id) FROM contracts").await;
+    let r = reports::monthly(
+        &app.db,
+        &admin,
+        contract,
+        reports::Month::parse("2026-03").unwrap(),
+        paris("2026-04-01 08:00"),
+    )
+    .await
+    .unwrap();
+    let line = r
+        .lots
+        .iter()
+        .flat_map(|l| &l.lines)
+        .find(|l| l.ticket.id == t.id)
+        .unwrap();
+    assert_eq!((line.gtr_late_minutes, line.gti_late_minutes), (90, 0));
+    assert_eq!(line.penalty.gtr.units, 2);
+    assert_eq!(line.penalty.cents, 16_000);
+    assert_eq!(line.gti_met, Some(true));
+    let session = app.login("admin", "demo").await;
+    let page = session
+        .get(&format!("/reports/sla?contract={contract}&month=2026-03"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("GTR : 2 h × 80,00\u{a0}€ = 160,00\u{a0}€"),
+        "{}",
+        page.body
+    );
+    let csv = session
+        .get(&format!(
+            "/reports/sla/csv?contract={contract}&month=2026-03"
+        ))
+        .await;
+    assert!(csv.body.contains(&format!(";{};", t.number)) && csv.body.contains("160,00"));
+    let xlsx = session
+        .get(&format!(
+            "/reports/sla/xlsx?contract={contract}&month=2026-03"
+        ))
+        .await;
+    assert!(xlsx.body_bytes().starts_with(b"PK"));
+    // A ticket opened on a Sunday evening does not get a zero delay: it starts on Monday.
+    let t = open(
+        &app,
+        &teacher,
+        Some(room),
+        None,
+        "ecran",
+        "p1",
+        paris("2026-03-22 20:00"),
+    )
+    .await;
+    assert_eq!(local(t.gti_due_at.unwrap()), "2026-03-23 14:30");
+}
+
+#[tokio::test]
+async fn two_people_taking_the_same_ticket_one_wins_the_other_is_told() {
+    let app = TestApp::demo().await;
+    let (a, _) = first_and_other_school(&app).await;
+    let teacher = principal(&app, "enseignant").await;
+    // A printer: no lot covers it, the school's technician gets it.
+    let t = open(
+        &app,
+        &teacher,
+        None,
+        Some(a),
+        "imprimante",
+        "p2",
+        Utc::now(),
+    )
+    .await;
+    assert!(t.lot_id.is_none() && t.assignee_user_id.is_some());
+    let tech = principal(&app, "technicien").await;
+    let admin = principal(&app, "admin").await;
+    let now = Utc::now();
+    let (x, y) = tokio::join!(
+        async { write_tx!(app.db, tx => tickets::take(tx, &tech, t.id, now).await?) },
+        async { write_tx!(app.db, tx => tickets::take(tx, &admin, t.id, now).await?) },
+    );
+    let wins = [x.is_ok(), y.is_ok()];
+    assert_eq!(wins.iter().filter(|w| **w).count(), 1, "{x:?} {y:?}");
+    let loser = if x.is_ok() { y } else { x };
+    match loser {
+        Err(preau_core::AppError::Conflict(e)) => assert_eq!(e.code, "already_taken"),
+        other => panic!("{other:?}"),
+    }
+    // Through the page: the second click gets the ticket again with the explanation.
+    let t2 = open(
+        &app,
+        &teacher,
+        None,
+        Some(a),
+        "imprimante",
+        "p2",
+        Utc::now(),
+    )
+    .await;
+    let s1 = app.login("technicien", "demo").await;
+    let s2 = app.login("admin", "demo").await;
+    let r = s1.post(&format!("/tickets/{}/take", t2.id), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = s2.post(&format!("/tickets/{}/take", t2.id), &[]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(
+        r.body.contains("vient de prendre ce ticket en charge"),
+        "{}",
+        r.body
+    );
+    // A stale version on a status change is a conflict too, never a silent overwrite.
+    let r = s2
+        .post(
+            &format!("/tickets/{}/status", t2.id),
+            &[("version", "1"), ("status", "en_cours")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    // The history says who did what.
+    let events = tickets::events(&app.db, &admin, t2.id).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.kind == "taken").count(), 1);
+    assert!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'ticket'")
+            .await
+            >= 4
+    );
+}
+
+#[tokio::test]
+async fn editing_a_grid_keeps_the_terms_of_open_tickets_and_says_so() {
+    let app = TestApp::demo().await;
+    let (a, _) = first_and_other_school(&app).await;
+    let room = first_classroom(&app, a).await;
+    let teacher = principal(&app, "enseignant").await;
+    let admin = principal(&app, "admin").await;
+    let t = open(
+        &app,
+        &teacher,
+        Some(room),
+        None,
+        "ecran",
+        "p1",
+        paris("2026-03-16 09:00"),
+    )
+    .await;
+    let lot = t.lot_id.unwrap();
+    let mut grid = contracts::default_grid();
+    grid[0].1.gti = Some(preau_domain::calendar::Span::Minutes(60));
+    let kept = write_tx!(app.db, tx => contracts::set_grid(tx, &admin, lot, &grid).await?).unwrap();
+    assert!(kept >= 1);
+    let same = tickets::get(&app.db, &admin, t.id).await.unwrap();
+    assert_eq!(same.sla_gti.as_deref(), Some("4h"));
+    assert_eq!(same.gti_due_at, t.gti_due_at);
+    let newer = open(
+        &app,
+        &teacher,
+        Some(room),
+        None,
+        "ecran",
+        "p1",
+        paris("2026-03-16 09:00"),
+    )
+    .await;
+    assert_eq!(newer.sla_gti.as_deref(), Some("1h"));
+    assert_eq!(local(newer.gti_due_at.unwrap()), "2026-03-16 10:00");
+    // Through the page: the grid form says how many tickets keep their terms.
+    let s = app.login("admin", "demo").await;
+    let r = s
+        .post(
+            &format!("/lots/{lot}/grid"),
+            &[
+                ("p1.gti", "2h"),
+                ("p1.gtr", "1d"),
+                ("p1.unit", "heure"),
+                ("p1.gti_penalty", "50"),
+                ("p1.gtr_penalty", "80"),
+                ("p2.gti", "1d"),
+                ("p2.gtr", "3d"),
+                ("p2.unit", "jour"),
+                ("p3.unit", "jour"),
+                ("p4.unit", "jour"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = s.get(&r.location()).await;
+    assert!(
+        page.body.contains("gardent leurs délais d&#39;origine"),
+        "{}",
+        page.body
+    );
+    // A bad span is named, and the stored grid is left as it was.
+    let r = s
+        .post(
+            &format!("/lots/{lot}/grid"),
+            &[("p1.gti", "quatre heures"), ("p1.unit", "heure")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("p1.gti"));
+    let d = contracts::get(
+        &app.db,
+        &admin,
+        app.scalar("SELECT MIN(id) FROM contracts").await,
+    )
+    .await
+    .unwrap();
+    let l = d.lots.iter().find(|l| l.lot.id == lot).unwrap();
+    assert_eq!(l.grid[0].1.gti.map(|s| s.code()).as_deref(), Some("2h"));
+}
+
+#[tokio::test]
+async fn resolved_tickets_close_after_five_school_days_and_the_school_can_reopen() {
+    let app = TestApp::demo().await;
+    let (a, _) = first_and_other_school(&app).await;
+    let teacher = principal(&app, "enseignant").await;
+    let tech = principal(&app, "technicien").await;
+    let t = open(
+        &app,
+        &teacher,
+        None,
+        Some(a),
+        "reseau",
+        "p1",
+        paris("2026-03-16 09:00"),
+    )
+    .await;
+    assert!(t.lot_id.is_none());
+    // Not taken by 14:30: three quarters of the 4 hours are gone, it is escalated once.
+    let tick = tickets::tick(&app.db, paris("2026-03-16 14:30"))
+        .await
+        .unwrap();
+    assert!(tick.escalated >= 1);
+    let events = tickets::events(&app.db, &tech, t.id).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.kind == "escalated").count(), 1);
+    tickets::tick(&app.db, paris("2026-03-16 14:45"))
+        .await
+        .unwrap();
+    let events = tickets::events(&app.db, &tech, t.id).await.unwrap();
+    assert_eq!(
+        events.iter().filter(|e| e.kind == "escalated").count(),
+        1,
+        "not twice"
+    );
+    // The internal escalation is not shown to the school.
+    let seen = tickets::events(&app.db, &teacher, t.id).await.unwrap();
+    assert!(seen.iter().all(|e| e.kind != "escalated"));
+    let t = write_tx!(app.db, tx => tickets::set_status(tx, &tech, t.id, t.version, TicketStatus::Resolu, None, paris("2026-03-19 10:30")).await?).unwrap();
+    // Five school days: Friday 20, Monday 23, Tuesday 24, Thursday 26, Friday 27.
+    tickets::tick(&app.db, paris("2026-03-27 10:00"))
+        .await
+        .unwrap();
+    assert_eq!(
+        tickets::get(&app.db, &tech, t.id).await.unwrap().status(),
+        TicketStatus::Resolu
+    );
+    tickets::tick(&app.db, paris("2026-03-27 11:00"))
+        .await
+        .unwrap();
+    let closed = tickets::get(&app.db, &tech, t.id).await.unwrap();
+    assert_eq!(closed.status(), TicketStatus::Clos);
+    // The teacher reopens it: back to work, and the resolved time is a pause.
+    let s = app.login("enseignant", "demo").await;
+    let r = s
+        .post(
+            &format!("/tickets/{}/reopen", t.id),
+            &[("reason", "Toujours pas de réseau")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let again = tickets::get(&app.db, &tech, t.id).await.unwrap();
+    assert_eq!(again.status(), TicketStatus::EnCours);
+    assert!(again.resolved_at.is_none());
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM ticket_pauses WHERE reason = 'resolu'")
+            .await,
+        1
+    );
+    // A reason is required.
+    let r = s
+        .post(&format!("/tickets/{}/reopen", t.id), &[("reason", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Resolved, then confirmed by the school.
+    let t = write_tx!(app.db, tx => tickets::set_status(tx, &tech, t.id, again.version, TicketStatus::Resolu, Some("Borne redémarrée"), Utc::now()).await?).unwrap();
+    let r = s.post(&format!("/tickets/{}/confirm", t.id), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        tickets::get(&app.db, &tech, t.id).await.unwrap().status(),
+        TicketStatus::Clos
+    );
+}
+
+#[tokio::test]
+async fn a_contractor_sees_its_lots_only_and_no_money() {
+    let app = TestApp::demo().await;
+    let (a, b) = first_and_other_school(&app).await;
+    let teacher = principal(&app, "enseignant").await;
+    let admin = principal(&app, "admin").await;
+    let printer = open(
+        &app,
+        &teacher,
+        None,
+        Some(a),
+        "imprimante",
+        "p2",
+        Utc::now(),
+    )
+    .await;
+    let board = open(
+        &app,
+        &teacher,
+        Some(first_classroom(&app, a).await),
+        None,
+        "ecran",
+        "p2",
+        Utc::now(),
+    )
+    .await;
+    let token = app.token("prestataire").await;
+    let presta = principal(&app, "prestataire").await;
+    let r = app
+        .api(
+            &token,
+            Method::GET,
+            "/api/v1/tickets?status=all&limit=200",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let items = r.json()["items"].as_array().unwrap().clone();
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|t| {
+        t["lot_id"]
+            .as_i64()
+            .is_some_and(|l| presta.lots.contains(&l))
+    }));
+    assert!(items.iter().all(|t| t.get("penalties").is_none()));
+    assert_eq!(
+        app.api(
+            &token,
+            Method::GET,
+            &format!("/api/v1/tickets/{}", printer.id),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    let one = app
+        .api(
+            &token,
+            Method::GET,
+            &format!("/api/v1/tickets/{}", board.id),
+            None,
+        )
+        .await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert!(one.json()["deadlines"]["gti"]["due"].is_string());
+    // Devices: those of its perimeter (boards), not the others (printers).
+    let dev = |code: &str, school: i64| {
+        let db = app.db.clone();
+        let code = code.to_string();
+        async move {
+            preau_core::with_db!(&db, p => sqlx::query_scalar::<_, i64>("SELECT MIN(d.id) FROM devices d JOIN device_categories k ON k.id = d.category_id WHERE k.code = $1 AND d.school_id = $2").bind(code).bind(school).fetch_one(p).await.unwrap())
+        }
+    };
+    let s = app.login("prestataire", "demo").await;
+    let eni_or_board: i64 = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT MIN(d.id) FROM devices d JOIN device_categories k ON k.id = d.category_id WHERE k.code IN ('tni', 'vpi', 'eni') AND d.school_id = $1").bind(b).fetch_one(p).await.unwrap());
+    assert_eq!(
+        s.get(&format!("/devices/{eni_or_board}")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        s.get(&format!("/devices/{}", dev("imprimante", b).await))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let list = app
+        .api(&token, Method::GET, "/api/v1/devices?limit=500", None)
+        .await
+        .json();
+    let cats: std::collections::BTreeSet<String> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["category"].as_str().unwrap().to_string())
+        .collect();
+    assert!(cats.contains("eni") || cats.contains("tni") || cats.contains("vpi"));
+    assert!(
+        !cats.contains("imprimante") && !cats.contains("borne_wifi"),
+        "{cats:?}"
+    );
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["price_cents"].is_null())
+    );
+    // Its contract without amounts; no SLA report; no other contractor's anything.
+    let contract = app.scalar("SELECT MIN(id) FROM contracts").await;
+    let page = s.get(&format!("/contracts/{contract}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("€"), "no amounts for the contractor");
+    assert_eq!(s.get("/reports/sla").await.status, StatusCode::FORBIDDEN);
+    let d = contracts::get(&app.db, &presta, contract).await.unwrap();
+    assert!(!d.amounts_shown && d.lots.iter().all(|l| l.lot.cap_month_cents.is_none()));
+    // It may work its tickets, not send them elsewhere.
+    assert_eq!(
+        app.api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/tickets/{}/take", board.id),
+            None
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let r = app
+        .api(
+            &token,
+            Method::PATCH,
+            &format!("/api/v1/tickets/{}", board.id),
+            Some(json!({"version": board.version + 1, "assignee": ""})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // The administrator does see the amounts.
+    let d = contracts::get(&app.db, &admin, contract).await.unwrap();
+    assert!(d.amounts_shown && d.lots.iter().all(|l| l.lot.cap_month_cents.is_some()));
+}
+
+#[tokio::test]
+async fn the_api_opens_lists_and_moves_tickets_with_their_deadlines() {
+    let app = TestApp::demo().await;
+    let (a, b) = first_and_other_school(&app).await;
+    let teacher = app.token("enseignant").await;
+    let tech = app.token("technicien").await;
+    let before = app.scalar("SELECT COUNT(*) FROM tickets").await;
+    // Bad input: every wrong field named, nothing stored.
+    let r = app
+        .api(
+            &teacher,
+            Method::POST,
+            "/api/v1/tickets",
+            Some(json!({"school_id": a, "category": "grille-pain", "priority": "p9"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<String> = r.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        fields.contains(&"category".into()) && fields.contains(&"priority".into()),
+        "{fields:?}"
+    );
+    let r = app
+        .api(
+            &teacher,
+            Method::POST,
+            "/api/v1/tickets",
+            Some(json!({"school_id": b, "category": "ecran", "priority": "p2"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "another school");
+    let r = app
+        .api(
+            &teacher,
+            Method::POST,
+            "/api/v1/tickets",
+            Some(json!({"school_id": a, "category": "ecran", "priority": "p4"})),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "planned work is not reported"
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM tickets").await, before);
+    // A report, then its life through PATCH.
+    let r = app
+        .api(&teacher, Method::POST, "/api/v1/tickets", Some(json!({"school_id": a, "category": "imprimante", "priority": "p2", "description": "Bourrage"})))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let t = r.json();
+    let id = t["id"].as_i64().unwrap();
+    assert!(
+        t["deadlines"]["gti"]["due"].is_string()
+            && t["deadlines"]["gtr"]["breached"] == json!(false)
+    );
+    assert_eq!(t["assignee"]["kind"], "user");
+    let v = t["version"].as_i64().unwrap();
+    let r = app
+        .api(
+            &tech,
+            Method::PATCH,
+            &format!("/api/v1/tickets/{id}"),
+            Some(json!({"version": v, "status": "attente_ecole", "message": "Quel modèle ?"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["deadlines"]["paused"], json!(true));
+    let r = app
+        .api(
+            &tech,
+            Method::PATCH,
+            &format!("/api/v1/tickets/{id}"),
+            Some(json!({"version": v, "status": "en_cours"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "stale version");
+    let r = app
+        .api(
+            &tech,
+            Method::PATCH,
+            &format!("/api/v1/tickets/{id}"),
+            Some(json!({"version": v + 1, "status": "clos"})),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a handler cannot close"
+    );
+    // The teacher answers; the technician's internal note stays internal.
+    assert_eq!(
+        app.api(
+            &teacher,
+            Method::POST,
+            &format!("/api/v1/tickets/{id}/events"),
+            Some(json!({"body": "Une HP LaserJet"}))
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app.api(
+            &teacher,
+            Method::POST,
+            &format!("/api/v1/tickets/{id}/events"),
+            Some(json!({"body": "note", "internal": true}))
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    app.api(
+        &tech,
+        Method::POST,
+        &format!("/api/v1/tickets/{id}/events"),
+        Some(json!({"body": "Toner commandé", "internal": true})),
+    )
+    .await;
+    let seen = app
+        .api(
+            &teacher,
+            Method::GET,
+            &format!("/api/v1/tickets/{id}/events"),
+            None,
+        )
+        .await
+        .json();
+    let bodies: Vec<&str> = seen["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["body"].as_str())
+        .collect();
+    assert!(bodies.contains(&"Une HP LaserJet") && !bodies.contains(&"Toner commandé"));
+    // Lists filter and page with a cursor.
+    let r = app
+        .api(
+            &tech,
+            Method::GET,
+            "/api/v1/tickets?status=all&limit=5",
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(r["items"].as_array().unwrap().len(), 5);
+    let next = r["next"].as_str().unwrap().to_string();
+    let r2 = app
+        .api(
+            &tech,
+            Method::GET,
+            &format!("/api/v1/tickets?status=all&limit=5&cursor={next}"),
+            None,
+        )
+        .await
+        .json();
+    assert!(r2["items"][0]["id"].as_i64().unwrap() < r["items"][4]["id"].as_i64().unwrap() + 1);
+    let r = app
+        .api(&tech, Method::GET, "/api/v1/tickets?status=n_importe", None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .api(
+            &tech,
+            Method::GET,
+            "/api/v1/tickets?breached=true&status=all",
+            None,
+        )
+        .await
+        .json();
+    assert!(
+        r["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["deadlines"]["gti"]["breached"] == json!(true)
+                || t["deadlines"]["gtr"]["breached"] == json!(true))
+    );
+    // The monthly report in JSON for the collectivité's side.
+    let admin = app.token("admin").await;
+    let contract = app.scalar("SELECT MIN(id) FROM contracts").await;
+    let r = app
+        .api(
+            &admin,
+            Method::GET,
+            &format!("/api/v1/contracts/{contract}/sla-report?month=2026-03"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json()["lots"].as_array().unwrap().len() == 2);
+    let r = app
+        .api(
+            &admin,
+            Method::GET,
+            &format!("/api/v1/contracts/{contract}/sla-report?month=mars"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
