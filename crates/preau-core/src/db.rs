@@ -96,6 +96,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004", "software_raw_hash"),
     migration!(5, "0005", "school_holidays"),
     migration!(6, "0006", "assistance"),
+    migration!(7, "0007", "interventions_jobs"),
 ];
 
 impl Db {

@@ -670,5 +670,71 @@ async fn tickets(
         "",
     )
     .await?;
+    interventions(tx, cid, &cal, now, tech.as_ref().map(|t| t.0)).await
+}
+
+/// Visits: after class the day after a ticket was taken (one ticket in four), and for
+/// tickets still open, the lunch break of the next school day.
+async fn interventions(
+    tx: &mut Tx,
+    cid: i64,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+    tech: Option<i64>,
+) -> AppResult<()> {
+    type Row = (
+        i64,
+        i64,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        DateTime<Utc>,
+        String,
+    );
+    let rows: Vec<Row> = with_tx!(tx, c => {
+        sqlx::query_as("SELECT id, number, school_id, lot_id, assignee_user_id, taken_at, status FROM tickets WHERE collectivite_id = $1 AND taken_at IS NOT NULL ORDER BY number").bind(cid).fetch_all(&mut *c).await?
+    });
+    let today = now.with_timezone(&Paris).date_naive();
+    let next_school_day = |from: NaiveDate| {
+        (1..30)
+            .map(|i| from + Duration::days(i))
+            .find(|d| cal.is_working_day(*d))
+            .unwrap_or(from + Duration::days(1))
+    };
+    for (id, number, school, lot, assignee, taken, status) in rows {
+        let open = !matches!(status.as_str(), "resolu" | "clos");
+        if !open && number % 4 != 0 {
+            continue;
+        }
+        let (day, (h1, m1), (h2, m2)) = if open {
+            (next_school_day(today), (11, 45), (13, 15))
+        } else {
+            (
+                next_school_day(taken.with_timezone(&Paris).date_naive()),
+                (16, 45),
+                (17, 45),
+            )
+        };
+        let (start, end) = (paris(day, h1, m1), paris(day, h2, m2));
+        let state = if end < now { "realisee" } else { "planifiee" };
+        let technician = if lot.is_some() {
+            None
+        } else {
+            assignee.or(tech)
+        };
+        let iid: i64 = with_tx!(tx, c => {
+            sqlx::query_scalar("INSERT INTO interventions (collectivite_id, school_id, starts_at, ends_at, technician_user_id, lot_id, status, notes, planned_by, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'démo', 1, $9, $9) RETURNING id")
+                .bind(cid).bind(school).bind(start).bind(end).bind(technician).bind(lot).bind(state)
+                .bind(if open { "Accès par le portail du parking, merci." } else { "" })
+                .bind(taken)
+                .fetch_one(&mut *c).await?
+        });
+        with_tx!(tx, c => {
+            sqlx::query("INSERT INTO intervention_tickets (intervention_id, ticket_id) VALUES ($1, $2)").bind(iid).bind(id).execute(&mut *c).await?;
+            if open && matches!(status.as_str(), "pris_en_charge" | "en_cours") {
+                sqlx::query("UPDATE tickets SET status = 'planifie' WHERE id = $1").bind(id).execute(&mut *c).await?;
+            }
+        });
+    }
     Ok(())
 }

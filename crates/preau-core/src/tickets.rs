@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use crate::audit::{self, Actor, Entry};
 use crate::db::{Db, Param, Sql, Tx};
 use crate::error::{AppError, AppResult, Errors};
-use crate::{bind_params, calendar, contracts, with_db, with_tx};
+use crate::{bind_params, calendar, contracts, jobs, with_db, with_tx};
 
 /// A ticket as lists and pages show it, with the names joined in.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -303,6 +303,13 @@ fn terms_calendar(kind: &str, hours: &str, school: Calendar) -> Calendar {
 
 type Pause = (DateTime<Utc>, Option<DateTime<Utc>>);
 
+/// An instant in words for e-mails: `18/03/2026 à 15:30`.
+fn paris_words(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Paris)
+        .format("%d/%m/%Y à %H:%M")
+        .to_string()
+}
+
 /// The ticket's clocks at `now`, given its pauses and the school calendar.
 pub fn clocks_of(t: &Ticket, school: &Calendar, pauses: &[Pause], now: DateTime<Utc>) -> Clocks {
     let cal = terms_calendar(&t.sla_calendar, &t.sla_hours, school.clone());
@@ -334,6 +341,10 @@ async fn fetch_in_tx(tx: &mut Tx, cid: i64, id: i64) -> AppResult<Ticket> {
 }
 
 /// A ticket the caller may read, in a transaction (404 otherwise).
+pub async fn get_in_tx(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<Ticket> {
+    readable_in_tx(tx, p, id).await
+}
+
 async fn readable_in_tx(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<Ticket> {
     let t = fetch_in_tx(tx, p.collectivite_id, id).await?;
     if !p.can_read_ticket(t.school_id, t.reporter_user_id, t.lot_id) {
@@ -528,6 +539,7 @@ pub async fn open(
     .await?;
     refresh_in_tx(tx, cid, id, now).await?;
     let t = fetch_in_tx(tx, cid, id).await?;
+    notify_new(tx, cid, &t, &route, now).await?;
     audit_ticket(
         tx,
         p,
@@ -875,6 +887,9 @@ pub async fn set_status(
     .await?;
     refresh_in_tx(tx, p.collectivite_id, id, now).await?;
     let after = fetch_in_tx(tx, p.collectivite_id, id).await?;
+    if to == TicketStatus::Resolu {
+        notify_resolved(tx, p.collectivite_id, &after, message.as_deref(), now).await?;
+    }
     audit_ticket(
         tx,
         p,
@@ -884,6 +899,113 @@ pub async fn set_status(
     )
     .await?;
     Ok(after)
+}
+
+/// Tells whoever got a new ticket: the technician, the contractor's staff for a lot,
+/// the administrators when nobody was found.
+async fn notify_new(
+    tx: &mut Tx,
+    cid: i64,
+    t: &Ticket,
+    route: &Route,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let to = match (route.lot_id, route.assignee_user_id) {
+        (Some(l), _) => jobs::lot_addresses(tx, l).await?,
+        (None, Some(_)) => jobs::address_of(tx, route.assignee_user_id).await?,
+        (None, None) => jobs::addresses(tx, cid, "administrateur", None).await?,
+    };
+    let due = t
+        .gti_due_at
+        .map(|d| format!("\nÀ prendre en charge avant le {}.", paris_words(d)))
+        .unwrap_or_default();
+    let place = match &t.room_name {
+        Some(r) => format!("{}, {r}", t.school_name),
+        None => t.school_name.clone(),
+    };
+    let quote = if t.description.is_empty() {
+        String::new()
+    } else {
+        format!("\n« {} »\n", t.description)
+    };
+    jobs::enqueue_mail(
+        tx,
+        cid,
+        &to,
+        &format!(
+            "Nouveau signalement n° {} — {} — {}",
+            t.number,
+            t.school_name,
+            t.category().label(preau_domain::Lang::Fr)
+        ),
+        &format!(
+            "Bonjour,\n\n{} signale : {} ({}).\nÉcole : {place}\n{quote}{due}\n",
+            t.reporter_name,
+            t.title,
+            t.priority().short(preau_domain::Lang::Fr),
+        ),
+        Some(&format!("/tickets/{}", t.id)),
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Tells the school a ticket is resolved: whoever reported it and the school's head.
+async fn notify_resolved(
+    tx: &mut Tx,
+    cid: i64,
+    t: &Ticket,
+    message: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let mut who = jobs::address_of(tx, t.reporter_user_id).await?;
+    who.extend(jobs::addresses(tx, cid, "directeur", Some(t.school_id)).await?);
+    let said = message.map(|m| format!("\n\n« {m} »")).unwrap_or_default();
+    jobs::enqueue_mail(
+        tx,
+        cid,
+        &who,
+        &format!("Résolu : signalement n° {} — {}", t.number, t.title),
+        &format!(
+            "Bonjour,\n\nLe signalement n° {} ({}) est résolu.{said}\n\nSi ce n'est pas le cas, rouvrez-le depuis sa page ; sans nouvelle de votre part, il sera clos dans quelques jours d'école.\n",
+            t.number, t.title,
+        ),
+        Some(&format!("/tickets/{}", t.id)),
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Tells the administrators a deadline is at risk or breached.
+async fn notify_escalated(
+    tx: &mut Tx,
+    cid: i64,
+    id: i64,
+    breached: bool,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let (number, title, school): (i64, String, String) = with_tx!(tx, c => {
+        sqlx::query_as("SELECT t.number, t.title, s.name FROM tickets t JOIN schools s ON s.id = t.school_id WHERE t.id = $1").bind(id).fetch_one(&mut *c).await?
+    });
+    let admins = jobs::addresses(tx, cid, "administrateur", None).await?;
+    let what = if breached {
+        "délai dépassé"
+    } else {
+        "délai bientôt dépassé"
+    };
+    jobs::enqueue_mail(
+        tx,
+        cid,
+        &admins,
+        &format!("Alerte : {what} — signalement n° {number} — {school}"),
+        &format!("Bonjour,\n\nLe signalement n° {number} ({title}, {school}) : {what}.\n"),
+        Some(&format!("/tickets/{id}")),
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Sends a ticket to a technician or a lot. Changing the lot restarts the clocks on the
@@ -1235,6 +1357,7 @@ pub async fn tick(db: &Db, now: DateTime<Utc>) -> AppResult<Tick> {
                         sqlx::query("INSERT INTO ticket_events (ticket_id, occurred_at, actor_user_id, actor_name, kind, public, body, detail) VALUES ($1, $2, NULL, 'Préau', 'escalated', FALSE, NULL, $3)")
                             .bind(*id).bind(now).bind(json!({"breached": breached, "at_risk": risk}).to_string()).execute(&mut *c).await?;
                     });
+                    notify_escalated(tx, *cid, *id, newly_breached, now).await?;
                     escalated += 1;
                 }
             }

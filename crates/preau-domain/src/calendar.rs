@@ -55,6 +55,11 @@ impl WeekHours {
         w
     }
 
+    /// The class hours of a date's weekday.
+    pub fn ranges(&self, d: NaiveDate) -> &[(NaiveTime, NaiveTime)] {
+        self.of(d)
+    }
+
     fn of(&self, d: NaiveDate) -> &[(NaiveTime, NaiveTime)] {
         &self.days[d.weekday().num_days_from_monday() as usize]
     }
@@ -272,6 +277,15 @@ impl Calendar {
             closures,
             public_holidays: true,
         }
+    }
+
+    pub fn is_public_holiday(&self, d: NaiveDate) -> bool {
+        public_holidays(d.year()).contains(&d)
+    }
+
+    /// Whether a closure (school holidays, a bridge) covers `d`.
+    pub fn is_closed(&self, d: NaiveDate) -> bool {
+        self.closures.iter().any(|c| c.start <= d && d < c.end)
     }
 
     /// Whether `d` has working hours: its weekday has some, it is no public holiday, and

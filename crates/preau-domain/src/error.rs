@@ -223,6 +223,10 @@ impl FieldError {
                 "Mois invalide : par exemple 2026-03.".into(),
                 "Invalid month: for example 2026-03.".into(),
             ),
+            "one_school" => (
+                "Une intervention regroupe des signalements d'une seule école.".into(),
+                "A visit groups reports of one school only.".into(),
+            ),
             "duplicate" => (
                 "Cette valeur est en double.".into(),
                 "This value is duplicated.".into(),

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod device;
 pub mod error;
 pub mod org;
+pub mod planning;
 pub mod sla;
 pub mod text;
 pub mod ticket;

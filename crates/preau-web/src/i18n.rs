@@ -5,6 +5,95 @@ use preau_domain::Lang;
 
 /// `(key, français, English)`.
 pub const MESSAGES: &[(&str, &str, &str)] = &[
+    ("nav.planning", "Planning", "Schedule"),
+    (
+        "planning.title",
+        "Planning des interventions",
+        "Visit schedule",
+    ),
+    ("planning.prev", "Semaine précédente", "Previous week"),
+    ("planning.next", "Semaine suivante", "Next week"),
+    ("planning.whose", "Planning de", "Schedule of"),
+    ("planning.mine", "Mes interventions", "My visits"),
+    ("planning.everyone", "Tout le monde", "Everyone"),
+    ("planning.week_of", "Semaine du", "Week of"),
+    ("planning.none", "Rien de prévu.", "Nothing planned."),
+    ("planning.planned", "Prévue", "Planned"),
+    ("planning.done", "Réalisée", "Done"),
+    ("planning.cancelled", "Annulée", "Cancelled"),
+    ("planning.mark_done", "Marquer réalisée", "Mark as done"),
+    ("planning.cancel", "Annuler", "Cancel"),
+    (
+        "planning.cancel_confirm",
+        "Annuler cette intervention ?",
+        "Cancel this visit?",
+    ),
+    (
+        "planning.feed_title",
+        "Abonnement agenda (iCalendar)",
+        "Calendar subscription (iCalendar)",
+    ),
+    (
+        "planning.feed_help",
+        "Une adresse privée à ajouter dans votre agenda (téléphone, Thunderbird, Outlook) : vos interventions y apparaissent et s'y mettent à jour.",
+        "A private address to add to your calendar (phone, Thunderbird, Outlook): your visits appear and stay up to date there.",
+    ),
+    (
+        "planning.feed_once",
+        "Voici votre adresse d'abonnement. Elle ne sera plus affichée : copiez-la maintenant.",
+        "Here is your subscription address. It will not be shown again: copy it now.",
+    ),
+    (
+        "planning.feed_create",
+        "Créer mon adresse d'abonnement",
+        "Create my subscription address",
+    ),
+    (
+        "planning.feed_replace",
+        "Remplacer mon adresse d'abonnement",
+        "Replace my subscription address",
+    ),
+    (
+        "planning.feed_replace_confirm",
+        "L'ancienne adresse cessera de fonctionner. Continuer ?",
+        "The old address will stop working. Continue?",
+    ),
+    (
+        "school.open_tickets",
+        "Signalements en cours",
+        "Open reports",
+    ),
+    ("school.visits", "Interventions prévues", "Planned visits"),
+    ("ticket.visits", "Interventions", "Visits"),
+    ("ticket.plan", "Planifier une intervention", "Plan a visit"),
+    (
+        "ticket.plan_help",
+        "Créneaux hors des heures de classe, d'après le calendrier de l'école.",
+        "Slots outside class hours, from the school's calendar.",
+    ),
+    ("ticket.plan_other", "Un autre créneau", "Another slot"),
+    ("ticket.plan_start", "Début", "Start"),
+    ("ticket.plan_end", "Fin", "End"),
+    (
+        "ticket.plan_group",
+        "Traiter aussi pendant ce passage",
+        "Also handle during this visit",
+    ),
+    (
+        "ticket.plan_notes",
+        "Note pour l'école",
+        "Note for the school",
+    ),
+    (
+        "ticket.plan_button",
+        "Planifier et prévenir l'école",
+        "Plan and tell the school",
+    ),
+    (
+        "flash.planned",
+        "Intervention planifiée ; l'école est prévenue.",
+        "Visit planned; the school has been told.",
+    ),
     ("nav.contracts", "Marchés", "Contracts"),
     (
         "contracts.title",

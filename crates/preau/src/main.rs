@@ -57,6 +57,13 @@ enum Command {
         /// The address users reach Préau at, for QR labels (default: the request's host).
         #[arg(long, env = "PREAU_PUBLIC_URL")]
         public_url: Option<String>,
+        /// The mail relay notifications go through: smtp://host:port. Without it, e-mails
+        /// wait in the queue.
+        #[arg(long, env = "PREAU_SMTP_URL")]
+        smtp_url: Option<String>,
+        /// The sender address of notifications.
+        #[arg(long, env = "PREAU_MAIL_FROM", default_value = "preau@localhost")]
+        mail_from: String,
     },
     /// Creates or updates the database schema.
     Migrate,
@@ -233,6 +240,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             insecure_cookies,
             agent_paths,
             public_url,
+            smtp_url,
+            mail_from,
         } => {
             if *with_demo {
                 if demo::load_if_empty(&db).await? {
@@ -293,6 +302,38 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
             });
+            // The mail worker: sends what the job queue holds, every 30 seconds.
+            let mailer = match smtp_url.as_deref().filter(|u| !u.is_empty()) {
+                Some(url) => {
+                    let cfg = preau_core::mail::SmtpConfig::from_url(url, mail_from)?;
+                    let base = public_url
+                        .clone()
+                        .filter(|u| !u.is_empty())
+                        .unwrap_or_else(|| format!("http://{listen}"));
+                    let mail_db = db.clone();
+                    tracing::info!(relay = %cfg.relay, "e-mail notifications on");
+                    Some(tokio::spawn(async move {
+                        let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
+                        loop {
+                            every.tick().await;
+                            if let Err(e) = preau_core::jobs::run_mail(
+                                &mail_db,
+                                &cfg,
+                                &base,
+                                chrono::Utc::now(),
+                            )
+                            .await
+                            {
+                                tracing::warn!(error = %e, "mail pass failed");
+                            }
+                        }
+                    }))
+                }
+                None => {
+                    tracing::info!("no --smtp-url: e-mail notifications wait in the queue");
+                    None
+                }
+            };
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
@@ -306,6 +347,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .with_graceful_shutdown(shutdown())
             .await?;
             ticker.abort();
+            if let Some(m) = mailer {
+                m.abort();
+            }
             db.close().await;
             tracing::info!("stopped");
         }

@@ -66,6 +66,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/contracts", &["get"]),
     ("/contracts/{id}", &["get"]),
     ("/contracts/{id}/sla-report", &["get"]),
+    ("/interventions", &["get", "post"]),
     ("/openapi.json", &["get"]),
 ];
 
@@ -122,6 +123,10 @@ pub fn routes() -> Router<AppState> {
         .route("/contracts", get(tickets::contracts_list))
         .route("/contracts/{id}", get(tickets::contract_get))
         .route("/contracts/{id}/sla-report", get(tickets::contract_report))
+        .route(
+            "/interventions",
+            get(tickets::interventions_list).post(tickets::intervention_create),
+        )
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::from(AppError::NotFound) })
 }

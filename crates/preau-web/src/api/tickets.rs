@@ -412,3 +412,53 @@ pub(super) async fn contract_report(
         "lots": lots,
     })))
 }
+
+#[derive(Deserialize)]
+pub(super) struct InterventionsQuery {
+    /// `2026-03-16`; by default today.
+    from: Option<String>,
+    /// By default seven days after `from`.
+    to: Option<String>,
+    #[serde(flatten)]
+    filter: preau_core::interventions::InterventionFilter,
+}
+
+pub(super) async fn interventions_list(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    q: Result<Query<InterventionsQuery>, QueryRejection>,
+) -> ApiResult {
+    let q = query(q)?;
+    let day = |field: &str, v: Option<&str>| -> Result<Option<chrono::NaiveDate>, ApiError> {
+        match v.filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| ApiError::invalid(vec![FieldError::new(field, "not_a_date")])),
+        }
+    };
+    let from = day("from", q.from.as_deref())?.unwrap_or_else(crate::pages::today);
+    let to = day("to", q.to.as_deref())?.unwrap_or(from + chrono::Duration::days(7));
+    if to <= from || (to - from).num_days() > 400 {
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "to",
+            "out_of_range",
+        )]));
+    }
+    let at = |d: chrono::NaiveDate| {
+        preau_domain::calendar::paris_instant(d.and_hms_opt(0, 0, 0).unwrap_or_default())
+            .unwrap_or_default()
+    };
+    let visits = preau_core::interventions::list(&s.db, &p, &q.filter, at(from), at(to)).await?;
+    Ok(list(&visits, None))
+}
+
+pub(super) async fn intervention_create(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    b: Result<Json<preau_core::interventions::InterventionInput>, JsonRejection>,
+) -> Created {
+    let input = body(b)?;
+    let v = write_tx!(s.db, tx => preau_core::interventions::plan(tx, &p, &input.parse()?, Utc::now()).await?)?;
+    created(v)
+}

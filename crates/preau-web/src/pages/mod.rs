@@ -9,6 +9,7 @@ pub mod devices;
 mod import;
 mod labels;
 mod org;
+mod planning;
 mod tickets;
 mod user;
 
@@ -83,6 +84,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/tickets/{id}/attachments/{aid}", get(tickets::attachment))
         .route("/q/{id}", get(tickets::qr))
+        .route("/tickets/{id}/plan", post(planning::plan))
+        .route("/interventions/{id}/status", post(planning::set_status))
+        .route("/planning", get(planning::week))
+        .route("/planning/feed", post(planning::create_feed))
+        .route("/ical/{file}", get(planning::feed))
         .route("/contracts", get(contracts::list).post(contracts::create))
         .route("/contracts/new", get(contracts::new))
         .route("/contracts/{id}", get(contracts::show))
@@ -215,6 +221,13 @@ impl Ctx {
         ];
         if p.can_use_tickets() {
             nav.push(("/tickets", "nav.tickets", "tickets"));
+        }
+        if p.is_admin()
+            || p.has(Role::Technicien)
+            || p.has(Role::Prestataire)
+            || p.has(Role::Directeur)
+        {
+            nav.push(("/planning", "nav.planning", "planning"));
         }
         if p.can_read_contracts() {
             nav.push(("/contracts", "nav.contracts", "contracts"));

@@ -258,6 +258,10 @@ struct SchoolPage {
     device_count: i64,
     ip_ranges: String,
     ip_error: Option<String>,
+    week: &'static str,
+    visits: Vec<(String, super::planning::VisitView)>,
+    open_tickets: Option<i64>,
+    can_report: bool,
 }
 
 pub async fn school(
@@ -328,7 +332,21 @@ async fn school_page(
         Some((e, v)) => (Some(e), v),
         None => (None, schools::ip_ranges(&s.db, p, id).await?),
     };
+    let visits = super::planning::for_school(s, a, id).await?;
+    let open_tickets = if p.can_use_tickets() {
+        let f = preau_core::tickets::TicketFilter {
+            school_id: Some(id),
+            ..Default::default()
+        };
+        Some(preau_core::tickets::count(&s.db, p, &f).await?)
+    } else {
+        None
+    };
     let page = SchoolPage {
+        week: SchoolWeek::from_db(&school.week).label(lang),
+        visits,
+        open_tickets,
+        can_report: p.can_report(id),
         ctx: Ctx::for_user(p, &a.csrf, school.name.clone(), "schools")
             .crumb("/schools", crate::i18n::t(lang, "nav.schools"))
             .flash(flash_key(flash)),

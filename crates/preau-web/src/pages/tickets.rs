@@ -455,6 +455,10 @@ struct TicketPage {
     priorities: Vec<(&'static str, &'static str, bool)>,
     errors: Vec<String>,
     opened: String,
+    windows: Vec<super::planning::WindowChoice>,
+    group: Vec<(i64, i64, String)>,
+    visits: Vec<super::planning::VisitView>,
+    back: String,
 }
 
 impl TicketPage {
@@ -539,6 +543,26 @@ async fn ticket_page(
         .iter()
         .map(|pr| (pr.code(), pr.short(lang), *pr == t.priority()))
         .collect();
+    let (windows, group) = if can_handle && status.is_open() {
+        super::planning::plan_choices(s, a, &t).await?
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let visits = preau_core::interventions::list(
+        &s.db,
+        p,
+        &preau_core::interventions::InterventionFilter {
+            ticket_id: Some(t.id),
+            cancelled: Some(true),
+            ..Default::default()
+        },
+        t.opened_at - chrono::Duration::days(1),
+        now + chrono::Duration::days(400),
+    )
+    .await?
+    .iter()
+    .map(|v| super::planning::visit_view(a, v))
+    .collect();
     let title = format!(
         "{} {} — {}",
         crate::i18n::t(lang, "ticket.number"),
@@ -568,6 +592,10 @@ async fn ticket_page(
         priorities,
         errors: errors.iter().map(|e| e.message(lang)).collect(),
         opened: paris(t.opened_at),
+        windows,
+        group,
+        visits,
+        back: format!("/tickets/{id}"),
         t,
     })
 }
@@ -580,6 +608,7 @@ fn ticket_flash(f: &str) -> Option<&'static str> {
         "sent" => Some("flash.sent"),
         "confirmed" => Some("flash.confirmed"),
         "reopened" => Some("flash.reopened"),
+        "planned" => Some("flash.planned"),
         _ => None,
     }
 }
@@ -600,7 +629,7 @@ pub async fn show(
 
 /// After an action: back to the ticket, or the ticket page again with what went wrong
 /// (409 when someone else was quicker, 422 for a bad field).
-async fn after(
+pub(crate) async fn after(
     s: &AppState,
     a: &Auth,
     id: i64,

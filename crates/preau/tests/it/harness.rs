@@ -273,3 +273,71 @@ pub async fn first_and_other_school(app: &TestApp) -> (i64, i64) {
     let ids: Vec<i64> = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT id FROM schools ORDER BY id").fetch_all(p).await.unwrap());
     (ids[0], ids[ids.len() - 1])
 }
+
+/// A real SMTP listener on loopback (Debian's `python3-aiosmtpd`), keeping what it
+/// receives in a Maildir; stopped when dropped.
+pub struct SmtpListener {
+    pub port: u16,
+    child: std::process::Child,
+    pub dir: std::path::PathBuf,
+}
+
+impl SmtpListener {
+    pub async fn start(dir: std::path::PathBuf, port: Option<u16>) -> SmtpListener {
+        let port = port.unwrap_or_else(|| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        });
+        // The Maildir (with its tmp, new and cur) is made by the listener itself.
+        let child = std::process::Command::new("/usr/bin/python3")
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 -m aiosmtpd (apt-get install python3-aiosmtpd)");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        SmtpListener { port, child, dir }
+    }
+
+    /// Every message received so far, as raw text.
+    pub fn messages(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for sub in ["new", "cur"] {
+            if let Ok(entries) = std::fs::read_dir(self.dir.join(sub)) {
+                for e in entries.flatten() {
+                    out.push(
+                        String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned(),
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for SmtpListener {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -864,3 +864,210 @@ async fn the_api_opens_lists_and_moves_tickets_with_their_deadlines() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_visit_is_planned_outside_class_the_school_sees_it_and_mail_is_never_lost() {
+    let app = TestApp::demo().await;
+    let (a, b) = first_and_other_school(&app).await;
+    let teacher = principal(&app, "enseignant").await;
+    let t = open(
+        &app,
+        &teacher,
+        None,
+        Some(a),
+        "imprimante",
+        "p2",
+        Utc::now(),
+    )
+    .await;
+    let other = open(&app, &teacher, None, Some(a), "reseau", "p2", Utc::now()).await;
+    let tech = app.login("technicien", "demo").await;
+    let page = tech.get(&format!("/tickets/{}", t.id)).await;
+    assert!(
+        page.body.contains("Planifier une intervention"),
+        "{}",
+        page.body
+    );
+    let window = page
+        .body
+        .split("name=\"window\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let (start, _) = window.split_once('|').unwrap();
+    let start = preau_domain::calendar::parse_paris(start).unwrap();
+    // The window proposed is outside class hours on the school's calendar.
+    let cal = tickets::school_calendar(&app.db, "C", "4").await.unwrap();
+    assert_eq!(
+        cal.working_minutes(start, start + chrono::Duration::minutes(30)),
+        0
+    );
+    let other_id = other.id.to_string();
+    let r = tech
+        .post(
+            &format!("/tickets/{}/plan", t.id),
+            &[
+                ("window", &window),
+                ("ticket", &other_id),
+                ("notes", "Passer par la loge"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    for id in [t.id, other.id] {
+        let now = tickets::get(&app.db, &teacher, id).await.unwrap();
+        assert_eq!(now.status(), TicketStatus::Planifie, "grouped in one visit");
+    }
+    // The school's head sees it on the school page; the technician on the week planner.
+    let dir = app.login("directeur", "demo").await;
+    let school = dir.get(&format!("/schools/{a}")).await;
+    assert!(
+        school.body.contains("Interventions prévues")
+            && school.body.contains(&format!("n° {}", t.number))
+    );
+    let monday = start.with_timezone(&chrono_tz::Europe::Paris).date_naive();
+    let week = tech.get(&format!("/planning?week={monday}")).await;
+    assert!(
+        week.body.contains(&format!("/tickets/{}\"", t.id)),
+        "{}",
+        week.body
+    );
+    // Bad input through the API: every problem named, nothing planned.
+    let token = app.token("technicien").await;
+    let n = app.scalar("SELECT COUNT(*) FROM interventions").await;
+    let r = app
+        .api(&token, Method::POST, "/api/v1/interventions", Some(json!({"ticket_ids": [t.id], "starts_at": "2026-03-18T10:00", "ends_at": "2026-03-18T09:00"})))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["errors"][0]["field"], "ends_at");
+    let far = open(
+        &app,
+        &principal(&app, "admin").await,
+        None,
+        Some(b),
+        "reseau",
+        "p2",
+        Utc::now(),
+    )
+    .await;
+    let r = app
+        .api(&token, Method::POST, "/api/v1/interventions", Some(json!({"ticket_ids": [t.id, far.id], "starts_at": "2026-03-18T10:00", "ends_at": "2026-03-18T11:00"})))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM interventions").await, n);
+    let r = app
+        .api(
+            &token,
+            Method::GET,
+            &format!("/api/v1/interventions?from={monday}"),
+            None,
+        )
+        .await;
+    assert!(
+        r.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["tickets"].to_string().contains(&format!("{}", t.id)))
+    );
+    // The calendar feed: a private address, readable without a session, revocable.
+    let r = tech.post("/planning/feed", &[]).await;
+    let feed_token = r
+        .location()
+        .split("feed=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    let ics = app
+        .request(Method::GET, &format!("/ical/{feed_token}.ics"), &[], None)
+        .await;
+    assert_eq!(ics.status, StatusCode::OK);
+    assert!(
+        ics.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    assert!(ics.body.contains("BEGIN:VEVENT") && ics.body.contains("\r\nEND:VCALENDAR\r\n"));
+    assert!(ics.body.lines().all(|l| l.len() <= 76), "lines are folded");
+    assert_eq!(
+        app.request(Method::GET, "/ical/cal_inconnu.ics", &[], None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    tech.post("/planning/feed", &[]).await;
+    assert_eq!(
+        app.request(Method::GET, &format!("/ical/{feed_token}.ics"), &[], None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "replaced"
+    );
+
+    // Mail: the technician heard of both tickets, the head and the teacher of the visit.
+    let dir_path = std::env::temp_dir().join(format!("preau-smtp-{}-{}", std::process::id(), t.id));
+    let _ = std::fs::remove_dir_all(&dir_path);
+    let smtp = crate::harness::SmtpListener::start(dir_path.clone(), None).await;
+    let cfg = preau_core::mail::SmtpConfig::from_url(
+        &format!("smtp://127.0.0.1:{}", smtp.port),
+        "preau@mairie.example",
+    )
+    .unwrap();
+    let now = Utc::now();
+    let run = preau_core::jobs::run_mail(&app.db, &cfg, "http://preau.test", now)
+        .await
+        .unwrap();
+    let errors: Vec<Option<String>> = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT last_error FROM jobs WHERE failed = TRUE").fetch_all(p).await.unwrap());
+    assert!(run.sent >= 4 && run.failed == 0, "{run:?} {errors:?}");
+    let mails = smtp.messages();
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("To: <technicien@demo.preau.invalid>")
+                && m.contains(&format!("http://preau.test/tickets/{}", t.id)))
+    );
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("To: <directeur@demo.preau.invalid>")
+                && m.contains("Une intervention est prévue"))
+    );
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("To: <enseignant@demo.preau.invalid>"))
+    );
+    // The relay goes down while a ticket is resolved: the e-mail waits, then goes.
+    let port = smtp.port;
+    drop(smtp);
+    let techp = principal(&app, "technicien").await;
+    let current = tickets::get(&app.db, &techp, t.id).await.unwrap();
+    write_tx!(app.db, tx => tickets::set_status(tx, &techp, t.id, current.version, TicketStatus::Resolu, Some("Toner remplacé"), now).await?).unwrap();
+    let run = preau_core::jobs::run_mail(&app.db, &cfg, "http://preau.test", now)
+        .await
+        .unwrap();
+    assert!(run.retried >= 1 && run.sent == 0, "{run:?}");
+    assert!(app.scalar("SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND attempts = 1 AND last_error IS NOT NULL").await >= 1);
+    let smtp = crate::harness::SmtpListener::start(dir_path.clone(), Some(port)).await;
+    let run = preau_core::jobs::run_mail(
+        &app.db,
+        &cfg,
+        "http://preau.test",
+        now + chrono::Duration::minutes(2),
+    )
+    .await
+    .unwrap();
+    assert!(run.sent >= 1, "{run:?}");
+    assert!(smtp.messages().iter().any(|m| m.contains("Toner remplac")));
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM jobs WHERE done_at IS NULL")
+            .await,
+        0
+    );
+    let _ = std::fs::remove_dir_all(&dir_path);
+}
