@@ -80,3 +80,13 @@ pub fn week_hours(week: SchoolWeek) -> WeekHours {
 pub async fn for_zone(db: &Db, zone: HolidayZone, hours: WeekHours) -> AppResult<Calendar> {
     Ok(Calendar::school(hours, closures(db, zone).await?))
 }
+
+/// For each zone, the last day of school holidays Préau knows (bundled or imported):
+/// deadlines beyond it are computed without the holidays that follow.
+pub async fn known_until(db: &Db) -> AppResult<Vec<(HolidayZone, Option<chrono::NaiveDate>)>> {
+    let mut out = Vec::new();
+    for zone in [HolidayZone::A, HolidayZone::B, HolidayZone::C] {
+        out.push((zone, closures(db, zone).await?.iter().map(|c| c.end).max()));
+    }
+    Ok(out)
+}

@@ -410,3 +410,6 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
     tx.commit().await?;
     Ok(true)
 }
+
+/// Adds tickets to the demo commune, for benchmarks (see `examples/ticketbench.rs`).
+pub use crate::demo_tickets::bench as bench_tickets;

@@ -228,22 +228,41 @@ pub async fn load(
             .filter_map(|c| categories.get(*c).copied())
             .collect();
         contracts::set_perimeter(tx, sys, lot.id, &school_ids, &cats).await?;
-        lots.push((lot.id, codes, g, cap_t));
+        lots.push((
+            lot.id,
+            codes.iter().map(|c| c.to_string()).collect(),
+            g,
+            cap_t,
+        ));
     }
-    tickets(tx, sys, &lots, now).await
+    let tech: Option<i64> = with_tx!(tx, c => {
+        sqlx::query_scalar("SELECT id FROM users WHERE login = 'technicien' AND collectivite_id = $1").bind(cid).fetch_optional(&mut *c).await?
+    });
+    tickets(tx, cid, &lots, now, TICKETS, None, 2025).await?;
+    let closures = crate::calendar::closures_in_tx(tx, preau_domain::org::HolidayZone::C).await?;
+    let cal = Calendar::school(WeekHours::four_days(), closures);
+    interventions(tx, cid, &cal, now, tech).await
 }
 
-type DemoLot<'a> = (i64, &'a [&'a str], Vec<(Priority, SlaLine)>, i64);
+/// A lot as the generator uses it: id, device categories, grid, cap per ticket.
+type DemoLot = (i64, Vec<String>, Vec<(Priority, SlaLine)>, i64);
 
+/// Writes `count` tickets opened on `days` (by default the school days of the past
+/// year), numbered after the collectivité's last.
 async fn tickets(
     tx: &mut Tx,
-    sys: &Principal,
-    lots: &[DemoLot<'_>],
+    cid: i64,
+    lots: &[DemoLot],
     now: DateTime<Utc>,
+    count: usize,
+    days: Option<&[NaiveDate]>,
+    seed: u64,
 ) -> AppResult<()> {
-    let cid = sys.collectivite_id;
-    let mut rng = Lcg(2025);
+    let mut rng = Lcg(seed);
     let today = now.with_timezone(&Paris).date_naive();
+    let first_number: i64 = with_tx!(tx, c => {
+        sqlx::query_scalar("SELECT ticket_seq FROM collectivites WHERE id = $1").bind(cid).fetch_one(&mut *c).await?
+    });
     let closures = crate::calendar::closures_in_tx(tx, preau_domain::org::HolidayZone::C).await?;
     let cal = Calendar::school(WeekHours::four_days(), closures);
     let schools: Vec<(i64, String)> = with_tx!(tx, c => {
@@ -267,16 +286,19 @@ async fn tickets(
     let room_name: HashMap<i64, String> = rooms.iter().map(|(id, _, n)| (*id, n.clone())).collect();
 
     // School days of the past year, to open tickets on.
-    let days: Vec<NaiveDate> = (1..=365)
-        .map(|i| today - Duration::days(i))
-        .filter(|d| cal.is_working_day(*d))
-        .collect();
+    let days: Vec<NaiveDate> = match days {
+        Some(d) => d.to_vec(),
+        None => (1..=365)
+            .map(|i| today - Duration::days(i))
+            .filter(|d| cal.is_working_day(*d))
+            .collect(),
+    };
     if days.is_empty() || schools.is_empty() {
         return Ok(());
     }
     let mut ticket_rows = Vec::new();
     let mut plans = Vec::new();
-    for i in 0..TICKETS {
+    for i in 0..count {
         // Recent days get a little more (the queue has live tickets); older ones spread.
         let day = if i % 9 == 0 {
             days[rng.next(days.len().min(12) as u64) as usize]
@@ -317,7 +339,7 @@ async fn tickets(
             (!rs.is_empty() && category != TicketCategory::Reseau)
                 .then(|| rs[rng.next(rs.len() as u64) as usize].0)
         });
-        let lot = device.and_then(|d| lots.iter().find(|l| l.1.contains(&d.3.as_str())));
+        let lot = device.and_then(|d| lots.iter().find(|l| l.1.contains(&d.3)));
         let line = match lot {
             Some(l) => {
                 l.2.iter()
@@ -434,7 +456,7 @@ async fn tickets(
             },
             now,
         );
-        let number = i as i64 + 1;
+        let number = first_number + i as i64 + 1;
         let title = match room.and_then(|r| room_name.get(&r)) {
             Some(r) => format!("{} — {r}", category.label(preau_domain::Lang::Fr)),
             None => category.label(preau_domain::Lang::Fr).to_string(),
@@ -505,12 +527,12 @@ async fn tickets(
         "",
     )
     .await?;
-    let last = plans.iter().map(|p| p.0).max().unwrap_or(0);
+    let last = plans.iter().map(|p| p.0).max().unwrap_or(first_number);
     with_tx!(tx, c => {
         sqlx::query("UPDATE collectivites SET ticket_seq = $1 WHERE id = $2").bind(last).bind(cid).execute(&mut *c).await?;
     });
     let ids: HashMap<i64, i64> = with_tx!(tx, c => {
-        sqlx::query_as::<_, (i64, i64)>("SELECT number, id FROM tickets WHERE collectivite_id = $1").bind(cid).fetch_all(&mut *c).await?
+        sqlx::query_as::<_, (i64, i64)>("SELECT number, id FROM tickets WHERE collectivite_id = $1 AND number > $2").bind(cid).bind(first_number).fetch_all(&mut *c).await?
     })
     .into_iter()
     .collect();
@@ -670,7 +692,51 @@ async fn tickets(
         "",
     )
     .await?;
-    interventions(tx, cid, &cal, now, tech.as_ref().map(|t| t.0)).await
+    Ok(())
+}
+
+/// Adds `total` tickets to the demo commune for benchmarks: `in_month` of them opened on
+/// the school days of `month_days`, the rest over the past year; in transactions of a
+/// few thousand. Returns how many tickets the commune then has.
+pub async fn bench(
+    db: &crate::db::Db,
+    total: usize,
+    month_days: &[NaiveDate],
+    in_month: usize,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    let cid: i64 = crate::with_db!(db, pool => {
+        sqlx::query_scalar("SELECT id FROM collectivites WHERE name = $1").bind(crate::demo::COLLECTIVITE).fetch_one(pool).await?
+    });
+    let sys = Principal::system(cid, "bench");
+    let cats = crate::inventory::categories::list(db, &sys).await?;
+    let mut lots: Vec<DemoLot> = Vec::new();
+    for c in contracts::list(db, &sys).await? {
+        for l in contracts::get(db, &sys, c.id).await?.lots {
+            let codes = cats
+                .iter()
+                .filter(|k| l.perimeter.iter().any(|(_, id)| *id == k.id))
+                .map(|k| k.code.clone())
+                .collect();
+            lots.push((l.lot.id, codes, l.grid, l.lot.cap_ticket_cents.unwrap_or(0)));
+        }
+    }
+    let batch = 2_000;
+    let mut done = 0;
+    let mut seed = 7;
+    while done < total {
+        let n = batch.min(total - done);
+        let month = done < in_month;
+        let n = if month { n.min(in_month - done) } else { n };
+        seed += 1;
+        crate::write_tx!(db, tx => {
+            tickets(tx, cid, &lots, now, n, month.then_some(month_days), seed).await?;
+        })?;
+        done += n;
+    }
+    Ok(crate::with_db!(db, pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE collectivite_id = $1").bind(cid).fetch_one(pool).await?
+    }))
 }
 
 /// Visits: after class the day after a ticket was taken (one ticket in four), and for

@@ -24,6 +24,7 @@ pub mod jobs;
 pub mod mail;
 pub mod reports;
 pub mod rooms;
+pub mod routing;
 pub mod schools;
 pub mod tickets;
 pub mod users;

@@ -608,7 +608,8 @@ impl TicketFilter {
         }
         match self.status.as_deref().filter(|s| !s.is_empty()) {
             None | Some("open") => {
-                f.push(" AND t.status NOT IN ('resolu', 'clos')");
+                // Listed, not negated, so that the (collectivité, status, id) index serves.
+                f.push(" AND t.status IN ('nouveau', 'pris_en_charge', 'planifie', 'en_cours', 'attente_ecole', 'attente_piece', 'attente_prestataire')");
             }
             Some("all") => {}
             Some(s) => {

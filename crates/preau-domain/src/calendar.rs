@@ -129,6 +129,24 @@ pub fn public_holidays(year: i32) -> Vec<NaiveDate> {
     v
 }
 
+/// Whether `d` is one of the eleven public holidays (no allocation: clocks ask it for
+/// every day they walk).
+pub fn is_public_holiday(d: NaiveDate) -> bool {
+    let fixed = matches!(
+        (d.month(), d.day()),
+        (1, 1) | (5, 1) | (5, 8) | (7, 14) | (8, 15) | (11, 1) | (11, 11) | (12, 25)
+    );
+    if fixed {
+        return true;
+    }
+    // Easter Monday (+1), Ascension (+39), Whit Monday (+50): March 23 to June 14.
+    if !(3..=6).contains(&d.month()) {
+        return false;
+    }
+    let offset = (d - easter(d.year())).num_days();
+    matches!(offset, 1 | 39 | 50)
+}
+
 /// Days without class: from `start` (the first day without class) to the day before `end`
 /// (the day classes resume).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,7 +298,7 @@ impl Calendar {
     }
 
     pub fn is_public_holiday(&self, d: NaiveDate) -> bool {
-        public_holidays(d.year()).contains(&d)
+        is_public_holiday(d)
     }
 
     /// Whether a closure (school holidays, a bridge) covers `d`.
@@ -292,9 +310,12 @@ impl Calendar {
     /// no closure covers it.
     pub fn is_working_day(&self, d: NaiveDate) -> bool {
         let no_hours = self.hours.of(d).is_empty();
-        let holiday = self.public_holidays && public_holidays(d.year()).contains(&d);
+        if no_hours {
+            return false;
+        }
+        let holiday = self.public_holidays && is_public_holiday(d);
         let closed = self.closures.iter().any(|c| c.start <= d && d < c.end);
-        !(no_hours || holiday || closed)
+        !(holiday || closed)
     }
 
     /// The working intervals of a day, as instants.
@@ -473,6 +494,14 @@ mod tests {
         assert_eq!(easter(2027), NaiveDate::from_ymd_opt(2027, 3, 28).unwrap());
         let h = public_holidays(2026);
         assert_eq!(h.len(), 11);
+        for year in 2020..2040 {
+            let listed = public_holidays(year);
+            let mut d = NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+            while d.year() == year {
+                assert_eq!(is_public_holiday(d), listed.contains(&d), "{d}");
+                d += Duration::days(1);
+            }
+        }
         for d in ["2026-04-06", "2026-05-14", "2026-05-25"] {
             assert!(h.contains(&d.parse().unwrap()), "{d}");
         }

@@ -5,6 +5,85 @@ use preau_domain::Lang;
 
 /// `(key, français, English)`.
 pub const MESSAGES: &[(&str, &str, &str)] = &[
+    (
+        "admin.assistance",
+        "Assistance et calendrier",
+        "Support and calendar",
+    ),
+    (
+        "admin.assistance_text",
+        "Règles d'affectation des signalements, clôture automatique, calendrier scolaire officiel, courriels en attente.",
+        "Routing rules for reports, automatic closing, the official school calendar, e-mails waiting.",
+    ),
+    (
+        "assistance.title",
+        "Assistance et calendrier",
+        "Support and calendar",
+    ),
+    ("assistance.rules", "Règles d'affectation", "Routing rules"),
+    (
+        "assistance.rules_help",
+        "Une règle envoie les signalements d'une école, ou d'un type de problème, à un technicien ou à un lot. La plus précise l'emporte ; sans règle, le lot dont le périmètre couvre le matériel, puis le technicien de l'école.",
+        "A rule sends the reports of a school, or of a kind of problem, to a technician or a lot. The most specific wins; without a rule, the lot whose perimeter covers the equipment, then the school's technician.",
+    ),
+    (
+        "assistance.no_rules",
+        "Aucune règle : les périmètres des marchés et les techniciens des écoles décident.",
+        "No rule: the contracts' perimeters and the schools' technicians decide.",
+    ),
+    ("assistance.any_school", "Toutes les écoles", "All schools"),
+    (
+        "assistance.any_category",
+        "Tous les problèmes",
+        "All problems",
+    ),
+    ("assistance.add_rule", "Ajouter la règle", "Add the rule"),
+    (
+        "assistance.auto_close",
+        "Clôture automatique",
+        "Automatic closing",
+    ),
+    (
+        "assistance.auto_close_days",
+        "Jours d'école avant de clore un ticket résolu que l'école n'a pas confirmé",
+        "School days before closing a resolved ticket the school did not confirm",
+    ),
+    (
+        "assistance.calendar",
+        "Calendrier scolaire",
+        "School calendar",
+    ),
+    (
+        "assistance.calendar_known",
+        "Vacances scolaires connues jusqu'au :",
+        "School holidays known until:",
+    ),
+    (
+        "assistance.calendar_file",
+        "Export officiel fr-en-calendrier-scolaire (CSV)",
+        "Official fr-en-calendrier-scolaire export (CSV)",
+    ),
+    (
+        "assistance.calendar_hint",
+        "Le fichier publié sur data.education.gouv.fr, toutes zones ; les périodes déjà connues sont ignorées.",
+        "The file published on data.education.gouv.fr, all zones; periods already known are skipped.",
+    ),
+    (
+        "assistance.calendar_import",
+        "Importer le calendrier",
+        "Import the calendar",
+    ),
+    ("assistance.mail", "Courriels", "E-mails"),
+    (
+        "assistance.mail_waiting",
+        "en attente d'envoi",
+        "waiting to be sent",
+    ),
+    (
+        "assistance.mail_failed",
+        "abandonné(s) après plusieurs essais",
+        "given up after several tries",
+    ),
     ("nav.planning", "Planning", "Schedule"),
     (
         "planning.title",

@@ -19,8 +19,6 @@ use preau_inventory::body::{Compression, deflate};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 
 struct Args {
     addr: String,
@@ -115,53 +113,23 @@ fn body(xml: &str, run: &str, i: usize, distinct: bool) -> Vec<u8> {
     deflate(doc.as_bytes(), Compression::Zlib)
 }
 
-struct Conn {
-    reader: BufReader<TcpStream>,
-}
+#[path = "support/http.rs"]
+mod http;
+use http::{Conn, quantile};
 
-impl Conn {
-    async fn open(addr: &str) -> std::io::Result<Conn> {
-        let s = TcpStream::connect(addr).await?;
-        s.set_nodelay(true)?;
-        Ok(Conn {
-            reader: BufReader::new(s),
-        })
-    }
-
-    /// One keep-alive request; returns the status.
-    async fn post(&mut self, a: &Args, body: &[u8]) -> std::io::Result<u16> {
-        let head = format!(
-            "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: OCS-NG_unified_unix_agent_v2.10.0\r\nContent-Type: application/x-compress\r\nAuthorization: {}\r\nContent-Length: {}\r\n\r\n",
-            a.path,
-            a.addr,
-            a.auth,
-            body.len()
-        );
-        let s = self.reader.get_mut();
-        s.write_all(head.as_bytes()).await?;
-        s.write_all(body).await?;
-        let mut line = String::new();
-        self.reader.read_line(&mut line).await?;
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let mut length = 0usize;
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line).await?;
-            if line == "\r\n" || line.is_empty() {
-                break;
-            }
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = v.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut buf = vec![0u8; length];
-        self.reader.read_exact(&mut buf).await?;
-        Ok(status)
-    }
+async fn post(conn: &mut Conn, a: &Args, body: &[u8]) -> std::io::Result<u16> {
+    conn.request(
+        "POST",
+        &a.path,
+        &[
+            ("User-Agent", "OCS-NG_unified_unix_agent_v2.10.0"),
+            ("Content-Type", "application/x-compress"),
+            ("Authorization", &a.auth),
+        ],
+        body,
+    )
+    .await
+    .map(|(status, _)| status)
 }
 
 struct Phase {
@@ -187,11 +155,11 @@ async fn phase(a: Arc<Args>, bodies: Arc<Vec<Vec<u8>>>, concurrency: usize) -> P
                     break;
                 }
                 let t = Instant::now();
-                let status = match conn.post(&a, &bodies[i]).await {
+                let status = match post(&mut conn, &a, &bodies[i]).await {
                     Ok(s) => s,
                     Err(_) => {
                         conn = Conn::open(&a.addr).await.expect("reconnect");
-                        conn.post(&a, &bodies[i]).await.unwrap_or(0)
+                        post(&mut conn, &a, &bodies[i]).await.unwrap_or(0)
                     }
                 };
                 lat.push(t.elapsed());
@@ -209,11 +177,7 @@ async fn phase(a: Arc<Args>, bodies: Arc<Vec<Vec<u8>>>, concurrency: usize) -> P
     }
     let wall = started.elapsed();
     all.sort();
-    let pct = |p: f64| {
-        all[((all.len() as f64 * p).ceil() as usize)
-            .saturating_sub(1)
-            .min(all.len() - 1)]
-    };
+    let pct = |p: f64| quantile(&all, p);
     Phase {
         rate: all.len() as f64 / wall.as_secs_f64(),
         p50: pct(0.50),

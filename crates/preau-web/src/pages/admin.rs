@@ -654,6 +654,7 @@ pub async fn index(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuer
         add("/schools/import", "import");
         add("/admin/agents", "agents");
         add("/admin/categories", "categories");
+        add("/admin/assistance", "assistance");
     }
     if p.can_manage_users() {
         add("/admin/users", "users");

@@ -2,6 +2,7 @@
 //! confirmations and focus. Forms go through `CsrfForm`, which refuses a missing token.
 
 mod admin;
+mod assistance;
 mod contracts;
 mod dashboard;
 mod device_import;
@@ -167,6 +168,16 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/password", post(admin::password_reset))
         .route("/admin/users/{id}/active", post(admin::set_active))
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/assistance", get(assistance::show))
+        .route("/admin/assistance/settings", post(assistance::settings))
+        .route("/admin/routing", post(assistance::add_rule))
+        .route("/admin/routing/{id}/delete", post(assistance::delete_rule))
+        .route(
+            "/admin/calendar",
+            post(assistance::import_calendar).layer(axum::extract::DefaultBodyLimit::max(
+                assistance::MAX_CALENDAR,
+            )),
+        )
 }
 
 pub struct NavItem {

@@ -196,6 +196,15 @@ async fn every_role_against_every_endpoint() {
         (format!("/lots/{lot}/grid"), admin_only),
         (format!("/lots/{lot}/perimeter"), admin_only),
         ("/reports/sla".into(), sla_readers),
+        ("/admin/assistance".into(), admin_only),
+        (
+            "/planning".into(),
+            ["ok", "403", "ok", "ok", "ok", "403", "403"],
+        ),
+        (
+            format!("/planning?who=lot:{lot}"),
+            ["ok", "403", "ok", "ok", "ok", "403", "403"],
+        ),
         ("/reports/sla/csv".into(), sla_readers),
         ("/admin/agents".into(), admin_only),
         ("/admin/categories".into(), admin_only),

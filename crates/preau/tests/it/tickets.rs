@@ -1071,3 +1071,135 @@ async fn a_visit_is_planned_outside_class_the_school_sees_it_and_mail_is_never_l
     );
     let _ = std::fs::remove_dir_all(&dir_path);
 }
+
+#[tokio::test]
+async fn routing_rules_the_closing_delay_and_the_calendar_are_set_by_the_administrator() {
+    let app = TestApp::demo().await;
+    let (a, b) = first_and_other_school(&app).await;
+    let admin = app.login("admin", "demo").await;
+    assert_eq!(admin.get("/admin/assistance").await.status, StatusCode::OK);
+    let tech_id = app
+        .scalar("SELECT id FROM users WHERE login = 'technicien'")
+        .await;
+    let a_s = a.to_string();
+    let to = format!("user:{tech_id}");
+    let r = admin
+        .post(
+            "/admin/routing",
+            &[
+                ("school_id", &a_s),
+                ("category", "ecran"),
+                ("assignee", &to),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let teacher = principal(&app, "enseignant").await;
+    let admin_p = principal(&app, "admin").await;
+    let t = open(
+        &app,
+        &teacher,
+        Some(first_classroom(&app, a).await),
+        None,
+        "ecran",
+        "p2",
+        Utc::now(),
+    )
+    .await;
+    assert_eq!(
+        (t.lot_id, t.assignee_user_id),
+        (None, Some(tech_id)),
+        "the rule wins over the perimeter"
+    );
+    let t = open(
+        &app,
+        &admin_p,
+        Some(first_classroom(&app, b).await),
+        None,
+        "ecran",
+        "p2",
+        Utc::now(),
+    )
+    .await;
+    assert!(t.lot_id.is_some(), "the rule is for school A only");
+    // A rule pointing nowhere is refused, naming the field.
+    let r = admin
+        .post("/admin/routing", &[("assignee", "user:999999")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The closing delay.
+    assert_eq!(
+        admin
+            .post("/admin/assistance/settings", &[("auto_close_days", "0")])
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        admin
+            .post("/admin/assistance/settings", &[("auto_close_days", "3")])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.scalar("SELECT auto_close_days FROM collectivites")
+            .await,
+        3
+    );
+    // The official calendar for a later year, from the browser; twice adds nothing.
+    let csv = "description;population;start_date;end_date;location;zones;annee_scolaire\n\
+               Vacances de Noël;-;2026-12-18T23:00:00+00:00;2027-01-03T23:00:00+00:00;Versailles;Zone C;2026-2027\n";
+    let r = admin
+        .post_file(
+            "/admin/calendar",
+            &[],
+            Some(("file", "fr-en-calendrier-scolaire.csv", csv.as_bytes())),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("1 périodes de vacances ajoutées"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("04/01/2027"));
+    let r = admin
+        .post_file(
+            "/admin/calendar",
+            &[],
+            Some(("file", "fr-en-calendrier-scolaire.csv", csv.as_bytes())),
+        )
+        .await;
+    assert!(
+        r.body
+            .contains("0 périodes de vacances ajoutées, 1 déjà connues")
+    );
+    let r = admin
+        .post_file(
+            "/admin/calendar",
+            &[],
+            Some(("file", "x.csv", b"nom;date\nx;y\n")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("colonnes du calendrier scolaire officiel"));
+    // Christmas 2026 now stops the clocks: a P1 opened on Friday 18 December 2026 at
+    // 16:00 in the rule-free school is due after the holidays.
+    let t = open(
+        &app,
+        &admin_p,
+        None,
+        Some(b),
+        "reseau",
+        "p1",
+        preau_domain::calendar::parse_paris("2026-12-18 16:00").unwrap(),
+    )
+    .await;
+    assert_eq!(local(t.gti_due_at.unwrap()), "2027-01-04 14:00");
+    let tech = app.login("technicien", "demo").await;
+    assert_eq!(
+        tech.get("/admin/assistance").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
