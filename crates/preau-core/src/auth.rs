@@ -218,15 +218,19 @@ pub async fn principal_for_token(
     token: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Option<Principal>> {
-    let row: Option<(i64, i64)> = with_db!(db, pool => {
-        sqlx::query_as("SELECT id, user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+    let row: Option<(i64, i64, Option<DateTime<Utc>>)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
             .bind(token_hash(token)).fetch_optional(pool).await?
     });
-    let Some((id, user_id)) = row else {
+    let Some((id, user_id, last_used)) = row else {
         return Ok(None);
     };
-    with_db!(db, pool => {
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(id).execute(pool).await?;
-    });
+    // "Last used" to the minute is what the account page needs; writing it on every
+    // request would turn each API read into a write (SQLite has one writer).
+    if last_used.is_none_or(|t| now - t > chrono::Duration::minutes(5)) {
+        with_db!(db, pool => {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(id).execute(pool).await?;
+        });
+    }
     users::principal(db, user_id).await
 }

@@ -97,6 +97,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005", "school_holidays"),
     migration!(6, "0006", "assistance"),
     migration!(7, "0007", "interventions_jobs"),
+    migration!(8, "0008", "open_tickets"),
 ];
 
 impl Db {
@@ -111,9 +112,13 @@ impl Db {
             .foreign_keys(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // Reads are served from memory-mapped pages and a larger page cache: the
+            // queue and the reports read the same recent pages again and again.
+            .pragma("mmap_size", "268435456")
+            .pragma("cache_size", "-32000");
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(12)
             .connect_with(opts)
             .await?;
         Ok(Db::Sqlite(pool, Arc::new(tokio::sync::Mutex::new(()))))
@@ -216,6 +221,25 @@ impl Db {
             applied.push(m.version);
         }
         Ok(applied)
+    }
+
+    /// Keeps the query planner's statistics current. SQLite has none until told (and then
+    /// picks indexes blind: a teacher's few tickets read through the whole table);
+    /// `PRAGMA optimize` gathers them where missing or stale, with a bounded effort.
+    /// PostgreSQL's autovacuum does this by itself.
+    pub async fn optimize(&self) -> Result<(), sqlx::Error> {
+        if let Db::Sqlite(p, _) = self {
+            sqlx::query("PRAGMA analysis_limit = 2000")
+                .execute(p)
+                .await?;
+            sqlx::query("PRAGMA optimize = 0x10002").execute(p).await?;
+        }
+        Ok(())
+    }
+
+    /// Gathers the planner's statistics now, in full (after a bulk load).
+    pub async fn analyze(&self) -> Result<(), sqlx::Error> {
+        with_db!(self, p => sqlx::raw_sql("ANALYZE").execute(p).await.map(|_| ()))
     }
 
     pub async fn close(&self) {

@@ -28,6 +28,7 @@ use crate::{bind_params, calendar, contracts, jobs, with_db, with_tx};
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Ticket {
     pub id: i64,
+    pub collectivite_id: i64,
     pub number: i64,
     pub school_id: i64,
     pub school_name: String,
@@ -103,7 +104,10 @@ impl Ticket {
     }
 }
 
-const SELECT: &str = "SELECT t.id, t.number, t.school_id, s.name AS school_name, t.room_id, r.name AS room_name, t.category, t.priority, t.status, t.title, t.description, t.reporter_user_id, t.reporter_name, t.assignee_user_id, u.display_name AS assignee_name, t.lot_id, CASE WHEN l.id IS NULL THEN NULL ELSE c.reference || ' lot ' || CAST(l.number AS TEXT) || ' — ' || l.label END AS lot_label, l.number AS lot_number, k.name AS contractor_name, t.sla_gti, t.sla_gtr, t.sla_unit, t.sla_gti_penalty_cents, t.sla_gtr_penalty_cents, t.sla_cap_cents, t.sla_calendar, t.sla_hours, t.opened_at, t.sla_start_at, t.taken_at, t.resolved_at, t.closed_at, t.gti_due_at, t.gtr_due_at, t.gti_breached, t.gtr_breached, t.at_risk, t.escalated_at, t.version, t.updated_at FROM tickets t JOIN schools s ON s.id = t.school_id LEFT JOIN rooms r ON r.id = t.room_id LEFT JOIN users u ON u.id = t.assignee_user_id LEFT JOIN lots l ON l.id = t.lot_id LEFT JOIN contracts c ON c.id = l.contract_id LEFT JOIN contractors k ON k.id = c.contractor_id";
+/// Tickets lead the join (schools are a LEFT JOIN, though every ticket has one): with
+/// planner statistics, SQLite would otherwise start from the 23 schools and sort a whole
+/// history to show the last 50 tickets.
+const SELECT: &str = "SELECT t.id, t.collectivite_id, t.number, t.school_id, s.name AS school_name, t.room_id, r.name AS room_name, t.category, t.priority, t.status, t.title, t.description, t.reporter_user_id, t.reporter_name, t.assignee_user_id, u.display_name AS assignee_name, t.lot_id, CASE WHEN l.id IS NULL THEN NULL ELSE c.reference || ' lot ' || CAST(l.number AS TEXT) || ' — ' || l.label END AS lot_label, l.number AS lot_number, k.name AS contractor_name, t.sla_gti, t.sla_gtr, t.sla_unit, t.sla_gti_penalty_cents, t.sla_gtr_penalty_cents, t.sla_cap_cents, t.sla_calendar, t.sla_hours, t.opened_at, t.sla_start_at, t.taken_at, t.resolved_at, t.closed_at, t.gti_due_at, t.gtr_due_at, t.gti_breached, t.gtr_breached, t.at_risk, t.escalated_at, t.version, t.updated_at FROM tickets t LEFT JOIN schools s ON s.id = t.school_id LEFT JOIN rooms r ON r.id = t.room_id LEFT JOIN users u ON u.id = t.assignee_user_id LEFT JOIN lots l ON l.id = t.lot_id LEFT JOIN contracts c ON c.id = l.contract_id LEFT JOIN contractors k ON k.id = c.contractor_id";
 
 /// A report as a form or the API sends it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -586,30 +590,88 @@ pub struct TicketPage {
 }
 
 impl TicketFilter {
-    fn to_sql(&self, p: &Principal) -> AppResult<Sql> {
+    fn to_sql(&self, p: &Principal, backend: &str) -> AppResult<Sql> {
         let mut f = Sql::new(" WHERE t.collectivite_id = ");
         f.bind(Param::I64(p.collectivite_id));
         if !p.is_admin() {
             // The caller's reach: its schools as technician or head, what it reported,
-            // what was routed to its lots.
+            // what was routed to its lots. Only the parts that apply are written, so that
+            // each can use its index (a teacher's list is read from the reporter index).
             let schools: Vec<i64> = p
                 .assignments
                 .iter()
                 .filter(|a| matches!(a.role, Role::Technicien | Role::Directeur))
                 .filter_map(|a| a.school_id)
                 .collect();
-            f.push(" AND (t.school_id IN ")
-                .bind_list(&schools)
-                .push(" OR t.reporter_user_id = ")
-                .bind(Param::I64(p.user_id))
-                .push(" OR t.lot_id IN ")
-                .bind_list(&p.lots)
-                .push(")");
+            let reports = p.user_id != 0
+                && p.assignments.iter().any(|a| {
+                    matches!(
+                        a.role,
+                        Role::Enseignant | Role::Directeur | Role::Technicien
+                    )
+                });
+            // A broad reach (a technician's 23 schools, a contractor's lots) is most of
+            // the history: its terms are written `+col` so that SQLite walks the open or
+            // id index in order instead of gathering every match of the school index and
+            // sorting them (PostgreSQL reads `+` as the identity it is). A narrow one (a
+            // teacher, a head) is the few ids its own indexes give.
+            // PostgreSQL combines the indexes of an OR by itself (a bitmap OR): the plain
+            // OR serves it for every reach; the `+col` and the ids are SQLite's.
+            let broad = schools.len() > 3 || !p.lots.is_empty() || backend == "postgres";
+            if broad {
+                let mut parts = 0;
+                f.push(" AND (");
+                let pg = backend == "postgres";
+                if !schools.is_empty() {
+                    f.push(if pg {
+                        "t.school_id IN "
+                    } else {
+                        "+t.school_id IN "
+                    })
+                    .bind_list(&schools);
+                    parts += 1;
+                }
+                if reports {
+                    f.push(if parts > 0 { " OR " } else { "" })
+                        .push(if pg {
+                            "t.reporter_user_id = "
+                        } else {
+                            "+t.reporter_user_id = "
+                        })
+                        .bind(Param::I64(p.user_id));
+                    parts += 1;
+                }
+                if !p.lots.is_empty() {
+                    f.push(if parts > 0 { " OR " } else { "" })
+                        .push(if pg { "t.lot_id IN " } else { "+t.lot_id IN " })
+                        .bind_list(&p.lots);
+                }
+                f.push(")");
+            } else {
+                // Narrow: the ids its indexes give (a head's school, what it reported).
+                f.push(" AND t.id IN (");
+                let mut parts = 0;
+                if !schools.is_empty() {
+                    f.push("SELECT id FROM tickets WHERE school_id IN ")
+                        .bind_list(&schools);
+                    parts += 1;
+                }
+                if reports {
+                    f.push(if parts > 0 { " UNION " } else { "" })
+                        .push("SELECT id FROM tickets WHERE reporter_user_id = ")
+                        .bind(Param::I64(p.user_id));
+                    parts += 1;
+                }
+                if parts == 0 {
+                    f.push("SELECT NULL");
+                }
+                f.push(")");
+            }
         }
         match self.status.as_deref().filter(|s| !s.is_empty()) {
             None | Some("open") => {
-                // Listed, not negated, so that the (collectivité, status, id) index serves.
-                f.push(" AND t.status IN ('nouveau', 'pris_en_charge', 'planifie', 'en_cours', 'attente_ecole', 'attente_piece', 'attente_prestataire')");
+                // `is_open` is derived from the status; its index is in ticket order.
+                f.push(" AND t.is_open = TRUE");
             }
             Some("all") => {}
             Some(s) => {
@@ -699,7 +761,7 @@ pub async fn list(
     if !p.can_use_tickets() {
         return Err(AppError::Forbidden);
     }
-    let mut sql = f.to_sql(p)?;
+    let mut sql = f.to_sql(p, db.backend())?;
     if let Some(b) = before {
         sql.push(" AND t.id < ").bind(Param::I64(b));
     }
@@ -721,13 +783,21 @@ pub async fn list(
     })
 }
 
-/// How many tickets match (the queue's heading), counted on the same filter.
+/// Counting stops here: past it the queue says « plus de 10 000 ».
+pub const COUNT_CAP: i64 = 10_000;
+
+/// How many tickets match (the queue's heading), counted on the same filter, up to
+/// `COUNT_CAP` + 1 so that a large history never makes the queue slow.
 pub async fn count(db: &Db, p: &Principal, f: &TicketFilter) -> AppResult<i64> {
     if !p.can_use_tickets() {
         return Err(AppError::Forbidden);
     }
-    let sql = f.to_sql(p)?;
-    let text = format!("SELECT COUNT(*) FROM tickets t{}", sql.text);
+    let mut sql = f.to_sql(p, db.backend())?;
+    sql.push(" LIMIT ").bind(Param::I64(COUNT_CAP + 1));
+    let text = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM tickets t{}) AS matching",
+        sql.text
+    );
     Ok(with_db!(db, pool => {
         bind_params!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(text)), &sql.params).fetch_one(pool).await?
     }))
@@ -1337,35 +1407,91 @@ pub struct Tick {
 /// did not confirm.
 pub async fn tick(db: &Db, now: DateTime<Utc>) -> AppResult<Tick> {
     let mut out = Tick::default();
-    let open: Vec<(i64, i64)> = with_db!(db, pool => {
-        sqlx::query_as("SELECT id, collectivite_id FROM tickets WHERE status NOT IN ('resolu', 'clos') ORDER BY id").fetch_all(pool).await?
+    // Computed outside any transaction; only the tickets whose stored deadlines or flags
+    // change are written, so that the pass never holds the writer for long.
+    let sql = format!("{SELECT} WHERE t.is_open = TRUE ORDER BY t.id");
+    let open: Vec<Ticket> = with_db!(db, pool => {
+        sqlx::query_as::<_, Ticket>(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?
     });
-    for chunk in open.chunks(200) {
+    let schools: Vec<(i64, String, String)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT id, holiday_zone, week FROM schools").fetch_all(pool).await?
+    });
+    let pauses: Vec<(i64, DateTime<Utc>, Option<DateTime<Utc>>)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT p.ticket_id, p.started_at, p.ended_at FROM ticket_pauses p JOIN tickets t ON t.id = p.ticket_id WHERE t.is_open = TRUE ORDER BY p.started_at").fetch_all(pool).await?
+    });
+    let mut by_ticket: std::collections::HashMap<i64, Vec<Pause>> = Default::default();
+    for (t, a, b) in pauses {
+        by_ticket.entry(t).or_default().push((a, b));
+    }
+    let mut calendars: std::collections::HashMap<(String, String), Calendar> = Default::default();
+    let mut school_cal: std::collections::HashMap<i64, (String, String)> = Default::default();
+    for (id, zone, week) in schools {
+        let key = (zone.clone(), week.clone());
+        if !calendars.contains_key(&key) {
+            calendars.insert(key.clone(), school_calendar(db, &zone, &week).await?);
+        }
+        school_cal.insert(id, key);
+    }
+    let mut changed = Vec::new();
+    for t in &open {
+        let Some(cal) = school_cal.get(&t.school_id).and_then(|k| calendars.get(k)) else {
+            continue;
+        };
+        let c = clocks_of(
+            t,
+            cal,
+            by_ticket.get(&t.id).map(Vec::as_slice).unwrap_or(&[]),
+            now,
+        );
+        let breached = |s: &Option<sla::ClockState>| s.as_ref().is_some_and(|s| s.breached);
+        let risk =
+            c.gti.as_ref().is_some_and(|s| s.at_risk) || c.gtr.as_ref().is_some_and(|s| s.at_risk);
+        let same = c.gti.as_ref().map(|s| s.due) == t.gti_due_at
+            && c.gtr.as_ref().map(|s| s.due) == t.gtr_due_at
+            && breached(&c.gti) == t.gti_breached
+            && breached(&c.gtr) == t.gtr_breached
+            && risk == t.at_risk;
+        out.refreshed += 1;
+        if !same {
+            let newly_breached =
+                (breached(&c.gti) || breached(&c.gtr)) && !(t.gti_breached || t.gtr_breached);
+            let newly_at_risk = risk && !t.at_risk && t.escalated_at.is_none();
+            changed.push((
+                t.id,
+                t.collectivite_id,
+                t.version,
+                c,
+                newly_breached,
+                newly_at_risk,
+            ));
+        }
+    }
+    for chunk in changed.chunks(200) {
         let n = crate::write_tx!(db, tx => {
             let mut escalated = 0;
-            for (id, cid) in chunk {
-                let before: (bool, bool, bool, Option<DateTime<Utc>>) = with_tx!(tx, c => {
-                    sqlx::query_as("SELECT gti_breached, gtr_breached, at_risk, escalated_at FROM tickets WHERE id = $1").bind(*id).fetch_one(&mut *c).await?
+            for (id, cid, version, clocks, newly_breached, newly_at_risk) in chunk {
+                // Changed meanwhile (taken, resolved…): its own change recomputed it.
+                let still: Option<i64> = with_tx!(tx, c => {
+                    sqlx::query_scalar("SELECT id FROM tickets WHERE id = $1 AND version = $2 AND is_open = TRUE").bind(*id).bind(*version).fetch_optional(&mut *c).await?
                 });
-                let clocks = refresh_in_tx(tx, *cid, *id, now).await?;
-                let breached = clocks.gti.as_ref().is_some_and(|s| s.breached) || clocks.gtr.as_ref().is_some_and(|s| s.breached);
-                let risk = clocks.gti.as_ref().is_some_and(|s| s.at_risk) || clocks.gtr.as_ref().is_some_and(|s| s.at_risk);
-                let newly_breached = breached && !(before.0 || before.1);
-                let newly_at_risk = risk && !before.2 && before.3.is_none();
-                if newly_breached || newly_at_risk {
+                if still.is_none() {
+                    continue;
+                }
+                store_clocks(tx, *id, clocks).await?;
+                if *newly_breached || *newly_at_risk {
+                    let breached = *newly_breached;
                     with_tx!(tx, c => {
                         sqlx::query("UPDATE tickets SET escalated_at = $1 WHERE id = $2").bind(now).bind(*id).execute(&mut *c).await?;
                         sqlx::query("INSERT INTO ticket_events (ticket_id, occurred_at, actor_user_id, actor_name, kind, public, body, detail) VALUES ($1, $2, NULL, 'Préau', 'escalated', FALSE, NULL, $3)")
-                            .bind(*id).bind(now).bind(json!({"breached": breached, "at_risk": risk}).to_string()).execute(&mut *c).await?;
+                            .bind(*id).bind(now).bind(json!({"breached": breached, "at_risk": *newly_at_risk}).to_string()).execute(&mut *c).await?;
                     });
-                    notify_escalated(tx, *cid, *id, newly_breached, now).await?;
+                    notify_escalated(tx, *cid, *id, breached, now).await?;
                     escalated += 1;
                 }
             }
             escalated
         })?;
         out.escalated += n;
-        out.refreshed += chunk.len();
     }
     let resolved: Vec<(i64, i64, DateTime<Utc>, String, String, i64)> = with_db!(db, pool => {
         sqlx::query_as("SELECT t.id, t.collectivite_id, t.resolved_at, s.holiday_zone, s.week, c.auto_close_days FROM tickets t JOIN schools s ON s.id = t.school_id JOIN collectivites c ON c.id = t.collectivite_id WHERE t.status = 'resolu' AND t.resolved_at IS NOT NULL ORDER BY t.id").fetch_all(pool).await?

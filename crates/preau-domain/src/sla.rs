@@ -334,11 +334,9 @@ pub fn month_penalty(tickets: &[TicketPenalty], cap_cents: Option<i64>) -> Month
     }
 }
 
-/// Euros from cents, the French way: `1 234,50 €`.
-pub fn euros(cents: i64) -> String {
-    let neg = cents < 0;
-    let c = cents.unsigned_abs();
-    let units = (c / 100).to_string();
+/// A whole number the French way, thousands apart: `10 000`.
+pub fn thousands(n: i64) -> String {
+    let units = n.unsigned_abs().to_string();
     let mut grouped = String::new();
     for (i, ch) in units.chars().enumerate() {
         if i > 0 && (units.len() - i).is_multiple_of(3) {
@@ -346,10 +344,20 @@ pub fn euros(cents: i64) -> String {
         }
         grouped.push(ch);
     }
+    if n < 0 {
+        format!("-{grouped}")
+    } else {
+        grouped
+    }
+}
+
+/// Euros from cents, the French way: `1 234,50 €`.
+pub fn euros(cents: i64) -> String {
+    let c = cents.unsigned_abs();
     format!(
         "{}{},{:02}\u{a0}€",
-        if neg { "-" } else { "" },
-        grouped,
+        if cents < 0 { "-" } else { "" },
+        thousands(c as i64 / 100),
         c % 100
     )
 }

@@ -5,6 +5,23 @@ use preau_domain::Lang;
 
 /// `(key, français, English)`.
 pub const MESSAGES: &[(&str, &str, &str)] = &[
+    ("tickets.more_than", "plus de", "more than"),
+    ("contracts.contractors", "Prestataires", "Contractors"),
+    (
+        "contracts.contractors_help",
+        "Les titulaires des marchés. Leurs techniciens sont des utilisateurs au rôle « Prestataire » rattachés à l'entreprise (Administration → Utilisateurs).",
+        "The contract holders. Their technicians are users with the Contractor role attached to the company (Administration → Users).",
+    ),
+    (
+        "contracts.contractor_name",
+        "Raison sociale",
+        "Company name",
+    ),
+    (
+        "contracts.contractor_add",
+        "Ajouter le prestataire",
+        "Add the contractor",
+    ),
     (
         "admin.assistance",
         "Assistance et calendrier",

@@ -78,6 +78,8 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
     } else {
         println!("{have} tickets already");
     }
+    // The planner's statistics after a bulk load (the server keeps them current later).
+    db.analyze().await?;
     // Sessions for the pages and tokens for the API, one per role.
     let mut lines = Vec::new();
     for login in [

@@ -288,6 +288,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
                 loop {
                     every.tick().await;
+                    if let Err(e) = ticker_db.optimize().await {
+                        tracing::warn!(error = %e, "planner statistics not refreshed");
+                    }
                     match preau_core::tickets::tick(&ticker_db, chrono::Utc::now()).await {
                         Ok(t) if t.closed + t.escalated > 0 => {
                             tracing::info!(
@@ -517,7 +520,7 @@ async fn admin(db: &Db, command: &AdminCommand) -> anyhow::Result<()> {
             }
             match (role, school_ids.is_empty()) {
                 (Role::Prestataire, _) => bail!(
-                    "a prestataire needs a contractor company: create it in the web interface"
+                    "a prestataire needs a contractor company: create it in the web interface (Marchés → Prestataires)"
                 ),
                 (r, true) if users::needs_school(r) => bail!("role {} needs --scope UAI", r.code()),
                 (r, true) => users::add_role(&mut tx, &sys, user.id, r, None, None)

@@ -32,6 +32,8 @@ struct ContractsPage {
     rows: Vec<ContractRow>,
     can_manage: bool,
     can_report: bool,
+    contractors: Vec<String>,
+    contractor_error: Option<String>,
 }
 
 struct ContractRow {
@@ -56,6 +58,15 @@ pub async fn list(
     a: Auth,
     Query(q): Query<super::org::FlashQuery>,
 ) -> PageResult {
+    render(&list_page(&s, &a, q.flash(), None).await?)
+}
+
+async fn list_page(
+    s: &AppState,
+    a: &Auth,
+    flash: Option<&str>,
+    contractor_error: Option<String>,
+) -> Result<ContractsPage, PageError> {
     let p = &a.p;
     let today = super::today();
     let rows = contracts::list(&s.db, p)
@@ -70,13 +81,53 @@ pub async fn list(
             active: c.is_active(today),
         })
         .collect();
-    render(&ContractsPage {
+    let contractors = if p.can_manage_contracts() {
+        users::contractors(&s.db, p)
+            .await?
+            .into_iter()
+            .map(|c| c.name)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(ContractsPage {
         ctx: Ctx::for_user(p, &a.csrf, p.lang_title("contracts.title"), "contracts")
-            .flash(flash_key(q.flash())),
+            .flash(flash_key(flash)),
         rows,
         can_manage: p.can_manage_contracts(),
         can_report: p.can_see_sla_report(),
+        contractors,
+        contractor_error,
     })
+}
+
+#[derive(Deserialize)]
+pub struct ContractorForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// Adds a contractor company (its staff are then users with the prestataire role).
+pub async fn contractor_create(
+    State(s): State<AppState>,
+    a: Auth,
+    CsrfForm(f): CsrfForm<ContractorForm>,
+) -> PageResult {
+    must_manage(&a)?;
+    let errs = match write_tx!(s.db, tx => users::create_contractor(tx, &a.p, &f.name).await?) {
+        Ok(_) => return Ok(see_other("/contracts", "created")),
+        Err(AppError::Invalid(e)) => e,
+        Err(AppError::Conflict(e)) => vec![e],
+        Err(e) => return Err(e.into()),
+    };
+    let msg = errs
+        .iter()
+        .map(|x| x.message(a.p.lang))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut r = render(&list_page(&s, &a, None, Some(msg)).await?)?;
+    *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(r)
 }
 
 struct GridRow {

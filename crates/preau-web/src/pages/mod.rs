@@ -92,6 +92,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ical/{file}", get(planning::feed))
         .route("/contracts", get(contracts::list).post(contracts::create))
         .route("/contracts/new", get(contracts::new))
+        .route("/contractors", post(contracts::contractor_create))
         .route("/contracts/{id}", get(contracts::show))
         .route(
             "/contracts/{id}/edit",

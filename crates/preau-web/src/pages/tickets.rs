@@ -876,7 +876,7 @@ struct TicketsPage {
     ctx: Ctx,
     f: TicketFilter,
     rows: Vec<TicketRow>,
-    count: i64,
+    count: String,
     next: Option<String>,
     statuses: Vec<(String, String)>,
     schools: Vec<(String, String)>,
@@ -931,7 +931,14 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>
     let lang = p.lang;
     let t = |k| crate::i18n::t(lang, k).to_string();
     let page = tickets::list(&s.db, p, &q.f, q.before, PAGE_SIZE).await?;
-    let count = tickets::count(&s.db, p, &q.f).await?;
+    let count = match tickets::count(&s.db, p, &q.f).await? {
+        n if n > tickets::COUNT_CAP => format!(
+            "{} {}",
+            crate::i18n::t(lang, "tickets.more_than"),
+            preau_domain::sla::thousands(tickets::COUNT_CAP)
+        ),
+        n => preau_domain::sla::thousands(n),
+    };
     let now = Utc::now();
     let rows = page
         .items

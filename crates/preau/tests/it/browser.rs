@@ -236,13 +236,19 @@ impl Driver {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn directeur_and_administrateur_journeys() {
-    let app = TestApp::demo().await;
+/// The app's router on a free loopback port, for the browser; returns its base URL.
+async fn serve(app: &TestApp) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = app.router.clone();
     tokio::spawn(async move { axum::serve(listener, router).await });
+    base
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directeur_and_administrateur_journeys() {
+    let app = TestApp::demo().await;
+    let base = serve(&app).await;
     let (first, other) = crate::harness::first_and_other_school(&app).await;
     let first_name: String = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT name FROM schools WHERE id = $1").bind(first).fetch_one(p).await.unwrap());
     let other_name: String = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT name FROM schools WHERE id = $1").bind(other).fetch_one(p).await.unwrap());
@@ -301,6 +307,52 @@ async fn directeur_and_administrateur_journeys() {
                 && audit.contains("admin")
                 && audit.contains("create"),
             "{audit}"
+        );
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_teacher_reports_in_three_clicks_and_the_technician_takes_it() {
+    let app = TestApp::demo().await;
+    let base = serve(&app).await;
+    let (first, _) = crate::harness::first_and_other_school(&app).await;
+    let room: i64 = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT MIN(id) FROM rooms WHERE school_id = $1 AND kind = 'classe'").bind(first).fetch_one(p).await.unwrap());
+    tokio::task::spawn_blocking(move || {
+        let d = Driver::start();
+        d.login(&base, "enseignant");
+        d.wait_for("Bonjour");
+        d.goto(&format!("{base}/rooms/{room}"));
+        d.wait_for("Signaler un problème");
+        // One: the room's button. Two: what is wrong. Three: send.
+        d.click_link("Signaler un problème");
+        d.wait_for("Qu'est-ce qui ne va pas");
+        d.click("input[name=category][value=ecran]");
+        d.click("button[type=submit].big-button");
+        let page = d.wait_for("Merci !");
+        assert!(
+            page.contains("Merci !") && page.contains("Délais du marché"),
+            "{page}"
+        );
+        assert!(page.contains("Écran, TNI ou vidéoprojecteur"));
+        let ticket_url = d.url();
+        let ticket_url = ticket_url.split('?').next().unwrap().to_string();
+        d.logout();
+        d.wait_for("Connexion");
+        // The queue, then the ticket, then taking it.
+        d.login(&base, "technicien");
+        d.wait_for("Bonjour");
+        d.click_link("Assistance");
+        let queue = d.wait_for("ticket(s)");
+        assert!(queue.contains("Écran, TNI ou vidéoprojecteur"), "{queue}");
+        d.goto(&ticket_url);
+        d.wait_for("Prendre en charge");
+        d.click("form[action$='/take'] button");
+        let page = d.wait_for("Ticket pris en charge.");
+        assert!(
+            page.contains("Pris en charge") && page.contains("Karim Technicien"),
+            "{page}"
         );
     })
     .await
