@@ -462,6 +462,15 @@ struct TicketPage {
 }
 
 impl TicketPage {
+    /// An attachment's size for people: « 340 Ko », « 2,4 Mo », never « 0 Ko ».
+    fn size(bytes: &i64) -> String {
+        match *bytes {
+            b if b < 1024 => "< 1 Ko".to_string(),
+            b if b < 1024 * 1024 => format!("{} Ko", b / 1024),
+            b => format!("{:.1} Mo", b as f64 / (1024.0 * 1024.0)).replace('.', ","),
+        }
+    }
+
     fn is_resolved(&self) -> bool {
         self.t.status() == TicketStatus::Resolu
     }

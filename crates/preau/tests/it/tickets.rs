@@ -107,6 +107,12 @@ async fn a_teacher_reports_from_the_room_in_three_clicks_and_follows_the_ticket(
         page.body
     );
     assert!(page.body.contains("GTI") && page.body.contains("tni.jpg"));
+    let size = page
+        .body
+        .split("(image/jpeg, ")
+        .nth(1)
+        .and_then(|s| s.split(')').next());
+    assert_eq!(size, Some("&#60; 1 Ko"), "a size people read");
     // The photo comes back as the JPEG it is, and never as something the browser runs.
     let photo_href = page
         .body
