@@ -227,6 +227,14 @@ impl FieldError {
                 "Une intervention regroupe des signalements d'une seule école.".into(),
                 "A visit groups reports of one school only.".into(),
             ),
+            "onde_columns" => (
+                "Ce fichier n'a pas les colonnes d'une extraction ONDE des élèves (Prénom élève;Niveau;Libellé classe…).".into(),
+                "This file lacks the columns of an ONDE pupil export (Prénom élève;Niveau;Libellé classe…).".into(),
+            ),
+            "onde_line" => (
+                "Ligne incomplète : prénom et classe sont nécessaires.".into(),
+                "Incomplete line: first name and class are needed.".into(),
+            ),
             "duplicate" => (
                 "Cette valeur est en double.".into(),
                 "This value is duplicated.".into(),

@@ -8,6 +8,7 @@ pub mod access;
 pub mod calendar;
 pub mod device;
 pub mod error;
+pub mod onde;
 pub mod org;
 pub mod planning;
 pub mod sla;
