@@ -1,8 +1,11 @@
 //! School calendars: the holidays bundled with Préau plus those imported from the
 //! official `fr-en-calendrier-scolaire` export, and a school's calendar built from them.
 
+use preau_domain::FieldError;
 use preau_domain::calendar::{self, Calendar, Closure, WeekHours};
 use preau_domain::org::{HolidayZone, SchoolWeek};
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use crate::db::{Db, Tx};
 use crate::error::AppResult;
@@ -40,8 +43,29 @@ type StoredClosure = (String, chrono::NaiveDate, chrono::NaiveDate);
 const STORED: &str =
     "SELECT label, start_date, end_date FROM school_holidays WHERE zone = $1 ORDER BY start_date";
 
+/// The bundled holidays of a zone, read from the CSV once per process: every ticket
+/// change recomputes its clocks, and would otherwise parse the file again.
+fn bundled(zone: HolidayZone) -> Result<Vec<Closure>, FieldError> {
+    type Zones = Result<Vec<(HolidayZone, Vec<Closure>)>, FieldError>;
+    static BUNDLED: OnceLock<Zones> = OnceLock::new();
+    let all = BUNDLED.get_or_init(|| {
+        HolidayZone::ALL
+            .iter()
+            .map(|z| calendar::closures_from_csv(calendar::BUNDLED_HOLIDAYS, *z).map(|c| (*z, c)))
+            .collect()
+    });
+    match all {
+        Ok(zones) => Ok(zones
+            .iter()
+            .find(|(z, _)| *z == zone)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default()),
+        Err(e) => Err(e.clone()),
+    }
+}
+
 fn merge(zone: HolidayZone, stored: Vec<StoredClosure>) -> AppResult<Vec<Closure>> {
-    let mut list = calendar::closures_from_csv(calendar::BUNDLED_HOLIDAYS, zone)?;
+    let mut list = bundled(zone)?;
     list.extend(
         stored
             .into_iter()
@@ -76,9 +100,51 @@ pub fn week_hours(week: SchoolWeek) -> WeekHours {
     }
 }
 
-/// A school's calendar for its zone and school week.
-pub async fn for_zone(db: &Db, zone: HolidayZone, hours: WeekHours) -> AppResult<Calendar> {
-    Ok(Calendar::school(hours, closures(db, zone).await?))
+/// The calendar a school's clocks count on: its zone's holidays, public holidays, and
+/// its school week (`zone` and `week` as stored on the school).
+pub async fn school_calendar(db: &Db, zone: &str, week: &str) -> AppResult<Calendar> {
+    Ok(Calendar::school(
+        week_hours(SchoolWeek::from_db(week)),
+        closures(db, HolidayZone::from_db(zone)).await?,
+    ))
+}
+
+/// `school_calendar` of one school, by id.
+pub async fn of_school(db: &Db, school_id: i64) -> AppResult<Calendar> {
+    let (zone, week): (String, String) = with_db!(db, pool => {
+        sqlx::query_as("SELECT holiday_zone, week FROM schools WHERE id = $1").bind(school_id).fetch_one(pool).await?
+    });
+    school_calendar(db, &zone, &week).await
+}
+
+/// `of_school`, inside a write transaction.
+pub async fn of_school_in_tx(tx: &mut Tx, school_id: i64) -> AppResult<Calendar> {
+    let (zone, week): (String, String) = with_tx!(tx, c => {
+        sqlx::query_as("SELECT holiday_zone, week FROM schools WHERE id = $1").bind(school_id).fetch_one(&mut *c).await?
+    });
+    Ok(Calendar::school(
+        week_hours(SchoolWeek::from_db(&week)),
+        closures_in_tx(tx, HolidayZone::from_db(&zone)).await?,
+    ))
+}
+
+/// The calendar of every school (of one collectivité, or of the deployment), built once
+/// per zone and week: for passes over many tickets.
+pub async fn by_school(db: &Db, collectivite_id: Option<i64>) -> AppResult<HashMap<i64, Calendar>> {
+    let schools: Vec<(i64, String, String)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT id, holiday_zone, week FROM schools WHERE $1 IS NULL OR collectivite_id = $1")
+            .bind(collectivite_id).fetch_all(pool).await?
+    });
+    let mut built: HashMap<(String, String), Calendar> = HashMap::new();
+    let mut out = HashMap::new();
+    for (id, zone, week) in schools {
+        let key = (zone, week);
+        if !built.contains_key(&key) {
+            built.insert(key.clone(), school_calendar(db, &key.0, &key.1).await?);
+        }
+        out.insert(id, built[&key].clone());
+    }
+    Ok(out)
 }
 
 /// For each zone, the last day of school holidays Préau knows (bundled or imported):

@@ -407,10 +407,7 @@ pub async fn windows_for(
     if !p.can_handle_ticket(ticket.school_id, ticket.lot_id) {
         return Err(AppError::Forbidden);
     }
-    let (zone, week): (String, String) = with_db!(db, pool => {
-        sqlx::query_as("SELECT holiday_zone, week FROM schools WHERE id = $1").bind(ticket.school_id).fetch_one(pool).await?
-    });
-    let cal = tickets::school_calendar(db, &zone, &week).await?;
+    let cal = crate::calendar::of_school(db, ticket.school_id).await?;
     Ok(planning::windows(&cal, from, days, heavy, 30))
 }
 

@@ -162,21 +162,7 @@ pub async fn monthly(
     }
     let detail = contracts::get(db, p, contract_id).await?;
     let (from, to) = (month.start(), month.next().start());
-    let mut calendars: HashMap<i64, Calendar> = HashMap::new();
-    let schools: Vec<(i64, String, String)> = with_db!(db, pool => {
-        sqlx::query_as("SELECT id, holiday_zone, week FROM schools WHERE collectivite_id = $1").bind(p.collectivite_id).fetch_all(pool).await?
-    });
-    let mut by_zone: HashMap<(String, String), Calendar> = HashMap::new();
-    for (id, zone, week) in schools {
-        let key = (zone.clone(), week.clone());
-        if !by_zone.contains_key(&key) {
-            by_zone.insert(
-                key.clone(),
-                tickets::school_calendar(db, &zone, &week).await?,
-            );
-        }
-        calendars.insert(id, by_zone[&key].clone());
-    }
+    let calendars = crate::calendar::by_school(db, Some(p.collectivite_id)).await?;
     let mut lots = Vec::new();
     let mut total_cents = 0;
     for l in detail.lots {

@@ -10,7 +10,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::Paris;
 use preau_domain::calendar::{Calendar, Span};
-use preau_domain::org::{HolidayZone, SchoolWeek};
 use preau_domain::sla::{self, CalendarKind, Clocks, ContractorHours, PenaltyUnit, SlaLine};
 use preau_domain::ticket::{
     Assignee, MAX_ATTACHMENT, Priority, TicketCategory, TicketStatus, attachment_type,
@@ -277,16 +276,6 @@ async fn terms(tx: &mut Tx, cid: i64, lot_id: Option<i64>, priority: Priority) -
     })
 }
 
-/// The calendar a school's clocks count on: its zone's holidays, public holidays, and
-/// its school week (or `week` instead, when given).
-pub async fn school_calendar(db: &Db, zone: &str, week: &str) -> AppResult<Calendar> {
-    let zone = HolidayZone::from_db(zone);
-    Ok(Calendar::school(
-        calendar::week_hours(SchoolWeek::from_db(week)),
-        calendar::closures(db, zone).await?,
-    ))
-}
-
 /// The calendar of a ticket's terms.
 fn terms_calendar(kind: &str, hours: &str, school: Calendar) -> Calendar {
     match CalendarKind::from_db(kind) {
@@ -357,26 +346,19 @@ async fn readable_in_tx(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<Ticket
     Ok(t)
 }
 
+const PAUSES: &str =
+    "SELECT started_at, ended_at FROM ticket_pauses WHERE ticket_id = $1 ORDER BY started_at";
+
 async fn pauses_in_tx(tx: &mut Tx, id: i64) -> AppResult<Vec<Pause>> {
     Ok(with_tx!(tx, c => {
-        sqlx::query_as("SELECT started_at, ended_at FROM ticket_pauses WHERE ticket_id = $1 ORDER BY started_at").bind(id).fetch_all(&mut *c).await?
+        sqlx::query_as(PAUSES).bind(id).fetch_all(&mut *c).await?
     }))
-}
-
-async fn school_calendar_in_tx(tx: &mut Tx, school_id: i64) -> AppResult<Calendar> {
-    let (zone, week): (String, String) = with_tx!(tx, c => {
-        sqlx::query_as("SELECT holiday_zone, week FROM schools WHERE id = $1").bind(school_id).fetch_one(&mut *c).await?
-    });
-    Ok(Calendar::school(
-        calendar::week_hours(SchoolWeek::from_db(&week)),
-        calendar::closures_in_tx(tx, HolidayZone::from_db(&zone)).await?,
-    ))
 }
 
 /// Recomputes and stores a ticket's deadlines and flags (after any change).
 async fn refresh_in_tx(tx: &mut Tx, cid: i64, id: i64, now: DateTime<Utc>) -> AppResult<Clocks> {
     let t = fetch_in_tx(tx, cid, id).await?;
-    let cal = school_calendar_in_tx(tx, t.school_id).await?;
+    let cal = calendar::of_school_in_tx(tx, t.school_id).await?;
     let pauses = pauses_in_tx(tx, id).await?;
     let c = clocks_of(&t, &cal, &pauses, now);
     store_clocks(tx, id, &c).await?;
@@ -820,12 +802,9 @@ pub async fn clocks(db: &Db, p: &Principal, t: &Ticket, now: DateTime<Utc>) -> A
     if !p.can_read_ticket(t.school_id, t.reporter_user_id, t.lot_id) {
         return Err(AppError::NotFound);
     }
-    let (zone, week): (String, String) = with_db!(db, pool => {
-        sqlx::query_as("SELECT holiday_zone, week FROM schools WHERE id = $1").bind(t.school_id).fetch_one(pool).await?
-    });
-    let cal = school_calendar(db, &zone, &week).await?;
+    let cal = calendar::of_school(db, t.school_id).await?;
     let pauses: Vec<Pause> = with_db!(db, pool => {
-        sqlx::query_as("SELECT started_at, ended_at FROM ticket_pauses WHERE ticket_id = $1 ORDER BY started_at").bind(t.id).fetch_all(pool).await?
+        sqlx::query_as(PAUSES).bind(t.id).fetch_all(pool).await?
     });
     Ok(clocks_of(t, &cal, &pauses, now))
 }
@@ -1413,9 +1392,7 @@ pub async fn tick(db: &Db, now: DateTime<Utc>) -> AppResult<Tick> {
     let open: Vec<Ticket> = with_db!(db, pool => {
         sqlx::query_as::<_, Ticket>(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?
     });
-    let schools: Vec<(i64, String, String)> = with_db!(db, pool => {
-        sqlx::query_as("SELECT id, holiday_zone, week FROM schools").fetch_all(pool).await?
-    });
+    let calendars = calendar::by_school(db, None).await?;
     let pauses: Vec<(i64, DateTime<Utc>, Option<DateTime<Utc>>)> = with_db!(db, pool => {
         sqlx::query_as("SELECT p.ticket_id, p.started_at, p.ended_at FROM ticket_pauses p JOIN tickets t ON t.id = p.ticket_id WHERE t.is_open = TRUE ORDER BY p.started_at").fetch_all(pool).await?
     });
@@ -1423,18 +1400,9 @@ pub async fn tick(db: &Db, now: DateTime<Utc>) -> AppResult<Tick> {
     for (t, a, b) in pauses {
         by_ticket.entry(t).or_default().push((a, b));
     }
-    let mut calendars: std::collections::HashMap<(String, String), Calendar> = Default::default();
-    let mut school_cal: std::collections::HashMap<i64, (String, String)> = Default::default();
-    for (id, zone, week) in schools {
-        let key = (zone.clone(), week.clone());
-        if !calendars.contains_key(&key) {
-            calendars.insert(key.clone(), school_calendar(db, &zone, &week).await?);
-        }
-        school_cal.insert(id, key);
-    }
     let mut changed = Vec::new();
     for t in &open {
-        let Some(cal) = school_cal.get(&t.school_id).and_then(|k| calendars.get(k)) else {
+        let Some(cal) = calendars.get(&t.school_id) else {
             continue;
         };
         let c = clocks_of(
@@ -1493,17 +1461,14 @@ pub async fn tick(db: &Db, now: DateTime<Utc>) -> AppResult<Tick> {
         })?;
         out.escalated += n;
     }
-    let resolved: Vec<(i64, i64, DateTime<Utc>, String, String, i64)> = with_db!(db, pool => {
-        sqlx::query_as("SELECT t.id, t.collectivite_id, t.resolved_at, s.holiday_zone, s.week, c.auto_close_days FROM tickets t JOIN schools s ON s.id = t.school_id JOIN collectivites c ON c.id = t.collectivite_id WHERE t.status = 'resolu' AND t.resolved_at IS NOT NULL ORDER BY t.id").fetch_all(pool).await?
+    let resolved: Vec<(i64, i64, DateTime<Utc>, i64, i64)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT t.id, t.collectivite_id, t.resolved_at, t.school_id, c.auto_close_days FROM tickets t JOIN collectivites c ON c.id = t.collectivite_id WHERE t.status = 'resolu' AND t.resolved_at IS NOT NULL ORDER BY t.id").fetch_all(pool).await?
     });
-    let mut calendars: std::collections::HashMap<(String, String), Calendar> = Default::default();
     let mut due = Vec::new();
-    for (id, cid, at, zone, week, days) in resolved {
-        let key = (zone.clone(), week.clone());
-        if !calendars.contains_key(&key) {
-            calendars.insert(key.clone(), school_calendar(db, &zone, &week).await?);
-        }
-        let cal = &calendars[&key];
+    for (id, cid, at, school, days) in resolved {
+        let Some(cal) = calendars.get(&school) else {
+            continue;
+        };
         if cal.deadline(at, Span::Days(days.max(1)), &[]) <= now {
             due.push((id, cid));
         }

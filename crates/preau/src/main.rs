@@ -382,7 +382,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             // The very calendar tickets of this school count on.
             let cal =
-                preau_core::tickets::school_calendar(&db, &school.holiday_zone, &week).await?;
+                preau_core::calendar::school_calendar(&db, &school.holiday_zone, &week).await?;
             let start = preau_domain::calendar::parse_paris(start).with_context(|| {
                 format!("--start {start:?}: expected 2026-12-18T17:00, a time that exists in Paris")
             })?;

@@ -904,7 +904,9 @@ async fn a_visit_is_planned_outside_class_the_school_sees_it_and_mail_is_never_l
     let (start, _) = window.split_once('|').unwrap();
     let start = preau_domain::calendar::parse_paris(start).unwrap();
     // The window proposed is outside class hours on the school's calendar.
-    let cal = tickets::school_calendar(&app.db, "C", "4").await.unwrap();
+    let cal = preau_core::calendar::school_calendar(&app.db, "C", "4")
+        .await
+        .unwrap();
     assert_eq!(
         cal.working_minutes(start, start + chrono::Duration::minutes(30)),
         0
