@@ -335,10 +335,6 @@ async fn fetch_in_tx(tx: &mut Tx, cid: i64, id: i64) -> AppResult<Ticket> {
 
 /// A ticket the caller may read, in a transaction (404 otherwise).
 pub async fn get_in_tx(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<Ticket> {
-    readable_in_tx(tx, p, id).await
-}
-
-async fn readable_in_tx(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<Ticket> {
     let t = fetch_in_tx(tx, p.collectivite_id, id).await?;
     if !p.can_read_ticket(t.school_id, t.reporter_user_id, t.lot_id) {
         return Err(AppError::NotFound);
@@ -868,7 +864,7 @@ pub async fn devices(
 /// Takes a new ticket in charge. When two people take it at once, the first wins and
 /// the second gets a conflict on `status` that says so.
 pub async fn take(tx: &mut Tx, p: &Principal, id: i64, now: DateTime<Utc>) -> AppResult<Ticket> {
-    let t = readable_in_tx(tx, p, id).await?;
+    let t = get_in_tx(tx, p, id).await?;
     if !p.can_handle_ticket(t.school_id, t.lot_id) {
         return Err(AppError::Forbidden);
     }
@@ -901,7 +897,7 @@ pub async fn set_status(
     message: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<Ticket> {
-    let t = readable_in_tx(tx, p, id).await?;
+    let t = get_in_tx(tx, p, id).await?;
     if !p.can_handle_ticket(t.school_id, t.lot_id) {
         return Err(AppError::Forbidden);
     }
@@ -1068,7 +1064,7 @@ pub async fn assign(
     to: Option<Assignee>,
     now: DateTime<Utc>,
 ) -> AppResult<Ticket> {
-    let t = readable_in_tx(tx, p, id).await?;
+    let t = get_in_tx(tx, p, id).await?;
     if !p.can_assign_ticket(t.school_id) {
         return Err(AppError::Forbidden);
     }
@@ -1151,7 +1147,7 @@ pub async fn set_priority(
     to: Priority,
     now: DateTime<Utc>,
 ) -> AppResult<Ticket> {
-    let t = readable_in_tx(tx, p, id).await?;
+    let t = get_in_tx(tx, p, id).await?;
     if !p.can_assign_ticket(t.school_id) {
         return Err(AppError::Forbidden);
     }
@@ -1198,7 +1194,7 @@ pub async fn comment(
     public: bool,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let t = readable_in_tx(tx, p, id).await?;
+    let t = get_in_tx(tx, p, id).await?;
     if !public && !p.can_handle_ticket(t.school_id, t.lot_id) {
         return Err(AppError::Forbidden);
     }
@@ -1222,7 +1218,7 @@ pub async fn comment(
 
 /// The school confirms the fix: the ticket is closed.
 pub async fn confirm(tx: &mut Tx, p: &Principal, id: i64, now: DateTime<Utc>) -> AppResult<Ticket> {
-    let t = readable_in_tx(tx, p, id).await?;
+    let t = get_in_tx(tx, p, id).await?;
     if !p.can_confirm_ticket(t.school_id, t.reporter_user_id) {
         return Err(AppError::Forbidden);
     }
@@ -1254,7 +1250,7 @@ pub async fn reopen(
     reason: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Ticket> {
-    let t = readable_in_tx(tx, p, id).await?;
+    let t = get_in_tx(tx, p, id).await?;
     if !p.can_confirm_ticket(t.school_id, t.reporter_user_id) {
         return Err(AppError::Forbidden);
     }
@@ -1300,7 +1296,7 @@ pub async fn attach(
     bytes: &[u8],
     now: DateTime<Utc>,
 ) -> AppResult<i64> {
-    readable_in_tx(tx, p, id).await?;
+    get_in_tx(tx, p, id).await?;
     if bytes.len() > MAX_ATTACHMENT {
         return Err(FieldError::new("photo", "file_too_large").into());
     }
