@@ -47,8 +47,17 @@ pub struct Entry<'a> {
 }
 
 pub async fn record(tx: &mut Tx, actor: &Actor, e: Entry<'_>) -> AppResult<()> {
+    record_at(tx, actor, Utc::now(), e).await
+}
+
+/// `record`, at the instant the use case acts at.
+pub async fn record_at(
+    tx: &mut Tx,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    e: Entry<'_>,
+) -> AppResult<()> {
     let changes = e.changes.to_string();
-    let now = Utc::now();
     with_tx!(tx, c => {
         sqlx::query(
             "INSERT INTO audit_log (collectivite_id, occurred_at, actor_user_id, actor_login, action, object_type, object_id, object_label, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -289,6 +289,16 @@ pub async fn delete(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<()> {
     if !p.can_edit_classes(before.school_id) {
         return Err(AppError::Forbidden);
     }
+    // Pupils and loans keep their class: a class with them is not deleted.
+    let held: i64 = with_tx!(tx, c => {
+        sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM pupils WHERE class_id = $1) + (SELECT COUNT(*) FROM loans WHERE class_id = $1)").bind(id).fetch_one(&mut *c).await?
+    });
+    if held > 0 {
+        return Err(AppError::Conflict(FieldError::new(
+            "class",
+            "class_has_pupils",
+        )));
+    }
     with_tx!(tx, c => {
         sqlx::query("DELETE FROM classes WHERE id = $1").bind(id).execute(&mut *c).await?;
     });

@@ -98,6 +98,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006", "assistance"),
     migration!(7, "0007", "interventions_jobs"),
     migration!(8, "0008", "open_tickets"),
+    migration!(9, "0009", "pupils_loans"),
 ];
 
 impl Db {

@@ -407,9 +407,18 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
         .date_naive();
     crate::demo_fleet::load(&mut tx, cid, today).await?;
     crate::demo_tickets::load(&mut tx, &sys, contractor, chrono::Utc::now()).await?;
+    let t = std::time::Instant::now();
+    crate::demo_pupils::load(&mut tx, &sys).await?;
+    tracing::info!(
+        ms = t.elapsed().as_millis() as u64,
+        "demo pupils and loans loaded"
+    );
     tx.commit().await?;
     Ok(true)
 }
+
+/// The ONDE export the demo generated for a school and year (tests re-import it).
+pub use crate::demo_pupils::onde_export;
 
 /// Adds tickets to the demo commune, for benchmarks (see `examples/ticketbench.rs`).
 pub use crate::demo_tickets::bench as bench_tickets;

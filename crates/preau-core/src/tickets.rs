@@ -11,9 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::Paris;
 use preau_domain::calendar::{Calendar, Span};
 use preau_domain::sla::{self, CalendarKind, Clocks, ContractorHours, PenaltyUnit, SlaLine};
-use preau_domain::ticket::{
-    Assignee, MAX_ATTACHMENT, Priority, TicketCategory, TicketStatus, attachment_type,
-};
+use preau_domain::ticket::{Assignee, Priority, TicketCategory, TicketStatus, attachment_type};
 use preau_domain::{FieldError, Principal, Role, text};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -1297,7 +1295,7 @@ pub async fn attach(
     now: DateTime<Utc>,
 ) -> AppResult<i64> {
     get_in_tx(tx, p, id).await?;
-    if bytes.len() > MAX_ATTACHMENT {
+    if bytes.len() > preau_domain::ticket::MAX_ATTACHMENT {
         return Err(FieldError::new("photo", "file_too_large").into());
     }
     let Some(kind) = attachment_type(bytes) else {

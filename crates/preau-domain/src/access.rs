@@ -325,6 +325,33 @@ impl Principal {
         self.is_admin() || self.has(Role::Elu) || self.has(Role::Technicien)
     }
 
+    /// Pupil labels (class lists, the tablet each pupil holds): the school's head and
+    /// teachers, its technician when handling loans, the administrator. Never the élu,
+    /// a contractor or the Éducation nationale's inspection (they see counts).
+    pub fn can_see_pupils(&self, school_id: i64) -> bool {
+        self.is_admin()
+            || [Role::Directeur, Role::Enseignant, Role::Technicien]
+                .iter()
+                .any(|r| self.has_at(*r, school_id))
+    }
+
+    /// Lending and taking back devices, importing the ONDE export, erasing a pupil: the
+    /// school's head, its technician, the administrator.
+    pub fn can_manage_loans(&self, school_id: i64) -> bool {
+        self.is_admin()
+            || self.has_at(Role::Directeur, school_id)
+            || self.has_at(Role::Technicien, school_id)
+    }
+
+    /// Tablet counts per school (no names): whoever reads the school.
+    pub fn can_see_tablet_counts(&self, school_id: i64) -> bool {
+        self.readable_schools().contains(school_id) && !self.has_only(Role::Prestataire)
+    }
+
+    fn has_only(&self, role: Role) -> bool {
+        !self.assignments.is_empty() && self.assignments.iter().all(|a| a.role == role)
+    }
+
     /// The contractor companies whose staff this principal is.
     pub fn contractor_ids(&self) -> Vec<i64> {
         self.assignments
@@ -370,6 +397,23 @@ mod tests {
             presta.readable_schools(),
             SchoolScope::Only(BTreeSet::new())
         );
+    }
+
+    #[test]
+    fn pupil_labels_stay_in_the_school() {
+        let at = |role| p(vec![Assignment::new(role, Some(7), None).unwrap()]);
+        for role in [Role::Directeur, Role::Enseignant, Role::Technicien] {
+            assert!(at(role).can_see_pupils(7) && !at(role).can_see_pupils(8));
+        }
+        assert!(!at(Role::Erun).can_see_pupils(7));
+        assert!(at(Role::Erun).can_see_tablet_counts(7));
+        assert!(!at(Role::Enseignant).can_manage_loans(7));
+        let elu = p(vec![Assignment::new(Role::Elu, None, None).unwrap()]);
+        assert!(!elu.can_see_pupils(7) && elu.can_see_tablet_counts(7));
+        let presta = p(vec![
+            Assignment::new(Role::Prestataire, None, Some(3)).unwrap(),
+        ]);
+        assert!(!presta.can_see_pupils(7) && !presta.can_see_tablet_counts(7));
     }
 
     #[test]

@@ -235,6 +235,46 @@ impl FieldError {
                 "Ligne incomplète : prénom et classe sont nécessaires.".into(),
                 "Incomplete line: first name and class are needed.".into(),
             ),
+            "device_unknown" => (
+                "Aucun appareil n'a ce numéro d'inventaire ou de série.".into(),
+                "No device has this asset tag or serial number.".into(),
+            ),
+            "device_other_school" => (
+                "Cet appareil est inventorié dans une autre école.".into(),
+                "This device is in another school's inventory.".into(),
+            ),
+            "device_ambiguous" => (
+                "Plusieurs appareils ont ce numéro : scannez l'étiquette Préau ou tapez le numéro d'inventaire.".into(),
+                "Several devices have this number: scan the Préau label or type the asset tag.".into(),
+            ),
+            "device_unavailable" => (
+                "Cet appareil n'est pas disponible (en réparation, commandé, perdu, volé ou réformé).".into(),
+                "This device is not available (under repair, ordered, lost, stolen or retired).".into(),
+            ),
+            "cart_to_class" => (
+                "Une classe mobile se prête à une classe, pas à une personne.".into(),
+                "A mobile classroom is lent to a class, not to a person.".into(),
+            ),
+            "device_on_loan" => (
+                "Cet appareil est déjà prêté : enregistrez d'abord son retour.".into(),
+                "This device is already on loan: record its return first.".into(),
+            ),
+            "pupil_gone" => (
+                "Cet élève a quitté l'école ou n'est plus connu.".into(),
+                "This pupil has left the school or is no longer known.".into(),
+            ),
+            "pupil_has_device" => (
+                "Cet élève a déjà une tablette.".into(),
+                "This pupil already has a tablet.".into(),
+            ),
+            "loan_returned" => (
+                "Ce prêt est déjà terminé.".into(),
+                "This loan has already ended.".into(),
+            ),
+            "class_has_pupils" => (
+                "Cette classe a des élèves ou des prêts : elle ne peut pas être supprimée.".into(),
+                "This class has pupils or loans: it cannot be deleted.".into(),
+            ),
             "duplicate" => (
                 "Cette valeur est en double.".into(),
                 "This value is duplicated.".into(),

@@ -11,6 +11,7 @@ pub mod error;
 pub mod onde;
 pub mod org;
 pub mod planning;
+pub mod pupils;
 pub mod sla;
 pub mod text;
 pub mod ticket;

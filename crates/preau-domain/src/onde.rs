@@ -18,6 +18,10 @@ pub struct OndePupil {
     pub levels: String,
     /// `Lina B.`
     pub label: String,
+    /// What recognises the same pupil in the next export: the caller's keyed digest of
+    /// the folded first and family names (see `parse_keyed`); the names themselves are
+    /// not kept.
+    pub key: String,
 }
 
 /// What a file held, once reduced.
@@ -49,8 +53,19 @@ fn levels_of(line: usize, v: &str) -> Result<String, FieldError> {
 }
 
 /// Reads an export (`;`-separated, the caller has decoded ISO-8859-1 or UTF-8). Every bad
-/// line is reported, naming it; nothing is returned when any line is bad.
+/// line is reported, naming it; nothing is returned when any line is bad. The match key
+/// is the folded label itself (see `parse_keyed` for a digest of the full names).
 pub fn parse(text: &str) -> Result<OndeFile, Vec<FieldError>> {
+    parse_keyed(text, &|_, _| String::new())
+}
+
+/// Like `parse`, with `key(first, family)` computing each pupil's match key from the
+/// folded first and family names (a keyed digest: the names never leave the line). An
+/// empty key falls back to the folded label.
+pub fn parse_keyed(
+    text: &str,
+    key: &dyn Fn(&str, &str) -> String,
+) -> Result<OndeFile, Vec<FieldError>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.lines().enumerate();
     let header: Vec<String> = match lines.next() {
@@ -103,11 +118,22 @@ pub fn parse(text: &str) -> Result<OndeFile, Vec<FieldError>> {
             "" => get(family),
             u => u,
         };
+        let family_name = match get(family) {
+            "" => last,
+            v => v,
+        };
+        let label: String = pupil_label(f, last).chars().take(80).collect();
+        let digest = key(&search_key(f), &search_key(family_name));
         pupils.push(OndePupil {
             line: n,
-            class_label: c.chars().take(120).collect(),
+            class_label: c.chars().take(80).collect(),
             levels,
-            label: pupil_label(f, last).chars().take(80).collect(),
+            key: if digest.is_empty() {
+                search_key(&label)
+            } else {
+                digest
+            },
+            label,
         });
     }
     if errors.is_empty() {

@@ -138,6 +138,22 @@ enum ImportCommand {
     /// School holidays from the official `fr-en-calendrier-scolaire` export (all zones),
     /// for the years after those bundled with Préau.
     Calendar { file: PathBuf },
+    /// A school's pupils from the ONDE export its head downloads: only the class, the
+    /// level and a pupil label are kept; arrivals, departures and class changes are
+    /// listed; nothing is written if any line is wrong.
+    Onde {
+        file: PathBuf,
+        #[arg(long)]
+        uai: String,
+        /// The school year (`2026-2027`); by default the current one.
+        #[arg(long)]
+        year: Option<String>,
+        #[arg(long)]
+        collectivite: Option<String>,
+        /// Shows what would change, writes nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Schools from the national directory export or a `uai;nom;type;adresse` CSV.
     Schools {
         file: PathBuf,
@@ -290,6 +306,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     every.tick().await;
                     if let Err(e) = ticker_db.optimize().await {
                         tracing::warn!(error = %e, "planner statistics not refreshed");
+                    }
+                    // Pupil labels whose retention date has come are deleted.
+                    match preau_core::pupils::purge(&ticker_db, chrono::Utc::now()).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(deleted = n, "pupil labels purged"),
+                        Err(e) => tracing::warn!(error = %e, "pupil purge failed"),
                     }
                     match preau_core::tickets::tick(&ticker_db, chrono::Utc::now()).await {
                         Ok(t) if t.closed + t.escalated > 0 => {
@@ -451,6 +473,88 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 report.updated,
                 report.unchanged,
                 report.skipped
+            );
+        }
+        Command::Import {
+            command:
+                ImportCommand::Onde {
+                    file,
+                    uai,
+                    year,
+                    collectivite: c,
+                    dry_run,
+                },
+        } => {
+            let cid = collectivite(&db, c.as_deref()).await?;
+            let sys = Principal::system(cid, "cli");
+            let uai = preau_domain::Uai::parse(uai).map_err(|e| anyhow::anyhow!(e.to_string()))?;
+            let school = preau_core::schools::find_by_uai(&db, &sys, &uai)
+                .await
+                .map_err(|_| anyhow::anyhow!("no school with UAI {uai}"))?;
+            let year_id = match year {
+                Some(label) => Some(
+                    preau_core::years::list(&db, &sys)
+                        .await?
+                        .into_iter()
+                        .find(|y| &y.label == label)
+                        .with_context(|| format!("no school year {label:?}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let bytes =
+                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let r = preau_core::pupils::import_onde(
+                &db,
+                &sys,
+                school.id,
+                year_id,
+                &bytes,
+                *dry_run,
+                chrono::Utc::now(),
+            )
+            .await
+            .map_err(describe)?;
+            if !r.errors.is_empty() {
+                for e in &r.errors {
+                    eprintln!("ligne {} — {}", e.line, e.message);
+                }
+                bail!(
+                    "{} erreur(s) : rien n'a été importé / nothing was imported",
+                    r.errors.len()
+                );
+            }
+            println!(
+                "{}{} — {} ({}) : {} élève(s), {} classe(s) créée(s), {} arrivée(s), {} départ(s), {} changement(s) de classe, {} inchangé(s)",
+                if *dry_run { "[essai] " } else { "" },
+                r.school_name,
+                r.school_year,
+                r.encoding,
+                r.pupils,
+                r.classes_created.len(),
+                r.arrivals.len(),
+                r.departures.len(),
+                r.moves.len(),
+                r.unchanged
+            );
+            if r.continuing > 0 {
+                println!(
+                    "{} élève(s) déjà là l'an dernier ; {} tablette(s) les suivent, {} rendue(s) au stock",
+                    r.continuing, r.loans_following, r.loans_to_stock
+                );
+            }
+            for (label, class) in &r.arrivals {
+                println!("  + {label} ({class})");
+            }
+            for (label, class) in &r.departures {
+                println!("  - {label} ({class})");
+            }
+            for (label, from, to) in &r.moves {
+                println!("  ~ {label} : {from} → {to}");
+            }
+            println!(
+                "colonnes ignorées, jamais enregistrées : {}",
+                r.dropped_columns.join(", ")
             );
         }
         Command::Export {

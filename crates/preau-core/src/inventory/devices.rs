@@ -922,6 +922,7 @@ pub async fn merge(tx: &mut Tx, p: &Principal, keep: i64, other: i64) -> AppResu
         }
         sqlx::query("UPDATE devices SET parent_id = $1 WHERE parent_id = $2").bind(keep).bind(other).execute(&mut *c).await?;
         sqlx::query("UPDATE device_events SET device_id = $1 WHERE device_id = $2").bind(keep).bind(other).execute(&mut *c).await?;
+        sqlx::query("UPDATE loans SET device_id = $1 WHERE device_id = $2").bind(keep).bind(other).execute(&mut *c).await.map_err(crate::error::unique("device", "device_on_loan"))?;
         sqlx::query("DELETE FROM device_components WHERE device_id = $1").bind(other).execute(&mut *c).await?;
         sqlx::query("DELETE FROM devices WHERE id = $1").bind(other).execute(&mut *c).await?;
     });

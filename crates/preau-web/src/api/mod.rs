@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 mod devices;
+mod loans;
 mod tickets;
 
 use crate::AppState;
@@ -67,6 +68,10 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/contracts/{id}", &["get"]),
     ("/contracts/{id}/sla-report", &["get"]),
     ("/interventions", &["get", "post"]),
+    ("/classes/{id}/pupils", &["get"]),
+    ("/loans", &["get", "post"]),
+    ("/loans/{id}/return", &["post"]),
+    ("/devices/{id}/loans", &["get"]),
     ("/openapi.json", &["get"]),
 ];
 
@@ -127,6 +132,13 @@ pub fn routes() -> Router<AppState> {
             "/interventions",
             get(tickets::interventions_list).post(tickets::intervention_create),
         )
+        .route("/classes/{id}/pupils", get(loans::class_pupils))
+        .route("/loans", get(loans::loans_list).post(loans::loan_create))
+        .route(
+            "/loans/{id}/return",
+            axum::routing::post(loans::loan_return),
+        )
+        .route("/devices/{id}/loans", get(loans::device_loans))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError::from(AppError::NotFound) })
 }

@@ -655,6 +655,8 @@ pub async fn index(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuer
         add("/admin/agents", "agents");
         add("/admin/categories", "categories");
         add("/admin/assistance", "assistance");
+        add("/admin/pupils", "pupils");
+        add("/admin/registre", "registre");
     }
     if p.can_manage_users() {
         add("/admin/users", "users");

@@ -325,6 +325,8 @@ struct DevicePage {
     can_edit: bool,
     can_see_costs: bool,
     can_report: bool,
+    loans: Vec<(i64, String, String, String)>,
+    can_see_loans: bool,
 }
 
 fn component_kind(kind: &str, lang: Lang) -> &'static str {
@@ -561,6 +563,7 @@ pub async fn show_device(
     if let (Some(sid), Some(name)) = (d.school_id, &d.school_name) {
         ctx = ctx.crumb(format!("/devices?school_id={sid}"), name.clone());
     }
+    let loans = super::pupils::for_device_page(&s, p, id).await?;
     render(&DevicePage {
         ctx,
         category: category_label(&cats, &d.category, lang),
@@ -577,6 +580,8 @@ pub async fn show_device(
         events,
         can_edit: p.can_edit_devices(d.school_id),
         can_report: d.school_id.is_some_and(|s| p.can_report(s)),
+        loans,
+        can_see_loans: d.school_id.is_some_and(|s| p.can_see_pupils(s)),
         can_see_costs: p.can_see_costs(),
         d,
     })

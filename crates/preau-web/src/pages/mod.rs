@@ -11,6 +11,7 @@ mod import;
 mod labels;
 mod org;
 mod planning;
+pub mod pupils;
 mod tickets;
 mod user;
 
@@ -169,6 +170,42 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/password", post(admin::password_reset))
         .route("/admin/users/{id}/active", post(admin::set_active))
         .route("/admin/audit", get(admin::audit))
+        .route(
+            "/admin/pupils",
+            get(pupils::settings).post(pupils::settings_save),
+        )
+        .route("/admin/pupils/rollover", post(pupils::rollover_save))
+        .route("/admin/registre", get(pupils::registre))
+        .route(
+            "/schools/{id}/onde",
+            get(pupils::onde_form)
+                .post(pupils::onde_preview)
+                .layer(axum::extract::DefaultBodyLimit::max(pupils::MAX_UPLOAD)),
+        )
+        .route("/schools/{id}/onde/apply", post(pupils::onde_apply))
+        .route("/schools/{id}/loans", get(pupils::school_loans))
+        .route(
+            "/schools/{id}/loans/{format}",
+            get(pupils::school_loans_export),
+        )
+        .route(
+            "/classes/{id}/tablets",
+            get(pupils::bulk).post(pupils::bulk_scan),
+        )
+        .route("/classes/{id}/tablets/pair", post(pupils::bulk_pair))
+        .route("/classes/{id}/pupils/{format}", get(pupils::class_export))
+        .route("/loans/{id}", get(pupils::loan))
+        .route("/loans/{id}/return", post(pupils::loan_return))
+        .route(
+            "/loans/{id}/sign",
+            post(pupils::loan_sign).layer(axum::extract::DefaultBodyLimit::max(pupils::MAX_UPLOAD)),
+        )
+        .route("/loans/{id}/document", get(pupils::loan_document))
+        .route("/pupils/{id}", get(pupils::pupil))
+        .route("/pupils/{id}/export", get(pupils::pupil_export))
+        .route("/pupils/{id}/erase", post(pupils::pupil_erase))
+        .route("/tablets", get(pupils::tablets))
+        .route("/tablets/{format}", get(pupils::tablets_export))
         .route("/admin/assistance", get(assistance::show))
         .route("/admin/assistance/settings", post(assistance::settings))
         .route("/admin/routing", post(assistance::add_rule))
@@ -240,6 +277,9 @@ impl Ctx {
             || p.has(Role::Directeur)
         {
             nav.push(("/planning", "nav.planning", "planning"));
+        }
+        if !p.has(Role::Prestataire) || p.assignments.iter().any(|a| a.role != Role::Prestataire) {
+            nav.push(("/tablets", "nav.tablets", "tablets"));
         }
         if p.can_read_contracts() {
             nav.push(("/contracts", "nav.contracts", "contracts"));

@@ -252,6 +252,7 @@ struct SchoolPage {
     year: Option<String>,
     people: Vec<(String, &'static str)>,
     show_people: bool,
+    can_see_pupils: bool,
     can_edit: bool,
     can_edit_rooms: bool,
     can_edit_classes: bool,
@@ -370,6 +371,7 @@ async fn school_page(
             .map(|x| (x.display_name, Role::from_db(&x.role).label(lang)))
             .collect(),
         show_people: p.can_see_people(id),
+        can_see_pupils: p.can_see_pupils(id),
         can_edit: p.can_manage_collectivite(),
         can_edit_rooms: p.can_edit_rooms(id),
         can_edit_classes: p.can_edit_classes(id),
@@ -775,6 +777,9 @@ struct ClassPage {
     school: schools::School,
     year: String,
     can_edit: bool,
+    pupils: Option<Vec<super::pupils::PupilView>>,
+    can_lend: bool,
+    can_import: bool,
 }
 
 pub async fn class(
@@ -787,7 +792,11 @@ pub async fn class(
     let class = classes::get(&s.db, p, id).await?;
     let school = schools::get(&s.db, p, class.school_id).await?;
     let year = years::get(&s.db, p, class.school_year_id).await?;
+    let pupils = super::pupils::for_class_page(&s, p, &class).await?;
     let page = ClassPage {
+        pupils,
+        can_lend: p.can_manage_loans(class.school_id),
+        can_import: p.can_edit_classes(class.school_id),
         ctx: Ctx::for_user(p, &a.csrf, class.label.clone(), "schools")
             .crumb("/schools", p.lang_title("nav.schools"))
             .crumb(format!("/schools/{}", school.id), school.name.clone())

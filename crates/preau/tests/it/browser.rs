@@ -358,3 +358,49 @@ async fn a_teacher_reports_in_three_clicks_and_the_technician_takes_it() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directeur_lends_a_class_set_and_takes_a_broken_tablet_back() {
+    let app = TestApp::demo().await;
+    let base = serve(&app).await;
+    let (first, _) = crate::harness::first_and_other_school(&app).await;
+    // The class of the maternelle that has no class set yet.
+    let class: i64 = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT MAX(c.id) FROM classes c JOIN school_years y ON y.id = c.school_year_id WHERE c.school_id = $1 AND y.label = '2026-2027'").bind(first).fetch_one(p).await.unwrap());
+    tokio::task::spawn_blocking(move || {
+        let d = Driver::start();
+        d.login(&base, "directeur");
+        d.wait_for("Bonjour");
+        d.goto(&format!("{base}/classes/{class}"));
+        let page = d.wait_for("Attribuer les tablettes");
+        assert!(
+            page.contains("Élèves") && page.contains("inscrite au journal"),
+            "{page}"
+        );
+        d.click_link("Attribuer les tablettes");
+        d.wait_for("Élève suivant");
+        d.click_link("Lot de classe");
+        d.wait_for("Classe mobile (chariot)");
+        // The cart the school shares, then the whole cart lent to the class.
+        d.click("#f-cart option:last-child");
+        d.click("form[method=get] button[type=submit]");
+        d.wait_for("Prêter tout le chariot");
+        d.click("form[action$='/tablets/pair'] button");
+        let page = d.wait_for("prêt(s) enregistré(s)");
+        assert!(page.contains("16 prêt(s) enregistré(s)"), "{page}");
+        assert!(page.contains("Lot de la classe (16)"), "{page}");
+        // One tablet comes back with its screen broken.
+        d.click_link("Retour…");
+        d.wait_for("État au retour");
+        d.click("input[name=state][value=ecran_casse]");
+        d.click("form[action$='/return'] button[type=submit]");
+        let ticket = d.wait_for("Retour de prêt");
+        assert!(
+            ticket.contains("Retour de prêt : écran cassé")
+                && ticket.contains("Tablette ou classe mobile"),
+            "{ticket}"
+        );
+        assert!(d.url().contains("/tickets/"));
+    })
+    .await
+    .unwrap();
+}

@@ -11,5 +11,6 @@ mod devices;
 mod harness;
 mod inventory;
 mod org;
+mod pupils;
 mod roles;
 mod tickets;

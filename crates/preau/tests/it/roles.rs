@@ -62,6 +62,23 @@ async fn every_role_against_every_endpoint() {
         .await
         .id;
     let contract = ids("SELECT MIN(id) FROM contracts".to_string()).await;
+    // Pupils and loans of this school year.
+    let now_class = |s: i64| {
+        format!(
+            "SELECT MIN(c.id) FROM classes c JOIN school_years y ON y.id = c.school_year_id WHERE c.school_id = {s} AND y.label = '2026-2027'"
+        )
+    };
+    let (pclass_a, pclass_b) = (ids(now_class(a)).await, ids(now_class(b)).await);
+    let loan_a = ids(format!(
+        "SELECT MIN(id) FROM loans WHERE school_id = {a} AND returned_on IS NULL"
+    ))
+    .await;
+    let pupil_a = ids(format!(
+        "SELECT MIN(id) FROM pupils WHERE school_id = {a} AND label IS NOT NULL"
+    ))
+    .await;
+    let pupil_readers = ["ok", "403", "ok", "404", "ok", "ok", "403"];
+    let lenders = ["ok", "403", "ok", "404", "ok", "403", "403"];
     let lot = ids("SELECT MIN(id) FROM lots".to_string()).await;
 
     // (what, expected for admin, elu, technicien, prestataire, directeur, enseignant, erun)
@@ -163,6 +180,39 @@ async fn every_role_against_every_endpoint() {
         (format!("/labels?device={dev_b}"), perimeter_b),
         (format!("/labels?device={printer_b}"), scoped_b),
         ("/tickets".into(), ticket_users),
+        (format!("/classes/{pclass_a}/tablets"), lenders),
+        (
+            format!("/classes/{pclass_b}/tablets"),
+            ["ok", "403", "ok", "404", "404", "404", "404"],
+        ),
+        (format!("/classes/{pclass_a}/pupils/csv"), pupil_readers),
+        (format!("/classes/{pclass_a}/pupils/xlsx"), pupil_readers),
+        (format!("/schools/{a}/loans"), pupil_readers),
+        (format!("/schools/{a}/loans/csv"), pupil_readers),
+        (
+            format!("/schools/{b}/loans"),
+            ["ok", "403", "ok", "404", "404", "404", "404"],
+        ),
+        (
+            format!("/schools/{a}/onde"),
+            ["ok", "403", "403", "404", "ok", "403", "403"],
+        ),
+        (format!("/loans/{loan_a}"), pupil_readers),
+        (format!("/pupils/{pupil_a}"), pupil_readers),
+        (format!("/pupils/{pupil_a}/export"), pupil_readers),
+        (
+            "/tablets".into(),
+            ["ok", "ok", "ok", "403", "ok", "ok", "ok"],
+        ),
+        (
+            "/tablets/xlsx".into(),
+            ["ok", "ok", "ok", "403", "ok", "ok", "ok"],
+        ),
+        ("/admin/pupils".into(), admin_only),
+        (
+            "/admin/registre".into(),
+            ["ok", "403", "403", "403", "ok", "403", "403"],
+        ),
         ("/tickets?status=all&breached=true".into(), ticket_users),
         ("/tickets/new".into(), reporters),
         (
@@ -253,6 +303,16 @@ async fn every_role_against_every_endpoint() {
             sla_readers,
         ),
         ("/api/v1/device-categories".into(), everyone),
+        (format!("/api/v1/classes/{pclass_a}/pupils"), pupil_readers),
+        (
+            format!("/api/v1/classes/{pclass_b}/pupils"),
+            ["ok", "403", "ok", "404", "404", "404", "404"],
+        ),
+        (
+            "/api/v1/loans".into(),
+            ["ok", "403", "ok", "403", "ok", "ok", "403"],
+        ),
+        (format!("/api/v1/devices/{dev_a}/loans"), perimeter_a),
     ];
     let mut mismatches = Vec::new();
     for (r, role) in ROLES.iter().enumerate() {
@@ -335,6 +395,13 @@ async fn every_role_against_every_endpoint() {
                 format!("/api/v1/tickets/{t_b}/events"),
                 json!({"body": format!("message de {role}")}),
                 ["ok", "404", "ok", "404", "404", "404", "404"],
+            ),
+            // Allowed callers reach the device check (an unknown tag: 422, "other").
+            (
+                Method::POST,
+                "/api/v1/loans".into(),
+                json!({"school_id": a, "device": "INCONNU-0", "kind": "classe", "class_id": pclass_a}),
+                ["other", "403", "other", "404", "other", "403", "403"],
             ),
             (
                 Method::POST,

@@ -1,0 +1,1154 @@
+//! Pupils and tablets in the browser: the ONDE import of a school (preview, then confirm),
+//! the bulk assignment screen of a class (scan tablet after tablet, or pair in order),
+//! loans (return, agreement signed), a pupil's page (export, erasure), the counts per
+//! school, the collectivité's settings and the generated record of processing.
+//! Every page that shows pupil labels goes through a use case that logs the read.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use preau_core::loans::{self, Loan, LoanFilter, LoanInput, ReturnInput, TabletCounts};
+use preau_core::pupils::{self, OndeReport, PupilRow, SettingsInput};
+use preau_core::{AppError, classes, schools, write_tx, years};
+use preau_domain::pupils::{LabelMode, LoanKind, ReturnState};
+use preau_domain::{FieldError, Lang, Principal, Role};
+use serde::Deserialize;
+
+use super::org::LangTitle;
+use super::{Ctx, flash_key, render, see_other};
+use crate::AppState;
+use crate::error::PageError;
+use crate::session::{Auth, CsrfForm, CsrfMultipart};
+
+type PageResult = Result<Response, PageError>;
+
+/// An ONDE export of a whole school is well under a megabyte; scans of agreements are
+/// photos or PDFs of a few megabytes.
+pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
+
+fn t(lang: Lang, key: &str) -> &'static str {
+    crate::i18n::t(lang, key)
+}
+
+fn date(d: chrono::NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
+/// "Lina B.", or "élève (supprimé)" once the label is gone.
+fn pupil_name(label: Option<&str>, lang: Lang) -> String {
+    label
+        .map(str::to_string)
+        .unwrap_or_else(|| t(lang, "pupils.deleted").to_string())
+}
+
+/// Who holds a loan, in words.
+fn holder(l: &Loan, lang: Lang) -> String {
+    match l.kind() {
+        LoanKind::Eleve => pupil_name(l.pupil_label.as_deref(), lang),
+        LoanKind::Enseignant => l.holder_name.clone().unwrap_or_default(),
+        LoanKind::Classe => format!(
+            "{} {}",
+            t(lang, "loans.class_set"),
+            l.class_label.as_deref().unwrap_or("")
+        ),
+    }
+}
+
+fn state_label(l: &Loan, lang: Lang) -> String {
+    match l.return_state() {
+        Some(s) => s.label(lang).to_string(),
+        None => t(lang, "loans.open").to_string(),
+    }
+}
+
+fn download(name: &str, content_type: &'static str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A table as CSV or XLSX, by the extension asked for.
+fn table(format: &str, stem: &str, title: &str, rows: &[Vec<String>]) -> PageResult {
+    match format {
+        "csv" => Ok(download(
+            &format!("{stem}.csv"),
+            "text/csv; charset=utf-8",
+            crate::export::csv(rows),
+        )),
+        "xlsx" => Ok(download(
+            &format!("{stem}.xlsx"),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            crate::export::xlsx(title, rows),
+        )),
+        _ => Err(AppError::NotFound.into()),
+    }
+}
+
+// ---------------------------------------------------------------- ONDE import
+
+#[derive(Template)]
+#[template(path = "onde.html")]
+struct OndePage {
+    ctx: Ctx,
+    school: schools::School,
+    years: Vec<(i64, String, bool)>,
+    report: Option<OndeReport>,
+    file_error: Option<&'static str>,
+    file_name: String,
+    confirm_key: Option<String>,
+}
+
+async fn onde_page(s: &AppState, a: &Auth, school_id: i64) -> Result<OndePage, PageError> {
+    let p = &a.p;
+    let school = schools::get(&s.db, p, school_id).await?;
+    if !p.can_edit_classes(school_id) {
+        return Err(AppError::Forbidden.into());
+    }
+    let current = years::current(&s.db, p, super::today())
+        .await?
+        .map(|y| y.id);
+    let years = years::list(&s.db, p)
+        .await?
+        .into_iter()
+        .map(|y| (y.id, y.label, Some(y.id) == current))
+        .collect();
+    Ok(OndePage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("onde.title"), "schools")
+            .crumb("/schools", p.lang_title("nav.schools"))
+            .crumb(format!("/schools/{school_id}"), school.name.clone()),
+        school,
+        years,
+        report: None,
+        file_error: None,
+        file_name: String::new(),
+        confirm_key: None,
+    })
+}
+
+pub async fn onde_form(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> PageResult {
+    render(&onde_page(&s, &a, id).await?)
+}
+
+fn unprocessable(mut r: Response) -> PageResult {
+    *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(r)
+}
+
+/// The upload: the whole import runs and is rolled back; the page shows what it would do.
+pub async fn onde_preview(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    form: CsrfMultipart,
+) -> PageResult {
+    let p = &a.p;
+    let mut view = onde_page(&s, &a, id).await?;
+    let year: Option<i64> = form.text("school_year_id").and_then(|y| y.parse().ok());
+    let Some(file) = form.file("file") else {
+        view.file_error = Some(t(p.lang, "import.no_file"));
+        return unprocessable(render(&view)?);
+    };
+    let report = pupils::import_onde(&s.db, p, id, year, &file.bytes, true, Utc::now()).await?;
+    view.file_name = file.file_name.clone().unwrap_or_default();
+    for y in &mut view.years {
+        y.2 = report.school_year == y.1;
+    }
+    if report.errors.is_empty() {
+        view.confirm_key = Some(s.uploads.keep(
+            p.user_id,
+            "onde",
+            file.bytes.clone(),
+            format!("{id}:{}", year.unwrap_or(0)),
+        ));
+    }
+    let failed = !report.errors.is_empty();
+    view.report = Some(report);
+    let r = render(&view)?;
+    if failed { unprocessable(r) } else { Ok(r) }
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    key: String,
+}
+
+/// The confirmation: applies exactly the previewed file.
+pub async fn onde_apply(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ConfirmForm>,
+) -> PageResult {
+    let p = &a.p;
+    let mut view = onde_page(&s, &a, id).await?;
+    let Some((bytes, meta)) = s.uploads.take(p.user_id, "onde", &f.key) else {
+        view.file_error = Some(t(p.lang, "import.expired"));
+        return unprocessable(render(&view)?);
+    };
+    let (school, year) = meta.split_once(':').unwrap_or(("", ""));
+    if school != id.to_string() {
+        return Err(AppError::NotFound.into());
+    }
+    let year = year.parse::<i64>().ok().filter(|y| *y > 0);
+    let report = pupils::import_onde(&s.db, p, id, year, &bytes, false, Utc::now()).await?;
+    let failed = !report.errors.is_empty();
+    view.report = Some(report);
+    let r = render(&view)?;
+    if failed { unprocessable(r) } else { Ok(r) }
+}
+
+// ---------------------------------------------------------------- class: pupils and the bulk screen
+
+/// A pupil line with its tablet.
+pub struct PupilView {
+    pub id: i64,
+    pub name: String,
+    pub left: Option<String>,
+    pub loan_id: Option<i64>,
+    pub device_id: Option<i64>,
+    pub device: String,
+    pub signed: Option<String>,
+}
+
+fn pupil_views(rows: &[PupilRow], lang: Lang) -> Vec<PupilView> {
+    rows.iter()
+        .map(|r| PupilView {
+            id: r.id,
+            name: pupil_name(r.label.as_deref(), lang),
+            left: r.left_on.map(date),
+            loan_id: r.loan_id,
+            device_id: r.device_id,
+            device: r
+                .asset_tag
+                .clone()
+                .or_else(|| r.serial.clone())
+                .unwrap_or_default(),
+            signed: r.signed_on.map(date),
+        })
+        .collect()
+}
+
+/// The pupils of a class for the class page (`None` for those who may not see them).
+pub async fn for_class_page(
+    s: &AppState,
+    p: &Principal,
+    class: &classes::Class,
+) -> Result<Option<Vec<PupilView>>, PageError> {
+    if !p.can_see_pupils(class.school_id) {
+        return Ok(None);
+    }
+    let (_, rows) = pupils::class_pupils(&s.db, p, class.id, Utc::now()).await?;
+    Ok(Some(pupil_views(&rows, p.lang)))
+}
+
+#[derive(Template)]
+#[template(path = "bulk.html")]
+struct BulkPage {
+    ctx: Ctx,
+    class: classes::Class,
+    school_name: String,
+    set_mode: bool,
+    pupils: Vec<PupilView>,
+    /// The pupil the next scan goes to.
+    next: Option<(i64, String)>,
+    carts: Vec<(i64, String, bool)>,
+    cart_id: Option<i64>,
+    /// The tablets lent to the class as a set.
+    set: Vec<(i64, i64, String, String)>,
+    error: Option<String>,
+    done: Option<String>,
+    with_tablet: usize,
+}
+
+#[derive(Deserialize, Default)]
+pub struct BulkQuery {
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default, deserialize_with = "preau_domain::text::opt_i64")]
+    cart_id: Option<i64>,
+    #[serde(default, deserialize_with = "preau_domain::text::opt_i64")]
+    pupil_id: Option<i64>,
+    #[serde(default)]
+    done: Option<String>,
+}
+
+async fn bulk_page(
+    s: &AppState,
+    a: &Auth,
+    id: i64,
+    q: &BulkQuery,
+    error: Option<String>,
+) -> Result<BulkPage, PageError> {
+    let p = &a.p;
+    let lang = p.lang;
+    let class = classes::get(&s.db, p, id).await?;
+    if !p.can_manage_loans(class.school_id) {
+        return Err(AppError::Forbidden.into());
+    }
+    let school = schools::get(&s.db, p, class.school_id).await?;
+    let (_, rows) = pupils::class_pupils(&s.db, p, id, Utc::now()).await?;
+    let pupils = pupil_views(&rows, lang);
+    let current: Vec<&PupilView> = pupils.iter().filter(|v| v.left.is_none()).collect();
+    let next = q
+        .pupil_id
+        .and_then(|pid| current.iter().find(|v| v.id == pid && v.loan_id.is_none()))
+        .or_else(|| current.iter().find(|v| v.loan_id.is_none()))
+        .map(|v| (v.id, v.name.clone()));
+    let carts = loans::carts(&s.db, p, class.school_id)
+        .await?
+        .into_iter()
+        .map(|(cid, name, free)| {
+            (
+                cid,
+                format!("{name} — {free} {}", t(lang, "bulk.free")),
+                Some(cid) == q.cart_id,
+            )
+        })
+        .collect();
+    let set = loans::list(
+        &s.db,
+        p,
+        &LoanFilter {
+            school_id: Some(class.school_id),
+            class_id: Some(id),
+            status: None,
+        },
+        2000,
+        Utc::now(),
+    )
+    .await?
+    .into_iter()
+    .filter(|l| l.kind() == LoanKind::Classe)
+    .map(|l| {
+        (
+            l.id,
+            l.device_id,
+            l.asset_tag.clone().unwrap_or_default(),
+            l.serial.clone().unwrap_or_default(),
+        )
+    })
+    .collect();
+    let with_tablet = current.iter().filter(|v| v.loan_id.is_some()).count();
+    Ok(BulkPage {
+        ctx: Ctx::for_user(
+            p,
+            &a.csrf,
+            format!("{} — {}", t(lang, "bulk.title"), class.label),
+            "schools",
+        )
+        .crumb(format!("/schools/{}", school.id), school.name.clone())
+        .crumb(format!("/classes/{id}"), class.label.clone()),
+        school_name: school.name,
+        set_mode: q.mode.as_deref() == Some("classe"),
+        next,
+        carts,
+        cart_id: q.cart_id,
+        set,
+        error,
+        done: q.done.clone(),
+        with_tablet,
+        pupils,
+        class,
+    })
+}
+
+pub async fn bulk(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<BulkQuery>,
+) -> PageResult {
+    render(&bulk_page(&s, &a, id, &q, None).await?)
+}
+
+#[derive(Deserialize, Default)]
+pub struct ScanForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default, deserialize_with = "preau_domain::text::opt_i64")]
+    pupil_id: Option<i64>,
+    #[serde(default, deserialize_with = "preau_domain::text::opt_i64")]
+    cart_id: Option<i64>,
+    #[serde(default)]
+    accessories: Option<String>,
+}
+
+fn bulk_url(id: i64, set: bool, cart: Option<i64>) -> String {
+    let mut u = format!(
+        "/classes/{id}/tablets?mode={}",
+        if set { "classe" } else { "eleve" }
+    );
+    if let Some(c) = cart {
+        u.push_str(&format!("&cart_id={c}"));
+    }
+    u
+}
+
+fn error_text(e: &AppError, lang: Lang) -> Option<String> {
+    match e {
+        AppError::Invalid(errs) => Some(
+            errs.iter()
+                .map(|e| e.message(lang))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        AppError::Conflict(f) => Some(f.message(lang)),
+        _ => None,
+    }
+}
+
+/// One scan (or typed number): the tablet goes to the next pupil, or into the class set.
+/// On a mistake the same screen comes back with the message, the field ready again.
+pub async fn bulk_scan(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ScanForm>,
+) -> PageResult {
+    let p = &a.p;
+    let class = classes::get(&s.db, p, id).await?;
+    let set = f.mode.as_deref() == Some("classe");
+    let now = Utc::now();
+    let input = LoanInput {
+        device: f.code.clone(),
+        kind: if set { "classe" } else { "eleve" }.into(),
+        pupil_id: if set { None } else { f.pupil_id },
+        class_id: Some(id),
+        accessories: f.accessories.clone(),
+        ..LoanInput::default()
+    };
+    let result = async {
+        let v = input.parse()?;
+        write_tx!(s.db, tx => {
+            if let (true, Some(cart)) = (set, f.cart_id) {
+                loans::put_in_cart(tx, p, class.school_id, cart, &v.device, now).await?;
+            }
+            loans::lend(tx, p, class.school_id, &v, now).await?
+        })
+    }
+    .await;
+    match result {
+        Ok(l) => {
+            let done = format!(
+                "{} → {}",
+                l.asset_tag.as_deref().or(l.serial.as_deref()).unwrap_or(""),
+                holder(&l, p.lang)
+            );
+            let url = format!(
+                "{}&done={}",
+                bulk_url(id, set, f.cart_id),
+                crate::session::url_encode(&done)
+            );
+            Ok(axum::response::Redirect::to(&url).into_response())
+        }
+        Err(e) => match error_text(&e, p.lang) {
+            Some(msg) => {
+                let q = BulkQuery {
+                    mode: f.mode.clone(),
+                    cart_id: f.cart_id,
+                    pupil_id: f.pupil_id,
+                    done: None,
+                };
+                unprocessable(render(&bulk_page(&s, &a, id, &q, Some(msg)).await?)?)
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct PairForm {
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default, deserialize_with = "preau_domain::text::opt_i64")]
+    cart_id: Option<i64>,
+}
+
+/// Pairs in order: the free tablets of the cart (or of the stock) with the pupils who
+/// have none, or all of them with the class as a set.
+pub async fn bulk_pair(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<PairForm>,
+) -> PageResult {
+    let p = &a.p;
+    let set = f.mode.as_deref() == Some("classe");
+    let now = Utc::now();
+    let n = write_tx!(s.db, tx => loans::pair_in_order(tx, p, id, f.cart_id, set, now).await?)?;
+    let done = format!("{n} {}", t(p.lang, "bulk.paired"));
+    Ok(axum::response::Redirect::to(&format!(
+        "{}&done={}",
+        bulk_url(id, set, f.cart_id),
+        crate::session::url_encode(&done)
+    ))
+    .into_response())
+}
+
+/// The class's pupils and their tablets as a spreadsheet (for those who see pupils).
+pub async fn class_export(
+    State(s): State<AppState>,
+    a: Auth,
+    Path((id, format)): Path<(i64, String)>,
+) -> PageResult {
+    let p = &a.p;
+    let lang = p.lang;
+    let (class, rows) = pupils::class_pupils(&s.db, p, id, Utc::now()).await?;
+    let mut out = vec![vec![
+        t(lang, "pupils.pupil").to_string(),
+        t(lang, "field.asset_tag").to_string(),
+        t(lang, "field.serial").to_string(),
+        t(lang, "loans.given_on").to_string(),
+        t(lang, "loans.signed_on").to_string(),
+        t(lang, "pupils.left_on").to_string(),
+    ]];
+    for r in &rows {
+        out.push(vec![
+            pupil_name(r.label.as_deref(), lang),
+            r.asset_tag.clone().unwrap_or_default(),
+            r.serial.clone().unwrap_or_default(),
+            r.given_on.map(date).unwrap_or_default(),
+            r.signed_on.map(date).unwrap_or_default(),
+            r.left_on.map(date).unwrap_or_default(),
+        ]);
+    }
+    table(&format, "eleves", &class.label, &out)
+}
+
+// ---------------------------------------------------------------- loans
+
+#[derive(Template)]
+#[template(path = "loan.html")]
+struct LoanPage {
+    ctx: Ctx,
+    l: Loan,
+    who: String,
+    state: String,
+    accessories: String,
+    can_manage: bool,
+    states: Vec<(&'static str, &'static str)>,
+    today: String,
+    error: Option<String>,
+}
+
+async fn loan_page(
+    s: &AppState,
+    a: &Auth,
+    id: i64,
+    error: Option<String>,
+) -> Result<LoanPage, PageError> {
+    let p = &a.p;
+    let lang = p.lang;
+    let l = loans::get(&s.db, p, id, Utc::now()).await?;
+    Ok(LoanPage {
+        ctx: Ctx::for_user(
+            p,
+            &a.csrf,
+            format!(
+                "{} {}",
+                t(lang, "loans.loan"),
+                l.asset_tag.as_deref().unwrap_or("")
+            ),
+            "schools",
+        )
+        .crumb(format!("/schools/{}", l.school_id), l.school_name.clone())
+        .crumb(
+            format!("/schools/{}/loans", l.school_id),
+            t(lang, "loans.title"),
+        ),
+        who: holder(&l, lang),
+        state: state_label(&l, lang),
+        accessories: l
+            .accessory_list()
+            .iter()
+            .map(|a| a.label(lang))
+            .collect::<Vec<_>>()
+            .join(", "),
+        can_manage: p.can_manage_loans(l.school_id),
+        states: ReturnState::ALL
+            .iter()
+            .map(|s| (s.code(), s.label(lang)))
+            .collect(),
+        today: super::today().format("%Y-%m-%d").to_string(),
+        error,
+        l,
+    })
+}
+
+pub async fn loan(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<super::org::FlashQuery>,
+) -> PageResult {
+    let mut page = loan_page(&s, &a, id, None).await?;
+    page.ctx = page.ctx.flash(flash_key(q.flash()));
+    render(&page)
+}
+
+/// The return: the device's state follows, damage or loss opens a ticket.
+pub async fn loan_return(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ReturnInput>,
+) -> PageResult {
+    let p = &a.p;
+    let now = Utc::now();
+    let result = async {
+        let v = f.parse()?;
+        write_tx!(s.db, tx => loans::give_back(tx, p, id, &v, now).await?)
+    }
+    .await;
+    match result {
+        Ok(l) => match l.ticket_id {
+            Some(t) => Ok(see_other(&format!("/tickets/{t}"), "created")),
+            None => Ok(see_other(&format!("/loans/{id}"), "saved")),
+        },
+        Err(e) => match error_text(&e, p.lang) {
+            Some(msg) => unprocessable(render(&loan_page(&s, &a, id, Some(msg)).await?)?),
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// The family signed the agreement: the date, and the scan if the school keeps one.
+pub async fn loan_sign(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    form: CsrfMultipart,
+) -> PageResult {
+    let p = &a.p;
+    let now = Utc::now();
+    let result = async {
+        let on = form.text("signed_on").unwrap_or_default();
+        let on = chrono::NaiveDate::parse_from_str(&on, "%Y-%m-%d")
+            .map_err(|_| AppError::from(FieldError::new("signed_on", "not_a_date")))?;
+        let scan = form
+            .file("document")
+            .map(|f| (f.file_name.clone().unwrap_or_default(), f.bytes.clone()));
+        write_tx!(s.db, tx => loans::sign(tx, p, id, on, scan.as_ref().map(|(n, b)| (n.as_str(), &b[..])), now).await?)
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(see_other(&format!("/loans/{id}"), "saved")),
+        Err(e) => match error_text(&e, p.lang) {
+            Some(msg) => unprocessable(render(&loan_page(&s, &a, id, Some(msg)).await?)?),
+            None => Err(e.into()),
+        },
+    }
+}
+
+pub async fn loan_document(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> PageResult {
+    let (name, kind, bytes) = loans::document(&s.db, &a.p, id, Utc::now()).await?;
+    let kind: &'static str = match kind.as_str() {
+        "application/pdf" => "application/pdf",
+        "image/png" => "image/png",
+        "image/webp" => "image/webp",
+        _ => "image/jpeg",
+    };
+    let mut r = download(&name, kind, bytes);
+    r.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "loans.html")]
+struct LoansPage {
+    ctx: Ctx,
+    school: schools::School,
+    rows: Vec<(i64, String, String, String, String, String, String)>,
+    status: String,
+    can_import: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoansQuery {
+    #[serde(default)]
+    status: Option<String>,
+}
+
+fn loan_rows(
+    list: &[Loan],
+    lang: Lang,
+) -> Vec<(i64, String, String, String, String, String, String)> {
+    list.iter()
+        .map(|l| {
+            (
+                l.id,
+                l.asset_tag
+                    .clone()
+                    .or_else(|| l.serial.clone())
+                    .unwrap_or_default(),
+                holder(l, lang),
+                l.class_label.clone().unwrap_or_default(),
+                date(l.given_on),
+                l.signed_on.map(date).unwrap_or_else(|| "—".into()),
+                match l.returned_on {
+                    Some(d) => format!("{} ({})", state_label(l, lang), date(d)),
+                    None => state_label(l, lang),
+                },
+            )
+        })
+        .collect()
+}
+
+pub async fn school_loans(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<LoansQuery>,
+) -> PageResult {
+    let p = &a.p;
+    let lang = p.lang;
+    let school = schools::get(&s.db, p, id).await?;
+    if !p.can_see_pupils(id) {
+        return Err(AppError::Forbidden.into());
+    }
+    let status = q.status.clone().unwrap_or_else(|| "open".into());
+    let list = loans::list(
+        &s.db,
+        p,
+        &LoanFilter {
+            school_id: Some(id),
+            class_id: None,
+            status: Some(status.clone()),
+        },
+        5000,
+        Utc::now(),
+    )
+    .await?;
+    render(&LoansPage {
+        ctx: Ctx::for_user(
+            p,
+            &a.csrf,
+            format!("{} — {}", t(lang, "loans.title"), school.name),
+            "schools",
+        )
+        .crumb("/schools", p.lang_title("nav.schools"))
+        .crumb(format!("/schools/{id}"), school.name.clone()),
+        rows: loan_rows(&list, lang),
+        status,
+        can_import: p.can_edit_classes(id),
+        school,
+    })
+}
+
+pub async fn school_loans_export(
+    State(s): State<AppState>,
+    a: Auth,
+    Path((id, format)): Path<(i64, String)>,
+    Query(q): Query<LoansQuery>,
+) -> PageResult {
+    let p = &a.p;
+    let lang = p.lang;
+    let school = schools::get(&s.db, p, id).await?;
+    let list = loans::list(
+        &s.db,
+        p,
+        &LoanFilter {
+            school_id: Some(id),
+            class_id: None,
+            status: q.status.clone(),
+        },
+        5000,
+        Utc::now(),
+    )
+    .await?;
+    let mut rows = vec![
+        [
+            "field.asset_tag",
+            "loans.holder",
+            "field.class",
+            "loans.given_on",
+            "loans.signed_on",
+            "loans.state",
+        ]
+        .iter()
+        .map(|k| t(lang, k).to_string())
+        .collect::<Vec<_>>(),
+    ];
+    rows.extend(
+        loan_rows(&list, lang)
+            .into_iter()
+            .map(|r| vec![r.1, r.2, r.3, r.4, r.5, r.6]),
+    );
+    table(&format, "prets", &school.name, &rows)
+}
+
+/// A device's loans for its page: `None` when it never was lent.
+pub async fn for_device_page(
+    s: &AppState,
+    p: &Principal,
+    device_id: i64,
+) -> Result<Vec<(i64, String, String, String)>, PageError> {
+    let list = loans::for_device(&s.db, p, device_id, Utc::now()).await?;
+    let lang = p.lang;
+    Ok(list
+        .iter()
+        .map(|l| {
+            let who = match l.kind() {
+                LoanKind::Eleve if l.pupil_label.is_none() && !l.pupil_deleted() => {
+                    t(lang, "loans.a_pupil").to_string()
+                }
+                _ if !p.can_see_pupils(l.school_id) && l.kind() == LoanKind::Eleve => {
+                    t(lang, "loans.a_pupil").to_string()
+                }
+                _ => holder(l, lang),
+            };
+            let when = match l.returned_on {
+                Some(r) => format!("{} → {}", date(l.given_on), date(r)),
+                None => format!("{} →", date(l.given_on)),
+            };
+            (l.id, who, when, state_label(l, lang))
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------- one pupil
+
+#[derive(Template)]
+#[template(path = "pupil.html")]
+struct PupilPage {
+    ctx: Ctx,
+    pupil: PupilView,
+    class: classes::Class,
+    purge_on: String,
+    loans: Vec<(i64, String, String, String, String, String, String)>,
+    can_erase: bool,
+}
+
+pub async fn pupil(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<super::org::FlashQuery>,
+) -> PageResult {
+    let p = &a.p;
+    let lang = p.lang;
+    let row = pupils::get(&s.db, p, id, Utc::now()).await?;
+    let class = classes::get(&s.db, p, row.class_id).await?;
+    let list = loans::for_pupil(&s.db, p, id).await?;
+    let view = pupil_views(std::slice::from_ref(&row), lang).remove(0);
+    render(&PupilPage {
+        ctx: Ctx::for_user(p, &a.csrf, view.name.clone(), "schools")
+            .crumb(
+                format!("/schools/{}", class.school_id),
+                t(lang, "nav.schools"),
+            )
+            .crumb(format!("/classes/{}", class.id), class.label.clone())
+            .flash(flash_key(q.flash())),
+        purge_on: date(row.purge_on),
+        loans: loan_rows(&list, lang),
+        can_erase: p.can_manage_loans(class.school_id) && row.label.is_some(),
+        pupil: view,
+        class,
+    })
+}
+
+pub async fn pupil_export(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> PageResult {
+    let v = pupils::export(&s.db, &a.p, id, Utc::now()).await?;
+    Ok(download(
+        &format!("eleve-{id}.json"),
+        "application/json",
+        serde_json::to_vec_pretty(&v).unwrap_or_default(),
+    ))
+}
+
+pub async fn pupil_erase(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    pupils::erase(&s.db, &a.p, id, Utc::now()).await?;
+    Ok(see_other(&format!("/pupils/{id}"), "deleted"))
+}
+
+// ---------------------------------------------------------------- counts
+
+#[derive(Template)]
+#[template(path = "tablets.html")]
+struct TabletsPage {
+    ctx: Ctx,
+    year: String,
+    years: Vec<(i64, String, bool)>,
+    rows: Vec<TabletCounts>,
+    total: TabletCounts,
+    see_loans: Vec<i64>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct YearQuery {
+    #[serde(default, deserialize_with = "preau_domain::text::opt_i64")]
+    year: Option<i64>,
+}
+
+async fn tablet_counts(
+    s: &AppState,
+    p: &Principal,
+    q: &YearQuery,
+) -> Result<
+    (
+        years::SchoolYear,
+        Vec<years::SchoolYear>,
+        Vec<TabletCounts>,
+        TabletCounts,
+    ),
+    PageError,
+> {
+    let all = years::list(&s.db, p).await?;
+    let year = match q.year {
+        Some(id) => years::get(&s.db, p, id).await?,
+        None => years::current(&s.db, p, super::today())
+            .await?
+            .ok_or(AppError::NotFound)?,
+    };
+    let rows = loans::counts(&s.db, p, &year).await?;
+    let mut total = TabletCounts {
+        school_name: t(p.lang, "tablets.total").to_string(),
+        ..TabletCounts::default()
+    };
+    for r in &rows {
+        total.fleet += r.fleet;
+        total.in_service += r.in_service;
+        total.assigned += r.assigned;
+        total.in_stock += r.in_stock;
+        total.in_repair += r.in_repair;
+        total.pupils += r.pupils;
+        total.pupils_without += r.pupils_without;
+        total.lent_in_year += r.lent_in_year;
+        total.broken += r.broken;
+        total.lost += r.lost;
+        total.stolen += r.stolen;
+    }
+    Ok((year, all, rows, total))
+}
+
+pub async fn tablets(State(s): State<AppState>, a: Auth, Query(q): Query<YearQuery>) -> PageResult {
+    let p = &a.p;
+    let (year, all, rows, total) = tablet_counts(&s, p, &q).await?;
+    render(&TabletsPage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("tablets.title"), "tablets"),
+        see_loans: rows
+            .iter()
+            .map(|r| r.school_id)
+            .filter(|id| p.can_see_pupils(*id))
+            .collect(),
+        years: all
+            .iter()
+            .map(|y| (y.id, y.label.clone(), y.id == year.id))
+            .collect(),
+        year: year.label,
+        rows,
+        total,
+    })
+}
+
+pub async fn tablets_export(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(format): Path<String>,
+    Query(q): Query<YearQuery>,
+) -> PageResult {
+    let p = &a.p;
+    let lang = p.lang;
+    let (year, _, rows, total) = tablet_counts(&s, p, &q).await?;
+    let mut out = vec![
+        [
+            "field.school",
+            "tablets.fleet",
+            "tablets.in_service",
+            "tablets.assigned",
+            "tablets.in_stock",
+            "tablets.in_repair",
+            "tablets.pupils",
+            "tablets.without",
+            "tablets.lent",
+            "tablets.broken",
+            "tablets.lost",
+            "tablets.stolen",
+        ]
+        .iter()
+        .map(|k| t(lang, k).to_string())
+        .collect::<Vec<_>>(),
+    ];
+    for r in rows.iter().chain(std::iter::once(&total)) {
+        out.push(vec![
+            r.school_name.clone(),
+            r.fleet.to_string(),
+            r.in_service.to_string(),
+            r.assigned.to_string(),
+            r.in_stock.to_string(),
+            r.in_repair.to_string(),
+            r.pupils.to_string(),
+            r.pupils_without.to_string(),
+            r.lent_in_year.to_string(),
+            r.broken.to_string(),
+            r.lost.to_string(),
+            r.stolen.to_string(),
+        ]);
+    }
+    table(
+        &format,
+        &format!("tablettes-{}", year.label),
+        &year.label,
+        &out,
+    )
+}
+
+// ---------------------------------------------------------------- settings and the record of processing
+
+#[derive(Template)]
+#[template(path = "admin_pupils.html")]
+struct SettingsPage {
+    ctx: Ctx,
+    settings: pupils::Settings,
+    modes: Vec<(&'static str, &'static str)>,
+    schools: Vec<(i64, String, bool)>,
+    holdings: pupils::Holdings,
+    errors: Vec<String>,
+}
+
+async fn settings_page(
+    s: &AppState,
+    a: &Auth,
+    errors: Vec<String>,
+) -> Result<SettingsPage, PageError> {
+    let p = &a.p;
+    if !p.can_manage_collectivite() {
+        return Err(AppError::Forbidden.into());
+    }
+    Ok(SettingsPage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("pupils.settings"), "admin")
+            .crumb("/admin", p.lang_title("nav.admin")),
+        settings: pupils::settings(&s.db, p).await?,
+        modes: LabelMode::ALL
+            .iter()
+            .map(|m| (m.code(), m.label(p.lang)))
+            .collect(),
+        schools: pupils::rollover_choices(&s.db, p).await?,
+        holdings: pupils::holdings(&s.db, p, Utc::now()).await?,
+        errors,
+    })
+}
+
+pub async fn settings(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<super::org::FlashQuery>,
+) -> PageResult {
+    let mut page = settings_page(&s, &a, Vec::new()).await?;
+    page.ctx = page.ctx.flash(flash_key(q.flash()));
+    render(&page)
+}
+
+#[derive(Deserialize, Default)]
+pub struct SettingsForm {
+    #[serde(flatten)]
+    input: SettingsInput,
+    #[serde(default, deserialize_with = "preau_domain::text::opt_i64")]
+    version: Option<i64>,
+}
+
+pub async fn settings_save(
+    State(s): State<AppState>,
+    a: Auth,
+    CsrfForm(f): CsrfForm<SettingsForm>,
+) -> PageResult {
+    let p = &a.p;
+    let result = async {
+        let v = f.input.parse()?;
+        write_tx!(s.db, tx => pupils::set_settings(tx, p, f.version.unwrap_or(0), &v).await?)
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(see_other("/admin/pupils", "saved")),
+        Err(e) => match error_text(&e, p.lang) {
+            Some(msg) => unprocessable(render(&settings_page(&s, &a, vec![msg]).await?)?),
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// The rollover choice of every school at once: `follow_{id}` present for those whose
+/// tablets follow their pupils.
+pub async fn rollover_save(
+    State(s): State<AppState>,
+    a: Auth,
+    CsrfForm(f): CsrfForm<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    let p = &a.p;
+    let schools = pupils::rollover_choices(&s.db, p).await?;
+    write_tx!(s.db, tx => {
+        for (id, _, _) in &schools {
+            let follow = f.get(&format!("follow_{id}")).is_some_and(|v| v == "1");
+            pupils::set_rollover(tx, p, *id, follow).await?;
+        }
+    })?;
+    Ok(see_other("/admin/pupils", "saved"))
+}
+
+#[derive(Template)]
+#[template(path = "registre.html")]
+struct RegistrePage {
+    ctx: Ctx,
+    collectivite: String,
+    settings: pupils::Settings,
+    mode: &'static str,
+    holdings: pupils::Holdings,
+    /// `(role, what it sees)`
+    recipients: Vec<(&'static str, &'static str)>,
+    generated: String,
+}
+
+/// The record-of-processing entry for the loans of devices to pupils, from what this
+/// deployment actually keeps and who actually sees it.
+pub async fn registre(State(s): State<AppState>, a: Auth) -> PageResult {
+    let p = &a.p;
+    if !(p.can_manage_collectivite() || p.has(Role::Directeur)) {
+        return Err(AppError::Forbidden.into());
+    }
+    let lang = p.lang;
+    let settings = pupils::settings(&s.db, p).await?;
+    let c = preau_core::collectivites::get(&s.db, p, p.collectivite_id).await?;
+    let recipients = Role::ALL
+        .iter()
+        .map(|r| {
+            let sees = match r {
+                Role::Administrateur | Role::Directeur | Role::Enseignant | Role::Technicien => {
+                    "registre.sees_labels"
+                }
+                Role::Elu | Role::Erun => "registre.sees_counts",
+                Role::Prestataire => "registre.sees_nothing",
+            };
+            (r.label(lang), t(lang, sees))
+        })
+        .collect();
+    render(&RegistrePage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("registre.title"), "admin"),
+        collectivite: c.name,
+        mode: settings.mode().label(lang),
+        holdings: pupils::holdings(&s.db, p, Utc::now()).await?,
+        settings,
+        recipients,
+        generated: date(super::today()),
+    })
+}
