@@ -8,6 +8,10 @@ use crate::error::FieldError;
 use crate::org::Levels;
 use crate::text::search_key;
 
+/// The header of the pupil extraction as EOLE Scribe's import tests and directeurs' files
+/// show it (domain brief §3.3): every column an export may carry.
+pub const EXPORT_HEADER: &str = "Nom élève;Nom d'usage élève;Prénom élève;Date naissance;Sexe;INE;Adresse1;Cp1;Commune1;Pays1;Adresse2;Cp2;Commune2;Pays2; Cycle;Niveau;Libellé classe;Identifiant classe;Attestation fournie;Autorisation associations;Autorisation photo;Décision de passage";
+
 /// One pupil as Préau keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OndePupil {

@@ -5,6 +5,28 @@ use preau_domain::Lang;
 
 /// `(key, français, English)`.
 pub const MESSAGES: &[(&str, &str, &str)] = &[
+    ("audit.kind", "Entrées", "Entries"),
+    (
+        "audit.pupil_reads",
+        "Consultations de données d'élèves",
+        "Reads of pupil data",
+    ),
+    (
+        "loans.teacher",
+        "Prêter à un enseignant",
+        "Lend to a teacher",
+    ),
+    (
+        "loans.teacher_name",
+        "Nom de l'enseignant",
+        "Teacher's name",
+    ),
+    ("loans.lend", "Prêter", "Lend"),
+    (
+        "loans.replacement",
+        "Remettre une tablette de remplacement",
+        "Give a replacement tablet",
+    ),
     ("admin.pupils", "Élèves et tablettes", "Pupils and tablets"),
     (
         "admin.pupils_text",

@@ -23,17 +23,10 @@
 mod http;
 
 use chrono::{Datelike, NaiveDate, Utc};
-use http::{Conn, quantile};
+use http::{Conn, arg, quantile};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-}
 
 fn month_days(month: &str) -> Vec<NaiveDate> {
     let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")

@@ -400,12 +400,15 @@ struct AuditPage {
     object_type: String,
     actor: String,
     since: String,
+    /// `read_pupils` shows only the reads of pupil data; empty, everything.
+    action: String,
     older: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
 pub struct AuditQuery {
     object_type: Option<String>,
+    action: Option<String>,
     actor: Option<String>,
     since: Option<String>,
     before: Option<i64>,
@@ -428,13 +431,15 @@ pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuer
             .and_then(|dt| chrono_tz::Europe::Paris.from_local_datetime(&dt).earliest())
             .map(|t| t.to_utc()),
         before_id: q.before,
+        action: nonempty(&q.action).filter(|a| a == "read_pupils"),
         ..Default::default()
     };
     let rows = audit::list(&s.db, p.collectivite_id, &filter, AUDIT_PAGE).await?;
     let older = (rows.len() as i64 == AUDIT_PAGE).then(|| {
         format!(
-            "/admin/audit?object_type={}&actor={}&since={}&before={}",
+            "/admin/audit?object_type={}&action={}&actor={}&since={}&before={}",
             filter.object_type.clone().unwrap_or_default(),
+            filter.action.clone().unwrap_or_default(),
             crate::session::url_encode(&filter.actor.clone().unwrap_or_default()),
             q.since.clone().unwrap_or_default(),
             rows.last().map(|r| r.id).unwrap_or(0)
@@ -482,6 +487,9 @@ pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuer
         "user",
         "contractor",
         "api_token",
+        "pupils",
+        "loan",
+        "pupil_settings",
     ];
     render(&AuditPage {
         ctx: Ctx::for_user(p, &a.csrf, p.lang_title("audit.title"), "admin"),
@@ -493,6 +501,7 @@ pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuer
         object_type: filter.object_type.unwrap_or_default(),
         actor: filter.actor.unwrap_or_default(),
         since: q.since.unwrap_or_default(),
+        action: filter.action.unwrap_or_default(),
         older,
     })
 }

@@ -183,7 +183,10 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(pupils::MAX_UPLOAD)),
         )
         .route("/schools/{id}/onde/apply", post(pupils::onde_apply))
-        .route("/schools/{id}/loans", get(pupils::school_loans))
+        .route(
+            "/schools/{id}/loans",
+            get(pupils::school_loans).post(pupils::school_lend),
+        )
         .route(
             "/schools/{id}/loans/{format}",
             get(pupils::school_loans_export),

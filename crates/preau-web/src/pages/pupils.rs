@@ -674,6 +674,8 @@ pub async fn loan_document(State(s): State<AppState>, a: Auth, Path(id): Path<i6
 struct LoansPage {
     ctx: Ctx,
     school: schools::School,
+    can_lend: bool,
+    error: Option<String>,
     rows: Vec<(i64, String, String, String, String, String, String)>,
     status: String,
     can_import: bool,
@@ -716,6 +718,16 @@ pub async fn school_loans(
     Path(id): Path<i64>,
     Query(q): Query<LoansQuery>,
 ) -> PageResult {
+    render(&loans_page(&s, &a, id, &q, None).await?)
+}
+
+async fn loans_page(
+    s: &AppState,
+    a: &Auth,
+    id: i64,
+    q: &LoansQuery,
+    error: Option<String>,
+) -> Result<LoansPage, PageError> {
     let p = &a.p;
     let lang = p.lang;
     let school = schools::get(&s.db, p, id).await?;
@@ -735,7 +747,9 @@ pub async fn school_loans(
         Utc::now(),
     )
     .await?;
-    render(&LoansPage {
+    Ok(LoansPage {
+        can_lend: p.can_manage_loans(id),
+        error,
         ctx: Ctx::for_user(
             p,
             &a.csrf,
@@ -749,6 +763,46 @@ pub async fn school_loans(
         can_import: p.can_edit_classes(id),
         school,
     })
+}
+
+#[derive(Deserialize, Default)]
+pub struct TeacherLoanForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    holder_name: Option<String>,
+}
+
+/// A device lent to a teacher from the school's loans page.
+pub async fn school_lend(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<TeacherLoanForm>,
+) -> PageResult {
+    let p = &a.p;
+    let now = Utc::now();
+    let input = LoanInput {
+        device: f.code,
+        kind: LoanKind::Enseignant.code().into(),
+        holder_name: f.holder_name,
+        ..LoanInput::default()
+    };
+    let result = async {
+        let v = input.parse()?;
+        write_tx!(s.db, tx => loans::lend(tx, p, id, &v, now).await?)
+    }
+    .await;
+    match result {
+        Ok(l) => Ok(see_other(&format!("/loans/{}", l.id), "created")),
+        Err(e) => match error_text(&e, p.lang) {
+            Some(msg) => {
+                let page = loans_page(&s, &a, id, &LoansQuery::default(), Some(msg)).await?;
+                unprocessable(render(&page)?)
+            }
+            None => Err(e.into()),
+        },
+    }
 }
 
 pub async fn school_loans_export(

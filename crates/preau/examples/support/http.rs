@@ -65,6 +65,15 @@ impl Conn {
     }
 }
 
+/// The value after `name` on the command line (`loadgen` reads its options its own way).
+#[allow(dead_code)]
+pub fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
 /// The `p`-th quantile of sorted durations.
 pub fn quantile(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
     if sorted.is_empty() {

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::harness::{TestApp, first_and_other_school};
 use crate::tickets::principal;
 
-const HEADER: &str = "Nom élève;Nom d'usage élève;Prénom élève;Date naissance;Sexe;INE;Adresse1;Cp1;Commune1;Pays1;Adresse2;Cp2;Commune2;Pays2; Cycle;Niveau;Libellé classe;Identifiant classe;Attestation fournie;Autorisation associations;Autorisation photo;Décision de passage";
+use preau_domain::onde::EXPORT_HEADER as HEADER;
 
 const FAMILY: &[&str] = &[
     "MARTINEZ",
@@ -467,6 +467,37 @@ async fn a_directeur_lends_a_class_set_and_a_broken_tablet_opens_a_ticket() {
     // The device's page tells its loans; the enseignant may read but not lend.
     let dev = s.get(&format!("/devices/{}", tablets[1].0)).await;
     assert!(dev.body.contains("Lot de classe") && dev.body.contains("Écran cassé"));
+    // A tablet of the cart lent to a teacher from the school's loans page; a name is needed.
+    let loans_url = format!("/schools/{school}/loans");
+    let missing = s.post(&loans_url, &[("code", &tablets[1].1)]).await;
+    assert_eq!(missing.status, 422);
+    let back_in = s
+        .post(
+            &format!(
+                "/loans/{}/return",
+                count(
+                    &app,
+                    "SELECT id FROM loans WHERE device_id = $1 AND returned_on IS NULL",
+                    tablets[3].0
+                )
+                .await
+            ),
+            &[("state", "ok")],
+        )
+        .await;
+    assert_eq!(back_in.status, 303);
+    let lent = s
+        .post(
+            &loans_url,
+            &[("code", &tablets[3].1), ("holder_name", "Mme Rose")],
+        )
+        .await;
+    assert_eq!(lent.status, 303, "{}", lent.body);
+    assert!(lent.location().starts_with("/loans/"));
+    let list = s.get(&format!("{loans_url}?status=all")).await;
+    assert!(list.body.contains("Mme Rose") && list.body.contains("Lot de classe"));
+    let xlsx = s.get(&format!("{loans_url}/xlsx?status=all")).await;
+    assert!(xlsx.status == 200 && xlsx.bytes.starts_with(b"PK"));
     let teacher = app.login("enseignant", "demo").await;
     assert_eq!(teacher.get(&format!("/loans/{loan}")).await.status, 200);
     assert_eq!(
@@ -667,6 +698,12 @@ async fn pupil_labels_are_for_the_school_and_every_read_is_logged() {
     let (who, what): (String, String) = with_db!(&app.db, p => sqlx::query_as("SELECT actor_login, object_label FROM audit_log WHERE action = 'read_pupils' AND object_id = $1 ORDER BY id DESC LIMIT 1").bind(class).fetch_one(p).await.unwrap());
     assert_eq!(who, "technicien");
     assert!(!what.contains(&label) && what.contains("—"), "{what}");
+    // The administrator finds the reads apart from the changes.
+    let admin = app.login("admin", "demo").await;
+    let log = admin.get("/admin/audit?action=read_pupils").await;
+    assert!(
+        log.status == 200 && log.body.contains("read_pupils") && !log.body.contains(">create<")
+    );
     // Counts for the élu and the ERUN, no names; the contractor has no such page.
     let elu = app.login("elu", "demo").await;
     let t = elu.get("/tablets").await;
