@@ -321,6 +321,35 @@ async fn an_onde_export_leaves_only_class_level_and_label() {
     .await
     .unwrap();
     assert!(r.errors[0].message.contains("ONDE"), "{:?}", r.errors);
+
+    // The collectivité switches to pseudonyms: the next import relabels every pupil in
+    // place (same pupils, same classes), with a code stable from one import to the next.
+    let admin_p = principal(&app, "admin").await;
+    preau_core::write_tx!(app.db, tx => preau_core::pupils::set_settings(tx, &admin_p, 0, &preau_core::pupils::SettingsInput {
+        label_mode: "pseudonyme".into(),
+        retention_months: Some("3".into()),
+        ..Default::default()
+    }.parse()?).await?)
+    .unwrap();
+    let r = import(&app, &admin, school, year, &next, false).await;
+    assert_eq!(
+        (r.relabelled, r.arrivals.len(), r.departures.len()),
+        (12, 0, 0),
+        "{r:?}"
+    );
+    let labels: Vec<String> = with_db!(&app.db, p => sqlx::query_scalar("SELECT label FROM pupils WHERE school_year_id = $1 AND left_on IS NULL ORDER BY id").bind(year).fetch_all(p).await.unwrap());
+    assert!(
+        labels
+            .iter()
+            .all(|l| l.starts_with("Élève ") && l.len() == "Élève ".len() + 6),
+        "{labels:?}"
+    );
+    assert!(
+        import(&app, &admin, school, year, &next, false)
+            .await
+            .is_unchanged()
+    );
+    assert!(!all_text(&app).await.contains("Jeanne L."));
 }
 
 #[tokio::test]
