@@ -415,7 +415,24 @@ async fn apply(
     }
     for (label, (levels, n)) in &sizes {
         match classes.iter().find(|(_, l, _)| l == label) {
-            None => report.classes_created.push((*label).to_string()),
+            None => {
+                let c = classes::create(
+                    tx,
+                    p,
+                    sid,
+                    &ValidClass {
+                        school_year_id: year.id,
+                        label: (*label).to_string(),
+                        levels: (*levels).to_string(),
+                        head_count: (*n).min(60),
+                        teacher_name: None,
+                        room_id: None,
+                    },
+                )
+                .await?;
+                class_ids.insert((*label).to_string(), c.id);
+                report.classes_created.push((*label).to_string());
+            }
             Some((id, _, count)) if count != n => {
                 report
                     .classes_resized
@@ -426,23 +443,6 @@ async fn apply(
                 });
             }
             Some(_) => {}
-        }
-        if !class_ids.contains_key(*label) {
-            let c = classes::create(
-                tx,
-                p,
-                sid,
-                &ValidClass {
-                    school_year_id: year.id,
-                    label: (*label).to_string(),
-                    levels: (*levels).to_string(),
-                    head_count: (*n).min(60),
-                    teacher_name: None,
-                    room_id: None,
-                },
-            )
-            .await?;
-            class_ids.insert((*label).to_string(), c.id);
         }
     }
     // The pupils held for this school and year, still there.
@@ -542,24 +542,27 @@ async fn apply(
         "",
     )
     .await?;
-    // Continuing pupils: their open loans move to this year's row and class.
-    for i in &cmp.arrivals {
+    // The rows just inserted, in the order of the arrivals (ids grow with the insert):
+    // each continuing pupil's open loans move to its own row of this year, namesakes too.
+    let held_ids: std::collections::HashSet<i64> = held.iter().map(|h| h.id).collect();
+    let all_ids: Vec<i64> = with_tx!(tx, c => {
+        sqlx::query_scalar("SELECT id FROM pupils WHERE school_id = $1 AND school_year_id = $2 AND left_on IS NULL AND purged_at IS NULL ORDER BY id")
+            .bind(sid).bind(year.id).fetch_all(&mut *c).await?
+    });
+    let new_ids = all_ids.into_iter().filter(|id| !held_ids.contains(id));
+    for (i, new_id) in cmp.arrivals.iter().zip(new_ids) {
         let e = &export[*i];
-        let Some(olds) = last_year.get_mut(&e.key) else {
+        let Some(old) = last_year
+            .get_mut(&e.key)
+            .filter(|olds| !olds.is_empty())
+            .map(|olds| olds.remove(0))
+        else {
             continue;
         };
-        if olds.is_empty() {
-            continue;
-        }
-        let old = olds.remove(0);
         report.continuing += 1;
         if !follow {
             continue;
         }
-        let new_id: i64 = with_tx!(tx, c => {
-            sqlx::query_scalar("SELECT id FROM pupils WHERE school_id = $1 AND school_year_id = $2 AND match_key = $3 AND left_on IS NULL ORDER BY id DESC LIMIT 1")
-                .bind(sid).bind(year.id).bind(&e.key).fetch_one(&mut *c).await?
-        });
         let n = with_tx!(tx, c => {
             sqlx::query("UPDATE loans SET pupil_id = $1, class_id = $2, updated_at = $3 WHERE pupil_id = $4 AND returned_on IS NULL")
                 .bind(new_id).bind(class_ids[&e.class_label]).bind(now).bind(old).execute(&mut *c).await?.rows_affected()

@@ -921,6 +921,9 @@ async fn the_new_year_carries_tablets_as_each_school_chose() {
             assert_eq!(count(&app, open, school).await, lent);
             let on_new: i64 = count(&app, "SELECT COUNT(*) FROM loans l JOIN pupils p ON p.id = l.pupil_id WHERE l.school_id = $1 AND l.returned_on IS NULL AND p.school_year_id = (SELECT MAX(id) FROM school_years)", school).await;
             assert_eq!(on_new, lent);
+            // Namesakes (same first and family names) each keep their own tablet.
+            let doubled = count(&app, "SELECT COUNT(*) FROM (SELECT l.pupil_id FROM loans l WHERE l.school_id = $1 AND l.returned_on IS NULL AND l.kind = 'eleve' GROUP BY l.pupil_id HAVING COUNT(*) > 1) x", school).await;
+            assert_eq!(doubled, 0, "a pupil holds two tablets");
         } else {
             assert_eq!((r.loans_following, r.loans_to_stock as i64), (0, lent));
             assert_eq!(count(&app, open, school).await, 0);
