@@ -827,7 +827,10 @@ pub async fn for_device(
             record_read(tx, p, "device", device_id, &format!("prêts — {label}"), now).await?;
         }
         if !sees {
+            // Who the pupil is stays hidden, and "deleted" is not claimed of a label that is
+            // only withheld.
             for l in &mut rows {
+                l.pupil_id = None;
                 l.pupil_label = None;
                 l.return_note = None;
                 l.holder_name = None;

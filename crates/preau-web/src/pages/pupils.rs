@@ -859,10 +859,7 @@ pub async fn for_device_page(
         .iter()
         .map(|l| {
             let who = match l.kind() {
-                LoanKind::Eleve if l.pupil_label.is_none() && !l.pupil_deleted() => {
-                    t(lang, "loans.a_pupil").to_string()
-                }
-                _ if !p.can_see_pupils(l.school_id) && l.kind() == LoanKind::Eleve => {
+                LoanKind::Eleve if !p.can_see_pupils(l.school_id) => {
                     t(lang, "loans.a_pupil").to_string()
                 }
                 _ => holder(l, lang),

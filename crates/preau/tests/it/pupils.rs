@@ -679,6 +679,29 @@ async fn one_tablet_per_pupil_by_scan_or_in_order_through_the_api() {
     assert_eq!(h[0]["pupil_label"], "Hugo R.");
     assert_eq!(h[0]["accessories"], json!(["etui", "chargeur"]));
     assert_eq!(h[1]["holder_name"], "M. Vert");
+    // The élu learns the tablet was lent to a pupil, not which one, and no deletion.
+    let elu = app.token("elu").await;
+    let h = app
+        .api(
+            &elu,
+            Method::GET,
+            &format!("/api/v1/devices/{dev}/loans"),
+            None,
+        )
+        .await
+        .json();
+    let first = &h["items"][0];
+    assert_eq!(
+        (
+            first["kind"].as_str(),
+            first["pupil_label"].is_null(),
+            first["pupil_id"].is_null(),
+            first["pupil_deleted"].as_bool()
+        ),
+        (Some("eleve"), true, true, Some(false)),
+        "{first}"
+    );
+    assert!(first["holder_name"].is_null());
 }
 
 #[tokio::test]
