@@ -716,19 +716,18 @@ pub(crate) async fn close_year(
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
-    let ids: Vec<i64> = with_tx!(tx, c => {
-        sqlx::query_scalar("SELECT l.id FROM loans l JOIN pupils p ON p.id = l.pupil_id WHERE l.school_id = $1 AND p.school_year_id = $2 AND l.returned_on IS NULL ORDER BY l.id")
+    let open: Vec<(i64, NaiveDate)> = with_tx!(tx, c => {
+        sqlx::query_as("SELECT l.id, l.given_on FROM loans l JOIN pupils p ON p.id = l.pupil_id WHERE l.school_id = $1 AND p.school_year_id = $2 AND l.returned_on IS NULL ORDER BY l.id")
             .bind(school_id).bind(year_id).fetch_all(&mut *c).await?
     });
-    for id in &ids {
-        let loan = get_in_tx(tx, p, *id).await?;
+    for (id, given_on) in &open {
         give_back(
             tx,
             p,
             *id,
             &ValidReturn {
                 state: ReturnState::Ok,
-                returned_on: Some(today.max(loan.given_on)),
+                returned_on: Some(today.max(*given_on)),
                 note: Some("Retour en stock à la rentrée (choix de l'école).".into()),
                 version: None,
             },
@@ -736,7 +735,7 @@ pub(crate) async fn close_year(
         )
         .await?;
     }
-    Ok(ids.len())
+    Ok(open.len())
 }
 
 /// Which loans a list shows.
@@ -759,13 +758,14 @@ pub async fn list(
     limit: i64,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<Loan>> {
-    let schools: Vec<i64> = schools::all_readable(db, p)
+    let visible: Vec<(i64, String)> = schools::all_readable(db, p)
         .await?
         .into_iter()
-        .map(|s| s.id)
-        .filter(|s| p.can_see_pupils(*s))
-        .filter(|s| f.school_id.is_none_or(|x| x == *s))
+        .filter(|s| p.can_see_pupils(s.id))
+        .filter(|s| f.school_id.is_none_or(|x| x == s.id))
+        .map(|s| (s.id, s.name))
         .collect();
+    let schools: Vec<i64> = visible.iter().map(|(id, _)| *id).collect();
     if schools.is_empty() {
         // A school the caller reads without seeing its pupils is forbidden; another
         // collectivité's, or one outside the caller's scope, does not exist.
@@ -794,9 +794,9 @@ pub async fn list(
     }
     sql.push(" ORDER BY l.id DESC LIMIT ");
     sql.bind(Param::I64(limit.clamp(1, 5000)));
-    let what = match f.school_id {
-        Some(s) => schools::get(db, p, s).await?.name,
-        None => format!("{} école(s)", schools.len()),
+    let what = match (f.school_id, visible.as_slice()) {
+        (Some(_), [(_, name)]) => name.clone(),
+        _ => format!("{} école(s)", schools.len()),
     };
     write_tx!(db, tx => {
         record_read(tx, p, "loans", f.school_id.unwrap_or(0), &format!("prêts — {what}"), now).await?;

@@ -654,9 +654,7 @@ pub async fn class_pupils(
         return Err(AppError::Forbidden);
     }
     let school = schools::get(db, p, class.school_id).await?;
-    let sql = format!(
-        "{PUPIL_ROW} WHERE p.class_id = $1 AND p.purged_at IS NULL ORDER BY CASE WHEN p.left_on IS NULL THEN 0 ELSE 1 END, p.label, p.id"
-    );
+    let sql = format!("{PUPIL_ROW} WHERE p.class_id = $1 AND p.purged_at IS NULL");
     write_tx!(db, tx => {
         record_read(tx, p, "class", class_id, &format!("{} — {}", class.label, school.name), now).await?;
         let mut rows = with_tx!(tx, c => {
@@ -668,18 +666,24 @@ pub async fn class_pupils(
     })
 }
 
-/// One pupil, read for its page (loans, export, erasure): audit-logged.
-pub async fn get(db: &Db, p: &Principal, id: i64, now: DateTime<Utc>) -> AppResult<PupilRow> {
-    let school_id: Option<i64> = with_db!(db, pool => {
-        sqlx::query_scalar("SELECT school_id FROM pupils WHERE id = $1 AND collectivite_id = $2").bind(id).bind(p.collectivite_id).fetch_optional(pool).await?
+/// A pupil's school and match key, for those who may see the school's pupils.
+async fn locate(db: &Db, p: &Principal, id: i64) -> AppResult<(i64, Option<String>)> {
+    let row: Option<(i64, Option<String>)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT school_id, match_key FROM pupils WHERE id = $1 AND collectivite_id = $2").bind(id).bind(p.collectivite_id).fetch_optional(pool).await?
     });
-    let school_id = school_id.ok_or(AppError::NotFound)?;
+    let (school_id, key) = row.ok_or(AppError::NotFound)?;
     if !p.readable_schools().contains(school_id) {
         return Err(AppError::NotFound);
     }
     if !p.can_see_pupils(school_id) {
         return Err(AppError::Forbidden);
     }
+    Ok((school_id, key))
+}
+
+/// One pupil, read for its page (loans, export, erasure): audit-logged.
+pub async fn get(db: &Db, p: &Principal, id: i64, now: DateTime<Utc>) -> AppResult<PupilRow> {
+    locate(db, p, id).await?;
     let sql = format!("{PUPIL_ROW} WHERE p.id = $1");
     write_tx!(db, tx => {
         record_read(tx, p, "pupil", id, &format!("élève n° {id}"), now).await?;
@@ -754,10 +758,7 @@ pub async fn export(
     now: DateTime<Utc>,
 ) -> AppResult<serde_json::Value> {
     let pupil = get(db, p, id, now).await?;
-    let key: Option<(Option<String>, i64)> = with_db!(db, pool => {
-        sqlx::query_as("SELECT match_key, school_id FROM pupils WHERE id = $1").bind(id).fetch_optional(pool).await?
-    });
-    let (key, school_id) = key.ok_or(AppError::NotFound)?;
+    let (school_id, key) = locate(db, p, id).await?;
     let ids = same_pupil(db, id, key.as_deref(), school_id).await?;
     let mut years_out = Vec::new();
     let mut loans_out = Vec::new();
@@ -826,18 +827,11 @@ async fn same_pupil(db: &Db, id: i64, key: Option<&str>, school_id: i64) -> AppR
 /// Erases a pupil on request: the label of every year and the scanned agreements go;
 /// the loans stay, as "élève (supprimé)", for the devices' history.
 pub async fn erase(db: &Db, p: &Principal, id: i64, now: DateTime<Utc>) -> AppResult<usize> {
-    let pupil = get(db, p, id, now).await?;
-    let school_id: i64 = with_db!(db, pool => {
-        sqlx::query_scalar("SELECT school_id FROM pupils WHERE id = $1").bind(id).fetch_one(pool).await?
-    });
+    let (school_id, key) = locate(db, p, id).await?;
     if !p.can_manage_loans(school_id) {
         return Err(AppError::Forbidden);
     }
-    let key: Option<String> = with_db!(db, pool => {
-        sqlx::query_scalar("SELECT match_key FROM pupils WHERE id = $1").bind(id).fetch_one(pool).await?
-    });
     let ids = same_pupil(db, id, key.as_deref(), school_id).await?;
-    let _ = pupil;
     write_tx!(db, tx => {
         delete_labels(tx, &ids, now).await?;
         audit::record(tx, &Actor::from(p), Entry {

@@ -316,29 +316,36 @@ async fn bulk_page(
             )
         })
         .collect();
-    let set = loans::list(
-        &s.db,
-        p,
-        &LoanFilter {
-            school_id: Some(class.school_id),
-            class_id: Some(id),
-            status: None,
-        },
-        2000,
-        Utc::now(),
-    )
-    .await?
-    .into_iter()
-    .filter(|l| l.kind() == LoanKind::Classe)
-    .map(|l| {
-        (
-            l.id,
-            l.device_id,
-            l.asset_tag.clone().unwrap_or_default(),
-            l.serial.clone().unwrap_or_default(),
+    let set_mode = q.mode.as_deref() == Some("classe");
+    // The class set is shown (and read) only in its own mode: the 1:1 screen, reloaded at
+    // every scan, does not list it.
+    let set = if set_mode {
+        loans::list(
+            &s.db,
+            p,
+            &LoanFilter {
+                school_id: Some(class.school_id),
+                class_id: Some(id),
+                status: None,
+            },
+            2000,
+            Utc::now(),
         )
-    })
-    .collect();
+        .await?
+        .into_iter()
+        .filter(|l| l.kind() == LoanKind::Classe)
+        .map(|l| {
+            (
+                l.id,
+                l.device_id,
+                l.asset_tag.clone().unwrap_or_default(),
+                l.serial.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
+    } else {
+        Vec::new()
+    };
     let with_tablet = current.iter().filter(|v| v.loan_id.is_some()).count();
     Ok(BulkPage {
         ctx: Ctx::for_user(
@@ -350,7 +357,7 @@ async fn bulk_page(
         .crumb(format!("/schools/{}", school.id), school.name.clone())
         .crumb(format!("/classes/{id}"), class.label.clone()),
         school_name: school.name,
-        set_mode: q.mode.as_deref() == Some("classe"),
+        set_mode,
         next,
         carts,
         cart_id: q.cart_id,
