@@ -10,7 +10,7 @@ fn main() {
     let path = std::env::args().nth(1).unwrap_or_else(|| {
         concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/inventory/agents/ocsinventory-agent-2.10-exchange/02-INVENTORY.req.xml.zlib"
+            "/tests/fixtures/agents/ocsinventory-agent-2.10-exchange/02-INVENTORY.req.xml.zlib"
         )
         .into()
     });

@@ -59,7 +59,7 @@ fn parse_args() -> Args {
         concurrency: vec![1, 4, 16],
         fixture: concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/fixtures/inventory/agents/ocsinventory-agent-2.10-exchange/02-INVENTORY.req.xml"
+            "/../preau-inventory/tests/fixtures/agents/ocsinventory-agent-2.10-exchange/02-INVENTORY.req.xml"
         )
         .into(),
         distinct_software: false,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::harness::{Resp, TestApp};
 
 pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/inventory")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../preau-inventory/tests/fixtures")
 }
 
 fn read(rel: &str) -> Vec<u8> {
