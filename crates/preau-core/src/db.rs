@@ -15,6 +15,23 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Which database a `Db` talks to, for the few queries written differently for each
+/// planner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        })
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Db {
     /// The pool, and the lock every write transaction takes first: SQLite has one writer
@@ -176,10 +193,10 @@ impl Db {
         }
     }
 
-    pub fn backend(&self) -> &'static str {
+    pub fn backend(&self) -> Backend {
         match self {
-            Db::Sqlite(..) => "sqlite",
-            Db::Postgres(_) => "postgres",
+            Db::Sqlite(..) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
         }
     }
 
@@ -356,6 +373,24 @@ impl Sql {
     pub fn bind(&mut self, value: Param) -> &mut Sql {
         self.params.push(value);
         self.text.push_str(&format!("${}", self.params.len()));
+        self
+    }
+
+    /// Appends `LIKE $n ESCAPE '\'` matching any text that contains `needle` as typed:
+    /// `%`, `_` and `\` in it are searched for, not taken as wildcards.
+    pub fn bind_contains(&mut self, needle: &str) -> &mut Sql {
+        let mut pattern = String::with_capacity(needle.len() + 2);
+        pattern.push('%');
+        for c in needle.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        self.text.push_str("LIKE ");
+        self.bind(Param::Text(pattern));
+        self.text.push_str(" ESCAPE '\\'");
         self
     }
 

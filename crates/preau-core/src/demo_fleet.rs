@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use crate::db::{Param, Tx, insert_rows};
 use crate::demo::Lcg;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::inventory::devices::search_key_of;
 use crate::inventory::ingest;
 use crate::with_tx;
@@ -504,8 +504,13 @@ async fn agent_pcs(
                 }
             }
             let at = now - chrono::Duration::minutes((si * 3 + k) as i64);
-            let stored =
-                ingest::ingest(tx, cid, "OCS Inventory agent", &ingest::prepare(&inv), at).await?;
+            let ingest::Ingested::Stored(stored) =
+                ingest::ingest(tx, cid, "OCS Inventory agent", &ingest::prepare(&inv), at).await?
+            else {
+                return Err(AppError::Other(anyhow::anyhow!(
+                    "the demo's software lists are parsed"
+                )));
+            };
             // What the agent cannot know: the purchase, typed by the collectivité.
             let purchase = bought(&mut rng, &DIRECTION_PC, today);
             with_tx!(tx, c => {

@@ -346,41 +346,38 @@ pub async fn import_schools(
     Ok(report)
 }
 
-/// The caller's schools as CSV (`;`, UTF-8 with BOM so that Excel opens it right).
+/// The caller's schools as CSV (`;`, UTF-8 with BOM so that Excel opens it right), in
+/// the layout the school import reads back.
 pub async fn export_schools(db: &Db, p: &Principal) -> AppResult<String> {
     let list = schools::all_readable(db, p).await?;
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .from_writer(Vec::new());
-    let io = |e: csv::Error| AppError::Other(e.into());
-    w.write_record([
-        "uai",
-        "nom",
-        "type",
-        "adresse",
-        "code_postal",
-        "commune",
-        "zone",
-        "etat",
-    ])
-    .map_err(io)?;
+    let mut rows: Vec<Vec<String>> = vec![
+        [
+            "uai",
+            "nom",
+            "type",
+            "adresse",
+            "code_postal",
+            "commune",
+            "zone",
+            "etat",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
     for s in &list {
-        w.write_record([
-            s.uai.as_str(),
-            &s.name,
-            &s.kind,
-            s.address.as_deref().unwrap_or(""),
-            s.postal_code.as_deref().unwrap_or(""),
-            s.city.as_deref().unwrap_or(""),
-            &s.holiday_zone,
-            &s.status,
-        ])
-        .map_err(io)?;
+        rows.push(vec![
+            s.uai.as_str().to_string(),
+            s.name.clone(),
+            s.kind.clone(),
+            s.address.clone().unwrap_or_default(),
+            s.postal_code.clone().unwrap_or_default(),
+            s.city.clone().unwrap_or_default(),
+            s.holiday_zone.clone(),
+            s.status.clone(),
+        ]);
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| AppError::Other(anyhow::anyhow!("{e}")))?;
-    Ok(format!("\u{feff}{}", String::from_utf8_lossy(&bytes)))
+    String::from_utf8(crate::spreadsheet::csv(&rows))
+        .map_err(|e| AppError::Other(anyhow::anyhow!("{e}")))
 }
 
 #[cfg(test)]

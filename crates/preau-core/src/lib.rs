@@ -29,6 +29,7 @@ pub mod reports;
 pub mod rooms;
 pub mod routing;
 pub mod schools;
+pub mod spreadsheet;
 pub mod tickets;
 pub mod users;
 pub mod years;

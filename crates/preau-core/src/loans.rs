@@ -956,11 +956,31 @@ pub async fn get(db: &Db, p: &Principal, id: i64, now: DateTime<Utc>) -> AppResu
         if !p.can_see_pupils(l.school_id) {
             return Err(AppError::Forbidden);
         }
-        if l.pupil_label.is_some() {
-            record_read(tx, p, "loan", id, &format!("prêt n° {id} — {}", l.school_name), now).await?;
-        }
+        record_shown(tx, p, &l, now).await?;
         l
     })
+}
+
+/// Logs that an answer shows this loan's pupil label (when it names one), in the
+/// transaction that wrote or read the loan.
+pub async fn record_shown(
+    tx: &mut Tx,
+    p: &Principal,
+    l: &Loan,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if l.pupil_label.is_some() {
+        record_read(
+            tx,
+            p,
+            "loan",
+            l.id,
+            &format!("prêt n° {} — {}", l.id, l.school_name),
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The loans of one pupil (the caller has read the pupil, which was logged).

@@ -261,6 +261,12 @@ pub struct OndeReport {
 }
 
 impl OndeReport {
+    /// Whether the report names pupils (arrivals, departures, moves): showing it is a read
+    /// of pupil data.
+    pub fn shows_labels(&self) -> bool {
+        !(self.arrivals.is_empty() && self.departures.is_empty() && self.moves.is_empty())
+    }
+
     pub fn is_unchanged(&self) -> bool {
         self.classes_created.is_empty()
             && self.classes_resized.is_empty()
@@ -328,16 +334,24 @@ pub async fn import_onde(
             return Ok(report);
         }
     };
+    let read = |what: &str| format!("import ONDE ({what}) — {}", school.name);
     if dry_run {
-        // A trial runs the whole import in a transaction that is rolled back.
+        // A trial runs the whole import in a transaction that is rolled back; the read of
+        // the labels the preview shows is then logged in a transaction of its own.
         let mut tx = db.begin().await?;
         let r = read_and_apply(&mut tx, p, &school, &year, &text, today, now, report).await?;
         drop(tx);
+        if r.shows_labels() {
+            write_tx!(db, tx => record_read(tx, p, "school", school_id, &read("aperçu"), now).await?)?;
+        }
         return Ok(r);
     }
     write_tx!(db, tx => {
         let mut r = read_and_apply(tx, p, &school, &year, &text, today, now, report.clone()).await?;
         r.applied = r.errors.is_empty();
+        if r.shows_labels() {
+            record_read(tx, p, "school", school_id, &read("confirmation"), now).await?;
+        }
         r
     })
 }

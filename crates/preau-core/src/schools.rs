@@ -221,13 +221,11 @@ pub async fn list(
             .map(text::search_key)
             .filter(|q| !q.is_empty())
     {
-        let like = format!("%{}%", q.replace(['%', '_', '\\'], ""));
         filter
-            .push(" AND (s.search_key LIKE ")
-            .bind(Param::Text(like.clone()));
-        filter
-            .push(" OR LOWER(s.uai) LIKE ")
-            .bind(Param::Text(like))
+            .push(" AND (s.search_key ")
+            .bind_contains(&q)
+            .push(" OR LOWER(s.uai) ")
+            .bind_contains(&q)
             .push(")");
     }
     if let Some(u) = &f.uai {

@@ -12,12 +12,12 @@ use chrono_tz::Europe::Paris;
 use preau_domain::calendar::{Calendar, Span};
 use preau_domain::sla::{self, CalendarKind, Clocks, ContractorHours, PenaltyUnit, SlaLine};
 use preau_domain::ticket::{Assignee, Priority, TicketCategory, TicketStatus, attachment_type};
-use preau_domain::{FieldError, Principal, Role, text};
+use preau_domain::{FieldError, Principal, text};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::audit::{self, Actor, Entry};
-use crate::db::{Db, Param, Sql, Tx};
+use crate::db::{Backend, Db, Param, Sql, Tx};
 use crate::error::{AppError, AppResult, Errors};
 use crate::{bind_params, calendar, contracts, jobs, with_db, with_tx};
 
@@ -566,26 +566,13 @@ pub struct TicketPage {
 }
 
 impl TicketFilter {
-    fn to_sql(&self, p: &Principal, backend: &str) -> AppResult<Sql> {
+    fn to_sql(&self, p: &Principal, backend: Backend) -> AppResult<Sql> {
         let mut f = Sql::new(" WHERE t.collectivite_id = ");
         f.bind(Param::I64(p.collectivite_id));
-        if !p.is_admin() {
-            // The caller's reach: its schools as technician or head, what it reported,
-            // what was routed to its lots. Only the parts that apply are written, so that
-            // each can use its index (a teacher's list is read from the reporter index).
-            let schools: Vec<i64> = p
-                .assignments
-                .iter()
-                .filter(|a| matches!(a.role, Role::Technicien | Role::Directeur))
-                .filter_map(|a| a.school_id)
-                .collect();
-            let reports = p.user_id != 0
-                && p.assignments.iter().any(|a| {
-                    matches!(
-                        a.role,
-                        Role::Enseignant | Role::Directeur | Role::Technicien
-                    )
-                });
+        let reach = p.ticket_reach();
+        if !reach.all {
+            // Only the parts of the reach that apply are written, so that each can use its
+            // index (a teacher's list is read from the reporter index).
             // A broad reach (a technician's 23 schools, a contractor's lots) is most of
             // the history: its terms are written `+col` so that SQLite walks the open or
             // id index in order instead of gathering every match of the school index and
@@ -593,49 +580,53 @@ impl TicketFilter {
             // teacher, a head) is the few ids its own indexes give.
             // PostgreSQL combines the indexes of an OR by itself (a bitmap OR): the plain
             // OR serves it for every reach; the `+col` and the ids are SQLite's.
-            let broad = schools.len() > 3 || !p.lots.is_empty() || backend == "postgres";
+            let pg = backend == Backend::Postgres;
+            let broad = reach.schools.len() > 3 || !reach.lots.is_empty() || pg;
             if broad {
                 let mut parts = 0;
                 f.push(" AND (");
-                let pg = backend == "postgres";
-                if !schools.is_empty() {
+                if !reach.schools.is_empty() {
                     f.push(if pg {
                         "t.school_id IN "
                     } else {
                         "+t.school_id IN "
                     })
-                    .bind_list(&schools);
+                    .bind_list(&reach.schools);
                     parts += 1;
                 }
-                if reports {
+                if let Some(me) = reach.reporter {
                     f.push(if parts > 0 { " OR " } else { "" })
                         .push(if pg {
                             "t.reporter_user_id = "
                         } else {
                             "+t.reporter_user_id = "
                         })
-                        .bind(Param::I64(p.user_id));
+                        .bind(Param::I64(me));
                     parts += 1;
                 }
-                if !p.lots.is_empty() {
+                if !reach.lots.is_empty() {
                     f.push(if parts > 0 { " OR " } else { "" })
                         .push(if pg { "t.lot_id IN " } else { "+t.lot_id IN " })
-                        .bind_list(&p.lots);
+                        .bind_list(&reach.lots);
+                    parts += 1;
+                }
+                if parts == 0 {
+                    f.push("FALSE");
                 }
                 f.push(")");
             } else {
                 // Narrow: the ids its indexes give (a head's school, what it reported).
                 f.push(" AND t.id IN (");
                 let mut parts = 0;
-                if !schools.is_empty() {
+                if !reach.schools.is_empty() {
                     f.push("SELECT id FROM tickets WHERE school_id IN ")
-                        .bind_list(&schools);
+                        .bind_list(&reach.schools);
                     parts += 1;
                 }
-                if reports {
+                if let Some(me) = reach.reporter {
                     f.push(if parts > 0 { " UNION " } else { "" })
                         .push("SELECT id FROM tickets WHERE reporter_user_id = ")
-                        .bind(Param::I64(p.user_id));
+                        .bind(Param::I64(me));
                     parts += 1;
                 }
                 if parts == 0 {
@@ -717,10 +708,7 @@ impl TicketFilter {
             .map(text::search_key)
             .filter(|q| !q.is_empty())
         {
-            f.push(" AND t.search_key LIKE ").bind(Param::Text(format!(
-                "%{}%",
-                q.replace(['%', '_', '\\'], "")
-            )));
+            f.push(" AND t.search_key ").bind_contains(&q);
         }
         Ok(f)
     }

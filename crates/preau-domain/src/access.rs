@@ -113,6 +113,26 @@ pub struct Principal {
     pub lots: Vec<i64>,
 }
 
+/// The tickets a person reads (see [`Principal::ticket_reach`]): every ticket, or those
+/// of some schools, those one user reported, and those routed to some lots.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketReach {
+    pub all: bool,
+    pub schools: Vec<i64>,
+    /// The user whose own reports are readable, when they are.
+    pub reporter: Option<i64>,
+    pub lots: Vec<i64>,
+}
+
+impl TicketReach {
+    pub fn contains(&self, school_id: i64, reporter_id: Option<i64>, lot_id: Option<i64>) -> bool {
+        self.all
+            || self.schools.contains(&school_id)
+            || (self.reporter.is_some() && reporter_id == self.reporter)
+            || lot_id.is_some_and(|l| self.lots.contains(&l))
+    }
+}
+
 impl Principal {
     /// The command line or the demo loader acting as administrator of a collectivité.
     /// Its `user_id` is 0: it is no user, and the audit log shows `label` instead.
@@ -252,20 +272,46 @@ impl Principal {
                 .any(|r| self.has_at(*r, school_id))
     }
 
-    /// Reading a ticket. A teacher reads the tickets they opened; a school's head and
-    /// technician every ticket of the school; a contractor those routed to its lots.
+    /// Which tickets this person reads: the one rule both [`Principal::can_read_ticket`]
+    /// and the queue's SQL are derived from. The administrator reads them all; a school's
+    /// head and technician every ticket of the school; the school's staff (teachers, heads,
+    /// technicians) the tickets they reported; a contractor those routed to its lots.
     /// Élus and the Éducation nationale see figures, not tickets (they name people).
+    pub fn ticket_reach(&self) -> TicketReach {
+        if self.is_admin() {
+            return TicketReach {
+                all: true,
+                ..TicketReach::default()
+            };
+        }
+        TicketReach {
+            all: false,
+            schools: self
+                .assignments
+                .iter()
+                .filter(|a| matches!(a.role, Role::Technicien | Role::Directeur))
+                .filter_map(|a| a.school_id)
+                .collect(),
+            reporter: (self.user_id != 0
+                && self.assignments.iter().any(|a| {
+                    matches!(
+                        a.role,
+                        Role::Enseignant | Role::Directeur | Role::Technicien
+                    )
+                }))
+            .then_some(self.user_id),
+            lots: self.lots.clone(),
+        }
+    }
+
+    /// Reading a ticket: see [`Principal::ticket_reach`].
     pub fn can_read_ticket(
         &self,
         school_id: i64,
         reporter_id: Option<i64>,
         lot_id: Option<i64>,
     ) -> bool {
-        self.is_admin()
-            || self.has_at(Role::Technicien, school_id)
-            || self.has_at(Role::Directeur, school_id)
-            || (reporter_id == Some(self.user_id) && self.user_id != 0)
-            || lot_id.is_some_and(|l| self.lots.contains(&l))
+        self.ticket_reach().contains(school_id, reporter_id, lot_id)
     }
 
     /// Who may see some tickets at all (the menu entry, the queue page).

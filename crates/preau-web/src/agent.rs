@@ -13,8 +13,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use preau_core::inventory::{agents, ingest};
-use preau_core::{AppError, write_tx};
+use preau_core::inventory::agents;
+use preau_core::inventory::ingest::{self, StoreError};
 use preau_inventory::InventoryError;
 use preau_inventory::body::{self, Compression};
 use preau_inventory::protocol::{self, Format, Request};
@@ -294,14 +294,7 @@ async fn handle(s: &AppState, cid: i64, headers: &HeaderMap, raw: &[u8]) -> Resp
             reply(agent, how, json, StatusCode::OK, body)
         }
         Request::Network(list) => {
-            let now = Utc::now();
-            let prepared: Vec<ingest::Prepared<'_>> = list.iter().map(ingest::prepare).collect();
-            let result = write_tx!(s.db, tx => {
-                for p in &prepared {
-                    ingest::ingest(tx, cid, agent.source(), p, now).await?;
-                }
-            });
-            match result {
+            match ingest::store_network(&s.db, cid, agent.source(), &list, Utc::now()).await {
                 Ok(()) => {
                     tracing::info!(
                         devices = list.len(),
@@ -322,34 +315,9 @@ async fn handle(s: &AppState, cid: i64, headers: &HeaderMap, raw: &[u8]) -> Resp
                 }
             }
         }
-        Request::Inventory(mut inv) => {
-            let now = Utc::now();
+        Request::Inventory(inv) => {
             let started = Instant::now();
-            // The software list stays unparsed when the device already has exactly it.
-            if inv.software_deferred() {
-                let hash = inv
-                    .software_raw
-                    .as_ref()
-                    .map(|r| r.hash.clone())
-                    .unwrap_or_default();
-                let known = ingest::software_known(&s.db, cid, &inv.device_id, &hash)
-                    .await
-                    .unwrap_or(false);
-                if !known && let Err(e) = inv.resolve_software() {
-                    return refuse(agent, false, StatusCode::BAD_REQUEST, &e);
-                }
-            }
-            let prepared = ingest::prepare(&inv);
-            let mut result = write_tx!(s.db, tx => ingest::ingest(tx, cid, agent.source(), &prepared, now).await?);
-            if matches!(&result, Err(AppError::Conflict(f)) if f.code == ingest::SOFTWARE_CHANGED) {
-                drop(prepared);
-                if let Err(e) = inv.resolve_software() {
-                    return refuse(agent, false, StatusCode::BAD_REQUEST, &e);
-                }
-                let prepared = ingest::prepare(&inv);
-                result = write_tx!(s.db, tx => ingest::ingest(tx, cid, agent.source(), &prepared, now).await?);
-            }
-            match result {
+            match ingest::store(&s.db, cid, agent.source(), *inv, Utc::now()).await {
                 Ok(outcome) => {
                     tracing::info!(
                         device = outcome.device_id,
@@ -366,7 +334,8 @@ async fn handle(s: &AppState, cid: i64, headers: &HeaderMap, raw: &[u8]) -> Resp
                     };
                     reply(agent, how, json, StatusCode::OK, body)
                 }
-                Err(e) => {
+                Err(StoreError::Invalid(e)) => refuse(agent, false, StatusCode::BAD_REQUEST, &e),
+                Err(StoreError::Database(e)) => {
                     tracing::error!(error = %e, "inventory not stored");
                     unavailable()
                 }

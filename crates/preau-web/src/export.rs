@@ -1,22 +1,13 @@
-//! Spreadsheet exports of any list: CSV (`;`, UTF-8 with BOM, as French Excel expects) and
-//! XLSX (a minimal Office Open XML workbook, one sheet, text cells), written here rather
-//! than with a spreadsheet library: the format needs a zip container and four XML parts.
+//! Spreadsheet exports of any list: CSV (`;`, UTF-8 with BOM, as French Excel expects,
+//! written by `preau_core::spreadsheet` so that the CLI's exports share it) and XLSX (a
+//! minimal Office Open XML workbook, one sheet, text cells), written here rather than with
+//! a spreadsheet library: the format needs a zip container and four XML parts.
 
 use flate2::Crc;
 use flate2::write::DeflateEncoder;
 use std::io::Write;
 
-/// Rows as CSV; the first row is the header.
-pub fn csv(rows: &[Vec<String>]) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .from_writer(b"\xEF\xBB\xBF".to_vec());
-    for r in rows {
-        // Writing into memory cannot fail.
-        let _ = w.write_record(r);
-    }
-    w.into_inner().unwrap_or_default()
-}
+pub use preau_core::spreadsheet::csv;
 
 fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

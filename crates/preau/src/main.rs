@@ -363,7 +363,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
             let addr = listener.local_addr()?;
-            tracing::info!(%addr, backend = db.backend(), "listening");
+            tracing::info!(%addr, backend = %db.backend(), "listening");
             println!("http://{addr}/");
             axum::serve(
                 listener,

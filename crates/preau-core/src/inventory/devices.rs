@@ -478,11 +478,10 @@ impl DeviceFilter {
             .map(text::search_key)
             .filter(|q| !q.is_empty())
         {
-            let like = format!("%{}%", q.replace(['%', '_', '\\'], ""));
-            f.push(" AND (d.search_key LIKE ")
-                .bind(Param::Text(like.clone()))
-                .push(" OR d.software_set_id IN (SELECT i.set_id FROM software_set_items i JOIN software sw ON sw.id = i.software_id WHERE sw.search_key LIKE ")
-                .bind(Param::Text(like))
+            f.push(" AND (d.search_key ")
+                .bind_contains(&q)
+                .push(" OR d.software_set_id IN (SELECT i.set_id FROM software_set_items i JOIN software sw ON sw.id = i.software_id WHERE sw.search_key ")
+                .bind_contains(&q)
                 .push("))");
         }
         if let Some(id) = self.school_id {

@@ -20,8 +20,7 @@ use super::categories;
 use super::devices::{record_event, search_key_of};
 use crate::db::{Db, Param, Tx, insert_rows};
 use crate::error::{AppError, AppResult};
-use crate::{with_db, with_tx};
-use preau_domain::FieldError;
+use crate::{with_db, with_tx, write_tx};
 
 /// What came of an inventory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,9 +55,84 @@ struct Stored {
     fingerprints: Option<String>,
 }
 
-/// The error code `ingest` answers when a raw software list must be parsed first (the
-/// caller parses it and runs `ingest` again).
-pub const SOFTWARE_CHANGED: &str = "software_changed";
+/// What [`ingest`] did with an inventory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ingested {
+    Stored(Outcome),
+    /// The software list came raw and neither the device nor any software set has
+    /// exactly that text: it must be parsed, then the inventory ingested again. Nothing
+    /// was written.
+    SoftwareListNeeded,
+}
+
+/// Why an agent's inventory was not stored.
+#[derive(Debug)]
+pub enum StoreError {
+    /// The inventory cannot be used as sent (a malformed software list): the agent is
+    /// told so.
+    Invalid(preau_inventory::InventoryError),
+    /// The database did not take it: the agent keeps it and comes back later.
+    Database(AppError),
+}
+
+/// One agent inventory, the whole use case: the software list is parsed only when it is
+/// not already known by its raw text, the CPU work is done before the write transaction,
+/// and an inventory whose raw list turned out unknown inside the transaction is parsed
+/// and stored again. Answers once the inventory is committed.
+pub async fn store(
+    db: &Db,
+    collectivite_id: i64,
+    source: &str,
+    mut inv: Inventory,
+    now: DateTime<Utc>,
+) -> Result<Outcome, StoreError> {
+    if inv.software_deferred() {
+        let hash = inv
+            .software_raw
+            .as_ref()
+            .map(|r| r.hash.clone())
+            .unwrap_or_default();
+        // A failed look-up only costs a parse.
+        let known = software_known(db, collectivite_id, &inv.device_id, &hash)
+            .await
+            .unwrap_or(false);
+        if !known {
+            inv.resolve_software().map_err(StoreError::Invalid)?;
+        }
+    }
+    for _ in 0..2 {
+        let prepared = prepare(&inv);
+        let done = write_tx!(db, tx => ingest(tx, collectivite_id, source, &prepared, now).await?)
+            .map_err(StoreError::Database)?;
+        match done {
+            Ingested::Stored(outcome) => return Ok(outcome),
+            Ingested::SoftwareListNeeded => {}
+        }
+        drop(prepared);
+        inv.resolve_software().map_err(StoreError::Invalid)?;
+    }
+    // A parsed list is never deferred, so the second pass always stores.
+    Err(StoreError::Database(AppError::Other(anyhow::anyhow!(
+        "software list still unknown once parsed"
+    ))))
+}
+
+/// A network discovery's devices (printers, switches… seen by SNMP), in one transaction.
+pub async fn store_network(
+    db: &Db,
+    collectivite_id: i64,
+    source: &str,
+    list: &[Inventory],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let prepared: Vec<Prepared<'_>> = list.iter().map(prepare).collect();
+    write_tx!(db, tx => {
+        for p in &prepared {
+            // Discovered devices carry their lists parsed: nothing is ever deferred.
+            ingest(tx, collectivite_id, source, p, now).await?;
+        }
+    })
+}
 
 /// Whether a raw software list is already known — as the agent's device's current list,
 /// or as the list a set was built from — so that the caller can skip parsing it.
@@ -392,20 +466,27 @@ fn trunc(v: &Option<String>, max: usize) -> Option<String> {
     v.as_ref().map(|s| s.chars().take(max).collect())
 }
 
-/// Stores one inventory for `collectivite_id`, sent by `source` (the agent's name for the
-/// history), at `now`. Runs inside the caller's transaction: the agent is answered only
-/// once it is committed.
-pub async fn ingest(
+/// The sections whose fingerprints differ from those stored (pure).
+pub fn changed_sections(
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> Vec<String> {
+    new.iter()
+        .filter(|(k, v)| old.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+/// The device an inventory describes, if stored: by system UUID, then serial + model,
+/// then the agent's own id. Three indexed lookups rather than one OR, which both engines
+/// would scan.
+async fn find_stored(
     tx: &mut Tx,
     collectivite_id: i64,
-    source: &str,
-    prepared: &Prepared<'_>,
-    now: DateTime<Utc>,
-) -> AppResult<Outcome> {
-    let inv = prepared.inv;
+    inv: &Inventory,
+) -> AppResult<Option<Stored>> {
     let id = &inv.identity;
     let rows: Vec<Stored> = with_tx!(tx, c => {
-        // Three indexed lookups rather than one OR, which both engines would scan.
         sqlx::query_as::<_, Stored>(sqlx::AssertSqlSafe(format!(
             "{MATCH} WHERE collectivite_id = $1 AND agent_device_id = $2 UNION ALL {MATCH} WHERE collectivite_id = $1 AND system_uuid = $3 UNION ALL {MATCH} WHERE collectivite_id = $1 AND serial = $4 AND model = $5"
         )))
@@ -414,250 +495,394 @@ pub async fn ingest(
     });
     let by_uuid = rows
         .iter()
-        .find(|r| id.system_uuid.is_some() && r.system_uuid == id.system_uuid);
+        .position(|r| id.system_uuid.is_some() && r.system_uuid == id.system_uuid);
     let by_serial = rows
         .iter()
-        .find(|r| id.serial.is_some() && r.serial == id.serial && r.model == id.model);
+        .position(|r| id.serial.is_some() && r.serial == id.serial && r.model == id.model);
     let by_agent = rows
         .iter()
-        .find(|r| r.agent_device_id.as_deref() == Some(inv.device_id.as_str()));
-    let stored = by_uuid.or(by_serial).or(by_agent);
-    // A software list left raw is usable if the device already has exactly it, or if a
-    // set was built from exactly this text before (a machine cloned from the same image).
-    let raw_hash = inv.software_raw.as_ref().map(|r| r.hash.clone());
-    let mut raw_set: Option<(i64, i64)> = None;
-    if inv.software_deferred() {
-        let known = stored
-            .and_then(|s| s.fingerprints.as_deref())
-            .and_then(|f| serde_json::from_str::<BTreeMap<String, String>>(f).ok())
-            .and_then(|mut f| f.remove("software_raw"));
-        if known != raw_hash {
-            raw_set = with_tx!(tx, c => {
-                sqlx::query_as("SELECT id, size FROM software_sets WHERE raw_hash = $1 ORDER BY id LIMIT 1")
-                    .bind(&raw_hash).fetch_optional(&mut *c).await?
-            });
-            if raw_set.is_none() {
-                return Err(AppError::Conflict(FieldError::new(
-                    "software",
-                    SOFTWARE_CHANGED,
-                )));
-            }
-        }
+        .position(|r| r.agent_device_id.as_deref() == Some(inv.device_id.as_str()));
+    Ok(by_uuid
+        .or(by_serial)
+        .or(by_agent)
+        .map(|i| rows.into_iter().nth(i).expect("position within rows")))
+}
+
+/// How a software list sent raw (legacy XML, not parsed) can be used.
+enum RawList {
+    /// Nothing raw to resolve: the list was parsed, or the device already has exactly
+    /// this text.
+    Resolved,
+    /// A set was built from exactly this text before (a machine cloned from the same
+    /// image): its id and size.
+    Set(i64, i64),
+    /// Unknown text: it must be parsed.
+    Unknown,
+}
+
+async fn raw_list(tx: &mut Tx, inv: &Inventory, stored: Option<&Stored>) -> AppResult<RawList> {
+    if !inv.software_deferred() {
+        return Ok(RawList::Resolved);
     }
+    let raw_hash = inv.software_raw.as_ref().map(|r| r.hash.as_str());
+    let known = stored
+        .and_then(|s| s.fingerprints.as_deref())
+        .and_then(|f| serde_json::from_str::<BTreeMap<String, String>>(f).ok())
+        .and_then(|mut f| f.remove("software_raw"));
+    if known.as_deref() == raw_hash {
+        return Ok(RawList::Resolved);
+    }
+    let set: Option<(i64, i64)> = with_tx!(tx, c => {
+        sqlx::query_as("SELECT id, size FROM software_sets WHERE raw_hash = $1 ORDER BY id LIMIT 1")
+            .bind(raw_hash).fetch_optional(&mut *c).await?
+    });
+    Ok(match set {
+        Some((id, size)) => RawList::Set(id, size),
+        None => RawList::Unknown,
+    })
+}
+
+/// Stores one inventory for `collectivite_id`, sent by `source` (the agent's name for the
+/// history), at `now`, inside the caller's transaction. A raw software list it cannot use
+/// answers [`Ingested::SoftwareListNeeded`] before anything is written, so that no
+/// shortcut ever stores a list that was not checked.
+pub async fn ingest(
+    tx: &mut Tx,
+    collectivite_id: i64,
+    source: &str,
+    prepared: &Prepared<'_>,
+    now: DateTime<Utc>,
+) -> AppResult<Ingested> {
+    let inv = prepared.inv;
+    let stored = find_stored(tx, collectivite_id, inv).await?;
+    let raw_set = match raw_list(tx, inv, stored.as_ref()).await? {
+        RawList::Unknown => return Ok(Ingested::SoftwareListNeeded),
+        RawList::Set(id, size) => Some((id, size)),
+        RawList::Resolved => None,
+    };
     let place = placement(tx, collectivite_id, inv).await?;
-    let new_prints = prepared.prints.clone();
+    let outcome = match stored {
+        None => create(tx, collectivite_id, source, prepared, place, raw_set, now).await?,
+        Some(stored) => {
+            update(
+                tx,
+                collectivite_id,
+                source,
+                prepared,
+                stored,
+                place,
+                raw_set,
+                now,
+            )
+            .await?
+        }
+    };
+    Ok(Ingested::Stored(outcome))
+}
+
+/// A device never seen: created in service, where its TAG or address puts it.
+async fn create(
+    tx: &mut Tx,
+    collectivite_id: i64,
+    source: &str,
+    prepared: &Prepared<'_>,
+    place: Option<(i64, String)>,
+    raw_set: Option<(i64, i64)>,
+    now: DateTime<Utc>,
+) -> AppResult<Outcome> {
+    let inv = prepared.inv;
+    let id = &inv.identity;
     let os = inv.os.clone().unwrap_or_default();
     let ips = inv.ips.as_ref().map(|i| i.join(" "));
+    let raw_hash = inv.software_raw.as_ref().map(|r| r.hash.as_str());
     let software_count = inv
         .software
         .as_ref()
         .map(|s| s.len() as i64)
         .or(raw_set.map(|r| r.1));
-
-    let Some(stored) = stored else {
-        // A device never seen: created in service, where its TAG or address puts it.
-        let code = category_code(inv);
-        let category = match categories::by_code_in_tx(tx, collectivite_id, code).await? {
-            Some(c) => c,
-            None => {
-                categories::ensure_builtin(tx, collectivite_id).await?;
-                categories::by_code_in_tx(tx, collectivite_id, code)
-                    .await?
-                    .ok_or(crate::AppError::NotFound)?
-            }
-        };
-        let set_id = match raw_set {
-            Some((id, _)) => Some(id),
-            None => software_set(tx, prepared.set.as_ref(), raw_hash.as_deref()).await?,
-        };
-        let key = search_key_of(
-            id.name.as_deref(),
-            id.manufacturer.as_deref(),
-            id.model.as_deref(),
-            id.serial.as_deref(),
-            None,
-        );
-        let prints = serde_json::to_string(&new_prints).unwrap_or_default();
-        let device_id: i64 = with_tx!(tx, c => {
-            sqlx::query_scalar("INSERT INTO devices (collectivite_id, category_id, school_id, name, state, state_since, brand, model, serial, agent_device_id, agent_tag, system_uuid, os_name, os_version, cpu, memory_mb, bios, ips, software_set_id, software_count, last_inventory_at, inventory_source, agent_version, fingerprints, search_key, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, 1, $21, $21) RETURNING id")
-                .bind(collectivite_id).bind(category.id).bind(place.as_ref().map(|p| p.0))
-                .bind(trunc(&id.name, 120)).bind(DeviceState::EnService.code()).bind(now.date_naive())
-                .bind(trunc(&id.manufacturer, 80)).bind(trunc(&id.model, 120)).bind(trunc(&id.serial, 64))
-                .bind(&inv.device_id).bind(trunc(&inv.tag, 64)).bind(trunc(&id.system_uuid, 64))
-                .bind(trunc(&os.name, 120)).bind(trunc(&os.version, 80)).bind(inv.cpu_summary().map(|c| c.chars().take(200).collect::<String>()))
-                .bind(id.memory_mb).bind(trunc(&id.bios, 200)).bind(trunc(&ips, 400)).bind(set_id)
-                .bind(software_count.unwrap_or(0)).bind(now).bind(source).bind(trunc(&inv.agent, 80))
-                .bind(&prints).bind(&key)
-                .fetch_one(&mut *c).await?
-        });
-        // A new device: every component in one statement, nothing to replace.
-        let rows: Vec<Vec<Param>> = inv
-            .components
-            .iter()
-            .flat_map(|(kind, list)| list.iter().map(move |c| component_row(device_id, kind, c)))
-            .collect();
-        insert_rows(tx, COMPONENTS_INSERT, rows, "").await?;
-        record_event(tx, device_id, now, "created", source, json!({
-            "agent": inv.agent, "school": place.as_ref().map(|p| &p.1), "software": software_count.unwrap_or(0)
-        }))
-        .await?;
-        let set_tag =
-            place.and_then(|(_, uai)| (inv.tag.as_deref() != Some(uai.as_str())).then_some(uai));
-        return Ok(Outcome {
-            device_id,
-            created: true,
-            changed: new_prints.into_keys().collect(),
-            set_tag,
-        });
+    let code = category_code(inv);
+    let category = match categories::by_code_in_tx(tx, collectivite_id, code).await? {
+        Some(c) => c,
+        None => {
+            categories::ensure_builtin(tx, collectivite_id).await?;
+            categories::by_code_in_tx(tx, collectivite_id, code)
+                .await?
+                .ok_or(crate::AppError::NotFound)?
+        }
     };
+    let set_id = match raw_set {
+        Some((id, _)) => Some(id),
+        None => software_set(tx, prepared.set.as_ref(), raw_hash).await?,
+    };
+    let key = search_key_of(
+        id.name.as_deref(),
+        id.manufacturer.as_deref(),
+        id.model.as_deref(),
+        id.serial.as_deref(),
+        None,
+    );
+    let prints = serde_json::to_string(&prepared.prints).unwrap_or_default();
+    let device_id: i64 = with_tx!(tx, c => {
+        sqlx::query_scalar("INSERT INTO devices (collectivite_id, category_id, school_id, name, state, state_since, brand, model, serial, agent_device_id, agent_tag, system_uuid, os_name, os_version, cpu, memory_mb, bios, ips, software_set_id, software_count, last_inventory_at, inventory_source, agent_version, fingerprints, search_key, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, 1, $21, $21) RETURNING id")
+            .bind(collectivite_id).bind(category.id).bind(place.as_ref().map(|p| p.0))
+            .bind(trunc(&id.name, 120)).bind(DeviceState::EnService.code()).bind(now.date_naive())
+            .bind(trunc(&id.manufacturer, 80)).bind(trunc(&id.model, 120)).bind(trunc(&id.serial, 64))
+            .bind(&inv.device_id).bind(trunc(&inv.tag, 64)).bind(trunc(&id.system_uuid, 64))
+            .bind(trunc(&os.name, 120)).bind(trunc(&os.version, 80)).bind(inv.cpu_summary().map(|c| c.chars().take(200).collect::<String>()))
+            .bind(id.memory_mb).bind(trunc(&id.bios, 200)).bind(trunc(&ips, 400)).bind(set_id)
+            .bind(software_count.unwrap_or(0)).bind(now).bind(source).bind(trunc(&inv.agent, 80))
+            .bind(&prints).bind(&key)
+            .fetch_one(&mut *c).await?
+    });
+    // A new device: every component in one statement, nothing to replace.
+    let rows: Vec<Vec<Param>> = inv
+        .components
+        .iter()
+        .flat_map(|(kind, list)| list.iter().map(move |c| component_row(device_id, kind, c)))
+        .collect();
+    insert_rows(tx, COMPONENTS_INSERT, rows, "").await?;
+    record_event(tx, device_id, now, "created", source, json!({
+        "agent": inv.agent, "school": place.as_ref().map(|p| &p.1), "software": software_count.unwrap_or(0)
+    }))
+    .await?;
+    let set_tag =
+        place.and_then(|(_, uai)| (inv.tag.as_deref() != Some(uai.as_str())).then_some(uai));
+    Ok(Outcome {
+        device_id,
+        created: true,
+        changed: prepared.prints.keys().cloned().collect(),
+        set_tag,
+    })
+}
 
+/// The identity columns people see, as the inventory leaves them (a section the
+/// inventory does not carry keeps the stored value), and what differs.
+struct IdentityUpdate {
+    name: Option<String>,
+    brand: Option<String>,
+    model: Option<String>,
+    serial: Option<String>,
+    uuid: Option<String>,
+    os: Option<String>,
+    os_version: Option<String>,
+    cpu: Option<String>,
+    memory_mb: Option<i64>,
+    bios: Option<String>,
+    ips: Option<String>,
+    diff: serde_json::Map<String, Value>,
+}
+
+/// The identity, OS, CPU and addresses after this inventory (pure).
+fn identity_update(stored: &Stored, inv: &Inventory) -> IdentityUpdate {
+    let id = &inv.identity;
+    let (os, os_version) = match &inv.os {
+        Some(os) => (trunc(&os.name, 120), trunc(&os.version, 80)),
+        None => (stored.os_name.clone(), stored.os_version.clone()),
+    };
+    let mut u = IdentityUpdate {
+        name: trunc(&id.name, 120).or(stored.name.clone()),
+        brand: trunc(&id.manufacturer, 80).or(stored.brand.clone()),
+        model: trunc(&id.model, 120).or(stored.model.clone()),
+        serial: trunc(&id.serial, 64).or(stored.serial.clone()),
+        uuid: trunc(&id.system_uuid, 64).or(stored.system_uuid.clone()),
+        os,
+        os_version,
+        cpu: if inv.components.contains_key("cpu") {
+            inv.cpu_summary().map(|c| c.chars().take(200).collect())
+        } else {
+            stored.cpu.clone()
+        },
+        memory_mb: id.memory_mb.or(stored.memory_mb),
+        bios: trunc(&id.bios, 200).or(stored.bios.clone()),
+        ips: match &inv.ips {
+            Some(ips) => trunc(&Some(ips.join(" ")), 400),
+            None => stored.ips.clone(),
+        },
+        diff: serde_json::Map::new(),
+    };
+    let mut diff = serde_json::Map::new();
+    for (field, old, new) in [
+        ("name", &stored.name, &u.name),
+        ("brand", &stored.brand, &u.brand),
+        ("model", &stored.model, &u.model),
+        ("serial", &stored.serial, &u.serial),
+        ("system_uuid", &stored.system_uuid, &u.uuid),
+        ("os_name", &stored.os_name, &u.os),
+        ("os_version", &stored.os_version, &u.os_version),
+        ("cpu", &stored.cpu, &u.cpu),
+        ("bios", &stored.bios, &u.bios),
+        ("ips", &stored.ips, &u.ips),
+    ] {
+        if old != new {
+            diff.insert(field.into(), json!([old, new]));
+        }
+    }
+    if stored.memory_mb != u.memory_mb {
+        diff.insert("memory_mb".into(), json!([stored.memory_mb, u.memory_mb]));
+    }
+    u.diff = diff;
+    u
+}
+
+/// Writes the identity columns that changed and their history; whether the change is
+/// one people see (name, brand, model, serial: the device's version moves).
+async fn update_identity(
+    tx: &mut Tx,
+    stored: &Stored,
+    inv: &Inventory,
+    source: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let u = identity_update(stored, inv);
+    if u.diff.is_empty() {
+        return Ok(false);
+    }
+    let visible = ["name", "brand", "model", "serial"]
+        .iter()
+        .any(|k| u.diff.contains_key(*k));
+    let key = search_key_of(
+        u.name.as_deref(),
+        u.brand.as_deref(),
+        u.model.as_deref(),
+        u.serial.as_deref(),
+        stored.asset_tag.as_deref(),
+    );
+    with_tx!(tx, c => {
+        sqlx::query("UPDATE devices SET name = $1, brand = $2, model = $3, serial = $4, system_uuid = $5, os_name = $6, os_version = $7, cpu = $8, memory_mb = $9, bios = $10, ips = $11, search_key = $12 WHERE id = $13")
+            .bind(&u.name).bind(&u.brand).bind(&u.model).bind(&u.serial).bind(&u.uuid)
+            .bind(&u.os).bind(&u.os_version).bind(&u.cpu).bind(u.memory_mb).bind(&u.bios).bind(&u.ips)
+            .bind(&key).bind(stored.id)
+            .execute(&mut *c).await?;
+    });
+    record_event(tx, stored.id, now, "updated", source, Value::Object(u.diff)).await?;
+    Ok(visible)
+}
+
+/// Replaces the software set when the list changed, with the history of what was
+/// installed and removed; the set the device has afterwards.
+async fn update_software(
+    tx: &mut Tx,
+    stored: &Stored,
+    prepared: &Prepared<'_>,
+    list_changed: bool,
+    raw_set: Option<(i64, i64)>,
+    source: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<i64>> {
+    let inv = prepared.inv;
+    let raw_hash = inv.software_raw.as_ref().map(|r| r.hash.as_str());
+    let new_set = match (&inv.software, raw_set) {
+        (Some(_), _) if list_changed => {
+            Some(software_set(tx, prepared.set.as_ref(), raw_hash).await?)
+        }
+        (None, Some((id, _))) => Some(Some(id)),
+        _ => None,
+    };
+    let Some(new_set) = new_set.filter(|s| *s != stored.software_set_id) else {
+        return Ok(stored.software_set_id);
+    };
+    let old = set_contents(tx, stored.software_set_id).await?;
+    let new: BTreeSet<String> = match &inv.software {
+        Some(list) => list
+            .iter()
+            .map(|s| format!("{} {}", s.name, s.version).trim().to_string())
+            .collect(),
+        None => set_contents(tx, new_set).await?,
+    };
+    let added: Vec<&String> = new.difference(&old).collect();
+    let removed: Vec<&String> = old.difference(&new).collect();
+    if !added.is_empty() || !removed.is_empty() {
+        record_event(
+            tx,
+            stored.id,
+            now,
+            "software",
+            source,
+            json!({
+                "installed": listed(added), "removed": listed(removed)
+            }),
+        )
+        .await?;
+    }
+    Ok(new_set)
+}
+
+/// The agent now reports from another school: the device follows (out of its room and
+/// cart), with its history.
+async fn move_to(
+    tx: &mut Tx,
+    stored: &Stored,
+    (school, uai): (i64, &str),
+    source: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let names: (Option<String>, Option<String>) = with_tx!(tx, c => {
+        sqlx::query_as("SELECT (SELECT name FROM schools WHERE id = $1), (SELECT name FROM schools WHERE id = $2)")
+            .bind(stored.school_id).bind(school).fetch_one(&mut *c).await?
+    });
+    with_tx!(tx, c => {
+        sqlx::query("UPDATE devices SET school_id = $1, room_id = NULL, parent_id = NULL WHERE id = $2").bind(school).bind(stored.id).execute(&mut *c).await?;
+    });
+    record_event(
+        tx,
+        stored.id,
+        now,
+        "moved",
+        source,
+        json!({"from": [names.0, null], "to": [names.1, null], "uai": uai}),
+    )
+    .await
+}
+
+/// A device already stored: only the sections whose fingerprints changed are
+/// rewritten.
+#[allow(clippy::too_many_arguments)]
+async fn update(
+    tx: &mut Tx,
+    collectivite_id: i64,
+    source: &str,
+    prepared: &Prepared<'_>,
+    stored: Stored,
+    place: Option<(i64, String)>,
+    raw_set: Option<(i64, i64)>,
+    now: DateTime<Utc>,
+) -> AppResult<Outcome> {
+    let inv = prepared.inv;
     let device_id = stored.id;
-    let mut old_prints: BTreeMap<String, String> = stored
+    let mut prints: BTreeMap<String, String> = stored
         .fingerprints
         .as_deref()
         .and_then(|f| serde_json::from_str(f).ok())
         .unwrap_or_default();
-    let changed: Vec<String> = new_prints
-        .iter()
-        .filter(|(k, v)| old_prints.get(*k) != Some(*v))
-        .map(|(k, _)| k.clone())
-        .collect();
+    let changed = changed_sections(&prints, &prepared.prints);
     let is_changed = |s: &str| changed.iter().any(|c| c == s);
+
     let mut bump_version = false;
-
-    // Identity, OS, addresses: the columns people see, history of what differs.
-    if is_changed("identity")
-        || is_changed("os")
-        || is_changed("ips")
-        || changed.iter().any(|c| c == "component:cpu")
+    if ["identity", "os", "ips", "component:cpu"]
+        .iter()
+        .any(|s| is_changed(s))
     {
-        let new_name = trunc(&id.name, 120).or(stored.name.clone());
-        let new_brand = trunc(&id.manufacturer, 80).or(stored.brand.clone());
-        let new_model = trunc(&id.model, 120).or(stored.model.clone());
-        let new_serial = trunc(&id.serial, 64).or(stored.serial.clone());
-        let new_uuid = trunc(&id.system_uuid, 64).or(stored.system_uuid.clone());
-        let (new_os, new_os_version) = if inv.os.is_some() {
-            (trunc(&os.name, 120), trunc(&os.version, 80))
-        } else {
-            (stored.os_name.clone(), stored.os_version.clone())
-        };
-        let new_cpu = if inv.components.contains_key("cpu") {
-            inv.cpu_summary().map(|c| c.chars().take(200).collect())
-        } else {
-            stored.cpu.clone()
-        };
-        let new_memory = id.memory_mb.or(stored.memory_mb);
-        let new_bios = trunc(&id.bios, 200).or(stored.bios.clone());
-        let new_ips = if inv.ips.is_some() {
-            trunc(&ips, 400)
-        } else {
-            stored.ips.clone()
-        };
-        let mut diff = serde_json::Map::new();
-        for (field, old, new) in [
-            ("name", &stored.name, &new_name),
-            ("brand", &stored.brand, &new_brand),
-            ("model", &stored.model, &new_model),
-            ("serial", &stored.serial, &new_serial),
-            ("system_uuid", &stored.system_uuid, &new_uuid),
-            ("os_name", &stored.os_name, &new_os),
-            ("os_version", &stored.os_version, &new_os_version),
-            ("cpu", &stored.cpu, &new_cpu),
-            ("bios", &stored.bios, &new_bios),
-            ("ips", &stored.ips, &new_ips),
-        ] {
-            if old != new {
-                diff.insert(field.into(), json!([old, new]));
-            }
-        }
-        if stored.memory_mb != new_memory {
-            diff.insert("memory_mb".into(), json!([stored.memory_mb, new_memory]));
-        }
-        if !diff.is_empty() {
-            bump_version = ["name", "brand", "model", "serial"]
-                .iter()
-                .any(|k| diff.contains_key(*k));
-            let key = search_key_of(
-                new_name.as_deref(),
-                new_brand.as_deref(),
-                new_model.as_deref(),
-                new_serial.as_deref(),
-                stored.asset_tag.as_deref(),
-            );
-            with_tx!(tx, c => {
-                sqlx::query("UPDATE devices SET name = $1, brand = $2, model = $3, serial = $4, system_uuid = $5, os_name = $6, os_version = $7, cpu = $8, memory_mb = $9, bios = $10, ips = $11, search_key = $12 WHERE id = $13")
-                    .bind(&new_name).bind(&new_brand).bind(&new_model).bind(&new_serial).bind(&new_uuid)
-                    .bind(&new_os).bind(&new_os_version).bind(&new_cpu).bind(new_memory).bind(&new_bios).bind(&new_ips)
-                    .bind(&key).bind(device_id)
-                    .execute(&mut *c).await?;
-            });
-            record_event(tx, device_id, now, "updated", source, Value::Object(diff)).await?;
-        }
+        bump_version |= update_identity(tx, &stored, inv, source, now).await?;
     }
-
     for (kind, list) in &inv.components {
         if is_changed(&format!("component:{kind}")) {
             replace_components(tx, device_id, kind, list, Some((source, now))).await?;
         }
     }
-
-    let mut set_id = stored.software_set_id;
-    let new_set = match (&inv.software, raw_set) {
-        (Some(_), _) if is_changed("software") => {
-            Some(software_set(tx, prepared.set.as_ref(), raw_hash.as_deref()).await?)
-        }
-        (None, Some((id, _))) => Some(Some(id)),
-        _ => None,
-    };
-    if let Some(new_set) = new_set
-        && new_set != stored.software_set_id
-    {
-        let old = set_contents(tx, stored.software_set_id).await?;
-        let new: BTreeSet<String> = match &inv.software {
-            Some(list) => list
-                .iter()
-                .map(|s| format!("{} {}", s.name, s.version).trim().to_string())
-                .collect(),
-            None => set_contents(tx, new_set).await?,
-        };
-        let added: Vec<&String> = new.difference(&old).collect();
-        let removed: Vec<&String> = old.difference(&new).collect();
-        if !added.is_empty() || !removed.is_empty() {
-            record_event(
-                tx,
-                device_id,
-                now,
-                "software",
-                source,
-                json!({
-                    "installed": listed(added), "removed": listed(removed)
-                }),
-            )
-            .await?;
-        }
-        set_id = new_set;
-    }
-
-    // A move: the agent now reports from another school.
+    let set_id = update_software(
+        tx,
+        &stored,
+        prepared,
+        is_changed("software"),
+        raw_set,
+        source,
+        now,
+    )
+    .await?;
     if let Some((school, uai)) = &place
         && stored.school_id != Some(*school)
     {
-        let names: (Option<String>, Option<String>) = with_tx!(tx, c => {
-            sqlx::query_as("SELECT (SELECT name FROM schools WHERE id = $1), (SELECT name FROM schools WHERE id = $2)")
-                .bind(stored.school_id).bind(*school).fetch_one(&mut *c).await?
-        });
-        with_tx!(tx, c => {
-            sqlx::query("UPDATE devices SET school_id = $1, room_id = NULL, parent_id = NULL WHERE id = $2").bind(*school).bind(device_id).execute(&mut *c).await?;
-        });
-        record_event(
-            tx,
-            device_id,
-            now,
-            "moved",
-            source,
-            json!({"from": [names.0, null], "to": [names.1, null], "uai": uai}),
-        )
-        .await?;
+        move_to(tx, &stored, (*school, uai), source, now).await?;
         bump_version = true;
     }
 
@@ -668,10 +893,8 @@ pub async fn ingest(
                 .bind(collectivite_id).bind(&inv.device_id).bind(device_id).execute(&mut *c).await?;
         });
     }
-    for (k, v) in new_prints {
-        old_prints.insert(k, v);
-    }
-    let prints = serde_json::to_string(&old_prints).unwrap_or_default();
+    prints.extend(prepared.prints.clone());
+    let prints = serde_json::to_string(&prints).unwrap_or_default();
     let count = match (&inv.software, raw_set) {
         (Some(list), _) => list.len() as i64,
         (None, Some((_, size))) => size,
@@ -683,8 +906,8 @@ pub async fn ingest(
             .bind(trunc(&inv.agent, 80)).bind(&prints).bind(i64::from(bump_version)).bind(device_id)
             .execute(&mut *c).await?;
     });
-    let school_now = place.as_ref().map(|p| p.0).or(stored.school_id);
-    let set_tag = match school_now {
+    // The agent is told its school's UAI as TAG when it does not carry it yet.
+    let set_tag = match place.as_ref().map(|p| p.0).or(stored.school_id) {
         Some(s) => {
             let uai: Option<String> = with_tx!(tx, c => {
                 sqlx::query_scalar("SELECT uai FROM schools WHERE id = $1").bind(s).fetch_optional(&mut *c).await?
@@ -699,4 +922,26 @@ pub async fn ingest(
         changed,
         set_tag,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changed_sections;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn only_sections_with_another_fingerprint_changed() {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let old = map(&[("identity", "a"), ("os", "b"), ("software", "c")]);
+        // A partial inventory carries fewer sections: those missing did not change.
+        let new = map(&[("os", "b"), ("software", "d"), ("component:cpu", "e")]);
+        assert_eq!(changed_sections(&old, &new), ["component:cpu", "software"]);
+        assert!(changed_sections(&old, &old).is_empty());
+        assert_eq!(changed_sections(&BTreeMap::new(), &old).len(), 3);
+    }
 }

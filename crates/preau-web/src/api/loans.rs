@@ -87,7 +87,11 @@ pub(super) async fn loan_create(
     };
     let v = n.input.parse()?;
     let now = Utc::now();
-    let l = write_tx!(s.db, tx => loans::lend(tx, &p, school_id, &v, now).await?)?;
+    let l = write_tx!(s.db, tx => {
+        let l = loans::lend(tx, &p, school_id, &v, now).await?;
+        loans::record_shown(tx, &p, &l, now).await?;
+        l
+    })?;
     created(loan_json(&l))
 }
 
@@ -101,7 +105,11 @@ pub(super) async fn loan_return(
 ) -> ApiResult {
     let v = body(b)?.parse()?;
     let now = Utc::now();
-    let l = write_tx!(s.db, tx => loans::give_back(tx, &p, id, &v, now).await?)?;
+    let l = write_tx!(s.db, tx => {
+        let l = loans::give_back(tx, &p, id, &v, now).await?;
+        loans::record_shown(tx, &p, &l, now).await?;
+        l
+    })?;
     Ok(Json(loan_json(&l)))
 }
 

@@ -33,10 +33,21 @@ pub struct LoginQuery {
     flash: Option<String>,
 }
 
-/// Only local paths are followed after login, never another site.
+/// Only a path of this site is followed after login, never another site: one leading `/`
+/// then a relative reference with no scheme or authority, and no character a browser
+/// would drop or rewrite before resolving it (controls such as a tab, blanks, a
+/// backslash), which could turn `/\t/evil.example` into `//evil.example`.
 fn safe_next(next: Option<&str>) -> String {
+    let local = |n: &str| {
+        let mut chars = n.chars();
+        chars.next() == Some('/')
+            && !matches!(chars.next(), Some('/'))
+            && !n
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    };
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if local(n) => n.to_string(),
         _ => "/".to_string(),
     }
 }
@@ -305,4 +316,38 @@ pub async fn revoke_token(
 ) -> PageResult {
     write_tx!(s.db, tx => auth::revoke_token(tx, &a.p, id).await?)?;
     Ok(see_other("/account", "saved"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        for good in [
+            "/",
+            "/tickets?status=all",
+            "/devices/12",
+            "/schools/3#salles",
+        ] {
+            assert_eq!(safe_next(Some(good)), good);
+        }
+        for bad in [
+            "//evil.example/",
+            "/\t/evil.example/",
+            "/\n/evil.example/",
+            "/\r//evil.example",
+            "/ /evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "https://evil.example/",
+            "evil.example",
+            "javascript:alert(1)",
+            "/\u{0}x",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }

@@ -8,6 +8,7 @@ mod binary;
 mod browser;
 mod cli;
 mod devices;
+mod hardening;
 mod harness;
 mod inventory;
 mod org;

@@ -45,7 +45,7 @@ const FIRST: &[&str] = &[
 
 /// One ONDE line with everything an export carries (`n` makes birth date, INE and
 /// address unique so that the test can look for them afterwards).
-fn line(n: usize, level: &str, class: &str) -> String {
+pub fn line(n: usize, level: &str, class: &str) -> String {
     format!(
         "{};;{};{:02}/0{}/2018;F;07{:08}K;{} chemin des Vergers;78990;Élancourt;FRANCE;;;;;CYCLE II;{level};{class};4{n:04};Oui;Non;Oui;",
         FAMILY[n % FAMILY.len()],
@@ -57,7 +57,7 @@ fn line(n: usize, level: &str, class: &str) -> String {
     )
 }
 
-fn export(lines: &[String]) -> String {
+pub fn export(lines: &[String]) -> String {
     format!("{HEADER}\n{}\n", lines.join("\n"))
 }
 
@@ -83,7 +83,7 @@ fn assert_dropped(text: &str, n: usize, place: &str) {
 /// Every text the database holds, every table, every column (binary columns aside).
 async fn all_text(app: &TestApp) -> String {
     let mut out = String::new();
-    if app.db.backend() == "postgres" {
+    if app.db.backend() == preau_core::db::Backend::Postgres {
         let tables: Vec<String> = with_db!(&app.db, p => sqlx::query_scalar("SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'").fetch_all(p).await.unwrap());
         for t in tables {
             let rows: Vec<String> = with_db!(&app.db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT CAST(x AS TEXT) FROM {t} x"))).fetch_all(p).await.unwrap());
