@@ -46,17 +46,8 @@ pub struct Entry<'a> {
     pub changes: Value,
 }
 
-pub async fn record(tx: &mut Tx, actor: &Actor, e: Entry<'_>) -> AppResult<()> {
-    record_at(tx, actor, Utc::now(), e).await
-}
-
-/// `record`, at the instant the use case acts at.
-pub async fn record_at(
-    tx: &mut Tx,
-    actor: &Actor,
-    now: DateTime<Utc>,
-    e: Entry<'_>,
-) -> AppResult<()> {
+/// Writes one audit entry, at the instant the use case acts at.
+pub async fn record(tx: &mut Tx, actor: &Actor, now: DateTime<Utc>, e: Entry<'_>) -> AppResult<()> {
     let changes = e.changes.to_string();
     with_tx!(tx, c => {
         sqlx::query(

@@ -150,6 +150,7 @@ pub async fn create_token(
     p: &Principal,
     user_id: i64,
     name: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<String> {
     if user_id != p.user_id && !p.can_manage_users() {
         return Err(AppError::Forbidden);
@@ -164,12 +165,13 @@ pub async fn create_token(
     let token = format!("preau_{}", random_token());
     let id: i64 = with_tx!(tx, c => {
         sqlx::query_scalar("INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(user_id).bind(&name).bind(token_hash(&token)).bind(Utc::now())
+            .bind(user_id).bind(&name).bind(token_hash(&token)).bind(now)
             .fetch_one(&mut *c).await?
     });
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "create",
             object_type: "api_token",
@@ -189,10 +191,15 @@ pub async fn list_tokens(db: &Db, p: &Principal) -> AppResult<Vec<ApiToken>> {
     }))
 }
 
-pub async fn revoke_token(tx: &mut Tx, p: &Principal, token_id: i64) -> AppResult<()> {
+pub async fn revoke_token(
+    tx: &mut Tx,
+    p: &Principal,
+    token_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let n = with_tx!(tx, c => {
         sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
-            .bind(Utc::now()).bind(token_id).bind(p.user_id)
+            .bind(now).bind(token_id).bind(p.user_id)
             .execute(&mut *c).await?.rows_affected()
     });
     if n == 0 {
@@ -201,6 +208,7 @@ pub async fn revoke_token(tx: &mut Tx, p: &Principal, token_id: i64) -> AppResul
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "revoke",
             object_type: "api_token",

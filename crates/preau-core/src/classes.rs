@@ -199,6 +199,7 @@ pub async fn create(
     p: &Principal,
     school_id: i64,
     v: &ValidClass,
+    now: DateTime<Utc>,
 ) -> AppResult<Class> {
     if !p.readable_schools().contains(school_id) {
         return Err(AppError::NotFound);
@@ -208,7 +209,6 @@ pub async fn create(
         return Err(AppError::Forbidden);
     }
     check_refs(tx, p, school_id, v).await?;
-    let now = Utc::now();
     let id: i64 = with_tx!(tx, c => {
         sqlx::query_scalar("INSERT INTO classes (school_id, school_year_id, label, levels, head_count, teacher_name, room_id, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id")
             .bind(school_id)
@@ -226,6 +226,7 @@ pub async fn create(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "create",
             object_type: "class",
@@ -244,6 +245,7 @@ pub async fn update(
     id: i64,
     expected_version: i64,
     v: &ValidClass,
+    now: DateTime<Utc>,
 ) -> AppResult<Class> {
     let before = get_in_tx(tx, p, id).await?;
     if !p.can_edit_classes(before.school_id) {
@@ -258,7 +260,7 @@ pub async fn update(
             .bind(v.head_count)
             .bind(&v.teacher_name)
             .bind(v.room_id)
-            .bind(Utc::now())
+            .bind(now)
             .bind(id)
             .bind(expected_version)
             .execute(&mut *c)
@@ -272,6 +274,7 @@ pub async fn update(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "update",
             object_type: "class",
@@ -284,7 +287,7 @@ pub async fn update(
     Ok(after)
 }
 
-pub async fn delete(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<()> {
+pub async fn delete(tx: &mut Tx, p: &Principal, id: i64, now: DateTime<Utc>) -> AppResult<()> {
     let before = get_in_tx(tx, p, id).await?;
     if !p.can_edit_classes(before.school_id) {
         return Err(AppError::Forbidden);
@@ -306,6 +309,7 @@ pub async fn delete(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<()> {
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "delete",
             object_type: "class",

@@ -67,6 +67,7 @@ pub async fn update(
     p: &Principal,
     expected_version: i64,
     input: &CollectiviteInput,
+    now: DateTime<Utc>,
 ) -> AppResult<Collectivite> {
     if !p.can_manage_collectivite() {
         return Err(AppError::Forbidden);
@@ -95,6 +96,7 @@ pub async fn update(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "update",
             object_type: "collectivite",
@@ -151,6 +153,7 @@ pub async fn create(
     kind: CollectiviteKind,
     name: &str,
     insee_code: Option<&str>,
+    now: DateTime<Utc>,
 ) -> AppResult<i64> {
     let name = text::required("name", name, 200)?;
     let insee = text::optional("insee_code", insee_code, 5)?;
@@ -159,7 +162,7 @@ pub async fn create(
             .bind(kind.code())
             .bind(&name)
             .bind(&insee)
-            .bind(Utc::now())
+            .bind(now)
             .fetch_one(&mut *c)
             .await
             .map_err(unique("name", "name_taken"))?

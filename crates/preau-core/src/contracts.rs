@@ -478,12 +478,16 @@ async fn check_contractor(tx: &mut Tx, cid: i64, contractor_id: i64) -> AppResul
         .ok_or_else(|| FieldError::new("contractor_id", "not_in_collectivite").into())
 }
 
-pub async fn create(tx: &mut Tx, p: &Principal, v: &ValidContract) -> AppResult<Contract> {
+pub async fn create(
+    tx: &mut Tx,
+    p: &Principal,
+    v: &ValidContract,
+    now: DateTime<Utc>,
+) -> AppResult<Contract> {
     if !p.can_manage_contracts() {
         return Err(AppError::Forbidden);
     }
     check_contractor(tx, p.collectivite_id, v.contractor_id).await?;
-    let now = Utc::now();
     let id: i64 = with_tx!(tx, c => {
         sqlx::query_scalar("INSERT INTO contracts (collectivite_id, contractor_id, reference, title, starts_on, ends_on, calendar, work_days, work_start, work_end, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11) RETURNING id")
             .bind(p.collectivite_id).bind(v.contractor_id).bind(&v.reference).bind(&v.title)
@@ -496,6 +500,7 @@ pub async fn create(tx: &mut Tx, p: &Principal, v: &ValidContract) -> AppResult<
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "create",
             object_type: "contract",
@@ -514,6 +519,7 @@ pub async fn update(
     id: i64,
     expected_version: i64,
     v: &ValidContract,
+    now: DateTime<Utc>,
 ) -> AppResult<Contract> {
     let before = fetch(tx, p.collectivite_id, id).await?;
     if !p.can_manage_contracts() {
@@ -528,7 +534,7 @@ pub async fn update(
         sqlx::query("UPDATE contracts SET contractor_id = $1, reference = $2, title = $3, starts_on = $4, ends_on = $5, calendar = $6, work_days = $7, work_start = $8, work_end = $9, version = version + 1, updated_at = $10 WHERE id = $11 AND version = $12")
             .bind(v.contractor_id).bind(&v.reference).bind(&v.title).bind(v.starts_on).bind(v.ends_on)
             .bind(v.calendar.code()).bind(v.hours.days_code()).bind(v.hours.start.format("%H:%M").to_string()).bind(v.hours.end.format("%H:%M").to_string())
-            .bind(Utc::now()).bind(id).bind(expected_version)
+            .bind(now).bind(id).bind(expected_version)
             .execute(&mut *c).await.map_err(unique("reference", "name_taken"))?.rows_affected()
     });
     expect_one_row(n)?;
@@ -536,6 +542,7 @@ pub async fn update(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "update",
             object_type: "contract",
@@ -553,6 +560,7 @@ pub async fn lot_create(
     p: &Principal,
     contract_id: i64,
     v: &ValidLot,
+    now: DateTime<Utc>,
 ) -> AppResult<Lot> {
     let contract = fetch(tx, p.collectivite_id, contract_id).await?;
     if !p.can_manage_contracts() {
@@ -566,6 +574,7 @@ pub async fn lot_create(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "create",
             object_type: "lot",
@@ -584,6 +593,7 @@ pub async fn lot_update(
     lot_id: i64,
     expected_version: i64,
     v: &ValidLot,
+    now: DateTime<Utc>,
 ) -> AppResult<Lot> {
     let (before, contract) = lot_in_tx(tx, p.collectivite_id, lot_id).await?;
     if !p.can_manage_contracts() {
@@ -599,6 +609,7 @@ pub async fn lot_update(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "update",
             object_type: "lot",
@@ -621,6 +632,7 @@ pub async fn set_grid(
     p: &Principal,
     lot_id: i64,
     grid: &[(Priority, SlaLine)],
+    now: DateTime<Utc>,
 ) -> AppResult<i64> {
     let (lot, contract) = lot_in_tx(tx, p.collectivite_id, lot_id).await?;
     if !p.can_manage_contracts() {
@@ -647,6 +659,7 @@ pub async fn set_grid(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "update",
             object_type: "sla_grid",
@@ -666,6 +679,7 @@ pub async fn set_perimeter(
     lot_id: i64,
     school_ids: &[i64],
     category_ids: &[i64],
+    now: DateTime<Utc>,
 ) -> AppResult<usize> {
     let (lot, contract) = lot_in_tx(tx, p.collectivite_id, lot_id).await?;
     if !p.can_manage_contracts() {
@@ -714,6 +728,7 @@ pub async fn set_perimeter(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "update",
             object_type: "lot_perimeter",

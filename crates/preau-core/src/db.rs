@@ -394,6 +394,13 @@ impl Sql {
         self
     }
 
+    /// Appends ` LIMIT $n` asking for one row more than a page of `limit`: [`more_than`]
+    /// then cuts that row and says whether a next page exists.
+    pub fn limit_plus_one(&mut self, limit: i64) -> &mut Sql {
+        self.text.push_str(" LIMIT ");
+        self.bind(Param::I64(limit + 1))
+    }
+
     /// Appends `(…, …)` with one placeholder per id (an empty list gives `(NULL)`).
     pub fn bind_list(&mut self, ids: &[i64]) -> &mut Sql {
         self.text.push('(');
@@ -409,6 +416,15 @@ impl Sql {
         self.text.push(')');
         self
     }
+}
+
+/// Keeps the first `limit` rows of a query made with [`Sql::limit_plus_one`]; whether
+/// there were more (a next page).
+pub fn more_than<T>(items: &mut Vec<T>, limit: i64) -> bool {
+    let limit = usize::try_from(limit.max(0)).unwrap_or(0);
+    let more = items.len() > limit;
+    items.truncate(limit);
+    more
 }
 
 /// Inserts many rows with as few statements as the backends allow: `prefix` is

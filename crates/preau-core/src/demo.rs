@@ -2,7 +2,7 @@
 //! `preau serve --demo`. Deterministic: the same data on every run and both databases.
 //! It goes through the same use cases as the UI, so the audit log shows its creation.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use preau_domain::org::{
     CollectiviteKind, HolidayZone, RoomKind, SchoolKind, SchoolStatus, SchoolWeek,
 };
@@ -195,7 +195,7 @@ impl Lcg {
 
 /// Loads the demo commune if the database holds no collectivité yet. Returns whether it
 /// loaded anything.
-pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
+pub async fn load_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
     if !collectivites::list_all(db).await?.is_empty() {
         return Ok(false);
     }
@@ -206,6 +206,7 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
         CollectiviteKind::Commune,
         COLLECTIVITE,
         Some("78208"),
+        now,
     )
     .await?;
     let sys = Principal::system(cid, "demo");
@@ -217,6 +218,7 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
             starts_on: NaiveDate::from_ymd_opt(2025, 9, 1).unwrap_or_default(),
             ends_on: NaiveDate::from_ymd_opt(2026, 7, 3).unwrap_or_default(),
         },
+        now,
     )
     .await?;
     let y2026 = years::create(
@@ -227,6 +229,7 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
             starts_on: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap_or_default(),
             ends_on: NaiveDate::from_ymd_opt(2027, 7, 3).unwrap_or_default(),
         },
+        now,
     )
     .await?;
     let mut rng = Lcg(2004);
@@ -247,6 +250,7 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
                 status: SchoolStatus::Active,
                 week: Some(SchoolWeek::Quatre),
             },
+            now,
         )
         .await?;
         school_ids.push(school.id);
@@ -275,6 +279,7 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
                     building: None,
                     floor: Some("RDC".into()),
                 },
+                now,
             )
             .await?;
         }
@@ -289,6 +294,7 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
                     building: None,
                     floor: Some("RDC".into()),
                 },
+                now,
             )
             .await?;
         }
@@ -303,6 +309,7 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
                     building: None,
                     floor: Some(if c < 3 { "RDC" } else { "1er étage" }.into()),
                 },
+                now,
             )
             .await?;
             let level = levels[c % levels.len()];
@@ -327,6 +334,7 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
                         teacher_name: Some(TEACHERS[(teacher + offset) % TEACHERS.len()].into()),
                         room_id: Some(room.id),
                     },
+                    now,
                 )
                 .await?;
             }
@@ -334,7 +342,7 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
         }
     }
     let contractor =
-        users::create_contractor(&mut tx, &sys, "Armor Services Numériques (démo)").await?;
+        users::create_contractor(&mut tx, &sys, "Armor Services Numériques (démo)", now).await?;
     let people: &[DemoUser] = &[
         ("admin", "Claire Admin", &[(Role::Administrateur, None)]),
         ("elu", "Bruno Élu", &[(Role::Elu, None)]),
@@ -372,9 +380,10 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
                 password: "demo-password-placeholder".into(),
                 lang: Some("fr".into()),
             },
+            now,
         )
         .await?;
-        users::force_password(&mut tx, u.id, PASSWORD).await?;
+        users::force_password(&mut tx, u.id, PASSWORD, now).await?;
         for (role, school) in *roles {
             let targets: Vec<i64> = match school {
                 None => vec![],
@@ -384,29 +393,27 @@ pub async fn load_if_empty(db: &Db) -> AppResult<bool> {
             };
             match role {
                 Role::Prestataire => {
-                    users::add_role(&mut tx, &sys, u.id, *role, None, Some(contractor)).await?
+                    users::add_role(&mut tx, &sys, u.id, *role, None, Some(contractor), now).await?
                 }
                 _ if targets.is_empty() => {
-                    users::add_role(&mut tx, &sys, u.id, *role, None, None).await?
+                    users::add_role(&mut tx, &sys, u.id, *role, None, None, now).await?
                 }
                 _ => {
                     for s in targets {
-                        users::add_role(&mut tx, &sys, u.id, *role, Some(s), None).await?;
+                        users::add_role(&mut tx, &sys, u.id, *role, Some(s), None, now).await?;
                     }
                 }
             }
         }
     }
-    crate::inventory::agents::set(&mut tx, &sys, AGENT_LOGIN, Some(PASSWORD)).await?;
+    crate::inventory::agents::set(&mut tx, &sys, AGENT_LOGIN, Some(PASSWORD), now).await?;
     tracing::info!(
         ms = started.elapsed().as_millis() as u64,
         "demo organisation and users created"
     );
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Paris)
-        .date_naive();
+    let today = preau_domain::paris::day(now);
     crate::demo_fleet::load(&mut tx, cid, today).await?;
-    crate::demo_tickets::load(&mut tx, &sys, contractor, chrono::Utc::now()).await?;
+    crate::demo_tickets::load(&mut tx, &sys, contractor, now).await?;
     let t = std::time::Instant::now();
     crate::demo_pupils::load(&mut tx, &sys).await?;
     tracing::info!(

@@ -9,8 +9,8 @@
 //! tickets use, so that a demo start stays quick.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use chrono_tz::Europe::Paris;
 use preau_domain::calendar::{Calendar, Span, WeekHours};
+use preau_domain::paris;
 use preau_domain::sla::{self, CalendarKind, ContractorHours, PenaltyUnit, SlaLine};
 use preau_domain::ticket::{Priority, TicketCategory};
 use preau_domain::{Principal, text};
@@ -154,11 +154,6 @@ fn grid(gti_h: i64, p1_gti: i64, p1_gtr: i64, p2: i64) -> Vec<(Priority, SlaLine
     ]
 }
 
-fn paris(d: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
-    preau_domain::calendar::paris_instant(d.and_hms_opt(h, m, 0).unwrap_or_default())
-        .unwrap_or_default()
-}
-
 /// The contract, its lots, and a year of tickets up to `now`.
 pub async fn load(
     tx: &mut Tx,
@@ -167,7 +162,7 @@ pub async fn load(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let cid = sys.collectivite_id;
-    let today = now.with_timezone(&Paris).date_naive();
+    let today = paris::day(now);
     let start = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap_or(today);
     let contract = contracts::create(
         tx,
@@ -181,6 +176,7 @@ pub async fn load(
             calendar: CalendarKind::Ecole,
             hours: ContractorHours::usual(),
         },
+        now,
     )
     .await?;
     let categories: HashMap<String, i64> = with_tx!(tx, c => {
@@ -220,14 +216,15 @@ pub async fn load(
                 cap_ticket_cents: Some(cap_t),
                 cap_month_cents: Some(cap_m),
             },
+            now,
         )
         .await?;
-        contracts::set_grid(tx, sys, lot.id, &g).await?;
+        contracts::set_grid(tx, sys, lot.id, &g, now).await?;
         let cats: Vec<i64> = codes
             .iter()
             .filter_map(|c| categories.get(*c).copied())
             .collect();
-        contracts::set_perimeter(tx, sys, lot.id, &school_ids, &cats).await?;
+        contracts::set_perimeter(tx, sys, lot.id, &school_ids, &cats, now).await?;
         lots.push((
             lot.id,
             codes.iter().map(|c| c.to_string()).collect(),
@@ -259,7 +256,7 @@ async fn tickets(
     seed: u64,
 ) -> AppResult<()> {
     let mut rng = Lcg(seed);
-    let today = now.with_timezone(&Paris).date_naive();
+    let today = paris::day(now);
     let first_number: i64 = with_tx!(tx, c => {
         sqlx::query_scalar("SELECT ticket_seq FROM collectivites WHERE id = $1").bind(cid).fetch_one(&mut *c).await?
     });
@@ -305,7 +302,7 @@ async fn tickets(
         } else {
             days[rng.next(days.len() as u64) as usize]
         };
-        let opened = paris(day, 8 + rng.next(8) as u32, rng.next(60) as u32);
+        let opened = paris::at(day, 8 + rng.next(8) as u32, rng.next(60) as u32);
         let opened = cal.next_working_moment(opened);
         if opened >= now {
             continue;
@@ -760,7 +757,7 @@ async fn interventions(
     let rows: Vec<Row> = with_tx!(tx, c => {
         sqlx::query_as("SELECT id, number, school_id, lot_id, assignee_user_id, taken_at, status FROM tickets WHERE collectivite_id = $1 AND taken_at IS NOT NULL ORDER BY number").bind(cid).fetch_all(&mut *c).await?
     });
-    let today = now.with_timezone(&Paris).date_naive();
+    let today = paris::day(now);
     let next_school_day = |from: NaiveDate| {
         (1..30)
             .map(|i| from + Duration::days(i))
@@ -775,13 +772,9 @@ async fn interventions(
         let (day, (h1, m1), (h2, m2)) = if open {
             (next_school_day(today), (11, 45), (13, 15))
         } else {
-            (
-                next_school_day(taken.with_timezone(&Paris).date_naive()),
-                (16, 45),
-                (17, 45),
-            )
+            (next_school_day(paris::day(taken)), (16, 45), (17, 45))
         };
-        let (start, end) = (paris(day, h1, m1), paris(day, h2, m2));
+        let (start, end) = (paris::at(day, h1, m1), paris::at(day, h2, m2));
         let state = if end < now { "realisee" } else { "planifiee" };
         let technician = if lot.is_some() {
             None

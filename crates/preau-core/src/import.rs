@@ -4,6 +4,7 @@
 //! An import is all or nothing: every line is parsed first; if any line is wrong, the
 //! report lists each bad line with its number and reason and nothing is written.
 
+use chrono::{DateTime, Utc};
 use preau_domain::org::{HolidayZone, SchoolKind, SchoolStatus};
 use preau_domain::{FieldError, Lang, Principal, text};
 use serde::Serialize;
@@ -287,6 +288,7 @@ pub async fn import_schools(
     bytes: &[u8],
     commune: Option<&str>,
     dry_run: bool,
+    now: DateTime<Utc>,
 ) -> AppResult<ImportReport> {
     if !p.can_manage_collectivite() {
         return Err(AppError::Forbidden);
@@ -312,7 +314,7 @@ pub async fn import_schools(
     for (line, v) in &parsed {
         let existing = schools::find_by_uai_in_tx(&mut tx, p.collectivite_id, &v.uai).await?;
         let result = match existing {
-            None => schools::create(&mut tx, p, v)
+            None => schools::create(&mut tx, p, v, now)
                 .await
                 .map(|_| report.created += 1),
             Some(s) => {
@@ -325,7 +327,7 @@ pub async fn import_schools(
                     report.unchanged += 1;
                     Ok(())
                 } else {
-                    schools::update(&mut tx, p, s.id, s.version, v)
+                    schools::update(&mut tx, p, s.id, s.version, v, now)
                         .await
                         .map(|_| report.updated += 1)
                 }

@@ -68,7 +68,7 @@ impl InterventionInput {
     pub fn parse(&self) -> Result<ValidIntervention, AppError> {
         let mut e = Errors::default();
         let time = |field: &str, v: &str| {
-            preau_domain::calendar::parse_paris(v)
+            preau_domain::paris::parse(v)
                 .or_else(|| {
                     DateTime::parse_from_rfc3339(v.trim())
                         .ok()
@@ -115,8 +115,8 @@ impl InterventionInput {
 }
 
 fn when(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
-    let a = start.with_timezone(&chrono_tz::Europe::Paris);
-    let b = end.with_timezone(&chrono_tz::Europe::Paris);
+    let a = preau_domain::paris::local(start);
+    let b = preau_domain::paris::local(end);
     if a.date_naive() == b.date_naive() {
         format!(
             "le {} de {} à {}",
@@ -229,6 +229,7 @@ pub async fn plan(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "create",
             object_type: "intervention",
@@ -383,6 +384,7 @@ pub async fn set_status(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "update",
             object_type: "intervention",
@@ -425,6 +427,7 @@ pub async fn create_feed(tx: &mut Tx, p: &Principal, now: DateTime<Utc>) -> AppR
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "create",
             object_type: "calendar_feed",

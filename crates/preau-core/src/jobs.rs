@@ -146,6 +146,7 @@ pub async fn run_mail(
                             subject: m.subject,
                             body,
                         },
+                        now,
                     )
                     .await
                 }

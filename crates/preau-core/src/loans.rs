@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use preau_domain::device::DeviceState;
+use preau_domain::paris;
 use preau_domain::pupils::{Accessory, LoanKind, ReturnState, accessories};
 use preau_domain::ticket::{Priority, TicketCategory};
 use preau_domain::{FieldError, Principal, text};
@@ -17,7 +18,7 @@ use crate::audit::{self, Actor, Entry};
 use crate::db::{Db, Param, Sql, Tx};
 use crate::error::{AppError, AppResult, Errors, expect_one_row};
 use crate::inventory::devices::record_event;
-use crate::pupils::{paris_day, record_read};
+use crate::pupils::record_read;
 use crate::tickets::{self, ValidTicket};
 use crate::{bind_params, schools, with_db, with_tx, write_tx};
 
@@ -229,7 +230,7 @@ async fn set_state(
     }
     with_tx!(tx, c => {
         sqlx::query("UPDATE devices SET state = $1, state_since = $2, version = version + 1, updated_at = $3 WHERE id = $4")
-            .bind(to.code()).bind(paris_day(now)).bind(now).bind(device_id).execute(&mut *c).await?;
+            .bind(to.code()).bind(paris::day(now)).bind(now).bind(device_id).execute(&mut *c).await?;
     });
     record_event(
         tx,
@@ -331,7 +332,7 @@ pub async fn lend(
         class_label =
             Some(label.ok_or_else(|| FieldError::new("class_id", "not_in_collectivite"))?);
     }
-    let given_on = v.given_on.unwrap_or_else(|| paris_day(now));
+    let given_on = v.given_on.unwrap_or_else(|| paris::day(now));
     let acc: Vec<&str> = v.accessories.iter().map(|a| a.code()).collect();
     let id: i64 = with_tx!(tx, c => {
         sqlx::query_scalar("INSERT INTO loans (collectivite_id, school_id, device_id, kind, pupil_id, class_id, holder_name, given_on, signed_on, accessories, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id")
@@ -357,6 +358,7 @@ pub async fn lend(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "create",
             object_type: "loan",
@@ -431,7 +433,7 @@ pub async fn give_back(
             "version_conflict",
         )));
     }
-    let on = v.returned_on.unwrap_or_else(|| paris_day(now));
+    let on = v.returned_on.unwrap_or_else(|| paris::day(now));
     if on < loan.given_on {
         return Err(FieldError::new("returned_on", "dates_order").into());
     }
@@ -499,6 +501,7 @@ pub async fn give_back(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "return",
             object_type: "loan",
@@ -558,6 +561,7 @@ pub async fn sign(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "sign",
             object_type: "loan",
@@ -814,7 +818,7 @@ pub async fn for_device(
     device_id: i64,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<Loan>> {
-    let d = crate::inventory::devices::get(db, p, device_id).await?;
+    let d = crate::inventory::devices::get(db, p, device_id, now).await?;
     let sql =
         format!("{SELECT} WHERE l.device_id = $1 AND l.collectivite_id = $2 ORDER BY l.id DESC");
     let sees = d.school_id.is_some_and(|s| p.can_see_pupils(s));

@@ -4,7 +4,7 @@
 //! public bodies' mail usually goes out), which keeps secrets out of Préau.
 
 use base64::Engine;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -81,11 +81,11 @@ fn encode_header(s: &str) -> String {
 
 /// The message as it goes after DATA: headers, a blank line, the body with CRLF line
 /// ends and dot-stuffing, and the final dot.
-pub fn wire(from: &str, m: &Message) -> String {
-    let date = Utc::now().to_rfc2822();
+pub fn wire(from: &str, m: &Message, now: DateTime<Utc>) -> String {
+    let date = now.to_rfc2822();
     let id = format!(
         "<{}.{}@preau>",
-        Utc::now().timestamp_nanos_opt().unwrap_or_default(),
+        now.timestamp_nanos_opt().unwrap_or_default(),
         m.to.len()
     );
     let mut out = format!(
@@ -130,7 +130,7 @@ async fn reply<R: tokio::io::AsyncBufRead + Unpin>(r: &mut R) -> Result<(u16, St
 
 /// Sends one message through the relay. An error says what the relay answered; a
 /// 5xx answer is final (`Err((true, …))`), anything else may be retried.
-pub async fn send(cfg: &SmtpConfig, m: &Message) -> Result<(), (bool, String)> {
+pub async fn send(cfg: &SmtpConfig, m: &Message, now: DateTime<Utc>) -> Result<(), (bool, String)> {
     if !is_sendable(&m.to) {
         return Err((true, "invalid recipient address".into()));
     }
@@ -159,7 +159,7 @@ pub async fn send(cfg: &SmtpConfig, m: &Message) -> Result<(), (bool, String)> {
             .map_err(|e| (false, format!("write: {e}")))?;
         step(expect, reply(&mut r).await.map_err(|e| (false, e))?)?;
     }
-    w.write_all(wire(&cfg.from, m).as_bytes())
+    w.write_all(wire(&cfg.from, m, now).as_bytes())
         .await
         .map_err(|e| (false, format!("write: {e}")))?;
     step(&[250], reply(&mut r).await.map_err(|e| (false, e))?)?;
@@ -178,7 +178,7 @@ mod tests {
             subject: "Intervention planifiée".into(),
             body: "Bonjour,\n.point au début\nFin".into(),
         };
-        let w = wire("preau@mairie.example", &m);
+        let w = wire("preau@mairie.example", &m, Utc::now());
         assert!(w.contains("\r\n..point au début\r\n"));
         assert!(w.contains("Subject: =?UTF-8?B?"));
         assert!(w.ends_with("Fin\r\n.\r\n"));

@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use preau_domain::onde;
+use preau_domain::paris;
 use preau_domain::pupils::{self as rules, Held, LabelMode};
 use preau_domain::{FieldError, Lang, Principal, text};
 use serde::{Deserialize, Serialize};
@@ -21,11 +22,6 @@ use crate::db::{Db, Param, Tx, insert_rows};
 use crate::error::{AppError, AppResult, Errors, expect_one_row};
 use crate::import::{LineError, decode};
 use crate::{schools, with_db, with_tx, write_tx, years};
-
-/// The day in Paris of an instant.
-pub fn paris_day(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&chrono_tz::Europe::Paris).date_naive()
-}
 
 /// The collectivité's choices for pupil data.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -96,19 +92,23 @@ impl SettingsInput {
 }
 
 /// Creates the collectivité's row (with its secret for match keys) the first time.
-async fn ensure_settings(tx: &mut Tx, cid: i64) -> AppResult<()> {
+async fn ensure_settings(tx: &mut Tx, cid: i64, now: DateTime<Utc>) -> AppResult<()> {
     let secret = crate::auth::random_token();
     with_tx!(tx, c => {
         sqlx::query("INSERT INTO pupil_settings (collectivite_id, key_secret, updated_at) VALUES ($1, $2, $3) ON CONFLICT (collectivite_id) DO NOTHING")
-            .bind(cid).bind(&secret).bind(Utc::now()).execute(&mut *c).await?;
+            .bind(cid).bind(&secret).bind(now).execute(&mut *c).await?;
     });
     Ok(())
 }
 
 const SETTINGS: &str = "SELECT label_mode, retention_months, hosting, dpo_contact, version FROM pupil_settings WHERE collectivite_id = $1";
 
-pub(crate) async fn settings_in_tx(tx: &mut Tx, cid: i64) -> AppResult<Settings> {
-    ensure_settings(tx, cid).await?;
+pub(crate) async fn settings_in_tx(
+    tx: &mut Tx,
+    cid: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Settings> {
+    ensure_settings(tx, cid, now).await?;
     Ok(with_tx!(tx, c => {
         sqlx::query_as::<_, Settings>(SETTINGS).bind(cid).fetch_one(&mut *c).await?
     }))
@@ -134,12 +134,13 @@ pub async fn set_settings(
     p: &Principal,
     expected_version: i64,
     v: &ValidSettings,
+    now: DateTime<Utc>,
 ) -> AppResult<Settings> {
     if !p.can_manage_collectivite() {
         return Err(AppError::Forbidden);
     }
     let cid = p.collectivite_id;
-    let before = settings_in_tx(tx, cid).await?;
+    let before = settings_in_tx(tx, cid, now).await?;
     if expected_version != 0 && expected_version != before.version {
         return Err(AppError::Conflict(FieldError::new(
             "version",
@@ -148,7 +149,7 @@ pub async fn set_settings(
     }
     let n = with_tx!(tx, c => {
         sqlx::query("UPDATE pupil_settings SET label_mode = $1, retention_months = $2, hosting = $3, dpo_contact = $4, version = version + 1, updated_at = $5 WHERE collectivite_id = $6 AND version = $7")
-            .bind(v.label_mode.code()).bind(v.retention_months).bind(&v.hosting).bind(&v.dpo_contact).bind(Utc::now()).bind(cid).bind(before.version)
+            .bind(v.label_mode.code()).bind(v.retention_months).bind(&v.hosting).bind(&v.dpo_contact).bind(now).bind(cid).bind(before.version)
             .execute(&mut *c).await?.rows_affected()
     });
     expect_one_row(n)?;
@@ -164,10 +165,11 @@ pub async fn set_settings(
             });
         }
     }
-    let after = settings_in_tx(tx, cid).await?;
+    let after = settings_in_tx(tx, cid, now).await?;
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "update",
             object_type: "pupil_settings",
@@ -196,6 +198,7 @@ pub async fn set_rollover(
     p: &Principal,
     school_id: i64,
     follow: bool,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     if !p.can_manage_collectivite() {
         return Err(AppError::Forbidden);
@@ -213,6 +216,7 @@ pub async fn set_rollover(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "update",
             object_type: "school",
@@ -311,7 +315,7 @@ pub async fn import_onde(
     if !p.can_edit_classes(school_id) {
         return Err(AppError::Forbidden);
     }
-    let today = paris_day(now);
+    let today = paris::day(now);
     let year = match school_year_id {
         Some(id) => years::get(db, p, id).await?,
         None => years::current(db, p, today)
@@ -367,7 +371,7 @@ pub(crate) async fn read_and_apply(
     now: DateTime<Utc>,
     mut report: OndeReport,
 ) -> AppResult<OndeReport> {
-    let settings = settings_in_tx(tx, p.collectivite_id).await?;
+    let settings = settings_in_tx(tx, p.collectivite_id, now).await?;
     let secret: String = with_tx!(tx, c => {
         sqlx::query_scalar("SELECT key_secret FROM pupil_settings WHERE collectivite_id = $1").bind(p.collectivite_id).fetch_one(&mut *c).await?
     });
@@ -442,6 +446,7 @@ async fn apply(
                         teacher_name: None,
                         room_id: None,
                     },
+                    now,
                 )
                 .await?;
                 class_ids.insert((*label).to_string(), c.id);
@@ -587,6 +592,7 @@ async fn apply(
         audit::record(
             tx,
             &Actor::from(p),
+            now,
             Entry {
                 action: "import_onde",
                 object_type: "school",
@@ -619,7 +625,7 @@ pub async fn record_read(
     what: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    audit::record_at(
+    audit::record(
         tx,
         &Actor::from(p),
         now,
@@ -711,7 +717,7 @@ pub async fn get(db: &Db, p: &Principal, id: i64, now: DateTime<Utc>) -> AppResu
 /// school must be able to ask for it back); the scanned agreements go with them. Returns
 /// how many labels were deleted.
 pub async fn purge(db: &Db, now: DateTime<Utc>) -> AppResult<u64> {
-    let today = paris_day(now);
+    let today = paris::day(now);
     write_tx!(db, tx => {
         let due: Vec<(i64, i64)> = with_tx!(tx, c => {
             sqlx::query_as("SELECT p.id, p.collectivite_id FROM pupils p WHERE p.purged_at IS NULL AND p.purge_on <= $1 AND NOT EXISTS (SELECT 1 FROM loans l WHERE l.pupil_id = p.id AND l.returned_on IS NULL) ORDER BY p.collectivite_id, p.id")
@@ -726,6 +732,7 @@ pub async fn purge(db: &Db, now: DateTime<Utc>) -> AppResult<u64> {
             audit::record(
                 tx,
                 &Actor::system("purge", *cid),
+                now,
                 Entry {
                     action: "purge",
                     object_type: "pupils",
@@ -800,7 +807,7 @@ pub async fn export(
         loans_out.extend(loans);
     }
     write_tx!(db, tx => {
-        audit::record(tx, &Actor::from(p), Entry {
+        audit::record(tx, &Actor::from(p), now, Entry {
             action: "export_pupil", object_type: "pupil", object_id: id,
             object_label: &format!("élève n° {id}"), changes: json!({"rows": ids.len()}),
         }).await?;
@@ -848,7 +855,7 @@ pub async fn erase(db: &Db, p: &Principal, id: i64, now: DateTime<Utc>) -> AppRe
     let ids = same_pupil(db, id, key.as_deref(), school_id).await?;
     write_tx!(db, tx => {
         delete_labels(tx, &ids, now).await?;
-        audit::record(tx, &Actor::from(p), Entry {
+        audit::record(tx, &Actor::from(p), now, Entry {
             action: "erase_pupil", object_type: "pupil", object_id: id,
             object_label: &format!("élève n° {id}"), changes: json!({"rows": ids.len()}),
         }).await?;
@@ -867,7 +874,7 @@ pub struct Holdings {
 }
 
 pub async fn holdings(db: &Db, p: &Principal, now: DateTime<Utc>) -> AppResult<Holdings> {
-    let today = paris_day(now);
+    let today = paris::day(now);
     let cid = p.collectivite_id;
     let (held, deleted): (i64, i64) = with_db!(db, pool => {
         sqlx::query_as("SELECT COALESCE(SUM(CASE WHEN purged_at IS NULL THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN purged_at IS NULL THEN 0 ELSE 1 END), 0) FROM pupils WHERE collectivite_id = $1")

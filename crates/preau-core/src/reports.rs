@@ -4,8 +4,8 @@
 //! capped per ticket, then per month).
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use chrono_tz::Europe::Paris;
 use preau_domain::calendar::Calendar;
+use preau_domain::paris;
 use preau_domain::sla::{self, MonthPenalty, TicketPenalty};
 use preau_domain::{FieldError, Principal};
 use serde::Serialize;
@@ -37,7 +37,7 @@ impl Month {
     }
 
     pub fn of(t: DateTime<Utc>) -> Month {
-        let l = t.with_timezone(&Paris);
+        let l = paris::local(t);
         Month {
             year: l.year(),
             month: l.month(),
@@ -82,10 +82,8 @@ impl Month {
 
     /// Local midnight of the first day, as an instant.
     fn start(&self) -> DateTime<Utc> {
-        preau_domain::calendar::paris_instant(
-            self.first_day().and_hms_opt(0, 0, 0).unwrap_or_default(),
-        )
-        .unwrap_or_default()
+        preau_domain::paris::instant(self.first_day().and_hms_opt(0, 0, 0).unwrap_or_default())
+            .unwrap_or_default()
     }
 }
 

@@ -110,7 +110,13 @@ fn label(school: &str, room: &str) -> String {
     format!("{room} — {school}")
 }
 
-pub async fn create(tx: &mut Tx, p: &Principal, school_id: i64, v: &ValidRoom) -> AppResult<Room> {
+pub async fn create(
+    tx: &mut Tx,
+    p: &Principal,
+    school_id: i64,
+    v: &ValidRoom,
+    now: DateTime<Utc>,
+) -> AppResult<Room> {
     if !p.readable_schools().contains(school_id) {
         return Err(AppError::NotFound);
     }
@@ -118,7 +124,6 @@ pub async fn create(tx: &mut Tx, p: &Principal, school_id: i64, v: &ValidRoom) -
     if !p.can_edit_rooms(school_id) {
         return Err(AppError::Forbidden);
     }
-    let now = Utc::now();
     let id: i64 = with_tx!(tx, c => {
         sqlx::query_scalar("INSERT INTO rooms (school_id, kind, name, building, floor, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $6) RETURNING id")
             .bind(school_id)
@@ -134,6 +139,7 @@ pub async fn create(tx: &mut Tx, p: &Principal, school_id: i64, v: &ValidRoom) -
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "create",
             object_type: "room",
@@ -152,6 +158,7 @@ pub async fn update(
     id: i64,
     expected_version: i64,
     v: &ValidRoom,
+    now: DateTime<Utc>,
 ) -> AppResult<Room> {
     let before = get_in_tx(tx, p, id).await?;
     if !p.can_edit_rooms(before.school_id) {
@@ -163,7 +170,7 @@ pub async fn update(
             .bind(&v.name)
             .bind(&v.building)
             .bind(&v.floor)
-            .bind(Utc::now())
+            .bind(now)
             .bind(id)
             .bind(expected_version)
             .execute(&mut *c)
@@ -177,6 +184,7 @@ pub async fn update(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "update",
             object_type: "room",
@@ -190,7 +198,7 @@ pub async fn update(
 }
 
 /// Deletes a room that no class uses any more.
-pub async fn delete(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<()> {
+pub async fn delete(tx: &mut Tx, p: &Principal, id: i64, now: DateTime<Utc>) -> AppResult<()> {
     let before = get_in_tx(tx, p, id).await?;
     if !p.can_edit_rooms(before.school_id) {
         return Err(AppError::Forbidden);
@@ -208,6 +216,7 @@ pub async fn delete(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<()> {
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "delete",
             object_type: "room",

@@ -3,7 +3,7 @@
 //! wins (school and category, then category, then school); without one, the perimeter
 //! of the lots, then the school's technician (`tickets::route`).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use preau_domain::ticket::{Assignee, TicketCategory};
 use preau_domain::{FieldError, Principal};
 use serde::Serialize;
@@ -43,6 +43,7 @@ pub async fn add(
     school_id: Option<i64>,
     category: Option<TicketCategory>,
     to: Assignee,
+    now: DateTime<Utc>,
 ) -> AppResult<i64> {
     if !p.can_manage_contracts() {
         return Err(AppError::Forbidden);
@@ -71,12 +72,13 @@ pub async fn add(
     };
     let id: i64 = with_tx!(tx, c => {
         sqlx::query_scalar("INSERT INTO routing_rules (collectivite_id, school_id, category, assignee_user_id, lot_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
-            .bind(cid).bind(school_id).bind(category.map(|c| c.code())).bind(user).bind(lot).bind(Utc::now())
+            .bind(cid).bind(school_id).bind(category.map(|c| c.code())).bind(user).bind(lot).bind(now)
             .fetch_one(&mut *c).await?
     });
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "create",
             object_type: "routing_rule",
@@ -89,7 +91,7 @@ pub async fn add(
     Ok(id)
 }
 
-pub async fn delete(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<()> {
+pub async fn delete(tx: &mut Tx, p: &Principal, id: i64, now: DateTime<Utc>) -> AppResult<()> {
     if !p.can_manage_contracts() {
         return Err(AppError::Forbidden);
     }
@@ -102,6 +104,7 @@ pub async fn delete(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<()> {
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "delete",
             object_type: "routing_rule",
@@ -120,7 +123,12 @@ pub async fn auto_close_days(db: &Db, p: &Principal) -> AppResult<i64> {
     }))
 }
 
-pub async fn set_auto_close_days(tx: &mut Tx, p: &Principal, days: i64) -> AppResult<()> {
+pub async fn set_auto_close_days(
+    tx: &mut Tx,
+    p: &Principal,
+    days: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     if !p.can_manage_contracts() {
         return Err(AppError::Forbidden);
     }
@@ -136,6 +144,7 @@ pub async fn set_auto_close_days(tx: &mut Tx, p: &Principal, days: i64) -> AppRe
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "update",
             object_type: "collectivite",

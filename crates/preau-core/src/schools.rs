@@ -6,7 +6,7 @@ use preau_domain::{FieldError, Principal, SchoolScope, Uai, text};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, Actor, Entry};
-use crate::db::{Db, Param, Sql, Tx};
+use crate::db::{Db, Param, Sql, Tx, more_than};
 use crate::error::{AppError, AppResult, Errors, unique};
 use crate::{bind_params, with_db, with_tx};
 
@@ -261,8 +261,9 @@ pub async fn list(
         ),
         params: filter.params.clone(),
     };
-    list.push(" LIMIT ").bind(Param::I64(limit + 1));
-    list.push(" OFFSET ").bind(Param::I64(offset.max(0)));
+    list.limit_plus_one(limit)
+        .push(" OFFSET ")
+        .bind(Param::I64(offset.max(0)));
     let (total, mut items): (i64, Vec<SchoolListItem>) = with_db!(db, pool => {
         let total = bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), &filter.params)
             .fetch_one(pool)
@@ -272,12 +273,7 @@ pub async fn list(
             .await?;
         (total, items)
     });
-    let next_offset = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        Some(offset + limit)
-    } else {
-        None
-    };
+    let next_offset = more_than(&mut items, limit).then_some(offset + limit);
     Ok(Page {
         items,
         next_offset,
@@ -359,11 +355,15 @@ pub async fn find_by_uai(db: &Db, p: &Principal, uai: &Uai) -> AppResult<School>
 }
 
 /// Creates a school (administrator only).
-pub async fn create(tx: &mut Tx, p: &Principal, v: &ValidSchool) -> AppResult<School> {
+pub async fn create(
+    tx: &mut Tx,
+    p: &Principal,
+    v: &ValidSchool,
+    now: DateTime<Utc>,
+) -> AppResult<School> {
     if !p.can_manage_collectivite() {
         return Err(AppError::Forbidden);
     }
-    let now = Utc::now();
     let id: i64 = with_tx!(tx, c => {
         sqlx::query_scalar("INSERT INTO schools (collectivite_id, uai, name, kind, address, postal_code, city, holiday_zone, status, search_key, week, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, 1, $11, $11) RETURNING id")
             .bind(p.collectivite_id)
@@ -386,6 +386,7 @@ pub async fn create(tx: &mut Tx, p: &Principal, v: &ValidSchool) -> AppResult<Sc
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "create",
             object_type: "school",
@@ -406,6 +407,7 @@ pub async fn update(
     id: i64,
     expected_version: i64,
     v: &ValidSchool,
+    now: DateTime<Utc>,
 ) -> AppResult<School> {
     if !p.readable_schools().contains(id) {
         return Err(AppError::NotFound);
@@ -431,7 +433,7 @@ pub async fn update(
             .bind(v.holiday_zone.code())
             .bind(v.status.code())
             .bind(text::search_key(&v.name))
-            .bind(Utc::now())
+            .bind(now)
             .bind(id)
             .bind(expected_version)
             .bind(v.week.map(|w| w.code()))
@@ -447,6 +449,7 @@ pub async fn update(
         audit::record(
             tx,
             &Actor::from(p),
+            now,
             Entry {
                 action: "update",
                 object_type: "school",
@@ -525,7 +528,13 @@ pub async fn ip_ranges(db: &Db, p: &Principal, id: i64) -> AppResult<String> {
 }
 
 /// Sets the school's address ranges (administrator, or its technician); each is checked.
-pub async fn set_ip_ranges(tx: &mut Tx, p: &Principal, id: i64, text: &str) -> AppResult<String> {
+pub async fn set_ip_ranges(
+    tx: &mut Tx,
+    p: &Principal,
+    id: i64,
+    text: &str,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
     let school = get_in_tx(tx, p.collectivite_id, id).await?;
     if !p.readable_schools().contains(id) {
         return Err(AppError::NotFound);
@@ -548,6 +557,7 @@ pub async fn set_ip_ranges(tx: &mut Tx, p: &Principal, id: i64, text: &str) -> A
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "update",
             object_type: "school",

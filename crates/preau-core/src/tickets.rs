@@ -8,8 +8,8 @@
 //! row for lists, and recomputed after every change.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Europe::Paris;
 use preau_domain::calendar::{Calendar, Span};
+use preau_domain::paris;
 use preau_domain::sla::{self, CalendarKind, Clocks, ContractorHours, PenaltyUnit, SlaLine};
 use preau_domain::ticket::{Assignee, Priority, TicketCategory, TicketStatus, attachment_type};
 use preau_domain::{FieldError, Principal, text};
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::audit::{self, Actor, Entry};
-use crate::db::{Backend, Db, Param, Sql, Tx};
+use crate::db::{Backend, Db, Param, Sql, Tx, more_than};
 use crate::error::{AppError, AppResult, Errors};
 use crate::{bind_params, calendar, contracts, jobs, with_db, with_tx};
 
@@ -296,9 +296,7 @@ type Pause = (DateTime<Utc>, Option<DateTime<Utc>>);
 
 /// An instant in words for e-mails: `18/03/2026 à 15:30`.
 fn paris_words(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Paris)
-        .format("%d/%m/%Y à %H:%M")
-        .to_string()
+    paris::local(t).format("%d/%m/%Y à %H:%M").to_string()
 }
 
 /// The ticket's clocks at `now`, given its pauses and the school calendar.
@@ -398,10 +396,12 @@ async fn audit_ticket(
     t: &Ticket,
     action: &str,
     changes: Value,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action,
             object_type: "ticket",
@@ -473,7 +473,7 @@ pub async fn open(
     if v.priority == Priority::P4 && !p.can_assign_ticket(school_id) {
         return Err(FieldError::new("priority", "unknown_value").into());
     }
-    let today = now.with_timezone(&Paris).date_naive();
+    let today = paris::day(now);
     let route = route(tx, cid, school_id, v.category, &device_categories, today).await?;
     let terms = terms(tx, cid, route.lot_id, v.priority).await?;
     let number: i64 = with_tx!(tx, c => {
@@ -525,7 +525,7 @@ pub async fn open(
         p,
         &t,
         "create",
-        json!({"category": [null, t.category], "priority": [null, t.priority], "school_id": [null, t.school_id], "route": [null, route.reason]}),
+        json!({"category": [null, t.category], "priority": [null, t.priority], "school_id": [null, t.school_id], "route": [null, route.reason]}), now,
     )
     .await?;
     Ok(t)
@@ -729,18 +729,14 @@ pub async fn list(
     if let Some(b) = before {
         sql.push(" AND t.id < ").bind(Param::I64(b));
     }
-    sql.push(" ORDER BY t.id DESC LIMIT ")
-        .bind(Param::I64(limit + 1));
+    sql.push(" ORDER BY t.id DESC").limit_plus_one(limit);
     let text = format!("{SELECT}{}", sql.text);
     let mut items: Vec<Ticket> = with_db!(db, pool => {
         bind_params!(sqlx::query_as::<_, Ticket>(sqlx::AssertSqlSafe(text)), &sql.params).fetch_all(pool).await?
     });
-    let next = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|t| t.id)
-    } else {
-        None
-    };
+    let next = more_than(&mut items, limit)
+        .then(|| items.last().map(|t| t.id))
+        .flatten();
     Ok(TicketPage {
         items: items.into_iter().map(|t| t.redacted_for(p)).collect(),
         next,
@@ -868,7 +864,7 @@ pub async fn take(tx: &mut Tx, p: &Principal, id: i64, now: DateTime<Utc>) -> Ap
     event(tx, id, p, now, "taken", true, None, json!({})).await?;
     refresh_in_tx(tx, p.collectivite_id, id, now).await?;
     let after = fetch_in_tx(tx, p.collectivite_id, id).await?;
-    audit_ticket(tx, p, &after, "update", json!({"status": [t.status, after.status], "assignee_user_id": [t.assignee_user_id, after.assignee_user_id]})).await?;
+    audit_ticket(tx, p, &after, "update", json!({"status": [t.status, after.status], "assignee_user_id": [t.assignee_user_id, after.assignee_user_id]}), now).await?;
     Ok(after)
 }
 
@@ -928,6 +924,7 @@ pub async fn set_status(
         &after,
         "update",
         json!({"status": [from.code(), to.code()]}),
+        now,
     )
     .await?;
     Ok(after)
@@ -1118,6 +1115,7 @@ pub async fn assign(
         &after,
         "update",
         json!({"assignee_user_id": [t.assignee_user_id, user], "lot_id": [t.lot_id, lot]}),
+        now,
     )
     .await?;
     Ok(after)
@@ -1165,6 +1163,7 @@ pub async fn set_priority(
         &after,
         "update",
         json!({"priority": [t.priority, to.code()]}),
+        now,
     )
     .await?;
     Ok(after)
@@ -1199,7 +1198,7 @@ pub async fn comment(
     with_tx!(tx, c => {
         sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *c).await?;
     });
-    audit_ticket(tx, p, &t, "comment", json!({"public": public})).await
+    audit_ticket(tx, p, &t, "comment", json!({"public": public}), now).await
 }
 
 /// The school confirms the fix: the ticket is closed.
@@ -1222,6 +1221,7 @@ pub async fn confirm(tx: &mut Tx, p: &Principal, id: i64, now: DateTime<Utc>) ->
         &after,
         "update",
         json!({"status": ["resolu", "clos"]}),
+        now,
     )
     .await?;
     Ok(after)
@@ -1267,6 +1267,7 @@ pub async fn reopen(
         &after,
         "update",
         json!({"status": [t.status, "en_cours"]}),
+        now,
     )
     .await?;
     Ok(after)
@@ -1467,7 +1468,7 @@ pub async fn tick(db: &Db, now: DateTime<Utc>) -> AppResult<Tick> {
                             .bind(*id).bind(now).execute(&mut *c).await?;
                     });
                     let actor = Actor::system("préau", *cid);
-                    audit::record(tx, &actor, Entry { action: "update", object_type: "ticket", object_id: *id, object_label: "fermeture automatique", changes: json!({"status": ["resolu", "clos"]}) }).await?;
+                    audit::record(tx, &actor, now, Entry { action: "update", object_type: "ticket", object_id: *id, object_label: "fermeture automatique", changes: json!({"status": ["resolu", "clos"]}) }).await?;
                 }
             }
         })?;

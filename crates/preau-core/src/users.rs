@@ -135,7 +135,12 @@ pub async fn people_of_school(db: &Db, p: &Principal, school_id: i64) -> AppResu
 }
 
 /// Creates a user (administrator only, or the command line).
-pub async fn create(tx: &mut Tx, p: &Principal, input: &UserInput) -> AppResult<User> {
+pub async fn create(
+    tx: &mut Tx,
+    p: &Principal,
+    input: &UserInput,
+    now: DateTime<Utc>,
+) -> AppResult<User> {
     if !p.can_manage_users() {
         return Err(AppError::Forbidden);
     }
@@ -154,7 +159,6 @@ pub async fn create(tx: &mut Tx, p: &Principal, input: &UserInput) -> AppResult<
         return Err(AppError::Invalid(vec![FieldError::new("user", "invalid")]));
     };
     let hash = auth::hash_password(&input.password).await?;
-    let now = Utc::now();
     let id: i64 = with_tx!(tx, c => {
         sqlx::query_scalar("INSERT INTO users (collectivite_id, login, display_name, email, password_hash, lang, active, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id")
             .bind(p.collectivite_id)
@@ -169,7 +173,7 @@ pub async fn create(tx: &mut Tx, p: &Principal, input: &UserInput) -> AppResult<
             .await
             .map_err(unique("login", "login_taken"))?
     });
-    audit::record(tx, &Actor::from(p), Entry {
+    audit::record(tx, &Actor::from(p), now, Entry {
         action: "create",
         object_type: "user",
         object_id: id,
@@ -200,6 +204,7 @@ pub async fn add_role(
     role: Role,
     school_id: Option<i64>,
     contractor_id: Option<i64>,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     if !p.can_manage_users() {
         return Err(AppError::Forbidden);
@@ -238,10 +243,10 @@ pub async fn add_role(
     }
     let id: i64 = with_tx!(tx, c => {
         sqlx::query_scalar("INSERT INTO role_assignments (user_id, role, school_id, contractor_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-            .bind(user_id).bind(role.code()).bind(a.school_id).bind(a.contractor_id).bind(Utc::now())
+            .bind(user_id).bind(role.code()).bind(a.school_id).bind(a.contractor_id).bind(now)
             .fetch_one(&mut *c).await?
     });
-    audit::record(tx, &Actor::from(p), Entry {
+    audit::record(tx, &Actor::from(p), now, Entry {
         action: "grant",
         object_type: "user",
         object_id: user_id,
@@ -257,6 +262,7 @@ pub async fn remove_role(
     p: &Principal,
     user_id: i64,
     assignment_id: i64,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     if !p.can_manage_users() {
         return Err(AppError::Forbidden);
@@ -275,7 +281,7 @@ pub async fn remove_role(
     with_tx!(tx, c => {
         sqlx::query("DELETE FROM role_assignments WHERE id = $1").bind(assignment_id).execute(&mut *c).await?;
     });
-    audit::record(tx, &Actor::from(p), Entry {
+    audit::record(tx, &Actor::from(p), now, Entry {
         action: "revoke",
         object_type: "user",
         object_id: user_id,
@@ -292,16 +298,18 @@ pub async fn reset_password(
     p: &Principal,
     user_id: i64,
     new_password: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     if !p.can_manage_users() {
         return Err(AppError::Forbidden);
     }
     let user = user_in_tx(tx, p, user_id).await?;
     check_password("password", new_password)?;
-    set_password(tx, user.id, new_password).await?;
+    set_password(tx, user.id, new_password, now).await?;
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "reset_password",
             object_type: "user",
@@ -320,6 +328,7 @@ pub async fn change_own_password(
     current: &str,
     new: &str,
     confirm: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     let mut e = Errors::default();
     e.check(check_password("new_password", new));
@@ -336,10 +345,11 @@ pub async fn change_own_password(
             "wrong_password",
         )]));
     }
-    set_password(tx, p.user_id, new).await?;
+    set_password(tx, p.user_id, new, now).await?;
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "change_password",
             object_type: "user",
@@ -353,14 +363,19 @@ pub async fn change_own_password(
 
 /// Sets a password without the length rule: only for the demo data, whose password is
 /// the published `demo`.
-pub async fn force_password(tx: &mut Tx, user_id: i64, pw: &str) -> AppResult<()> {
-    set_password(tx, user_id, pw).await
+pub async fn force_password(
+    tx: &mut Tx,
+    user_id: i64,
+    pw: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    set_password(tx, user_id, pw, now).await
 }
 
-async fn set_password(tx: &mut Tx, user_id: i64, pw: &str) -> AppResult<()> {
+async fn set_password(tx: &mut Tx, user_id: i64, pw: &str, now: DateTime<Utc>) -> AppResult<()> {
     let hash = auth::hash_password(pw).await?;
     with_tx!(tx, c => {
-        sqlx::query("UPDATE users SET password_hash = $1, version = version + 1, updated_at = $2 WHERE id = $3").bind(&hash).bind(Utc::now()).bind(user_id).execute(&mut *c).await?;
+        sqlx::query("UPDATE users SET password_hash = $1, version = version + 1, updated_at = $2 WHERE id = $3").bind(&hash).bind(now).bind(user_id).execute(&mut *c).await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *c).await?;
     });
     Ok(())
@@ -390,6 +405,7 @@ pub async fn update_profile(
     user_id: i64,
     expected_version: i64,
     input: &ProfileInput,
+    now: DateTime<Utc>,
 ) -> AppResult<User> {
     if !p.can_manage_users() {
         return Err(AppError::Forbidden);
@@ -409,7 +425,7 @@ pub async fn update_profile(
     let before = user_in_tx(tx, p, user_id).await?;
     let n = with_tx!(tx, c => {
         sqlx::query("UPDATE users SET display_name = $1, email = $2, version = version + 1, updated_at = $3 WHERE id = $4 AND version = $5")
-            .bind(&name).bind(&email).bind(Utc::now()).bind(user_id).bind(expected_version)
+            .bind(&name).bind(&email).bind(now).bind(user_id).bind(expected_version)
             .execute(&mut *c).await?.rows_affected()
     });
     crate::error::expect_one_row(n)?;
@@ -417,6 +433,7 @@ pub async fn update_profile(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "update",
             object_type: "user",
@@ -445,7 +462,13 @@ pub fn valid_email(m: &str) -> bool {
 }
 
 /// Activates or deactivates an account; a deactivated user cannot log in and loses its sessions.
-pub async fn set_active(tx: &mut Tx, p: &Principal, user_id: i64, active: bool) -> AppResult<()> {
+pub async fn set_active(
+    tx: &mut Tx,
+    p: &Principal,
+    user_id: i64,
+    active: bool,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     if !p.can_manage_users() {
         return Err(AppError::Forbidden);
     }
@@ -454,7 +477,7 @@ pub async fn set_active(tx: &mut Tx, p: &Principal, user_id: i64, active: bool) 
         return Err(AppError::Conflict(FieldError::new("active", "in_use")));
     }
     with_tx!(tx, c => {
-        sqlx::query("UPDATE users SET active = $1, version = version + 1, updated_at = $2 WHERE id = $3").bind(active).bind(Utc::now()).bind(user_id).execute(&mut *c).await?;
+        sqlx::query("UPDATE users SET active = $1, version = version + 1, updated_at = $2 WHERE id = $3").bind(active).bind(now).bind(user_id).execute(&mut *c).await?;
         if !active {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *c).await?;
         }
@@ -462,6 +485,7 @@ pub async fn set_active(tx: &mut Tx, p: &Principal, user_id: i64, active: bool) 
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "update",
             object_type: "user",
@@ -542,19 +566,25 @@ pub async fn contractors(db: &Db, p: &Principal) -> AppResult<Vec<Contractor>> {
     }))
 }
 
-pub async fn create_contractor(tx: &mut Tx, p: &Principal, name: &str) -> AppResult<i64> {
+pub async fn create_contractor(
+    tx: &mut Tx,
+    p: &Principal,
+    name: &str,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
     if !p.can_manage_collectivite() {
         return Err(AppError::Forbidden);
     }
     let name = text::required("name", name, 200)?;
     let id: i64 = with_tx!(tx, c => {
         sqlx::query_scalar("INSERT INTO contractors (collectivite_id, name, created_at) VALUES ($1, $2, $3) RETURNING id")
-            .bind(p.collectivite_id).bind(&name).bind(Utc::now())
+            .bind(p.collectivite_id).bind(&name).bind(now)
             .fetch_one(&mut *c).await.map_err(unique("name", "name_taken"))?
     });
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "create",
             object_type: "contractor",

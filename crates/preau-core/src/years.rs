@@ -95,7 +95,12 @@ pub async fn current(db: &Db, p: &Principal, today: NaiveDate) -> AppResult<Opti
         .cloned())
 }
 
-pub async fn create(tx: &mut Tx, p: &Principal, v: &ValidSchoolYear) -> AppResult<SchoolYear> {
+pub async fn create(
+    tx: &mut Tx,
+    p: &Principal,
+    v: &ValidSchoolYear,
+    now: DateTime<Utc>,
+) -> AppResult<SchoolYear> {
     if !p.can_manage_collectivite() {
         return Err(AppError::Forbidden);
     }
@@ -105,7 +110,7 @@ pub async fn create(tx: &mut Tx, p: &Principal, v: &ValidSchoolYear) -> AppResul
             .bind(&v.label)
             .bind(v.starts_on)
             .bind(v.ends_on)
-            .bind(Utc::now())
+            .bind(now)
             .fetch_one(&mut *c)
             .await
             .map_err(unique("label", "name_taken"))?
@@ -113,6 +118,7 @@ pub async fn create(tx: &mut Tx, p: &Principal, v: &ValidSchoolYear) -> AppResul
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "create",
             object_type: "school_year",

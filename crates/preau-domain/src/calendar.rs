@@ -65,30 +65,6 @@ impl WeekHours {
     }
 }
 
-/// The instant of a local Europe/Paris date and time (the earlier one when the clocks go
-/// back; `None` for a time skipped when they go forward).
-pub fn paris_instant(t: chrono::NaiveDateTime) -> Option<DateTime<Utc>> {
-    Paris
-        .from_local_datetime(&t)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-}
-
-/// Reads a local Europe/Paris time as support staff type it: `2026-12-18T17:00` or
-/// `2026-12-18 17:00`.
-pub fn parse_paris(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
-        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M"))
-        .ok()
-        .and_then(paris_instant)
-}
-
-/// An instant as a local Europe/Paris time, `2026-12-18 17:00`.
-pub fn format_paris(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Paris).format("%Y-%m-%d %H:%M").to_string()
-}
-
 /// Easter Sunday of a Gregorian year (the anonymous Gregorian computus).
 pub fn easter(year: i32) -> NaiveDate {
     let a = year % 19;
@@ -163,7 +139,7 @@ fn official_date(v: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(v, "%Y-%m-%d").ok().or_else(|| {
         DateTime::parse_from_rfc3339(v)
             .ok()
-            .map(|t| t.with_timezone(&Paris).date_naive())
+            .map(|t| crate::paris::day(t.to_utc()))
     })
 }
 
@@ -336,7 +312,7 @@ impl Calendar {
 
     /// Working intervals from `t` on, clipped to start at `t`, day after day.
     fn from(&self, t: DateTime<Utc>) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + '_ {
-        let first = t.with_timezone(&Paris).date_naive();
+        let first = crate::paris::day(t);
         (0..HORIZON_DAYS)
             .flat_map(move |i| self.intervals(first + Duration::days(i)))
             .filter(move |(_, b)| *b > t)
@@ -433,7 +409,7 @@ impl Calendar {
             Span::Minutes(m) => self.add_minutes(start, m, pauses),
             Span::Days(n) => {
                 let from = self.next_working_moment(start);
-                let local = from.with_timezone(&Paris);
+                let local = crate::paris::local(from);
                 let mut day = local.date_naive();
                 let mut count = 0;
                 let mut guard = 0;
@@ -472,11 +448,11 @@ mod tests {
     use super::*;
 
     fn paris(s: &str) -> DateTime<Utc> {
-        parse_paris(s).unwrap()
+        crate::paris::parse(s).unwrap()
     }
 
     fn local(t: DateTime<Utc>) -> String {
-        format_paris(t)
+        crate::paris::input(t)
     }
 
     fn zone_c() -> Calendar {

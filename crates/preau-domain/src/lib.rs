@@ -10,6 +10,7 @@ pub mod device;
 pub mod error;
 pub mod onde;
 pub mod org;
+pub mod paris;
 pub mod planning;
 pub mod pupils;
 pub mod sla;

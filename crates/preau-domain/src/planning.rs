@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{FieldError, Lang};
 
-use crate::calendar::{Calendar, paris_instant};
+use crate::calendar::Calendar;
 use crate::org::code_enum;
+use crate::paris;
 
 code_enum!(
     /// What kind of moment a window is.
@@ -33,8 +34,8 @@ fn t(h: u32, m: u32) -> NaiveTime {
 }
 
 fn window(d: NaiveDate, a: NaiveTime, b: NaiveTime, kind: WindowKind) -> Option<Window> {
-    let start = paris_instant(d.and_time(a))?;
-    let end = paris_instant(d.and_time(b))?;
+    let start = paris::instant(d.and_time(a))?;
+    let end = paris::instant(d.and_time(b))?;
     (end > start).then_some(Window { start, end, kind })
 }
 
@@ -105,9 +106,7 @@ pub fn during_class(cal: &Calendar, start: DateTime<Utc>, end: DateTime<Utc>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calendar::{
-        BUNDLED_HOLIDAYS, WeekHours, closures_from_csv, format_paris, parse_paris,
-    };
+    use crate::calendar::{BUNDLED_HOLIDAYS, WeekHours, closures_from_csv};
     use crate::org::HolidayZone;
 
     fn cal(week: WeekHours) -> Calendar {
@@ -127,8 +126,10 @@ mod tests {
             false,
             30,
         );
-        let shown: Vec<(String, WindowKind)> =
-            w.iter().map(|w| (format_paris(w.start), w.kind)).collect();
+        let shown: Vec<(String, WindowKind)> = w
+            .iter()
+            .map(|w| (crate::paris::input(w.start), w.kind))
+            .collect();
         assert!(shown.contains(&("2026-03-16 07:30".into(), WindowKind::AvantClasse)));
         assert!(shown.contains(&("2026-03-16 11:30".into(), WindowKind::Midi)));
         assert!(shown.contains(&("2026-03-16 16:30".into(), WindowKind::ApresClasse)));
@@ -158,13 +159,13 @@ mod tests {
         );
         assert!(
             w.iter()
-                .any(|w| format_paris(w.start) == "2026-04-20 08:30"
+                .any(|w| crate::paris::input(w.start) == "2026-04-20 08:30"
                     && w.kind == WindowKind::Vacances)
         );
         // Wednesday morning has class in a 4.5-day week: no heavy work then.
         assert!(
             !w.iter()
-                .any(|w| format_paris(w.start).starts_with("2026-04-15"))
+                .any(|w| crate::paris::input(w.start).starts_with("2026-04-15"))
         );
         // Easter Monday is a public holiday: nothing offered.
         let easter = windows(
@@ -177,8 +178,8 @@ mod tests {
         assert!(easter.is_empty());
         assert!(during_class(
             &c,
-            parse_paris("2026-04-16 10:00").unwrap(),
-            parse_paris("2026-04-16 10:30").unwrap()
+            crate::paris::parse("2026-04-16 10:00").unwrap(),
+            crate::paris::parse("2026-04-16 10:30").unwrap()
         ));
     }
 }

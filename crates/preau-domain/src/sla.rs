@@ -379,11 +379,11 @@ mod tests {
     use crate::org::HolidayZone;
 
     fn paris(s: &str) -> DateTime<Utc> {
-        crate::calendar::parse_paris(s).unwrap()
+        crate::paris::parse(s).unwrap()
     }
 
     fn local(t: DateTime<Utc>) -> String {
-        crate::calendar::format_paris(t)
+        crate::paris::input(t)
     }
 
     fn school() -> Calendar {

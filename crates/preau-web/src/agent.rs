@@ -82,31 +82,20 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((login.to_string(), secret.to_string()))
 }
 
+/// Basic credentials' base64 (padded or not; the URL-safe alphabet some clients use
+/// too), at most 1 KB of it.
 fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let val = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let bytes: Vec<u8> = s.bytes().filter(|c| *c != b'=').collect();
-    if bytes.len() > 1024 {
+    use base64::Engine;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    if s.len() > 1024 {
         return None;
     }
-    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
-    for chunk in bytes.chunks(4) {
-        let mut n = 0u32;
-        for (i, c) in chunk.iter().enumerate() {
-            n |= val(*c)? << (18 - 6 * i);
-        }
-        let b = n.to_be_bytes();
-        out.extend_from_slice(&b[1..chunk.len()]);
-    }
-    Some(out)
+    let lenient =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    GeneralPurpose::new(&base64::alphabet::STANDARD, lenient)
+        .decode(s)
+        .or_else(|_| GeneralPurpose::new(&base64::alphabet::URL_SAFE, lenient).decode(s))
+        .ok()
 }
 
 fn challenge() -> Response {

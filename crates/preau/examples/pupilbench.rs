@@ -39,7 +39,7 @@ async fn open(args: &[String]) -> anyhow::Result<preau_core::Db> {
 
 async fn seed(args: &[String]) -> anyhow::Result<()> {
     let db = open(args).await?;
-    preau_core::demo::load_if_empty(&db).await?;
+    preau_core::demo::load_if_empty(&db, chrono::Utc::now()).await?;
     let admin = preau_core::users::find_by_login(&db, "admin")
         .await?
         .expect("demo admin");
@@ -51,7 +51,7 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
             label: YEAR.into(),
             starts_on: NaiveDate::from_ymd_opt(2027, 9, 1).unwrap_or_default(),
             ends_on: NaiveDate::from_ymd_opt(2028, 7, 4).unwrap_or_default(),
-        }).await?)?;
+        }, chrono::Utc::now()).await?)?;
     }
     // Tablets waiting in the school's stock for the new pupils, tagged BENCH-00001….
     let stocked: i64 = preau_core::with_db!(&db, p => sqlx::query_scalar("SELECT COUNT(*) FROM devices WHERE asset_tag LIKE 'BENCH-%'").fetch_one(p).await?);

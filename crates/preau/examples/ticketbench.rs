@@ -44,7 +44,7 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
     );
     let db = preau_core::Db::open(arg(args, "--database-url").as_deref(), &data).await?;
     db.migrate().await?;
-    preau_core::demo::load_if_empty(&db).await?;
+    preau_core::demo::load_if_empty(&db, chrono::Utc::now()).await?;
     let total: usize = arg(args, "--tickets")
         .map(|v| v.parse().expect("--tickets N"))
         .unwrap_or(100_000);
@@ -87,7 +87,7 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
             .expect("demo user");
         let s = preau_core::auth::create_session(&db, u.id, Utc::now()).await?;
         let sys = preau_domain::Principal::system(u.collectivite_id, "ticketbench");
-        let token = preau_core::write_tx!(db, tx => preau_core::auth::create_token(tx, &sys, u.id, "ticketbench").await?)?;
+        let token = preau_core::write_tx!(db, tx => preau_core::auth::create_token(tx, &sys, u.id, "ticketbench", chrono::Utc::now()).await?)?;
         lines.push(format!("{login} {} {token}", s.id));
     }
     let out = arg(args, "--credentials")

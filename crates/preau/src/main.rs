@@ -3,7 +3,7 @@
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use preau_core::{Db, collectivites, demo, import, users};
+use preau_core::{Db, collectivites, demo, import, users, write_tx};
 use preau_domain::org::CollectiviteKind;
 use preau_domain::{Principal, Role};
 use std::path::PathBuf;
@@ -260,7 +260,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             mail_from,
         } => {
             if *with_demo {
-                if demo::load_if_empty(&db).await? {
+                if demo::load_if_empty(&db, chrono::Utc::now()).await? {
                     tracing::info!("demo commune loaded");
                 }
                 println!(
@@ -405,7 +405,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // The very calendar tickets of this school count on.
             let cal =
                 preau_core::calendar::school_calendar(&db, &school.holiday_zone, &week).await?;
-            let start = preau_domain::calendar::parse_paris(start).with_context(|| {
+            let start = preau_domain::paris::parse(start).with_context(|| {
                 format!("--start {start:?}: expected 2026-12-18T17:00, a time that exists in Paris")
             })?;
             let span = Span::parse(duration)?;
@@ -421,8 +421,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             println!(
                 "{}",
-                due.with_timezone(&chrono_tz::Europe::Paris)
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+                preau_domain::paris::local(due).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
             );
         }
         Command::Import {
@@ -431,9 +430,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let bytes =
                 std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
             let (text, _) = import::decode(&bytes).map_err(|e| anyhow::anyhow!(e.to_string()))?;
-            let report =
-                preau_core::write_tx!(db, tx => preau_core::calendar::import(tx, &text).await?)
-                    .map_err(describe)?;
+            let report = write_tx!(db, tx => preau_core::calendar::import(tx, &text).await?)
+                .map_err(describe)?;
             println!(
                 "calendrier scolaire : {} période(s) ajoutée(s), {} déjà connue(s)",
                 report.added, report.known
@@ -452,8 +450,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let bytes =
                 std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
             let sys = Principal::system(cid, "cli");
-            let report =
-                import::import_schools(&db, &sys, &bytes, commune.as_deref(), *dry_run).await?;
+            let report = import::import_schools(
+                &db,
+                &sys,
+                &bytes,
+                commune.as_deref(),
+                *dry_run,
+                chrono::Utc::now(),
+            )
+            .await?;
             if !report.errors.is_empty() {
                 for e in &report.errors {
                     eprintln!("ligne {} — {} : {}", e.line, e.field, e.message);
@@ -574,9 +579,8 @@ async fn admin(db: &Db, command: &AdminCommand) -> anyhow::Result<()> {
     match command {
         AdminCommand::CreateCollectivite { name, kind, insee } => {
             let kind = CollectiviteKind::parse("kind", kind)?;
-            let mut tx = db.begin().await?;
-            let id = collectivites::create(&mut tx, kind, name, insee.as_deref()).await?;
-            tx.commit().await?;
+            let id = write_tx!(db, tx => collectivites::create(tx, kind, name, insee.as_deref(), chrono::Utc::now()).await?)
+                .map_err(describe)?;
             println!("collectivité {id} créée : {name}");
         }
         AdminCommand::CreateUser {
@@ -598,20 +602,6 @@ async fn admin(db: &Db, command: &AdminCommand) -> anyhow::Result<()> {
                 }
             };
             let sys = Principal::system(cid, "cli");
-            let mut tx = db.begin().await?;
-            let user = users::create(
-                &mut tx,
-                &sys,
-                &users::UserInput {
-                    login: login.clone(),
-                    display_name: name.clone().unwrap_or_else(|| login.clone()),
-                    email: None,
-                    password,
-                    lang: None,
-                },
-            )
-            .await
-            .map_err(describe)?;
             let mut school_ids = Vec::new();
             for uai in scope {
                 let uai = preau_domain::Uai::parse(uai)?;
@@ -622,23 +612,33 @@ async fn admin(db: &Db, command: &AdminCommand) -> anyhow::Result<()> {
                         .id,
                 );
             }
-            match (role, school_ids.is_empty()) {
-                (Role::Prestataire, _) => bail!(
+            if role == Role::Prestataire {
+                bail!(
                     "a prestataire needs a contractor company: create it in the web interface (Marchés → Prestataires)"
-                ),
-                (r, true) if users::needs_school(r) => bail!("role {} needs --scope UAI", r.code()),
-                (r, true) => users::add_role(&mut tx, &sys, user.id, r, None, None)
-                    .await
-                    .map_err(describe)?,
-                (r, false) => {
-                    for s in school_ids {
-                        users::add_role(&mut tx, &sys, user.id, r, Some(s), None)
-                            .await
-                            .map_err(describe)?;
-                    }
-                }
+                );
             }
-            tx.commit().await?;
+            if school_ids.is_empty() && users::needs_school(role) {
+                bail!("role {} needs --scope UAI", role.code());
+            }
+            let scopes: Vec<Option<i64>> = if school_ids.is_empty() {
+                vec![None]
+            } else {
+                school_ids.into_iter().map(Some).collect()
+            };
+            let input = users::UserInput {
+                login: login.clone(),
+                display_name: name.clone().unwrap_or_else(|| login.clone()),
+                email: None,
+                password,
+                lang: None,
+            };
+            write_tx!(db, tx => {
+                let user = users::create(tx, &sys, &input, chrono::Utc::now()).await?;
+                for school in &scopes {
+                    users::add_role(tx, &sys, user.id, role, *school, None, chrono::Utc::now()).await?;
+                }
+            })
+            .map_err(describe)?;
             println!(
                 "utilisateur {login} créé ({})",
                 role.label(preau_domain::Lang::Fr)
@@ -651,8 +651,8 @@ async fn admin(db: &Db, command: &AdminCommand) -> anyhow::Result<()> {
             let cid = collectivite(db, c.as_deref()).await?;
             let sys = Principal::system(cid, "cli");
             let given = std::env::var("PREAU_AGENT_SECRET").ok();
-            let secret = preau_core::write_tx!(db, tx => {
-                preau_core::inventory::agents::set(tx, &sys, login, given.as_deref()).await?
+            let secret = write_tx!(db, tx => {
+                preau_core::inventory::agents::set(tx, &sys, login, given.as_deref(), chrono::Utc::now()).await?
             })
             .map_err(describe)?;
             eprintln!("identifiants des agents d'inventaire : {login} / (secret ci-dessous)");
@@ -663,11 +663,8 @@ async fn admin(db: &Db, command: &AdminCommand) -> anyhow::Result<()> {
                 .await?
                 .with_context(|| format!("no user {user:?}"))?;
             let sys = Principal::system(u.collectivite_id, "cli");
-            let mut tx = db.begin().await?;
-            let token = preau_core::auth::create_token(&mut tx, &sys, u.id, name)
-                .await
+            let token = write_tx!(db, tx => preau_core::auth::create_token(tx, &sys, u.id, name, chrono::Utc::now()).await?)
                 .map_err(describe)?;
-            tx.commit().await?;
             println!("{token}");
         }
     }

@@ -53,6 +53,7 @@ pub async fn set(
     p: &Principal,
     login: &str,
     secret: Option<&str>,
+    now: DateTime<Utc>,
 ) -> AppResult<String> {
     if !p.can_manage_collectivite() {
         return Err(AppError::Forbidden);
@@ -66,7 +67,6 @@ pub async fn set(
         None => random_token()[..24].to_string(),
     };
     let hash = hash_password(&secret).await?;
-    let now = Utc::now();
     with_tx!(tx, c => {
         sqlx::query("DELETE FROM agent_credentials WHERE collectivite_id = $1").bind(p.collectivite_id).execute(&mut *c).await?;
         sqlx::query("INSERT INTO agent_credentials (collectivite_id, login, secret_hash, created_at) VALUES ($1, $2, $3, $4)")
@@ -76,6 +76,7 @@ pub async fn set(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "update",
             object_type: "agent_credentials",

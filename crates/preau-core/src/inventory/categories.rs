@@ -1,6 +1,7 @@
 //! Device categories. The built-in ones (`preau_domain::device::BUILTIN_CATEGORIES`) are
 //! created for every collectivité; an administrator adds others.
 
+use chrono::{DateTime, Utc};
 use preau_domain::device::BUILTIN_CATEGORIES;
 use preau_domain::{FieldError, Lang, Principal, text};
 use serde::Serialize;
@@ -84,6 +85,7 @@ pub async fn create(
     p: &Principal,
     label_fr: &str,
     label_en: Option<&str>,
+    now: DateTime<Utc>,
 ) -> AppResult<Category> {
     if !p.can_manage_collectivite() {
         return Err(AppError::Forbidden);
@@ -106,7 +108,7 @@ pub async fn create(
             .bind(p.collectivite_id).bind(&code).bind(&fr).bind(&en)
             .fetch_one(&mut *c).await.map_err(unique("label_fr", "name_taken"))?
     });
-    audit::record(tx, &Actor::from(p), Entry {
+    audit::record(tx, &Actor::from(p), now, Entry {
         action: "create",
         object_type: "device_category",
         object_id: id,

@@ -4,7 +4,7 @@
 //! idempotent: a device already known (by asset tag, else serial number) is updated, not
 //! duplicated.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use preau_domain::{Principal, Uai, text};
 use preau_inventory::mdm;
 use serde_json::json;
@@ -94,6 +94,7 @@ pub async fn import_devices(
     p: &Principal,
     bytes: &[u8],
     dry_run: bool,
+    now: DateTime<Utc>,
 ) -> AppResult<ImportReport> {
     if !p.can_edit_devices(None) && !p.is_admin() {
         return Err(AppError::Forbidden);
@@ -293,9 +294,6 @@ pub async fn import_devices(
     if !report.errors.is_empty() {
         return Ok(report);
     }
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::Paris)
-        .date_naive();
     let mut tx = db.begin().await?;
     for (line, input) in &rows {
         let found: Option<i64> = with_tx!(&mut tx, c => {
@@ -304,12 +302,12 @@ pub async fn import_devices(
         });
         let outcome = match found {
             None => match input.parse() {
-                Ok(v) => devices::create(&mut tx, p, &v, today)
+                Ok(v) => devices::create(&mut tx, p, &v, now)
                     .await
                     .map(|_| report.created += 1),
                 Err(e) => Err(e),
             },
-            Some(id) => apply_update(&mut tx, p, id, input, today, &mut report).await,
+            Some(id) => apply_update(&mut tx, p, id, input, now, &mut report).await,
         };
         if let Err(e) = outcome {
             line_error(&mut report, *line, "asset_tag", error_text(e));
@@ -338,8 +336,7 @@ fn check_in(v: Option<&str>) -> Option<chrono::DateTime<Utc>> {
     ]
     .iter()
     .find_map(|f| chrono::NaiveDateTime::parse_from_str(v, f).ok())
-    .and_then(|t| t.and_local_timezone(chrono_tz::Europe::Paris).earliest())
-    .map(|t| t.with_timezone(&Utc))
+    .and_then(preau_domain::paris::instant)
 }
 
 fn error_text(e: AppError) -> String {
@@ -363,7 +360,7 @@ async fn apply_update(
     p: &Principal,
     id: i64,
     input: &DeviceInput,
-    today: NaiveDate,
+    now: DateTime<Utc>,
     report: &mut ImportReport,
 ) -> AppResult<()> {
     let current = devices::get_in_tx(tx, p, id).await?;
@@ -409,7 +406,7 @@ async fn apply_update(
         report.unchanged += 1;
         return Ok(());
     }
-    devices::update(tx, p, id, current.version, &v, today).await?;
+    devices::update(tx, p, id, current.version, &v, now).await?;
     report.updated += 1;
     Ok(())
 }
@@ -425,6 +422,7 @@ pub async fn import_mdm(
     bytes: &[u8],
     school_id: Option<i64>,
     dry_run: bool,
+    now: DateTime<Utc>,
 ) -> AppResult<ImportReport> {
     if !p.can_edit_devices(school_id) {
         return Err(AppError::Forbidden);
@@ -451,10 +449,6 @@ pub async fn import_mdm(
         } else {
             "MDM (Jamf School / Intune)"
         };
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::Paris)
-        .date_naive();
-    let now = Utc::now();
     let mut tx = db.begin().await?;
     for d in &list {
         let found: Option<(i64, Option<i64>)> = with_tx!(&mut tx, c => {
@@ -498,7 +492,7 @@ pub async fn import_mdm(
                         state: Some("en_service".into()),
                         ..Default::default()
                     };
-                    let created = devices::create(&mut tx, p, &input.parse()?, today).await?;
+                    let created = devices::create(&mut tx, p, &input.parse()?, now).await?;
                     with_tx!(&mut tx, c => {
                         sqlx::query("UPDATE devices SET os_version = $1, inventory_source = 'MDM', last_inventory_at = $2 WHERE id = $3")
                             .bind(&d.os_version).bind(check_in(d.last_check_in.as_deref()).unwrap_or(now)).bind(created.id).execute(&mut *c).await?;

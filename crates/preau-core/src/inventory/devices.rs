@@ -5,13 +5,13 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use preau_domain::device::{self, DeviceState};
-use preau_domain::{FieldError, Principal, text};
+use preau_domain::{FieldError, Principal, paris, text};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::categories;
 use crate::audit::{self, Actor, Entry};
-use crate::db::{Db, Param, Sql, Tx};
+use crate::db::{Db, Param, Sql, Tx, more_than};
 use crate::error::{AppError, AppResult, Errors, expect_one_row, unique};
 use crate::schools::{Page, push_scope};
 use crate::{bind_params, with_db, with_tx};
@@ -320,13 +320,13 @@ pub async fn get_in_tx(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<Device>
 
 /// A device the caller may read (404 otherwise, like a missing id), costs redacted as
 /// the caller's role requires.
-pub async fn get(db: &Db, p: &Principal, id: i64) -> AppResult<Device> {
+pub async fn get(db: &Db, p: &Principal, id: i64, now: DateTime<Utc>) -> AppResult<Device> {
     let sql = format!("{SELECT} WHERE d.id = $1 AND d.collectivite_id = $2");
     let d = with_db!(db, pool => {
         sqlx::query_as::<_, Device>(sqlx::AssertSqlSafe(sql)).bind(id).bind(p.collectivite_id).fetch_optional(pool).await?
     })
     .ok_or(AppError::NotFound)?;
-    if !may_read(p, d.school_id) && !in_perimeter(db, p, &d).await? {
+    if !may_read(p, d.school_id) && !in_perimeter(db, p, &d, paris::day(now)).await? {
         return Err(AppError::NotFound);
     }
     Ok(d.redacted_for(p))
@@ -334,13 +334,10 @@ pub async fn get(db: &Db, p: &Principal, id: i64) -> AppResult<Device> {
 
 /// Whether a contractor's staff sees this device: in the perimeter of one of its lots,
 /// under a contract still running.
-async fn in_perimeter(db: &Db, p: &Principal, d: &Device) -> AppResult<bool> {
+async fn in_perimeter(db: &Db, p: &Principal, d: &Device, today: NaiveDate) -> AppResult<bool> {
     let Some(school) = d.school_id.filter(|_| !p.lots.is_empty()) else {
         return Ok(false);
     };
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::Paris)
-        .date_naive();
     let mut sql = Sql::new(
         "SELECT COUNT(*) FROM lot_perimeters lp JOIN lots l ON l.id = lp.lot_id JOIN contracts c ON c.id = l.contract_id WHERE lp.school_id = ",
     );
@@ -358,8 +355,8 @@ async fn in_perimeter(db: &Db, p: &Principal, d: &Device) -> AppResult<bool> {
 }
 
 /// The device's history, newest first.
-pub async fn events(db: &Db, p: &Principal, id: i64) -> AppResult<Vec<Event>> {
-    get(db, p, id).await?;
+pub async fn events(db: &Db, p: &Principal, id: i64, now: DateTime<Utc>) -> AppResult<Vec<Event>> {
+    get(db, p, id, now).await?;
     Ok(with_db!(db, pool => {
         sqlx::query_as::<_, Event>("SELECT id, occurred_at, kind, actor, detail FROM device_events WHERE device_id = $1 ORDER BY id DESC LIMIT 500")
             .bind(id).fetch_all(pool).await?
@@ -374,8 +371,13 @@ pub struct ComponentRow {
     pub serial: Option<String>,
 }
 
-pub async fn components(db: &Db, p: &Principal, id: i64) -> AppResult<Vec<ComponentRow>> {
-    get(db, p, id).await?;
+pub async fn components(
+    db: &Db,
+    p: &Principal,
+    id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<ComponentRow>> {
+    get(db, p, id, now).await?;
     Ok(with_db!(db, pool => {
         sqlx::query_as::<_, ComponentRow>("SELECT kind, name, detail, serial FROM device_components WHERE device_id = $1 ORDER BY kind, id")
             .bind(id).fetch_all(pool).await?
@@ -390,8 +392,13 @@ pub struct SoftwareRow {
 }
 
 /// The software installed on a device, by name.
-pub async fn software(db: &Db, p: &Principal, id: i64) -> AppResult<Vec<SoftwareRow>> {
-    get(db, p, id).await?;
+pub async fn software(
+    db: &Db,
+    p: &Principal,
+    id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<SoftwareRow>> {
+    get(db, p, id, now).await?;
     Ok(with_db!(db, pool => {
         sqlx::query_as::<_, SoftwareRow>("SELECT sw.name, sw.publisher, sw.version FROM devices d JOIN software_set_items i ON i.set_id = d.software_set_id JOIN software sw ON sw.id = i.software_id WHERE d.id = $1 ORDER BY sw.search_key, sw.version")
             .bind(id).fetch_all(pool).await?
@@ -399,8 +406,13 @@ pub async fn software(db: &Db, p: &Principal, id: i64) -> AppResult<Vec<Software
 }
 
 /// The devices a container (a classe mobile) holds.
-pub async fn contents(db: &Db, p: &Principal, id: i64) -> AppResult<Vec<Device>> {
-    get(db, p, id).await?;
+pub async fn contents(
+    db: &Db,
+    p: &Principal,
+    id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<Device>> {
+    get(db, p, id, now).await?;
     let sql = format!(
         "{SELECT} WHERE d.parent_id = $1 AND d.collectivite_id = $2 ORDER BY d.asset_tag, d.name, d.id"
     );
@@ -533,11 +545,11 @@ pub async fn list(
     db: &Db,
     p: &Principal,
     f: &DeviceFilter,
-    today: NaiveDate,
+    now: DateTime<Utc>,
     offset: i64,
     limit: i64,
 ) -> AppResult<Page<Device>> {
-    let filter = f.to_sql(p, today, Utc::now())?;
+    let filter = f.to_sql(p, paris::day(now), now)?;
     let count_sql = format!("SELECT COUNT(*){}", filter.text);
     let mut list = Sql {
         text: format!(
@@ -547,8 +559,9 @@ pub async fn list(
         ),
         params: filter.params.clone(),
     };
-    list.push(" LIMIT ").bind(Param::I64(limit + 1));
-    list.push(" OFFSET ").bind(Param::I64(offset.max(0)));
+    list.limit_plus_one(limit)
+        .push(" OFFSET ")
+        .bind(Param::I64(offset.max(0)));
     let (total, mut items): (i64, Vec<Device>) = with_db!(db, pool => {
         let total = bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), &filter.params)
             .fetch_one(pool).await?;
@@ -556,12 +569,7 @@ pub async fn list(
             .fetch_all(pool).await?;
         (total, items)
     });
-    let next_offset = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        Some(offset + limit)
-    } else {
-        None
-    };
+    let next_offset = more_than(&mut items, limit).then_some(offset + limit);
     Ok(Page {
         items: items.into_iter().map(|d| d.redacted_for(p)).collect(),
         next_offset,
@@ -617,7 +625,7 @@ pub async fn create(
     tx: &mut Tx,
     p: &Principal,
     v: &ValidDevice,
-    today: NaiveDate,
+    now: DateTime<Utc>,
 ) -> AppResult<Device> {
     if !p.can_edit_devices(v.school_id) {
         return Err(
@@ -629,7 +637,7 @@ pub async fn create(
         );
     }
     let category_id = check_refs(tx, p, v, None).await?;
-    let now = Utc::now();
+    let today = paris::day(now);
     let key = search_key_of(
         v.name.as_deref(),
         v.brand.as_deref(),
@@ -658,6 +666,7 @@ pub async fn create(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "create",
             object_type: "device",
@@ -678,7 +687,7 @@ pub async fn update(
     id: i64,
     expected_version: i64,
     v: &ValidDevice,
-    today: NaiveDate,
+    now: DateTime<Utc>,
 ) -> AppResult<Device> {
     let before = fetch_in_tx(tx, p.collectivite_id, id).await?;
     if !may_read(p, before.school_id) {
@@ -700,9 +709,8 @@ pub async fn update(
     let state_since = if before.state == v.state.code() {
         before.state_since
     } else {
-        today
+        paris::day(now)
     };
-    let now = Utc::now();
     let key = search_key_of(
         v.name.as_deref(),
         v.brand.as_deref(),
@@ -725,6 +733,7 @@ pub async fn update(
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "update",
             object_type: "device",
@@ -801,6 +810,7 @@ pub async fn place(
     ids: &[i64],
     school_id: i64,
     room_id: Option<i64>,
+    now: DateTime<Utc>,
 ) -> AppResult<usize> {
     if !p.can_edit_devices(Some(school_id)) {
         return Err(AppError::Forbidden);
@@ -820,7 +830,7 @@ pub async fn place(
         input.parent_id = None;
         let mut v = input.parse()?;
         v.price_cents = before.price_cents;
-        update(tx, p, *id, before.version, &v, Utc::now().date_naive()).await?;
+        update(tx, p, *id, before.version, &v, now).await?;
         placed += 1;
     }
     Ok(placed)
@@ -888,7 +898,13 @@ pub async fn duplicates(db: &Db, p: &Principal) -> AppResult<Vec<DuplicateGroup>
 /// Merges `other` into `keep`: the kept record takes what it lacks from the other (serial,
 /// asset tag, purchase, agent link and inventory), the other's history moves over, and the
 /// other record is deleted. Both must be editable by the caller.
-pub async fn merge(tx: &mut Tx, p: &Principal, keep: i64, other: i64) -> AppResult<Device> {
+pub async fn merge(
+    tx: &mut Tx,
+    p: &Principal,
+    keep: i64,
+    other: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Device> {
     if keep == other {
         return Err(FieldError::new("other", "unknown_value").into());
     }
@@ -902,7 +918,6 @@ pub async fn merge(tx: &mut Tx, p: &Principal, keep: i64, other: i64) -> AppResu
             return Err(AppError::Forbidden);
         }
     }
-    let now = Utc::now();
     with_tx!(tx, c => {
         // Unique columns first leave the other record, then the kept one takes them.
         sqlx::query("UPDATE devices SET asset_tag = NULL, agent_device_id = NULL WHERE id = $1").bind(other).execute(&mut *c).await?;
@@ -938,6 +953,7 @@ pub async fn merge(tx: &mut Tx, p: &Principal, keep: i64, other: i64) -> AppResu
     audit::record(
         tx,
         &Actor::from(p),
+        now,
         Entry {
             action: "merge",
             object_type: "device",

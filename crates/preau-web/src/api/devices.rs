@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
+use chrono::Utc;
 use preau_core::inventory::categories;
 use preau_core::inventory::devices::{self, DeviceFilter, DeviceInput};
 use preau_core::write_tx;
@@ -13,7 +14,6 @@ use super::{
     ApiResult, Created, Patch, body, created, list, merge, offset, query, to_json, version,
 };
 use crate::AppState;
-use crate::pages::today;
 use crate::session::ApiAuth;
 
 #[derive(Deserialize)]
@@ -31,7 +31,15 @@ pub(super) async fn devices_list(
     let f = query(f)?;
     let q = query(q)?;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let page = devices::list(&s.db, &p, &f, today(), offset(q.cursor.as_deref())?, limit).await?;
+    let page = devices::list(
+        &s.db,
+        &p,
+        &f,
+        Utc::now(),
+        offset(q.cursor.as_deref())?,
+        limit,
+    )
+    .await?;
     Ok(list(&page.items, page.next_offset.map(|o| o.to_string())))
 }
 
@@ -40,9 +48,9 @@ pub(super) async fn device_get(
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    let d = devices::get(&s.db, &p, id).await?;
-    let components = devices::components(&s.db, &p, id).await?;
-    let software = devices::software(&s.db, &p, id).await?;
+    let d = devices::get(&s.db, &p, id, Utc::now()).await?;
+    let components = devices::components(&s.db, &p, id, Utc::now()).await?;
+    let software = devices::software(&s.db, &p, id, Utc::now()).await?;
     let mut v = serde_json::to_value(&d).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
         o.insert("components".into(), json!(components));
@@ -56,7 +64,7 @@ pub(super) async fn device_history(
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    let events: Vec<serde_json::Value> = devices::events(&s.db, &p, id)
+    let events: Vec<serde_json::Value> = devices::events(&s.db, &p, id, Utc::now())
         .await?
         .into_iter()
         .map(|e| {
@@ -75,8 +83,8 @@ pub(super) async fn device_create(
     b: Result<Json<DeviceInput>, JsonRejection>,
 ) -> Created {
     let input = body(b)?;
-    let today = today();
-    created(write_tx!(s.db, tx => devices::create(tx, &p, &input.parse()?, today).await?)?)
+    let now = Utc::now();
+    created(write_tx!(s.db, tx => devices::create(tx, &p, &input.parse()?, now).await?)?)
 }
 
 pub(super) async fn device_patch(
@@ -88,11 +96,11 @@ pub(super) async fn device_patch(
     let patch = body(b)?;
     let ver = version(&patch)?;
     let input: DeviceInput = merge(
-        &devices::get(&s.db, &p, id).await?.to_input(),
+        &devices::get(&s.db, &p, id, Utc::now()).await?.to_input(),
         &patch.fields,
     )?;
-    let today = today();
-    let d = write_tx!(s.db, tx => devices::update(tx, &p, id, ver, &input.parse()?, today).await?)?;
+    let now = Utc::now();
+    let d = write_tx!(s.db, tx => devices::update(tx, &p, id, ver, &input.parse()?, now).await?)?;
     Ok(to_json(&d.redacted_for(&p)))
 }
 

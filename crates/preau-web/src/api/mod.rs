@@ -7,6 +7,7 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
+use chrono::Utc;
 use preau_core::classes::ClassInput;
 use preau_core::rooms::RoomInput;
 use preau_core::schools::{SchoolFilter, SchoolInput};
@@ -239,7 +240,7 @@ async fn school_create(
     b: Result<Json<SchoolInput>, JsonRejection>,
 ) -> Created {
     let input = body(b)?;
-    created(write_tx!(s.db, tx => schools::create(tx, &p, &input.parse()?).await?)?)
+    created(write_tx!(s.db, tx => schools::create(tx, &p, &input.parse()?, Utc::now()).await?)?)
 }
 
 type Created = Result<(axum::http::StatusCode, Json<Value>), ApiError>;
@@ -294,7 +295,7 @@ async fn school_patch(
         &schools::get(&s.db, &p, id).await?.to_input(),
         &patch.fields,
     )?;
-    let school = write_tx!(s.db, tx => schools::update(tx, &p, id, ver, &input.parse()?).await?)?;
+    let school = write_tx!(s.db, tx => schools::update(tx, &p, id, ver, &input.parse()?, Utc::now()).await?)?;
     Ok(to_json(&school))
 }
 
@@ -313,7 +314,7 @@ async fn room_create(
     b: Result<Json<RoomInput>, JsonRejection>,
 ) -> Created {
     let input = body(b)?;
-    created(write_tx!(s.db, tx => rooms::create(tx, &p, id, &input.parse()?).await?)?)
+    created(write_tx!(s.db, tx => rooms::create(tx, &p, id, &input.parse()?, Utc::now()).await?)?)
 }
 
 async fn room_get(
@@ -333,7 +334,8 @@ async fn room_patch(
     let patch = body(b)?;
     let ver = version(&patch)?;
     let input = merge(&rooms::get(&s.db, &p, id).await?.to_input(), &patch.fields)?;
-    let room = write_tx!(s.db, tx => rooms::update(tx, &p, id, ver, &input.parse()?).await?)?;
+    let room =
+        write_tx!(s.db, tx => rooms::update(tx, &p, id, ver, &input.parse()?, Utc::now()).await?)?;
     Ok(to_json(&room))
 }
 
@@ -342,7 +344,7 @@ async fn room_delete(
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    write_tx!(s.db, tx => rooms::delete(tx, &p, id).await?)?;
+    write_tx!(s.db, tx => rooms::delete(tx, &p, id, Utc::now()).await?)?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
@@ -371,7 +373,7 @@ async fn class_create(
     b: Result<Json<ClassInput>, JsonRejection>,
 ) -> Created {
     let input = body(b)?;
-    created(write_tx!(s.db, tx => classes::create(tx, &p, id, &input.parse()?).await?)?)
+    created(write_tx!(s.db, tx => classes::create(tx, &p, id, &input.parse()?, Utc::now()).await?)?)
 }
 
 async fn class_get(
@@ -394,7 +396,7 @@ async fn class_patch(
         &classes::get(&s.db, &p, id).await?.to_input(),
         &patch.fields,
     )?;
-    let class = write_tx!(s.db, tx => classes::update(tx, &p, id, ver, &input.parse()?).await?)?;
+    let class = write_tx!(s.db, tx => classes::update(tx, &p, id, ver, &input.parse()?, Utc::now()).await?)?;
     Ok(to_json(&class))
 }
 
@@ -403,7 +405,7 @@ async fn class_delete(
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    write_tx!(s.db, tx => classes::delete(tx, &p, id).await?)?;
+    write_tx!(s.db, tx => classes::delete(tx, &p, id, Utc::now()).await?)?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
@@ -425,7 +427,7 @@ async fn year_create(
     b: Result<Json<SchoolYearInput>, JsonRejection>,
 ) -> Created {
     let input = body(b)?;
-    created(write_tx!(s.db, tx => years::create(tx, &p, &input.parse()?).await?)?)
+    created(write_tx!(s.db, tx => years::create(tx, &p, &input.parse()?, Utc::now()).await?)?)
 }
 
 async fn users_list(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> ApiResult {

@@ -446,8 +446,7 @@ pub(super) async fn interventions_list(
         )]));
     }
     let at = |d: chrono::NaiveDate| {
-        preau_domain::calendar::paris_instant(d.and_hms_opt(0, 0, 0).unwrap_or_default())
-            .unwrap_or_default()
+        preau_domain::paris::instant(d.and_hms_opt(0, 0, 0).unwrap_or_default()).unwrap_or_default()
     };
     let visits = preau_core::interventions::list(&s.db, &p, &q.filter, at(from), at(to)).await?;
     Ok(list(&visits, None))

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use chrono::{NaiveDate, TimeZone};
+use chrono::{NaiveDate, Utc};
 use preau_core::audit::{self, AuditFilter};
 use preau_core::collectivites::{self, CollectiviteInput};
 use preau_core::inventory::{agents, categories, devices};
@@ -89,7 +89,7 @@ pub async fn year_create(
 ) -> PageResult {
     let result = write_tx!(s.db, tx => {
         let v = f.parse()?;
-        years::create(tx, &a.p, &v).await?
+        years::create(tx, &a.p, &v, Utc::now()).await?
     });
     match result {
         Ok(_) => Ok(see_other("/school-years", "created")),
@@ -197,7 +197,7 @@ pub async fn user_create(
     a: Auth,
     CsrfForm(f): CsrfForm<UserInput>,
 ) -> PageResult {
-    let result = write_tx!(s.db, tx => users::create(tx, &a.p, &f).await?);
+    let result = write_tx!(s.db, tx => users::create(tx, &a.p, &f, Utc::now()).await?);
     match result {
         Ok(u) => Ok(see_other(&format!("/admin/users/{}", u.id), "created")),
         Err(AppError::Invalid(errs)) => user_form(&a, &f).respond(&errs),
@@ -322,7 +322,7 @@ pub async fn role_add(
             id,
             role,
             parse_id(&f.school_id),
-            parse_id(&f.contractor_id),
+            parse_id(&f.contractor_id), Utc::now(),
         )
         .await?
     });
@@ -341,7 +341,7 @@ pub async fn role_remove(
     Path((id, rid)): Path<(i64, i64)>,
     CsrfForm(_): CsrfForm<super::org::Empty>,
 ) -> PageResult {
-    write_tx!(s.db, tx => users::remove_role(tx, &a.p, id, rid).await?)?;
+    write_tx!(s.db, tx => users::remove_role(tx, &a.p, id, rid, Utc::now()).await?)?;
     Ok(see_other(&format!("/admin/users/{id}"), "saved"))
 }
 
@@ -357,7 +357,7 @@ pub async fn password_reset(
     CsrfForm(f): CsrfForm<PasswordForm>,
 ) -> PageResult {
     let result = write_tx!(s.db, tx => {
-        users::reset_password(tx, &a.p, id, &f.password).await?
+        users::reset_password(tx, &a.p, id, &f.password, Utc::now()).await?
     });
     match result {
         Ok(()) => Ok(see_other(&format!("/admin/users/{id}"), "saved")),
@@ -379,7 +379,7 @@ pub async fn set_active(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<ActiveForm>,
 ) -> PageResult {
-    write_tx!(s.db, tx => users::set_active(tx, &a.p, id, f.active == "true").await?)?;
+    write_tx!(s.db, tx => users::set_active(tx, &a.p, id, f.active == "true", Utc::now()).await?)?;
     Ok(see_other(&format!("/admin/users/{id}"), "saved"))
 }
 
@@ -428,8 +428,7 @@ pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuer
         actor: nonempty(&q.actor),
         since: since
             .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .and_then(|dt| chrono_tz::Europe::Paris.from_local_datetime(&dt).earliest())
-            .map(|t| t.to_utc()),
+            .and_then(preau_domain::paris::instant),
         before_id: q.before,
         action: nonempty(&q.action).filter(|a| a == "read_pupils"),
         ..Default::default()
@@ -556,7 +555,7 @@ pub async fn user_update(
     let version = f.version.unwrap_or(0);
     save(
         &a,
-        write_tx!(s.db, tx => users::update_profile(tx, p, id, version, &f.input).await?),
+        write_tx!(s.db, tx => users::update_profile(tx, p, id, version, &f.input, Utc::now()).await?),
         |_| format!("/admin/users/{id}"),
         FormSpec::edit("users.edit_title", format!("/admin/users/{id}"), version).section("admin"),
         profile_fields(p.lang, &f.input),
@@ -610,7 +609,7 @@ pub async fn collectivite_update(
     let version = f.version.unwrap_or(0);
     save(
         &a,
-        write_tx!(s.db, tx => collectivites::update(tx, p, version, &f.input).await?),
+        write_tx!(s.db, tx => collectivites::update(tx, p, version, &f.input, Utc::now()).await?),
         |_| "/admin".to_string(),
         FormSpec::edit(
             "collectivite.edit_title",
@@ -713,7 +712,7 @@ async fn agents_page(
             not_seen_days: Some(0),
             ..Default::default()
         },
-        super::today(),
+        Utc::now(),
         0,
         1,
     )
@@ -770,7 +769,8 @@ pub async fn agents_set(
     headers: axum::http::HeaderMap,
     CsrfForm(f): CsrfForm<AgentsForm>,
 ) -> PageResult {
-    match write_tx!(s.db, tx => agents::set(tx, &a.p, &f.login, f.secret.as_deref()).await?) {
+    match write_tx!(s.db, tx => agents::set(tx, &a.p, &f.login, f.secret.as_deref(), Utc::now()).await?)
+    {
         Ok(secret) => {
             s.agent_auth.clear();
             agents_page(&s, &a, &headers, Some(secret), None).await
@@ -846,7 +846,7 @@ pub async fn category_create(
     a: Auth,
     CsrfForm(f): CsrfForm<CategoryForm>,
 ) -> PageResult {
-    match write_tx!(s.db, tx => categories::create(tx, &a.p, &f.label_fr, f.label_en.as_deref()).await?)
+    match write_tx!(s.db, tx => categories::create(tx, &a.p, &f.label_fr, f.label_en.as_deref(), Utc::now()).await?)
     {
         Ok(_) => Ok(see_other("/admin/categories", "created")),
         Err(AppError::Invalid(errs)) => {

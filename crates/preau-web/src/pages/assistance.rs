@@ -5,6 +5,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use chrono::Utc;
 use preau_core::{AppError, calendar, contracts, jobs, routing, schools, users, write_tx};
 use preau_domain::ticket::{Assignee, TicketCategory};
 use preau_domain::{FieldError, Lang};
@@ -158,7 +159,7 @@ pub async fn settings(
     CsrfForm(f): CsrfForm<SettingsForm>,
 ) -> PageResult {
     let days = f.auto_close_days.trim().parse::<i64>().unwrap_or(0);
-    match write_tx!(s.db, tx => routing::set_auto_close_days(tx, &a.p, days).await?) {
+    match write_tx!(s.db, tx => routing::set_auto_close_days(tx, &a.p, days, Utc::now()).await?) {
         Ok(()) => Ok(see_other("/admin/assistance", "saved")),
         Err(e) => again(&s, &a, e).await,
     }
@@ -199,7 +200,7 @@ pub async fn add_rule(
         Ok(v) => v,
         Err(e) => return again(&s, &a, e.into()).await,
     };
-    match write_tx!(s.db, tx => routing::add(tx, &a.p, school, category, to).await?) {
+    match write_tx!(s.db, tx => routing::add(tx, &a.p, school, category, to, Utc::now()).await?) {
         Ok(_) => Ok(see_other("/admin/assistance", "created")),
         Err(e) => again(&s, &a, e).await,
     }
@@ -211,7 +212,7 @@ pub async fn delete_rule(
     Path(id): Path<i64>,
     CsrfForm(_f): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
-    write_tx!(s.db, tx => routing::delete(tx, &a.p, id).await?)?;
+    write_tx!(s.db, tx => routing::delete(tx, &a.p, id, Utc::now()).await?)?;
     Ok(see_other("/admin/assistance", "deleted"))
 }
 

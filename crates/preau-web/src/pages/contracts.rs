@@ -114,7 +114,8 @@ pub async fn contractor_create(
     CsrfForm(f): CsrfForm<ContractorForm>,
 ) -> PageResult {
     must_manage(&a)?;
-    let errs = match write_tx!(s.db, tx => users::create_contractor(tx, &a.p, &f.name).await?) {
+    let errs = match write_tx!(s.db, tx => users::create_contractor(tx, &a.p, &f.name, Utc::now()).await?)
+    {
         Ok(_) => return Ok(see_other("/contracts", "created")),
         Err(AppError::Invalid(e)) => e,
         Err(AppError::Conflict(e)) => vec![e],
@@ -364,7 +365,7 @@ pub async fn create(
     let fields = contract_fields(&s, &a, &f.input).await?;
     save(
         &a,
-        write_tx!(s.db, tx => contracts::create(tx, p, &f.input.parse()?).await?),
+        write_tx!(s.db, tx => contracts::create(tx, p, &f.input.parse()?, Utc::now()).await?),
         |c| format!("/contracts/{}", c.id),
         FormSpec::new("contracts.new_title", "/contracts", "/contracts").section("contracts"),
         fields,
@@ -397,7 +398,7 @@ pub async fn update(
     let fields = contract_fields(&s, &a, &f.input).await?;
     save(
         &a,
-        write_tx!(s.db, tx => contracts::update(tx, p, id, version, &f.input.parse()?).await?),
+        write_tx!(s.db, tx => contracts::update(tx, p, id, version, &f.input.parse()?, Utc::now()).await?),
         |c| format!("/contracts/{}", c.id),
         FormSpec::edit("contracts.edit_title", format!("/contracts/{id}"), version)
             .section("contracts"),
@@ -454,7 +455,7 @@ pub async fn lot_create(
     let p = &a.p;
     save(
         &a,
-        write_tx!(s.db, tx => contracts::lot_create(tx, p, id, &f.input.parse()?).await?),
+        write_tx!(s.db, tx => contracts::lot_create(tx, p, id, &f.input.parse()?, Utc::now()).await?),
         |_| format!("/contracts/{id}"),
         FormSpec::new(
             "contracts.lot_new_title",
@@ -632,7 +633,7 @@ pub async fn grid_save(
         .collect();
     let r = write_tx!(s.db, tx => {
         let grid = contracts::parse_grid(&inputs)?;
-        contracts::set_grid(tx, &a.p, lot_id, &grid).await?
+        contracts::set_grid(tx, &a.p, lot_id, &grid, Utc::now()).await?
     });
     match r {
         Ok(kept) => Ok(see_other(
@@ -728,7 +729,7 @@ pub async fn perimeter_save(
     };
     let (school_ids, category_ids) = (ids("school"), ids("category"));
     let (_, contract_id, _) = lot_detail(&s, &a, lot_id).await?;
-    write_tx!(s.db, tx => contracts::set_perimeter(tx, &a.p, lot_id, &school_ids, &category_ids).await?)?;
+    write_tx!(s.db, tx => contracts::set_perimeter(tx, &a.p, lot_id, &school_ids, &category_ids, Utc::now()).await?)?;
     Ok(see_other(
         &format!("/contracts/{contract_id}"),
         "perimeter_saved",

@@ -4,6 +4,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use chrono::Utc;
 use preau_core::import::ImportReport;
 use preau_core::inventory::csv_import;
 use preau_core::{AppError, schools};
@@ -88,8 +89,11 @@ async fn run(
     dry_run: bool,
 ) -> Result<ImportReport, AppError> {
     match kind {
-        "mdm" => csv_import::import_mdm(&s.db, &a.p, bytes, school.parse().ok(), dry_run).await,
-        _ => csv_import::import_devices(&s.db, &a.p, bytes, dry_run).await,
+        "mdm" => {
+            csv_import::import_mdm(&s.db, &a.p, bytes, school.parse().ok(), dry_run, Utc::now())
+                .await
+        }
+        _ => csv_import::import_devices(&s.db, &a.p, bytes, dry_run, Utc::now()).await,
     }
 }
 

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
 use preau_core::inventory::categories::{self, Category};
 use preau_core::inventory::devices::{self, Device, DeviceFilter, DeviceInput};
 use preau_core::{AppError, rooms, schools, write_tx};
@@ -138,7 +138,7 @@ pub async fn list(
     let lang = p.lang;
     let page = q.page.unwrap_or(1).max(1);
     let today = today();
-    let result = devices::list(&s.db, p, &f, today, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
+    let result = devices::list(&s.db, p, &f, Utc::now(), (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
     let cats = categories::list(&s.db, p).await?;
     let query = base_query(raw.as_deref());
     let link = |n: i64| {
@@ -208,7 +208,7 @@ pub async fn export(
     let p = &a.p;
     let lang = p.lang;
     let cats = categories::list(&s.db, p).await?;
-    let page = devices::list(&s.db, p, &f, today(), 0, 100_000).await?;
+    let page = devices::list(&s.db, p, &f, Utc::now(), 0, 100_000).await?;
     let t = |k| crate::i18n::t(lang, k);
     let costs = p.can_see_costs();
     let mut header = vec![
@@ -456,7 +456,7 @@ pub async fn show_device(
 ) -> PageResult {
     let p = &a.p;
     let lang = p.lang;
-    let d = devices::get(&s.db, p, id).await?;
+    let d = devices::get(&s.db, p, id, Utc::now()).await?;
     let cats = categories::list(&s.db, p).await?;
     let today = today();
     let t = |k| crate::i18n::t(lang, k);
@@ -532,7 +532,7 @@ pub async fn show_device(
             ),
         ]);
     }
-    let components = devices::components(&s.db, p, id)
+    let components = devices::components(&s.db, p, id, Utc::now())
         .await?
         .into_iter()
         .map(|c| ComponentView {
@@ -542,13 +542,13 @@ pub async fn show_device(
             serial: c.serial.unwrap_or_default(),
         })
         .collect();
-    let software = devices::software(&s.db, p, id).await?;
-    let contents = devices::contents(&s.db, p, id)
+    let software = devices::software(&s.db, p, id, Utc::now()).await?;
+    let contents = devices::contents(&s.db, p, id, Utc::now())
         .await?
         .iter()
         .map(|c| row(c, &cats, lang, today))
         .collect();
-    let events = devices::events(&s.db, p, id)
+    let events = devices::events(&s.db, p, id, Utc::now())
         .await?
         .into_iter()
         .map(|e| EventView {
@@ -619,7 +619,7 @@ async fn device_fields(s: &AppState, a: &Auth, v: &DeviceInput) -> Result<Vec<Fi
                 category: Some("classe_mobile".into()),
                 ..Default::default()
             },
-            today(),
+            Utc::now(),
             0,
             200,
         )
@@ -738,10 +738,10 @@ pub async fn create(
     CsrfForm(f): CsrfForm<DeviceInput>,
 ) -> PageResult {
     let p = &a.p;
-    let today = today();
+    let now = Utc::now();
     save(
         &a,
-        write_tx!(s.db, tx => devices::create(tx, p, &f.parse()?, today).await?),
+        write_tx!(s.db, tx => devices::create(tx, p, &f.parse()?, now).await?),
         |d| format!("/devices/{}", d.id),
         FormSpec::new("devices.new_title", "/devices", "/devices").section("devices"),
         device_fields(&s, &a, &f).await?,
@@ -750,7 +750,7 @@ pub async fn create(
 
 pub async fn edit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> PageResult {
     let p = &a.p;
-    let d = devices::get(&s.db, p, id).await?;
+    let d = devices::get(&s.db, p, id, Utc::now()).await?;
     if !p.can_edit_devices(d.school_id) {
         return Err(AppError::Forbidden.into());
     }
@@ -768,10 +768,10 @@ pub async fn update(
 ) -> PageResult {
     let p = &a.p;
     let version = f.version.unwrap_or(0);
-    let today = today();
+    let now = Utc::now();
     save(
         &a,
-        write_tx!(s.db, tx => devices::update(tx, p, id, version, &f.input.parse()?, today).await?),
+        write_tx!(s.db, tx => devices::update(tx, p, id, version, &f.input.parse()?, now).await?),
         |_| format!("/devices/{id}"),
         FormSpec::edit("devices.edit_title", format!("/devices/{id}"), version).section("devices"),
         device_fields(&s, &a, &f.input).await?,
@@ -817,7 +817,7 @@ pub async fn place(
     if f.device.is_empty() {
         return Ok(see_other("/devices?unplaced=true", "nothing_selected"));
     }
-    let n = write_tx!(s.db, tx => devices::place(tx, p, &f.device, school, f.room_id).await?)?;
+    let n = write_tx!(s.db, tx => devices::place(tx, p, &f.device, school, f.room_id, Utc::now()).await?)?;
     tracing::info!(devices = n, "devices placed");
     Ok(see_other("/devices?unplaced=true", "placed"))
 }
@@ -883,6 +883,6 @@ pub async fn merge(
     CsrfForm(f): CsrfForm<MergeForm>,
 ) -> PageResult {
     let p = &a.p;
-    let kept = write_tx!(s.db, tx => devices::merge(tx, p, f.keep, f.other).await?)?;
+    let kept = write_tx!(s.db, tx => devices::merge(tx, p, f.keep, f.other, Utc::now()).await?)?;
     Ok(see_other(&format!("/devices/{}", kept.id), "merged"))
 }

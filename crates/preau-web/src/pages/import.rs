@@ -4,6 +4,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use chrono::Utc;
 use preau_core::import::{self, ImportReport};
 use preau_core::{AppError, collectivites};
 use serde::Deserialize;
@@ -104,7 +105,7 @@ pub async fn preview(State(s): State<AppState>, a: Auth, form: CsrfMultipart) ->
         return unprocessable(render(&view)?);
     };
     let filter = Some(commune.as_str()).filter(|c| !c.is_empty());
-    let report = import::import_schools(&s.db, p, &file.bytes, filter, true).await?;
+    let report = import::import_schools(&s.db, p, &file.bytes, filter, true, Utc::now()).await?;
     view.file_name = file.file_name.clone().unwrap_or_default();
     if report.errors.is_empty() {
         view.confirm_key = Some(
@@ -152,7 +153,7 @@ pub async fn apply(
         return unprocessable(render(&view)?);
     };
     let filter = Some(commune.as_str()).filter(|c| !c.is_empty());
-    let report = import::import_schools(&s.db, p, &bytes, filter, false).await?;
+    let report = import::import_schools(&s.db, p, &bytes, filter, false, Utc::now()).await?;
     let mut view = page(&a, commune.clone());
     view.applied = report.errors.is_empty();
     show_report(view, report)

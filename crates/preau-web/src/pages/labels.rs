@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use chrono::Utc;
 use preau_core::inventory::categories;
 use preau_core::inventory::devices::{self, DeviceFilter};
 use preau_core::{AppError, collectivites};
@@ -94,7 +95,7 @@ pub async fn labels(
     let p = &a.p;
     let lang = p.lang;
     let list = match q.device {
-        Some(id) => vec![devices::get(&s.db, p, id).await?],
+        Some(id) => vec![devices::get(&s.db, p, id, Utc::now()).await?],
         None => {
             if q.school_id.is_none() && q.room_id.is_none() {
                 return Err(AppError::Invalid(vec![preau_domain::FieldError::new(
@@ -116,7 +117,7 @@ pub async fn labels(
                 category: q.category.clone(),
                 ..Default::default()
             };
-            devices::list(&s.db, p, &f, super::today(), 0, MAX_LABELS + 1)
+            devices::list(&s.db, p, &f, Utc::now(), 0, MAX_LABELS + 1)
                 .await?
                 .items
         }

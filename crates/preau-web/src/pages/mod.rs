@@ -559,12 +559,9 @@ pub async fn script() -> impl IntoResponse {
     )
 }
 
-/// Formats a UTC instant in Europe/Paris for display.
 /// Today's date in Europe/Paris, the calendar every page and list speaks.
 pub fn today() -> chrono::NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::Paris)
-        .date_naive()
+    preau_domain::paris::day(chrono::Utc::now())
 }
 
 /// Field errors as one sentence, for forms that show them in a single box.
@@ -575,8 +572,7 @@ pub fn messages(errs: &[FieldError], lang: Lang) -> String {
         .join(" ")
 }
 
+/// A UTC instant as people read it, in Europe/Paris.
 pub fn paris(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.with_timezone(&chrono_tz::Europe::Paris)
-        .format("%d/%m/%Y %H:%M")
-        .to_string()
+    preau_domain::paris::display(t)
 }

@@ -4,6 +4,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use chrono::Utc;
 use preau_core::classes::ClassInput;
 use preau_core::rooms::RoomInput;
 use preau_core::schools::{Counts, SchoolFilter, SchoolInput, SchoolSort};
@@ -286,7 +287,8 @@ pub async fn school_networks(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<NetworksForm>,
 ) -> PageResult {
-    match write_tx!(s.db, tx => schools::set_ip_ranges(tx, &a.p, id, &f.ip_ranges).await?) {
+    match write_tx!(s.db, tx => schools::set_ip_ranges(tx, &a.p, id, &f.ip_ranges, Utc::now()).await?)
+    {
         Ok(_) => Ok(see_other(&format!("/schools/{id}"), "saved")),
         Err(e) => {
             let errs = form_errors(e)?;
@@ -323,7 +325,7 @@ async fn school_page(
             school_id: Some(id),
             ..Default::default()
         },
-        today,
+        Utc::now(),
         0,
         1,
     )
@@ -575,7 +577,7 @@ pub async fn school_create(
     let p = &a.p;
     save(
         &a,
-        write_tx!(s.db, tx => schools::create(tx, p, &f.input.parse()?).await?),
+        write_tx!(s.db, tx => schools::create(tx, p, &f.input.parse()?, Utc::now()).await?),
         |school| format!("/schools/{}", school.id),
         FormSpec::new("school.new_title", "/schools", "/schools"),
         school_fields(p.lang, &f.input),
@@ -607,7 +609,7 @@ pub async fn school_update(
     let version = f.version.unwrap_or(0);
     save(
         &a,
-        write_tx!(s.db, tx => schools::update(tx, p, id, version, &f.input.parse()?).await?),
+        write_tx!(s.db, tx => schools::update(tx, p, id, version, &f.input.parse()?, Utc::now()).await?),
         |_| format!("/schools/{id}"),
         FormSpec::edit("school.edit_title", format!("/schools/{id}"), version),
         school_fields(p.lang, &f.input),
@@ -716,7 +718,7 @@ pub async fn room_create(
     let back = format!("/schools/{school_id}");
     save(
         &a,
-        write_tx!(s.db, tx => rooms::create(tx, p, school_id, &f.input.parse()?).await?),
+        write_tx!(s.db, tx => rooms::create(tx, p, school_id, &f.input.parse()?, Utc::now()).await?),
         |room| format!("/rooms/{}", room.id),
         FormSpec::new("room.new_title", format!("{back}/rooms/new"), back.clone()),
         room_fields(p.lang, &f.input),
@@ -744,7 +746,7 @@ pub async fn room_update(
     let version = f.version.unwrap_or(0);
     save(
         &a,
-        write_tx!(s.db, tx => rooms::update(tx, p, id, version, &f.input.parse()?).await?),
+        write_tx!(s.db, tx => rooms::update(tx, p, id, version, &f.input.parse()?, Utc::now()).await?),
         |_| format!("/rooms/{id}"),
         FormSpec::edit("room.edit_title", format!("/rooms/{id}"), version),
         room_fields(p.lang, &f.input),
@@ -762,7 +764,7 @@ pub async fn room_delete(
 ) -> PageResult {
     let p = &a.p;
     let room = rooms::get(&s.db, p, id).await?;
-    write_tx!(s.db, tx => rooms::delete(tx, p, id).await?)?;
+    write_tx!(s.db, tx => rooms::delete(tx, p, id, Utc::now()).await?)?;
     Ok(see_other(
         &format!("/schools/{}", room.school_id),
         "deleted",
@@ -922,7 +924,7 @@ pub async fn class_create(
     let back = format!("/schools/{school_id}");
     save(
         &a,
-        write_tx!(s.db, tx => classes::create(tx, p, school_id, &input.parse()?).await?),
+        write_tx!(s.db, tx => classes::create(tx, p, school_id, &input.parse()?, Utc::now()).await?),
         |c| format!("/classes/{}", c.id),
         FormSpec::new(
             "class.new_title",
@@ -960,7 +962,7 @@ pub async fn class_update(
     let version = f.version.unwrap_or(0);
     save(
         &a,
-        write_tx!(s.db, tx => classes::update(tx, p, id, version, &input.parse()?).await?),
+        write_tx!(s.db, tx => classes::update(tx, p, id, version, &input.parse()?, Utc::now()).await?),
         |_| format!("/classes/{id}"),
         FormSpec::edit("class.edit_title", format!("/classes/{id}"), version),
         class_fields(&s, p, class.school_id, &input).await?,
@@ -975,7 +977,7 @@ pub async fn class_delete(
 ) -> PageResult {
     let p = &a.p;
     let class = classes::get(&s.db, p, id).await?;
-    write_tx!(s.db, tx => classes::delete(tx, p, id).await?)?;
+    write_tx!(s.db, tx => classes::delete(tx, p, id, Utc::now()).await?)?;
     Ok(see_other(
         &format!("/schools/{}", class.school_id),
         "deleted",

@@ -7,11 +7,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use chrono_tz::Europe::Paris;
 use preau_core::interventions::{self, InterventionFilter, InterventionInput, Visit};
 use preau_core::tickets::{self, TicketFilter};
 use preau_core::{AppError, contracts, users, write_tx};
 use preau_domain::Role;
+use preau_domain::paris;
 use preau_domain::ticket::Assignee;
 use serde::Deserialize;
 
@@ -45,8 +45,8 @@ pub async fn plan_choices(
         .iter()
         .take(14)
         .map(|w| {
-            let a = w.start.with_timezone(&Paris);
-            let b = w.end.with_timezone(&Paris);
+            let a = paris::local(w.start);
+            let b = paris::local(w.end);
             WindowChoice {
                 value: format!(
                     "{}|{}",
@@ -168,10 +168,7 @@ pub struct VisitView {
 pub fn visit_view(a: &Auth, v: &Visit) -> VisitView {
     let p = &a.p;
     let i = &v.intervention;
-    let (s, e) = (
-        i.starts_at.with_timezone(&Paris),
-        i.ends_at.with_timezone(&Paris),
-    );
+    let (s, e) = (paris::local(i.starts_at), paris::local(i.ends_at));
     let time = if s.date_naive() == e.date_naive() {
         format!("{}–{}", s.format("%H:%M"), e.format("%H:%M"))
     } else {
@@ -238,8 +235,7 @@ fn monday_of(d: NaiveDate) -> NaiveDate {
 }
 
 fn at_midnight(d: NaiveDate) -> DateTime<Utc> {
-    preau_domain::calendar::paris_instant(d.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .unwrap_or_default()
+    preau_domain::paris::instant(d.and_hms_opt(0, 0, 0).unwrap_or_default()).unwrap_or_default()
 }
 
 pub async fn week(
@@ -288,13 +284,13 @@ pub async fn week(
             d.weekday().num_days_from_monday() < 5
                 || visits
                     .iter()
-                    .any(|v| v.intervention.starts_at.with_timezone(&Paris).date_naive() == *d)
+                    .any(|v| paris::day(v.intervention.starts_at) == *d)
         })
         .map(|d| Day {
             label: format!("{} {}", day_name(d.weekday(), lang), d.format("%d/%m")),
             visits: visits
                 .iter()
-                .filter(|v| v.intervention.starts_at.with_timezone(&Paris).date_naive() == d)
+                .filter(|v| paris::day(v.intervention.starts_at) == d)
                 .map(|v| visit_view(&a, v))
                 .collect(),
         })

@@ -1134,7 +1134,7 @@ pub async fn settings_save(
     let p = &a.p;
     let result = async {
         let v = f.input.parse()?;
-        write_tx!(s.db, tx => pupils::set_settings(tx, p, f.version.unwrap_or(0), &v).await?)
+        write_tx!(s.db, tx => pupils::set_settings(tx, p, f.version.unwrap_or(0), &v, Utc::now()).await?)
     }
     .await;
     match result {
@@ -1158,7 +1158,7 @@ pub async fn rollover_save(
     write_tx!(s.db, tx => {
         for (id, _, _) in &schools {
             let follow = f.get(&format!("follow_{id}")).is_some_and(|v| v == "1");
-            pupils::set_rollover(tx, p, *id, follow).await?;
+            pupils::set_rollover(tx, p, *id, follow, Utc::now()).await?;
         }
     })?;
     Ok(see_other("/admin/pupils", "saved"))

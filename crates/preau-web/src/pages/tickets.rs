@@ -147,7 +147,7 @@ async fn report_page(
     let mut room_id = q.room_id;
     let mut school_id = q.school_id;
     if let Some(d) = q.device_id {
-        let dev = devices::get(&s.db, p, d).await?;
+        let dev = devices::get(&s.db, p, d, Utc::now()).await?;
         let Some(sid) = dev.school_id else {
             return Err(AppError::NotFound.into());
         };

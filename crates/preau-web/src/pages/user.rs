@@ -255,7 +255,7 @@ pub async fn change_password(
             &a.p,
             &f.current_password,
             &f.new_password,
-            &f.confirm_password,
+            &f.confirm_password, Utc::now(),
         )
         .await?
     });
@@ -304,7 +304,7 @@ pub async fn create_token(
     a: Auth,
     CsrfForm(f): CsrfForm<TokenForm>,
 ) -> PageResult {
-    let token = write_tx!(s.db, tx => auth::create_token(tx, &a.p, a.p.user_id, &f.name).await?)?;
+    let token = write_tx!(s.db, tx => auth::create_token(tx, &a.p, a.p.user_id, &f.name, Utc::now()).await?)?;
     account_page(&s, &a, None, Some(token), None).await
 }
 
@@ -314,7 +314,7 @@ pub async fn revoke_token(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> PageResult {
-    write_tx!(s.db, tx => auth::revoke_token(tx, &a.p, id).await?)?;
+    write_tx!(s.db, tx => auth::revoke_token(tx, &a.p, id, Utc::now()).await?)?;
     Ok(see_other("/account", "saved"))
 }
 

@@ -36,6 +36,18 @@ impl Resp {
         &self.bytes
     }
 
+    /// The fields a problem+json answer names in its `errors`, in order.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.json()["errors"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
@@ -75,7 +87,9 @@ impl TestApp {
     /// A fresh database with the demo commune loaded.
     pub async fn demo() -> TestApp {
         let (db, dir) = fresh_db().await;
-        preau_core::demo::load_if_empty(&db).await.expect("demo");
+        preau_core::demo::load_if_empty(&db, chrono::Utc::now())
+            .await
+            .expect("demo");
         let config = preau_web::WebConfig {
             secure_cookies: false,
             ..Default::default()
@@ -157,7 +171,7 @@ impl TestApp {
             .unwrap();
         let sys = preau_domain::Principal::system(u.collectivite_id, "test");
         let mut tx = self.db.begin().await.unwrap();
-        let t = preau_core::auth::create_token(&mut tx, &sys, u.id, "test")
+        let t = preau_core::auth::create_token(&mut tx, &sys, u.id, "test", chrono::Utc::now())
             .await
             .unwrap();
         tx.commit().await.unwrap();

@@ -406,7 +406,7 @@ async fn reinventories_match_uuid_then_serial_never_a_mac_alone() {
     .await
     .unwrap()
     .unwrap();
-    preau_core::write_tx!(app.db, tx => preau_core::inventory::devices::place(tx, &admin, &[unplaced], school, None).await?).unwrap();
+    preau_core::write_tx!(app.db, tx => preau_core::inventory::devices::place(tx, &admin, &[unplaced], school, None, chrono::Utc::now()).await?).unwrap();
     let r = post_ocs(
         &app,
         ocs_inventory("pc3", "pc-classe", None, None, None, None),
@@ -730,12 +730,7 @@ async fn the_devices_api_searches_and_keeps_to_each_role() {
     // Bad input names the field; a duplicate asset tag is a conflict.
     let r = app.api(&admin, Method::POST, "/api/v1/devices", Some(json!({"category": "tni", "school_id": null, "price": "douze euros", "warranty_end": "2020-13-01"}))).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<String> = r.json()["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap().to_string())
-        .collect();
+    let fields = r.error_fields();
     assert!(
         fields.contains(&"price".to_string()) && fields.contains(&"warranty_end".to_string()),
         "{fields:?}"

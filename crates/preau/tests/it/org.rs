@@ -25,7 +25,11 @@ async fn demo_commune_has_the_expected_shape() {
     assert!(uais.iter().all(|u| preau_domain::Uai::parse(u).is_ok()));
     assert!(uais.iter().all(|u| u.starts_with("078")));
     // Loading again changes nothing.
-    assert!(!preau_core::demo::load_if_empty(&app.db).await.unwrap());
+    assert!(
+        !preau_core::demo::load_if_empty(&app.db, chrono::Utc::now())
+            .await
+            .unwrap()
+    );
     for login in [
         "admin",
         "elu",
@@ -509,6 +513,7 @@ async fn schools_import_is_idempotent_and_all_or_nothing() {
         directory.as_bytes(),
         Some("78208"),
         false,
+        chrono::Utc::now(),
     )
     .await
     .unwrap();
@@ -523,6 +528,7 @@ async fn schools_import_is_idempotent_and_all_or_nothing() {
         directory.as_bytes(),
         Some("78208"),
         false,
+        chrono::Utc::now(),
     )
     .await
     .unwrap();
@@ -532,9 +538,10 @@ async fn schools_import_is_idempotent_and_all_or_nothing() {
         b"uai;nom;type;adresse\n0750655E;\xC9cole maternelle Renomm\xE9e;maternelle;1 rue A\n"
             .to_vec();
     bad.extend_from_slice(b"0750655F;Mauvaise;maternelle;x\n");
-    let r = preau_core::import::import_schools(&app.db, &sys, &bad, None, false)
-        .await
-        .unwrap();
+    let r =
+        preau_core::import::import_schools(&app.db, &sys, &bad, None, false, chrono::Utc::now())
+            .await
+            .unwrap();
     assert_eq!(r.encoding, "Windows-1252");
     assert_eq!(r.errors.len(), 1);
     assert_eq!(r.errors[0].line, 3);
@@ -543,9 +550,10 @@ async fn schools_import_is_idempotent_and_all_or_nothing() {
     assert_eq!(name, "École maternelle Test");
     // Without the bad line it applies, and the accents are right, not mojibake.
     let good = &bad[..bad.len() - b"0750655F;Mauvaise;maternelle;x\n".len()];
-    let r = preau_core::import::import_schools(&app.db, &sys, good, None, false)
-        .await
-        .unwrap();
+    let r =
+        preau_core::import::import_schools(&app.db, &sys, good, None, false, chrono::Utc::now())
+            .await
+            .unwrap();
     assert_eq!(r.updated, 1);
     let name: String = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT name FROM schools WHERE uai = '0750655E'").fetch_one(p).await.unwrap());
     assert_eq!(name, "École maternelle Renommée");

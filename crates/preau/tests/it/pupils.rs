@@ -111,7 +111,7 @@ async fn new_year(app: &TestApp) -> i64 {
         label: "2027-2028".into(),
         starts_on: NaiveDate::from_ymd_opt(2027, 9, 1).unwrap(),
         ends_on: NaiveDate::from_ymd_opt(2028, 7, 4).unwrap(),
-    }).await?)
+    }, Utc::now()).await?)
     .unwrap();
     y.id
 }
@@ -329,7 +329,7 @@ async fn an_onde_export_leaves_only_class_level_and_label() {
         label_mode: "pseudonyme".into(),
         retention_months: Some("3".into()),
         ..Default::default()
-    }.parse()?).await?)
+    }.parse()?, now).await?)
     .unwrap();
     let r = import(&app, &admin, school, year, &next, false).await;
     assert_eq!(

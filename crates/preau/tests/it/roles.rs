@@ -504,6 +504,7 @@ async fn no_query_crosses_collectivites() {
         preau_domain::org::CollectiviteKind::Departement,
         "Département voisin",
         None,
+        chrono::Utc::now(),
     )
     .await
     .unwrap();
@@ -519,6 +520,7 @@ async fn no_query_crosses_collectivites() {
         }
         .parse()
         .unwrap(),
+        chrono::Utc::now(),
     )
     .await
     .unwrap();

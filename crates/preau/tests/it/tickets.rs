@@ -8,17 +8,18 @@ use chrono::{DateTime, Utc};
 use preau_core::tickets::{self, TicketInput};
 use preau_core::{contracts, reports, write_tx};
 use preau_domain::Principal;
+use preau_domain::paris;
 use preau_domain::ticket::TicketStatus;
 use serde_json::json;
 
 use crate::harness::{TestApp, first_and_other_school};
 
 fn paris(s: &str) -> DateTime<Utc> {
-    preau_domain::calendar::parse_paris(s).unwrap()
+    preau_domain::paris::parse(s).unwrap()
 }
 
 fn local(t: DateTime<Utc>) -> String {
-    preau_domain::calendar::format_paris(t)
+    preau_domain::paris::input(t)
 }
 
 pub async fn principal(app: &TestApp, login: &str) -> Principal {
@@ -376,7 +377,9 @@ async fn editing_a_grid_keeps_the_terms_of_open_tickets_and_says_so() {
     let lot = t.lot_id.unwrap();
     let mut grid = contracts::default_grid();
     grid[0].1.gti = Some(preau_domain::calendar::Span::Minutes(60));
-    let kept = write_tx!(app.db, tx => contracts::set_grid(tx, &admin, lot, &grid).await?).unwrap();
+    let kept =
+        write_tx!(app.db, tx => contracts::set_grid(tx, &admin, lot, &grid, Utc::now()).await?)
+            .unwrap();
     assert!(kept >= 1);
     let same = tickets::get(&app.db, &admin, t.id).await.unwrap();
     assert_eq!(same.sla_gti.as_deref(), Some("4h"));
@@ -680,12 +683,7 @@ async fn the_api_opens_lists_and_moves_tickets_with_their_deadlines() {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<String> = r.json()["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap().to_string())
-        .collect();
+    let fields = r.error_fields();
     assert!(
         fields.contains(&"category".into()) && fields.contains(&"priority".into()),
         "{fields:?}"
@@ -902,7 +900,7 @@ async fn a_visit_is_planned_outside_class_the_school_sees_it_and_mail_is_never_l
         .unwrap()
         .to_string();
     let (start, _) = window.split_once('|').unwrap();
-    let start = preau_domain::calendar::parse_paris(start).unwrap();
+    let start = preau_domain::paris::parse(start).unwrap();
     // The window proposed is outside class hours on the school's calendar.
     let cal = preau_core::calendar::school_calendar(&app.db, "C", "4")
         .await
@@ -934,7 +932,7 @@ async fn a_visit_is_planned_outside_class_the_school_sees_it_and_mail_is_never_l
         school.body.contains("Interventions prévues")
             && school.body.contains(&format!("n° {}", t.number))
     );
-    let monday = start.with_timezone(&chrono_tz::Europe::Paris).date_naive();
+    let monday = paris::day(start);
     let week = tech.get(&format!("/planning?week={monday}")).await;
     assert!(
         week.body.contains(&format!("/tickets/{}\"", t.id)),
@@ -1201,7 +1199,7 @@ async fn routing_rules_the_closing_delay_and_the_calendar_are_set_by_the_adminis
         Some(b),
         "reseau",
         "p1",
-        preau_domain::calendar::parse_paris("2026-12-18 16:00").unwrap(),
+        preau_domain::paris::parse("2026-12-18 16:00").unwrap(),
     )
     .await;
     assert_eq!(local(t.gti_due_at.unwrap()), "2027-01-04 14:00");
