@@ -1,12 +1,12 @@
 //! Errors as the two kinds of clients see them: JSON problem details (RFC 9457) for the
 //! API, a readable page for the browser. Both name the offending field.
 
+use crate::api::types::{Problem, ProblemField};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use preau_core::AppError;
 use preau_domain::{FieldError, Lang};
-use serde_json::json;
 
 /// An API error, rendered as `application/problem+json`.
 #[derive(Debug)]
@@ -81,23 +81,28 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let errors: Vec<_> = self
+        let errors = self
             .errors
             .iter()
-            .map(|e| json!({"field": e.field, "code": e.code, "message": e.message(Lang::En), "message_fr": e.message(Lang::Fr)}))
+            .map(|e| ProblemField {
+                field: e.field.to_string(),
+                code: e.code.to_string(),
+                message: e.message(Lang::En),
+                message_fr: e.message(Lang::Fr),
+            })
             .collect();
         let detail = self.detail.clone().or_else(|| {
             self.errors
                 .first()
                 .map(|e| format!("{}: {}", e.field, e.message(Lang::En)))
         });
-        let body = json!({
-            "type": "about:blank",
-            "title": self.title,
-            "status": self.status.as_u16(),
-            "detail": detail,
-            "errors": errors,
-        });
+        let body = Problem {
+            r#type: "about:blank".into(),
+            title: self.title.to_string(),
+            status: self.status.as_u16().into(),
+            detail,
+            errors,
+        };
         let mut resp = (self.status, Json(body)).into_response();
         resp.headers_mut().insert(
             axum::http::header::CONTENT_TYPE,

@@ -8,11 +8,10 @@ use preau_core::inventory::categories;
 use preau_core::inventory::devices::{self, DeviceFilter, DeviceInput};
 use preau_core::write_tx;
 use serde::Deserialize;
-use serde_json::json;
 
-use super::{
-    ApiResult, Created, Patch, body, created, list, merge, offset, query, to_json, version,
-};
+use super::schema::List;
+use super::types::{Category, Device, DeviceDetail, DeviceEvent};
+use super::{Answer, Created, Patch, all, body, created, merge, offset, query, version};
 use crate::AppState;
 use crate::session::ApiAuth;
 
@@ -27,7 +26,7 @@ pub(super) async fn devices_list(
     ApiAuth(p): ApiAuth,
     f: Result<Query<DeviceFilter>, QueryRejection>,
     q: Result<Query<PageQuery>, QueryRejection>,
-) -> ApiResult {
+) -> Answer<List<Device>> {
     let f = query(f)?;
     let q = query(q)?;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
@@ -40,51 +39,46 @@ pub(super) async fn devices_list(
         limit,
     )
     .await?;
-    Ok(list(&page.items, page.next_offset.map(|o| o.to_string())))
+    Ok(Json(List {
+        items: all(&page.items),
+        next: page.next_offset.map(|o| o.to_string()),
+    }))
 }
 
 pub(super) async fn device_get(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-) -> ApiResult {
-    let d = devices::get(&s.db, &p, id, Utc::now()).await?;
-    let components = devices::components(&s.db, &p, id, Utc::now()).await?;
-    let software = devices::software(&s.db, &p, id, Utc::now()).await?;
-    let mut v = serde_json::to_value(&d).unwrap_or_default();
-    if let Some(o) = v.as_object_mut() {
-        o.insert("components".into(), json!(components));
-        o.insert("software".into(), json!(software));
-    }
-    Ok(Json(v))
+) -> Answer<DeviceDetail> {
+    let now = Utc::now();
+    let d = devices::get(&s.db, &p, id, now).await?;
+    let components = devices::components(&s.db, &p, id, now).await?;
+    let software = devices::software(&s.db, &p, id, now).await?;
+    Ok(Json(DeviceDetail {
+        base: (&d).into(),
+        components: all(&components),
+        software: all(&software),
+    }))
 }
 
 pub(super) async fn device_history(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-) -> ApiResult {
-    let events: Vec<serde_json::Value> = devices::events(&s.db, &p, id, Utc::now())
-        .await?
-        .into_iter()
-        .map(|e| {
-            json!({
-                "id": e.id, "occurred_at": e.occurred_at, "kind": e.kind, "actor": e.actor,
-                "detail": serde_json::from_str::<serde_json::Value>(&e.detail).unwrap_or_default(),
-            })
-        })
-        .collect();
-    Ok(list(&events, None))
+) -> Answer<List<DeviceEvent>> {
+    let events = devices::events(&s.db, &p, id, Utc::now()).await?;
+    Ok(Json(List::all(all(&events))))
 }
 
 pub(super) async fn device_create(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     b: Result<Json<DeviceInput>, JsonRejection>,
-) -> Created {
+) -> Created<Device> {
     let input = body(b)?;
     let now = Utc::now();
-    created(write_tx!(s.db, tx => devices::create(tx, &p, &input.parse()?, now).await?)?)
+    let d = write_tx!(s.db, tx => devices::create(tx, &p, &input.parse()?, now).await?)?;
+    created((&d).into())
 }
 
 pub(super) async fn device_patch(
@@ -92,7 +86,7 @@ pub(super) async fn device_patch(
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
     b: Result<Json<Patch>, JsonRejection>,
-) -> ApiResult {
+) -> Answer<Device> {
     let patch = body(b)?;
     let ver = version(&patch)?;
     let input: DeviceInput = merge(
@@ -101,9 +95,13 @@ pub(super) async fn device_patch(
     )?;
     let now = Utc::now();
     let d = write_tx!(s.db, tx => devices::update(tx, &p, id, ver, &input.parse()?, now).await?)?;
-    Ok(to_json(&d.redacted_for(&p)))
+    Ok(Json((&d.redacted_for(&p)).into()))
 }
 
-pub(super) async fn categories_list(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> ApiResult {
-    Ok(list(&categories::list(&s.db, &p).await?, None))
+pub(super) async fn categories_list(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+) -> Answer<List<Category>> {
+    let rows = categories::list(&s.db, &p).await?;
+    Ok(Json(List::all(all(&rows))))
 }

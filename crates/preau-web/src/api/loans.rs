@@ -7,61 +7,44 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use chrono::Utc;
-use preau_core::loans::{self, Loan, LoanFilter, LoanInput, ReturnInput};
+use preau_core::loans::{self, LoanFilter, LoanInput, ReturnInput};
 use preau_core::{pupils, write_tx};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-use super::{ApiResult, Created, body, created, list, query};
+use super::schema::{List, input};
+use super::types::{self, ClassPupils, ClassRef};
+use super::{Answer, Created, all, body, created, query};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::session::ApiAuth;
-
-fn loan_json(l: &Loan) -> Value {
-    let mut v = serde_json::to_value(l).unwrap_or(Value::Null);
-    v["pupil_deleted"] = json!(l.pupil_deleted());
-    v["accessories"] = json!(l.accessory_list());
-    v
-}
 
 pub(super) async fn class_pupils(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-) -> ApiResult {
+) -> Answer<ClassPupils> {
     let (class, rows) = pupils::class_pupils(&s.db, &p, id, Utc::now()).await?;
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            json!({
-                "id": r.id,
-                "label": r.label,
-                "arrived_on": r.arrived_on,
-                "left_on": r.left_on,
-                "label_deleted_on": r.purge_on,
-                "loan_id": r.loan_id,
-                "device": r.device_id.map(|d| json!({"id": d, "asset_tag": r.asset_tag, "serial": r.serial, "model": r.model})),
-                "given_on": r.given_on,
-                "agreement_signed_on": r.signed_on,
-            })
-        })
-        .collect();
-    Ok(Json(json!({
-        "class": {"id": class.id, "label": class.label, "levels": class.levels, "school_id": class.school_id, "school_year_id": class.school_year_id},
-        "items": items,
-        "next": null,
-    })))
+    Ok(Json(ClassPupils {
+        class: ClassRef {
+            id: class.id,
+            label: class.label,
+            levels: class.levels,
+            school_id: class.school_id,
+            school_year_id: class.school_year_id,
+        },
+        items: all(&rows),
+        next: None,
+    }))
 }
 
 pub(super) async fn loans_list(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     q: Result<Query<LoanFilter>, QueryRejection>,
-) -> ApiResult {
+) -> Answer<List<types::Loan>> {
     let f = query(q)?;
     let rows = loans::list(&s.db, &p, &f, 5000, Utc::now()).await?;
-    let items: Vec<Value> = rows.iter().map(loan_json).collect();
-    Ok(list(&items, None))
+    Ok(Json(List::all(all(&rows))))
 }
 
 /// A new loan: `school_id`, `device` (asset tag, serial or QR label), `kind` (`eleve`,
@@ -73,11 +56,18 @@ pub(super) struct NewLoan {
     input: LoanInput,
 }
 
+input! {
+    /// A device to lend at a school.
+    NewLoanDoc for NewLoan [input]; with types::LoanInput {
+        school_id: i64,
+    }
+}
+
 pub(super) async fn loan_create(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     b: Result<Json<NewLoan>, JsonRejection>,
-) -> Created {
+) -> Created<types::Loan> {
     let n = body(b)?;
     let Some(school_id) = n.school_id else {
         return Err(ApiError::invalid(vec![preau_domain::FieldError::new(
@@ -92,7 +82,7 @@ pub(super) async fn loan_create(
         loans::record_shown(tx, &p, &l, now).await?;
         l
     })?;
-    created(loan_json(&l))
+    created((&l).into())
 }
 
 /// The return: `state` (`ok`, `ecran_casse`, `hors_service`, `perdu`, `vole`), optional
@@ -102,7 +92,7 @@ pub(super) async fn loan_return(
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
     b: Result<Json<ReturnInput>, JsonRejection>,
-) -> ApiResult {
+) -> Answer<types::Loan> {
     let v = body(b)?.parse()?;
     let now = Utc::now();
     let l = write_tx!(s.db, tx => {
@@ -110,15 +100,14 @@ pub(super) async fn loan_return(
         loans::record_shown(tx, &p, &l, now).await?;
         l
     })?;
-    Ok(Json(loan_json(&l)))
+    Ok(Json((&l).into()))
 }
 
 pub(super) async fn device_loans(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-) -> ApiResult {
+) -> Answer<List<types::Loan>> {
     let rows = loans::for_device(&s.db, &p, id, Utc::now()).await?;
-    let items: Vec<Value> = rows.iter().map(loan_json).collect();
-    Ok(list(&items, None))
+    Ok(Json(List::all(all(&rows))))
 }

@@ -5,14 +5,12 @@
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
+use axum::http::StatusCode;
+use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
 use chrono::Utc;
-use preau_core::classes::ClassInput;
-use preau_core::rooms::RoomInput;
-use preau_core::schools::{SchoolFilter, SchoolInput};
+use preau_core::schools::SchoolFilter;
 use preau_core::write_tx;
-use preau_core::years::SchoolYearInput;
 use preau_core::{AppError, classes, collectivites, rooms, schools, users, years};
 use preau_domain::org::{SchoolKind, SchoolStatus};
 use serde::Deserialize;
@@ -20,13 +18,20 @@ use serde_json::{Value, json};
 
 mod devices;
 mod loans;
+pub mod schema;
 mod tickets;
+pub mod types;
+
+use schema::{Defs, Fields, List, Object, Schema, SchemaFn, input};
+use types::{
+    Category, Class, ClassPupils, Collectivite, Contract, ContractDetail, Device, DeviceDetail,
+    DeviceEvent, Loan, Me, Problem, Room, School, SchoolSummary, SchoolYear, SlaReport, Ticket,
+    TicketDetail, TicketEvent, User, UserDetail, Visit,
+};
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::session::ApiAuth;
-
-type ApiResult = Result<Json<Value>, ApiError>;
 
 /// The offset a list cursor stands for (the API's cursors are opaque to callers).
 fn offset(cursor: Option<&str>) -> Result<i64, ApiError> {
@@ -41,106 +46,371 @@ fn offset(cursor: Option<&str>) -> Result<i64, ApiError> {
     }
 }
 
-/// Every API route with its methods: the router below and the OpenAPI document are both
-/// checked against this table by the tests.
-pub const ROUTES: &[(&str, &[&str])] = &[
-    ("/me", &["get"]),
-    ("/collectivites", &["get"]),
-    ("/collectivites/{id}", &["get"]),
-    ("/schools", &["get", "post"]),
-    ("/schools/{id}", &["get", "patch"]),
-    ("/schools/{id}/rooms", &["get", "post"]),
-    ("/schools/{id}/classes", &["get", "post"]),
-    ("/rooms/{id}", &["get", "patch", "delete"]),
-    ("/school-years", &["get", "post"]),
-    ("/school-years/{id}", &["get"]),
-    ("/classes/{id}", &["get", "patch", "delete"]),
-    ("/users", &["get"]),
-    ("/users/{id}", &["get"]),
-    ("/devices", &["get", "post"]),
-    ("/devices/{id}", &["get", "patch"]),
-    ("/devices/{id}/history", &["get"]),
-    ("/device-categories", &["get"]),
-    ("/tickets", &["get", "post"]),
-    ("/tickets/{id}", &["get", "patch"]),
-    ("/tickets/{id}/take", &["post"]),
-    ("/tickets/{id}/events", &["get", "post"]),
-    ("/contracts", &["get"]),
-    ("/contracts/{id}", &["get"]),
-    ("/contracts/{id}/sla-report", &["get"]),
-    ("/interventions", &["get", "post"]),
-    ("/classes/{id}/pupils", &["get"]),
-    ("/loans", &["get", "post"]),
-    ("/loans/{id}/return", &["post"]),
-    ("/devices/{id}/loans", &["get"]),
-    ("/openapi.json", &["get"]),
-];
+/// One operation of the API: its route and everything the OpenAPI document says of it.
+/// The router and the document are both built from [`ops`], so nothing is routed without
+/// being documented.
+pub struct Op {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    /// Query parameters, as the fields of the types the handler reads.
+    pub query: Vec<fn(&mut Defs) -> Fields>,
+    pub paged: bool,
+    pub body: Option<SchemaFn>,
+    /// The success status and its body (`None`: 204, no body).
+    pub answer: (u16, Option<SchemaFn>),
+    pub public: bool,
+    route: MethodRouter<AppState>,
+}
+
+impl Op {
+    fn new(
+        method: &'static str,
+        path: &'static str,
+        summary: &'static str,
+        route: MethodRouter<AppState>,
+    ) -> Op {
+        Op {
+            method,
+            path,
+            summary,
+            query: Vec::new(),
+            paged: false,
+            body: None,
+            answer: (200, None),
+            public: false,
+            route,
+        }
+    }
+    fn query<Q: Object>(mut self) -> Op {
+        self.query.push(Q::fields);
+        self
+    }
+    /// `cursor` and `limit`.
+    fn paged(mut self) -> Op {
+        self.paged = true;
+        self
+    }
+    fn body<B: Schema>(mut self) -> Op {
+        self.body = Some(B::schema);
+        self
+    }
+    /// A partial change to `B`: any of its fields, and `version`.
+    fn patch<B: Object>(mut self) -> Op {
+        self.body = Some(schema::patch_of::<B>);
+        self
+    }
+    fn answers<A: Schema>(mut self) -> Op {
+        self.answer = (200, Some(A::schema));
+        self
+    }
+    fn creates<A: Schema>(mut self) -> Op {
+        self.answer = (201, Some(A::schema));
+        self
+    }
+    fn empty(mut self) -> Op {
+        self.answer = (204, None);
+        self
+    }
+}
+
+/// Every operation of `/api/v1`.
+pub fn ops() -> Vec<Op> {
+    use axum::routing::{delete, patch, post};
+    vec![
+        Op::new("get", "/me", "The caller and its roles", get(me)).answers::<Me>(),
+        Op::new(
+            "get",
+            "/collectivites",
+            "The caller's collectivité",
+            get(collectivites_list),
+        )
+        .answers::<List<Collectivite>>(),
+        Op::new(
+            "get",
+            "/collectivites/{id}",
+            "A collectivité",
+            get(collectivite_get),
+        )
+        .answers::<Collectivite>(),
+        Op::new("get", "/schools", "Schools, by name", get(schools_list))
+            .query::<SchoolsQueryDoc>()
+            .paged()
+            .answers::<List<SchoolSummary>>(),
+        Op::new("post", "/schools", "Adds a school", post(school_create))
+            .body::<types::SchoolInput>()
+            .creates::<School>(),
+        Op::new("get", "/schools/{id}", "A school", get(school_get)).answers::<School>(),
+        Op::new(
+            "patch",
+            "/schools/{id}",
+            "Changes a school",
+            patch(school_patch),
+        )
+        .patch::<types::SchoolInput>()
+        .answers::<School>(),
+        Op::new(
+            "get",
+            "/schools/{id}/rooms",
+            "A school's rooms",
+            get(rooms_list),
+        )
+        .answers::<List<Room>>(),
+        Op::new(
+            "post",
+            "/schools/{id}/rooms",
+            "Adds a room",
+            post(room_create),
+        )
+        .body::<types::RoomInput>()
+        .creates::<Room>(),
+        Op::new(
+            "get",
+            "/schools/{id}/classes",
+            "A school's classes",
+            get(classes_list),
+        )
+        .query::<ClassesQueryDoc>()
+        .answers::<List<Class>>(),
+        Op::new(
+            "post",
+            "/schools/{id}/classes",
+            "Adds a class",
+            post(class_create),
+        )
+        .body::<types::ClassInput>()
+        .creates::<Class>(),
+        Op::new("get", "/rooms/{id}", "A room", get(room_get)).answers::<Room>(),
+        Op::new("patch", "/rooms/{id}", "Changes a room", patch(room_patch))
+            .patch::<types::RoomInput>()
+            .answers::<Room>(),
+        Op::new(
+            "delete",
+            "/rooms/{id}",
+            "Removes an empty room",
+            delete(room_delete),
+        )
+        .empty(),
+        Op::new("get", "/school-years", "School years", get(years_list))
+            .answers::<List<SchoolYear>>(),
+        Op::new(
+            "post",
+            "/school-years",
+            "Adds a school year",
+            post(year_create),
+        )
+        .body::<types::SchoolYearInput>()
+        .creates::<SchoolYear>(),
+        Op::new("get", "/school-years/{id}", "A school year", get(year_get))
+            .answers::<SchoolYear>(),
+        Op::new("get", "/classes/{id}", "A class", get(class_get)).answers::<Class>(),
+        Op::new(
+            "patch",
+            "/classes/{id}",
+            "Changes a class",
+            patch(class_patch),
+        )
+        .patch::<types::ClassInput>()
+        .answers::<Class>(),
+        Op::new(
+            "delete",
+            "/classes/{id}",
+            "Removes a class without pupils",
+            delete(class_delete),
+        )
+        .empty(),
+        Op::new(
+            "get",
+            "/users",
+            "Users of the collectivité",
+            get(users_list),
+        )
+        .answers::<List<User>>(),
+        Op::new(
+            "get",
+            "/users/{id}",
+            "A user and their roles",
+            get(user_get),
+        )
+        .answers::<UserDetail>(),
+        Op::new(
+            "get",
+            "/devices",
+            "The inventory",
+            get(devices::devices_list),
+        )
+        .query::<types::DeviceQuery>()
+        .paged()
+        .answers::<List<Device>>(),
+        Op::new(
+            "post",
+            "/devices",
+            "Adds a device",
+            post(devices::device_create),
+        )
+        .body::<types::DeviceInput>()
+        .creates::<Device>(),
+        Op::new(
+            "get",
+            "/devices/{id}",
+            "A device, its components and software",
+            get(devices::device_get),
+        )
+        .answers::<DeviceDetail>(),
+        Op::new(
+            "patch",
+            "/devices/{id}",
+            "Changes a device",
+            patch(devices::device_patch),
+        )
+        .patch::<types::DeviceInput>()
+        .answers::<Device>(),
+        Op::new(
+            "get",
+            "/devices/{id}/history",
+            "A device's history",
+            get(devices::device_history),
+        )
+        .answers::<List<DeviceEvent>>(),
+        Op::new(
+            "get",
+            "/device-categories",
+            "Device categories",
+            get(devices::categories_list),
+        )
+        .answers::<List<Category>>(),
+        Op::new(
+            "get",
+            "/tickets",
+            "Tickets, newest first",
+            get(tickets::tickets_list),
+        )
+        .query::<types::TicketQuery>()
+        .paged()
+        .answers::<List<Ticket>>(),
+        Op::new(
+            "post",
+            "/tickets",
+            "Reports a problem",
+            post(tickets::ticket_create),
+        )
+        .body::<types::TicketInput>()
+        .creates::<Ticket>(),
+        Op::new(
+            "get",
+            "/tickets/{id}",
+            "A ticket with its live deadlines",
+            get(tickets::ticket_get),
+        )
+        .answers::<TicketDetail>(),
+        Op::new(
+            "patch",
+            "/tickets/{id}",
+            "Changes a ticket's status, priority or assignee",
+            patch(tickets::ticket_patch),
+        )
+        .body::<tickets::TicketPatchDoc>()
+        .answers::<Ticket>(),
+        Op::new(
+            "post",
+            "/tickets/{id}/take",
+            "Takes a ticket",
+            post(tickets::ticket_take),
+        )
+        .answers::<Ticket>(),
+        Op::new(
+            "get",
+            "/tickets/{id}/events",
+            "A ticket's thread",
+            get(tickets::ticket_events),
+        )
+        .answers::<List<TicketEvent>>(),
+        Op::new(
+            "post",
+            "/tickets/{id}/events",
+            "Adds a message",
+            post(tickets::ticket_comment),
+        )
+        .body::<tickets::CommentDoc>()
+        .creates::<TicketEvent>(),
+        Op::new(
+            "get",
+            "/contracts",
+            "Maintenance contracts",
+            get(tickets::contracts_list),
+        )
+        .answers::<List<Contract>>(),
+        Op::new(
+            "get",
+            "/contracts/{id}",
+            "A contract, its lots, grids and perimeters",
+            get(tickets::contract_get),
+        )
+        .answers::<ContractDetail>(),
+        Op::new(
+            "get",
+            "/contracts/{id}/sla-report",
+            "A contract's monthly report",
+            get(tickets::contract_report),
+        )
+        .query::<tickets::ReportQueryDoc>()
+        .answers::<SlaReport>(),
+        Op::new(
+            "get",
+            "/interventions",
+            "Planned visits",
+            get(tickets::interventions_list),
+        )
+        .query::<tickets::InterventionsQueryDoc>()
+        .query::<types::InterventionFilter>()
+        .answers::<List<Visit>>(),
+        Op::new(
+            "post",
+            "/interventions",
+            "Plans a visit",
+            post(tickets::intervention_create),
+        )
+        .body::<types::InterventionInput>()
+        .creates::<Visit>(),
+        Op::new(
+            "get",
+            "/classes/{id}/pupils",
+            "A class's pupils and their devices",
+            get(loans::class_pupils),
+        )
+        .answers::<ClassPupils>(),
+        Op::new("get", "/loans", "Loans", get(loans::loans_list))
+            .query::<types::LoanQuery>()
+            .answers::<List<Loan>>(),
+        Op::new("post", "/loans", "Lends a device", post(loans::loan_create))
+            .body::<loans::NewLoanDoc>()
+            .creates::<Loan>(),
+        Op::new(
+            "post",
+            "/loans/{id}/return",
+            "Takes a device back",
+            post(loans::loan_return),
+        )
+        .body::<types::ReturnInput>()
+        .answers::<Loan>(),
+        Op::new(
+            "get",
+            "/devices/{id}/loans",
+            "A device's loans",
+            get(loans::device_loans),
+        )
+        .answers::<List<Loan>>(),
+        Op {
+            public: true,
+            ..Op::new("get", "/openapi.json", "This document", get(openapi)).answers::<Value>()
+        },
+    ]
+}
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/me", get(me))
-        .route("/collectivites", get(collectivites_list))
-        .route("/collectivites/{id}", get(collectivite_get))
-        .route("/schools", get(schools_list).post(school_create))
-        .route("/schools/{id}", get(school_get).patch(school_patch))
-        .route("/schools/{id}/rooms", get(rooms_list).post(room_create))
-        .route(
-            "/schools/{id}/classes",
-            get(classes_list).post(class_create),
-        )
-        .route(
-            "/rooms/{id}",
-            get(room_get).patch(room_patch).delete(room_delete),
-        )
-        .route("/school-years", get(years_list).post(year_create))
-        .route("/school-years/{id}", get(year_get))
-        .route(
-            "/classes/{id}",
-            get(class_get).patch(class_patch).delete(class_delete),
-        )
-        .route("/users", get(users_list))
-        .route("/users/{id}", get(user_get))
-        .route(
-            "/devices",
-            get(devices::devices_list).post(devices::device_create),
-        )
-        .route(
-            "/devices/{id}",
-            get(devices::device_get).patch(devices::device_patch),
-        )
-        .route("/devices/{id}/history", get(devices::device_history))
-        .route("/device-categories", get(devices::categories_list))
-        .route(
-            "/tickets",
-            get(tickets::tickets_list).post(tickets::ticket_create),
-        )
-        .route(
-            "/tickets/{id}",
-            get(tickets::ticket_get).patch(tickets::ticket_patch),
-        )
-        .route(
-            "/tickets/{id}/take",
-            axum::routing::post(tickets::ticket_take),
-        )
-        .route(
-            "/tickets/{id}/events",
-            get(tickets::ticket_events).post(tickets::ticket_comment),
-        )
-        .route("/contracts", get(tickets::contracts_list))
-        .route("/contracts/{id}", get(tickets::contract_get))
-        .route("/contracts/{id}/sla-report", get(tickets::contract_report))
-        .route(
-            "/interventions",
-            get(tickets::interventions_list).post(tickets::intervention_create),
-        )
-        .route("/classes/{id}/pupils", get(loans::class_pupils))
-        .route("/loans", get(loans::loans_list).post(loans::loan_create))
-        .route(
-            "/loans/{id}/return",
-            axum::routing::post(loans::loan_return),
-        )
-        .route("/devices/{id}/loans", get(loans::device_loans))
-        .route("/openapi.json", get(openapi))
+    ops()
+        .into_iter()
+        .fold(Router::new(), |r, op| r.route(op.path, op.route))
         .fallback(|| async { ApiError::from(AppError::NotFound) })
 }
 
@@ -154,35 +424,39 @@ fn query<T>(r: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
         .map_err(|e| ApiError::bad_request(e.body_text()))
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Json<Value> {
-    Json(serde_json::to_value(v).unwrap_or(Value::Null))
+/// An answer of type `T`.
+type Answer<T> = Result<Json<T>, ApiError>;
+
+/// `201 Created` with the new object.
+type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
+
+fn created<T>(v: T) -> Created<T> {
+    Ok((StatusCode::CREATED, Json(v)))
 }
 
-fn list<T: serde::Serialize>(items: &[T], next: Option<String>) -> Json<Value> {
-    Json(json!({"items": items, "next": next}))
+/// Each row as its answer type.
+fn all<'a, R: 'a, T: From<&'a R>>(rows: &'a [R]) -> Vec<T> {
+    rows.iter().map(T::from).collect()
 }
 
-async fn me(ApiAuth(p): ApiAuth) -> ApiResult {
-    Ok(Json(json!({
-        "id": p.user_id,
-        "login": p.login,
-        "display_name": p.display_name,
-        "collectivite_id": p.collectivite_id,
-        "roles": p.assignments,
-    })))
+async fn me(ApiAuth(p): ApiAuth) -> Answer<Me> {
+    Ok(Json(Me::from(&p)))
 }
 
-async fn collectivites_list(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> ApiResult {
+async fn collectivites_list(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+) -> Answer<List<Collectivite>> {
     let c = collectivites::get(&s.db, &p, p.collectivite_id).await?;
-    Ok(list(&[c], None))
+    Ok(Json(List::all(vec![(&c).into()])))
 }
 
 async fn collectivite_get(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-) -> ApiResult {
-    Ok(to_json(&collectivites::get(&s.db, &p, id).await?))
+) -> Answer<Collectivite> {
+    Ok(Json((&collectivites::get(&s.db, &p, id).await?).into()))
 }
 
 #[derive(Deserialize)]
@@ -195,11 +469,23 @@ struct SchoolsQuery {
     limit: Option<i64>,
 }
 
+input! {
+    /// The schools' filters.
+    SchoolsQueryDoc for SchoolsQuery [cursor, limit] {
+        /// Part of the name, UAI or city.
+        q: Option<String>,
+        uai: Option<String>,
+        kind: Option<String>,
+        /// `ouverte`, `fermee`…
+        status: Option<String>,
+    }
+}
+
 async fn schools_list(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     q: Result<Query<SchoolsQuery>, QueryRejection>,
-) -> ApiResult {
+) -> Answer<List<SchoolSummary>> {
     let q = query(q)?;
     let kind = q
         .kind
@@ -223,31 +509,29 @@ async fn schools_list(
         ..Default::default()
     };
     let page = schools::list(&s.db, &p, &filter, offset, limit).await?;
-    Ok(list(&page.items, page.next_offset.map(|o| o.to_string())))
+    Ok(Json(List {
+        items: all(&page.items),
+        next: page.next_offset.map(|o| o.to_string()),
+    }))
 }
 
 async fn school_get(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-) -> ApiResult {
-    Ok(to_json(&schools::get(&s.db, &p, id).await?))
+) -> Answer<School> {
+    Ok(Json((&schools::get(&s.db, &p, id).await?).into()))
 }
 
 async fn school_create(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
-    b: Result<Json<SchoolInput>, JsonRejection>,
-) -> Created {
+    b: Result<Json<schools::SchoolInput>, JsonRejection>,
+) -> Created<School> {
     let input = body(b)?;
-    created(write_tx!(s.db, tx => schools::create(tx, &p, &input.parse()?, Utc::now()).await?)?)
-}
-
-type Created = Result<(axum::http::StatusCode, Json<Value>), ApiError>;
-
-/// `201 Created` with the new object.
-fn created<T: serde::Serialize>(v: T) -> Created {
-    Ok((axum::http::StatusCode::CREATED, to_json(&v)))
+    let school =
+        write_tx!(s.db, tx => schools::create(tx, &p, &input.parse()?, Utc::now()).await?)?;
+    created((&school).into())
 }
 
 /// A partial change: the fields sent replace the stored ones; `version` is required.
@@ -288,7 +572,7 @@ async fn school_patch(
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
     b: Result<Json<Patch>, JsonRejection>,
-) -> ApiResult {
+) -> Answer<School> {
     let patch = body(b)?;
     let ver = version(&patch)?;
     let input = merge(
@@ -296,33 +580,36 @@ async fn school_patch(
         &patch.fields,
     )?;
     let school = write_tx!(s.db, tx => schools::update(tx, &p, id, ver, &input.parse()?, Utc::now()).await?)?;
-    Ok(to_json(&school))
+    Ok(Json((&school).into()))
 }
 
 async fn rooms_list(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-) -> ApiResult {
-    Ok(list(&rooms::list_for_school(&s.db, &p, id).await?, None))
+) -> Answer<List<Room>> {
+    let rows = rooms::list_for_school(&s.db, &p, id).await?;
+    Ok(Json(List::all(all(&rows))))
 }
 
 async fn room_create(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-    b: Result<Json<RoomInput>, JsonRejection>,
-) -> Created {
+    b: Result<Json<rooms::RoomInput>, JsonRejection>,
+) -> Created<Room> {
     let input = body(b)?;
-    created(write_tx!(s.db, tx => rooms::create(tx, &p, id, &input.parse()?, Utc::now()).await?)?)
+    let room =
+        write_tx!(s.db, tx => rooms::create(tx, &p, id, &input.parse()?, Utc::now()).await?)?;
+    created((&room).into())
 }
 
 async fn room_get(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-) -> ApiResult {
-    Ok(to_json(&rooms::get(&s.db, &p, id).await?))
+) -> Answer<Room> {
+    Ok(Json((&rooms::get(&s.db, &p, id).await?).into()))
 }
 
 async fn room_patch(
@@ -330,22 +617,22 @@ async fn room_patch(
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
     b: Result<Json<Patch>, JsonRejection>,
-) -> ApiResult {
+) -> Answer<Room> {
     let patch = body(b)?;
     let ver = version(&patch)?;
     let input = merge(&rooms::get(&s.db, &p, id).await?.to_input(), &patch.fields)?;
     let room =
         write_tx!(s.db, tx => rooms::update(tx, &p, id, ver, &input.parse()?, Utc::now()).await?)?;
-    Ok(to_json(&room))
+    Ok(Json((&room).into()))
 }
 
 async fn room_delete(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-) -> Result<axum::http::StatusCode, ApiError> {
+) -> Result<StatusCode, ApiError> {
     write_tx!(s.db, tx => rooms::delete(tx, &p, id, Utc::now()).await?)?;
-    Ok(axum::http::StatusCode::NO_CONTENT)
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]
@@ -353,35 +640,43 @@ struct ClassesQuery {
     school_year_id: Option<i64>,
 }
 
+input! {
+    /// Which year's classes.
+    ClassesQueryDoc for ClassesQuery {
+        /// By default every year's.
+        school_year_id: Option<i64>,
+    }
+}
+
 async fn classes_list(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
     q: Result<Query<ClassesQuery>, QueryRejection>,
-) -> ApiResult {
+) -> Answer<List<Class>> {
     let q = query(q)?;
-    Ok(list(
-        &classes::list_for_school(&s.db, &p, id, q.school_year_id).await?,
-        None,
-    ))
+    let rows = classes::list_for_school(&s.db, &p, id, q.school_year_id).await?;
+    Ok(Json(List::all(all(&rows))))
 }
 
 async fn class_create(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-    b: Result<Json<ClassInput>, JsonRejection>,
-) -> Created {
+    b: Result<Json<classes::ClassInput>, JsonRejection>,
+) -> Created<Class> {
     let input = body(b)?;
-    created(write_tx!(s.db, tx => classes::create(tx, &p, id, &input.parse()?, Utc::now()).await?)?)
+    let class =
+        write_tx!(s.db, tx => classes::create(tx, &p, id, &input.parse()?, Utc::now()).await?)?;
+    created((&class).into())
 }
 
 async fn class_get(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-) -> ApiResult {
-    Ok(to_json(&classes::get(&s.db, &p, id).await?))
+) -> Answer<Class> {
+    Ok(Json((&classes::get(&s.db, &p, id).await?).into()))
 }
 
 async fn class_patch(
@@ -389,7 +684,7 @@ async fn class_patch(
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
     b: Result<Json<Patch>, JsonRejection>,
-) -> ApiResult {
+) -> Answer<Class> {
     let patch = body(b)?;
     let ver = version(&patch)?;
     let input = merge(
@@ -397,83 +692,142 @@ async fn class_patch(
         &patch.fields,
     )?;
     let class = write_tx!(s.db, tx => classes::update(tx, &p, id, ver, &input.parse()?, Utc::now()).await?)?;
-    Ok(to_json(&class))
+    Ok(Json((&class).into()))
 }
 
 async fn class_delete(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-) -> Result<axum::http::StatusCode, ApiError> {
+) -> Result<StatusCode, ApiError> {
     write_tx!(s.db, tx => classes::delete(tx, &p, id, Utc::now()).await?)?;
-    Ok(axum::http::StatusCode::NO_CONTENT)
+    Ok(StatusCode::NO_CONTENT)
 }
 
-async fn years_list(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> ApiResult {
-    Ok(list(&years::list(&s.db, &p).await?, None))
+async fn years_list(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> Answer<List<SchoolYear>> {
+    let rows = years::list(&s.db, &p).await?;
+    Ok(Json(List::all(all(&rows))))
 }
 
 async fn year_get(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-) -> ApiResult {
-    Ok(to_json(&years::get(&s.db, &p, id).await?))
+) -> Answer<SchoolYear> {
+    Ok(Json((&years::get(&s.db, &p, id).await?).into()))
 }
 
 async fn year_create(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
-    b: Result<Json<SchoolYearInput>, JsonRejection>,
-) -> Created {
+    b: Result<Json<years::SchoolYearInput>, JsonRejection>,
+) -> Created<SchoolYear> {
     let input = body(b)?;
-    created(write_tx!(s.db, tx => years::create(tx, &p, &input.parse()?, Utc::now()).await?)?)
+    let year = write_tx!(s.db, tx => years::create(tx, &p, &input.parse()?, Utc::now()).await?)?;
+    created((&year).into())
 }
 
-async fn users_list(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> ApiResult {
-    Ok(list(&users::list(&s.db, &p).await?, None))
+async fn users_list(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> Answer<List<User>> {
+    let rows = users::list(&s.db, &p).await?;
+    Ok(Json(List::all(all(&rows))))
 }
 
 async fn user_get(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-) -> ApiResult {
+) -> Answer<UserDetail> {
     let u = users::get(&s.db, &p, id).await?;
     let roles = users::roles(&s.db, id).await?;
-    let mut v = serde_json::to_value(&u).unwrap_or(Value::Null);
-    v["roles"] = serde_json::to_value(&roles).unwrap_or(Value::Null);
-    Ok(Json(v))
+    Ok(Json(UserDetail {
+        base: (&u).into(),
+        roles: all(&roles),
+    }))
 }
 
-/// The OpenAPI 3.1 document, generated from `ROUTES`.
+/// The OpenAPI 3.1 document.
 async fn openapi() -> Json<Value> {
     Json(openapi_document())
 }
 
+/// The OpenAPI 3.1 document, generated from [`ops`] and the types' schemas.
 pub fn openapi_document() -> Value {
+    let mut defs = Defs::new();
+    let problem = Problem::schema(&mut defs);
+    let error = |description: &str| json!({"description": description, "content": {"application/problem+json": {"schema": problem}}});
     let mut paths = serde_json::Map::new();
-    for (path, methods) in ROUTES {
-        let mut item = serde_json::Map::new();
-        for m in *methods {
-            let mut op = json!({
-                "operationId": format!("{m}_{}", path.trim_matches('/').replace(['/', '{', '}', '-', '.'], "_")),
-                "responses": {
-                    "200": {"description": "OK"},
-                    "401": {"description": "missing or wrong bearer token", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
-                    "404": {"description": "not found, or outside the caller's scope"},
-                    "422": {"description": "invalid field(s)", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-                }
-            });
-            if path.contains("{id}") {
-                op["parameters"] = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}]);
-            }
-            if *m == "post" || *m == "patch" {
-                op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object"}}}});
-            }
-            item.insert((*m).to_string(), op);
+    for op in ops() {
+        let mut parameters = Vec::new();
+        if op.path.contains("{id}") {
+            parameters.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}));
         }
-        paths.insert((*path).to_string(), Value::Object(item));
+        for fields in &op.query {
+            for (name, schema, required) in fields(&mut defs) {
+                let mut param =
+                    json!({"name": name, "in": "query", "required": required, "schema": schema});
+                if let Some(d) = param["schema"].get("description").cloned() {
+                    param["description"] = d;
+                }
+                parameters.push(param);
+            }
+        }
+        if op.paged {
+            parameters.push(json!({"name": "cursor", "in": "query", "required": false, "schema": {"type": "string"}, "description": "the `next` of the previous page"}));
+            parameters.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}}));
+        }
+        let (status, answer) = op.answer;
+        let mut responses = serde_json::Map::new();
+        responses.insert(
+            status.to_string(),
+            match answer {
+                Some(schema) => json!({"description": "OK", "content": {"application/json": {"schema": schema(&mut defs)}}}),
+                None => json!({"description": "done, no content"}),
+            },
+        );
+        responses.insert(
+            "400".into(),
+            error("malformed request (JSON or query string)"),
+        );
+        if !op.public {
+            responses.insert(
+                "401".into(),
+                error("missing, wrong or expired bearer token"),
+            );
+            responses.insert("403".into(), error("the caller's role may not do this"));
+            responses.insert(
+                "404".into(),
+                error("not found, or outside the caller's scope"),
+            );
+        }
+        if op.method != "get" {
+            responses.insert("409".into(), error("the object changed since it was read (stale `version`) or conflicts with another"));
+            responses.insert(
+                "422".into(),
+                error("invalid field(s), each named in `errors`"),
+            );
+        } else if !op.query.is_empty() || op.paged {
+            responses.insert(
+                "422".into(),
+                error("invalid query parameter(s), each named in `errors`"),
+            );
+        }
+        let mut o = json!({
+            "operationId": format!("{}_{}", op.method, op.path.trim_matches('/').replace(['/', '{', '}', '-', '.'], "_")),
+            "summary": op.summary,
+            "parameters": parameters,
+            "responses": responses,
+        });
+        if let Some(b) = op.body {
+            o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": b(&mut defs)}}});
+        }
+        if op.public {
+            o["security"] = json!([]);
+        }
+        paths
+            .entry(op.path)
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .map(|item| item.insert(op.method.to_string(), o));
     }
     json!({
         "openapi": "3.1.0",
@@ -483,10 +837,7 @@ pub fn openapi_document() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Problem": {"type": "object", "properties": {
-                "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": ["string", "null"]},
-                "errors": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"}}}}
-            }}}
+            "schemas": defs,
         }
     })
 }

@@ -11,63 +11,17 @@ use preau_core::{contracts, write_tx};
 use preau_domain::sla::{ClockState, Clocks};
 use preau_domain::ticket::{Assignee, Priority, TicketStatus};
 use preau_domain::{FieldError, Principal};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde::Deserialize;
 
-use super::{ApiResult, Created, body, created, list, query, to_json};
+use super::schema::{List, input};
+use super::types::{
+    self, ContractDetail, Deadline, Deadlines, PenaltyTerms, SlaReport, TicketAssignee,
+    TicketDetail, TicketDevice, TicketEvent, Visit,
+};
+use super::{Answer, Created, all, body, created, query};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::session::ApiAuth;
-
-#[derive(Serialize)]
-struct Deadline {
-    due: Option<DateTime<Utc>>,
-    span: Option<String>,
-    stopped_at: Option<DateTime<Utc>>,
-    breached: bool,
-    at_risk: bool,
-    late_working_minutes: Option<i64>,
-}
-
-#[derive(Serialize)]
-struct Deadlines {
-    gti: Deadline,
-    gtr: Deadline,
-    /// Waiting on the school: the clocks stand still.
-    paused: bool,
-}
-
-#[derive(Serialize)]
-struct TicketJson<'a> {
-    id: i64,
-    number: i64,
-    school_id: i64,
-    school_name: &'a str,
-    room_id: Option<i64>,
-    room_name: Option<&'a str>,
-    category: &'a str,
-    priority: &'a str,
-    status: &'a str,
-    title: &'a str,
-    description: &'a str,
-    reporter_name: &'a str,
-    assignee: Option<Assignee>,
-    assignee_user_id: Option<i64>,
-    assignee_name: Option<&'a str>,
-    lot_id: Option<i64>,
-    lot: Option<&'a str>,
-    contractor: Option<&'a str>,
-    opened_at: DateTime<Utc>,
-    clocks_started_at: DateTime<Utc>,
-    taken_at: Option<DateTime<Utc>>,
-    resolved_at: Option<DateTime<Utc>>,
-    closed_at: Option<DateTime<Utc>>,
-    deadlines: Deadlines,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    penalties: Option<Value>,
-    version: i64,
-    updated_at: DateTime<Utc>,
-}
 
 fn live(span: Option<&str>, c: Option<&ClockState>) -> Deadline {
     Deadline {
@@ -82,12 +36,12 @@ fn live(span: Option<&str>, c: Option<&ClockState>) -> Deadline {
 
 /// A ticket as JSON; `clocks` computed now for a single ticket, or taken from the
 /// stored deadlines for lists (and then checked against `now`).
-fn ticket_json<'a>(
+fn ticket_json(
     p: &Principal,
-    t: &'a Ticket,
+    t: &Ticket,
     clocks: Option<&Clocks>,
     now: DateTime<Utc>,
-) -> TicketJson<'a> {
+) -> types::Ticket {
     let paused = t.status().pauses_clock();
     let deadlines = match clocks {
         Some(c) => Deadlines {
@@ -120,41 +74,45 @@ fn ticket_json<'a>(
             }
         }
     };
-    TicketJson {
+    types::Ticket {
         id: t.id,
         number: t.number,
         school_id: t.school_id,
-        school_name: &t.school_name,
+        school_name: t.school_name.clone(),
         room_id: t.room_id,
-        room_name: t.room_name.as_deref(),
-        category: &t.category,
-        priority: &t.priority,
-        status: &t.status,
-        title: &t.title,
-        description: &t.description,
-        reporter_name: &t.reporter_name,
+        room_name: t.room_name.clone(),
+        category: t.category.clone(),
+        priority: t.priority.clone(),
+        status: t.status.clone(),
+        title: t.title.clone(),
+        description: t.description.clone(),
+        reporter_name: t.reporter_name.clone(),
         assignee: t
             .lot_id
-            .map(Assignee::Lot)
-            .or(t.assignee_user_id.map(Assignee::User)),
+            .map(|id| TicketAssignee {
+                kind: "lot".into(),
+                id,
+            })
+            .or(t.assignee_user_id.map(|id| TicketAssignee {
+                kind: "user".into(),
+                id,
+            })),
         assignee_user_id: t.assignee_user_id,
-        assignee_name: t.assignee_name.as_deref(),
+        assignee_name: t.assignee_name.clone(),
         lot_id: t.lot_id,
-        lot: t.lot_label.as_deref(),
-        contractor: t.contractor_name.as_deref(),
+        lot: t.lot_label.clone(),
+        contractor: t.contractor_name.clone(),
         opened_at: t.opened_at,
         clocks_started_at: t.sla_start_at,
         taken_at: t.taken_at,
         resolved_at: t.resolved_at,
         closed_at: t.closed_at,
         deadlines,
-        penalties: p.can_see_sla_report().then(|| {
-            json!({
-                "unit": t.sla_unit,
-                "gti_cents_per_unit": t.sla_gti_penalty_cents,
-                "gtr_cents_per_unit": t.sla_gtr_penalty_cents,
-                "cap_cents": t.sla_cap_cents,
-            })
+        penalties: p.can_see_sla_report().then(|| PenaltyTerms {
+            unit: t.sla_unit.clone(),
+            gti_cents_per_unit: t.sla_gti_penalty_cents,
+            gtr_cents_per_unit: t.sla_gtr_penalty_cents,
+            cap_cents: t.sla_cap_cents,
         }),
         version: t.version,
         updated_at: t.updated_at,
@@ -172,7 +130,7 @@ pub(super) async fn tickets_list(
     ApiAuth(p): ApiAuth,
     f: Result<Query<TicketFilter>, QueryRejection>,
     q: Result<Query<ListQuery>, QueryRejection>,
-) -> ApiResult {
+) -> Answer<List<types::Ticket>> {
     let f = query(f)?;
     let q = query(q)?;
     let before = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
@@ -185,39 +143,45 @@ pub(super) async fn tickets_list(
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let page = tickets::list(&s.db, &p, &f, before, limit).await?;
     let now = Utc::now();
-    let items: Vec<TicketJson> = page
-        .items
-        .iter()
-        .map(|t| ticket_json(&p, t, None, now))
-        .collect();
-    Ok(list(&items, page.next.map(|n| n.to_string())))
+    Ok(Json(List {
+        items: page
+            .items
+            .iter()
+            .map(|t| ticket_json(&p, t, None, now))
+            .collect(),
+        next: page.next.map(|n| n.to_string()),
+    }))
 }
 
 pub(super) async fn ticket_get(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-) -> ApiResult {
+) -> Answer<TicketDetail> {
     let t = tickets::get(&s.db, &p, id).await?;
     let now = Utc::now();
     let c = tickets::clocks(&s.db, &p, &t, now).await?;
-    let devices: Vec<Value> = tickets::devices(&s.db, &p, id)
+    let devices = tickets::devices(&s.db, &p, id)
         .await?
         .into_iter()
-        .map(|(id, cat, label, tag)| json!({"id": id, "category": cat, "label": label, "asset_tag": tag}))
+        .map(|(id, category, label, asset_tag)| TicketDevice {
+            id,
+            category,
+            label,
+            asset_tag,
+        })
         .collect();
-    let mut v = serde_json::to_value(ticket_json(&p, &t, Some(&c), now)).unwrap_or_default();
-    if let Some(o) = v.as_object_mut() {
-        o.insert("devices".into(), json!(devices));
-    }
-    Ok(Json(v))
+    Ok(Json(TicketDetail {
+        base: ticket_json(&p, &t, Some(&c), now),
+        devices,
+    }))
 }
 
 pub(super) async fn ticket_create(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     b: Result<Json<TicketInput>, JsonRejection>,
-) -> Created {
+) -> Created<types::Ticket> {
     let input = body(b)?;
     let now = Utc::now();
     let t = write_tx!(s.db, tx => tickets::open(tx, &p, &input.parse()?, now).await?)?;
@@ -235,12 +199,27 @@ pub(super) struct TicketPatch {
     priority: Option<String>,
 }
 
+input! {
+    /// A change to a ticket: its status (with a message), priority or assignee.
+    TicketPatchDoc for TicketPatch {
+        /// The version read; a stale one answers 409.
+        version: i64,
+        /// `nouveau`, `pris`, `attente_ecole`, `resolu`, `clos`…
+        status: Option<String>,
+        /// Sent with the status change (required to wait on the school or reopen).
+        message: Option<String>,
+        /// `user:N` or `lot:N`.
+        assignee: Option<String>,
+        priority: Option<String>,
+    }
+}
+
 pub(super) async fn ticket_patch(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
     b: Result<Json<TicketPatch>, JsonRejection>,
-) -> ApiResult {
+) -> Answer<types::Ticket> {
     let patch = body(b)?;
     let Some(version) = patch.version else {
         return Err(ApiError::invalid(vec![FieldError::new(
@@ -301,26 +280,26 @@ pub(super) async fn ticket_patch(
         Some(t) => t.redacted_for(&p),
         None => tickets::get(&s.db, &p, id).await?,
     };
-    Ok(to_json(&ticket_json(&p, &t, None, now)))
+    Ok(Json(ticket_json(&p, &t, None, now)))
 }
 
 pub(super) async fn ticket_take(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-) -> ApiResult {
+) -> Answer<types::Ticket> {
     let now = Utc::now();
     let t = write_tx!(s.db, tx => tickets::take(tx, &p, id, now).await?)?.redacted_for(&p);
-    Ok(to_json(&ticket_json(&p, &t, None, now)))
+    Ok(Json(ticket_json(&p, &t, None, now)))
 }
 
 pub(super) async fn ticket_events(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-) -> ApiResult {
+) -> Answer<List<TicketEvent>> {
     let events = tickets::events(&s.db, &p, id).await?;
-    Ok(list(&events, None))
+    Ok(Json(List::all(all(&events))))
 }
 
 #[derive(Deserialize)]
@@ -330,29 +309,43 @@ pub(super) struct CommentBody {
     internal: bool,
 }
 
+input! {
+    /// A message on a ticket's thread.
+    CommentDoc for CommentBody {
+        body: String,
+        /// Seen by the team only, not by the school.
+        internal: Option<bool>,
+    }
+}
+
 pub(super) async fn ticket_comment(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
     b: Result<Json<CommentBody>, JsonRejection>,
-) -> Created {
+) -> Created<TicketEvent> {
     let c = body(b)?;
     let now = Utc::now();
     write_tx!(s.db, tx => tickets::comment(tx, &p, id, &c.body, !c.internal, now).await?)?;
     let events = tickets::events(&s.db, &p, id).await?;
-    created(events.last().cloned())
+    let last = events.last().ok_or(preau_core::AppError::NotFound)?;
+    created(last.into())
 }
 
-pub(super) async fn contracts_list(State(s): State<AppState>, ApiAuth(p): ApiAuth) -> ApiResult {
-    Ok(list(&contracts::list(&s.db, &p).await?, None))
+pub(super) async fn contracts_list(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+) -> Answer<List<types::Contract>> {
+    let rows = contracts::list(&s.db, &p).await?;
+    Ok(Json(List::all(all(&rows))))
 }
 
 pub(super) async fn contract_get(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
-) -> ApiResult {
-    Ok(to_json(&contracts::get(&s.db, &p, id).await?))
+) -> Answer<ContractDetail> {
+    Ok(Json((&contracts::get(&s.db, &p, id).await?).into()))
 }
 
 #[derive(Deserialize)]
@@ -361,56 +354,27 @@ pub(super) struct ReportQuery {
     month: Option<String>,
 }
 
+input! {
+    /// Which month.
+    ReportQueryDoc for ReportQuery {
+        /// `2026-03`; by default the previous month.
+        month: Option<String>,
+    }
+}
+
 pub(super) async fn contract_report(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
     q: Result<Query<ReportQuery>, QueryRejection>,
-) -> ApiResult {
+) -> Answer<SlaReport> {
     let q = query(q)?;
     let month = match q.month.as_deref().filter(|m| !m.is_empty()) {
         Some(m) => Month::parse(m).map_err(|e| ApiError::invalid(vec![e]))?,
         None => Month::of(Utc::now()).previous(),
     };
     let r = reports::monthly(&s.db, &p, id, month, Utc::now()).await?;
-    let lots: Vec<Value> = r
-        .lots
-        .iter()
-        .map(|l| {
-            json!({
-                "lot_id": l.lot.id,
-                "number": l.lot.number,
-                "label": l.lot.label,
-                "tickets": l.tickets,
-                "gti": {"counted": l.gti_counted, "met": l.gti_met, "rate": l.gti_rate()},
-                "gtr": {"counted": l.gtr_counted, "met": l.gtr_met, "rate": l.gtr_rate()},
-                "penalty_cents": l.total.cents,
-                "penalty_before_cap_cents": l.total.gross_cents,
-                "capped": l.total.capped,
-                "late": l.lines.iter().filter(|x| x.late()).map(|x| json!({
-                    "ticket_id": x.ticket.id,
-                    "number": x.ticket.number,
-                    "priority": x.ticket.priority,
-                    "gti_due": x.gti_due,
-                    "gtr_due": x.gtr_due,
-                    "gti_late_working_minutes": x.gti_late_minutes,
-                    "gtr_late_working_minutes": x.gtr_late_minutes,
-                    "gti_late_days": x.gti_late_days,
-                    "gtr_late_days": x.gtr_late_days,
-                    "penalty": x.penalty,
-                    "provisional": x.provisional,
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    Ok(Json(json!({
-        "contract_id": r.contract.id,
-        "reference": r.contract.reference,
-        "month": r.month.code(),
-        "computed_at": r.computed_at,
-        "total_penalty_cents": r.total_cents,
-        "lots": lots,
-    })))
+    Ok(Json((&r).into()))
 }
 
 #[derive(Deserialize)]
@@ -423,11 +387,21 @@ pub(super) struct InterventionsQuery {
     filter: preau_core::interventions::InterventionFilter,
 }
 
+input! {
+    /// The week (or any span up to 400 days) to list.
+    InterventionsQueryDoc for InterventionsQuery [filter] {
+        /// `2026-03-16`; by default today.
+        from: Option<chrono::NaiveDate>,
+        /// By default seven days after `from`.
+        to: Option<chrono::NaiveDate>,
+    }
+}
+
 pub(super) async fn interventions_list(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     q: Result<Query<InterventionsQuery>, QueryRejection>,
-) -> ApiResult {
+) -> Answer<List<Visit>> {
     let q = query(q)?;
     let day = |field: &str, v: Option<&str>| -> Result<Option<chrono::NaiveDate>, ApiError> {
         match v.filter(|v| !v.is_empty()) {
@@ -449,15 +423,15 @@ pub(super) async fn interventions_list(
         preau_domain::paris::instant(d.and_hms_opt(0, 0, 0).unwrap_or_default()).unwrap_or_default()
     };
     let visits = preau_core::interventions::list(&s.db, &p, &q.filter, at(from), at(to)).await?;
-    Ok(list(&visits, None))
+    Ok(Json(List::all(all(&visits))))
 }
 
 pub(super) async fn intervention_create(
     State(s): State<AppState>,
     ApiAuth(p): ApiAuth,
     b: Result<Json<preau_core::interventions::InterventionInput>, JsonRejection>,
-) -> Created {
+) -> Created<Visit> {
     let input = body(b)?;
     let v = write_tx!(s.db, tx => preau_core::interventions::plan(tx, &p, &input.parse()?, Utc::now()).await?)?;
-    created(v)
+    created((&v).into())
 }

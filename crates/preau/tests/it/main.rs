@@ -4,6 +4,7 @@
 
 mod admin;
 mod agents;
+mod api;
 mod binary;
 mod browser;
 mod cli;

@@ -568,7 +568,7 @@ async fn a_contractor_sees_its_lots_only_and_no_money() {
             .as_i64()
             .is_some_and(|l| presta.lots.contains(&l))
     }));
-    assert!(items.iter().all(|t| t.get("penalties").is_none()));
+    assert!(items.iter().all(|t| t["penalties"].is_null()));
     assert_eq!(
         app.api(
             &token,

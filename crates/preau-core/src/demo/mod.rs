@@ -15,6 +15,10 @@ use crate::rooms::ValidRoom;
 use crate::schools::ValidSchool;
 use crate::users::UserInput;
 use crate::years::ValidSchoolYear;
+
+mod fleet;
+mod pupils;
+mod tickets;
 use crate::{classes, collectivites, rooms, schools, users, years};
 
 pub const COLLECTIVITE: &str = "Commune de Val-d'Élancourt (démo)";
@@ -412,10 +416,10 @@ pub async fn load_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
         "demo organisation and users created"
     );
     let today = preau_domain::paris::day(now);
-    crate::demo_fleet::load(&mut tx, cid, today).await?;
-    crate::demo_tickets::load(&mut tx, &sys, contractor, now).await?;
+    fleet::load(&mut tx, cid, today).await?;
+    tickets::load(&mut tx, &sys, contractor, now).await?;
     let t = std::time::Instant::now();
-    crate::demo_pupils::load(&mut tx, &sys).await?;
+    pupils::load(&mut tx, &sys).await?;
     tracing::info!(
         ms = t.elapsed().as_millis() as u64,
         "demo pupils and loans loaded"
@@ -425,7 +429,7 @@ pub async fn load_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
 }
 
 /// The ONDE export the demo generated for a school and year (tests re-import it).
-pub use crate::demo_pupils::onde_export;
+pub use pupils::onde_export;
 
 /// Adds tickets to the demo commune, for benchmarks (see `examples/ticketbench.rs`).
-pub use crate::demo_tickets::bench as bench_tickets;
+pub use tickets::bench as bench_tickets;

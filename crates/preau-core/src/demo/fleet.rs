@@ -19,7 +19,7 @@ use crate::inventory::ingest;
 use crate::with_tx;
 
 /// The OCS Inventory agent's captured inventory (926 software), zlib as on the wire.
-const OCS_CAPTURE: &[u8] = include_bytes!("../demo/ocs-inventory.xml.zlib");
+const OCS_CAPTURE: &[u8] = include_bytes!("../../demo/ocs-inventory.xml.zlib");
 
 struct Kind {
     category: &'static str,

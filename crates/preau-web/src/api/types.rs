@@ -1,0 +1,1046 @@
+//! What the API answers and reads, one type per shape, with its schema (see `schema.rs`).
+//! Answers are copied field by field from the stored rows of preau-core, so the API only
+//! changes when this file does.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use preau_core::{classes, collectivites, contracts, interventions, loans, rooms, schools};
+use preau_core::{inventory, reports, tickets, users, years};
+use preau_domain::Principal;
+use serde_json::Value;
+
+use super::schema::{input, object};
+
+object! {
+    /// The caller, as its bearer token authenticates it.
+    Me {
+        id: i64,
+        login: String,
+        display_name: String,
+        collectivite_id: i64,
+        roles: Vec<Assignment>,
+    }
+}
+
+object! {
+    /// One role of a user, with the school or contractor it is scoped to.
+    Assignment {
+        role: String,
+        school_id: Option<i64>,
+        contractor_id: Option<i64>,
+    }
+}
+
+impl From<&Principal> for Me {
+    fn from(p: &Principal) -> Self {
+        Me {
+            id: p.user_id,
+            login: p.login.clone(),
+            display_name: p.display_name.clone(),
+            collectivite_id: p.collectivite_id,
+            roles: p
+                .assignments
+                .iter()
+                .map(|a| Assignment {
+                    role: a.role.code().to_string(),
+                    school_id: a.school_id,
+                    contractor_id: a.contractor_id,
+                })
+                .collect(),
+        }
+    }
+}
+
+object! {
+    /// A commune, département or région.
+    Collectivite from collectivites::Collectivite {
+        id: i64,
+        kind: String,
+        name: String,
+        insee_code: Option<String>,
+        version: i64,
+        created_at: DateTime<Utc>,
+    }
+}
+
+object! {
+    /// A school as lists show it.
+    SchoolSummary from schools::SchoolListItem {
+        id: i64,
+        uai: String,
+        name: String,
+        kind: String,
+        city: Option<String>,
+        holiday_zone: String,
+        status: String,
+        room_count: i64,
+    }
+}
+
+object! {
+    /// A school: its UAI, kind, address, holiday zone and school week.
+    School from schools::School {
+        id: i64,
+        collectivite_id: i64,
+        uai: String,
+        name: String,
+        kind: String,
+        address: Option<String>,
+        postal_code: Option<String>,
+        city: Option<String>,
+        holiday_zone: String,
+        status: String,
+        /// `4` or `4.5`: the school week its deadlines follow.
+        week: String,
+        version: i64,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    }
+}
+
+object! {
+    /// A room of a school.
+    Room from rooms::Room {
+        id: i64,
+        school_id: i64,
+        kind: String,
+        name: String,
+        building: Option<String>,
+        floor: Option<String>,
+        version: i64,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    }
+}
+
+object! {
+    /// A class of a school year.
+    Class from classes::Class {
+        id: i64,
+        school_id: i64,
+        school_year_id: i64,
+        label: String,
+        levels: String,
+        head_count: i64,
+        teacher_name: Option<String>,
+        room_id: Option<i64>,
+        room_name: Option<String>,
+        version: i64,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    }
+}
+
+object! {
+    /// A school year of the collectivité.
+    SchoolYear from years::SchoolYear {
+        id: i64,
+        collectivite_id: i64,
+        label: String,
+        starts_on: NaiveDate,
+        ends_on: NaiveDate,
+        created_at: DateTime<Utc>,
+    }
+}
+
+object! {
+    /// A user account of the collectivité.
+    User from users::User {
+        id: i64,
+        collectivite_id: i64,
+        login: String,
+        display_name: String,
+        email: Option<String>,
+        lang: String,
+        active: bool,
+        version: i64,
+        created_at: DateTime<Utc>,
+    }
+}
+
+object! {
+    /// A user with their roles.
+    UserDetail: User {
+        roles: Vec<UserRole>,
+    }
+}
+
+object! {
+    /// One role of a user, with the names of its school or contractor.
+    UserRole from users::RoleRow {
+        id: i64,
+        user_id: i64,
+        role: String,
+        school_id: Option<i64>,
+        school_name: Option<String>,
+        contractor_id: Option<i64>,
+        contractor_name: Option<String>,
+    }
+}
+
+object! {
+    /// A device of the inventory. Purchase details are `null` for those who may not see them.
+    Device from inventory::devices::Device {
+        id: i64,
+        category_id: i64,
+        category: String,
+        school_id: Option<i64>,
+        school_name: Option<String>,
+        school_uai: Option<String>,
+        room_id: Option<i64>,
+        room_name: Option<String>,
+        /// The cart or case it sits in.
+        parent_id: Option<i64>,
+        name: Option<String>,
+        state: String,
+        state_since: NaiveDate,
+        brand: Option<String>,
+        model: Option<String>,
+        serial: Option<String>,
+        asset_tag: Option<String>,
+        purchase_date: Option<NaiveDate>,
+        price_cents: Option<i64>,
+        supplier: Option<String>,
+        order_ref: Option<String>,
+        warranty_end: Option<NaiveDate>,
+        funding: Option<String>,
+        notes: Option<String>,
+        wifi_switchable: Option<bool>,
+        agent_device_id: Option<String>,
+        system_uuid: Option<String>,
+        os_name: Option<String>,
+        os_version: Option<String>,
+        cpu: Option<String>,
+        memory_mb: Option<i64>,
+        bios: Option<String>,
+        ips: Option<String>,
+        software_count: i64,
+        last_inventory_at: Option<DateTime<Utc>>,
+        inventory_source: Option<String>,
+        agent_version: Option<String>,
+        version: i64,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    }
+}
+
+object! {
+    /// A device with the components and software its last inventory listed.
+    DeviceDetail: Device {
+        components: Vec<Component>,
+        software: Vec<Software>,
+    }
+}
+
+object! {
+    /// A component an agent reported (disk, memory, network card…).
+    Component from inventory::devices::ComponentRow {
+        kind: String,
+        name: String,
+        detail: String,
+        serial: Option<String>,
+    }
+}
+
+object! {
+    /// An installed software.
+    Software from inventory::devices::SoftwareRow {
+        name: String,
+        publisher: String,
+        version: String,
+    }
+}
+
+object! {
+    /// One entry of a device's history.
+    DeviceEvent {
+        id: i64,
+        occurred_at: DateTime<Utc>,
+        kind: String,
+        actor: String,
+        /// What changed, as the event kind describes it.
+        detail: Value,
+    }
+}
+
+impl From<&inventory::devices::Event> for DeviceEvent {
+    fn from(e: &inventory::devices::Event) -> Self {
+        DeviceEvent {
+            id: e.id,
+            occurred_at: e.occurred_at,
+            kind: e.kind.clone(),
+            actor: e.actor.clone(),
+            detail: serde_json::from_str(&e.detail).unwrap_or_default(),
+        }
+    }
+}
+
+object! {
+    /// A device category (tablet, interactive display, cart…).
+    Category from inventory::categories::Category {
+        id: i64,
+        code: String,
+        label_fr: String,
+        label_en: String,
+        /// Holds other devices (a cart, a case).
+        is_container: bool,
+        has_wifi_switch: bool,
+    }
+}
+
+object! {
+    /// One deadline of a ticket: the time to take it (GTI) or to fix it (GTR).
+    Deadline {
+        due: Option<DateTime<Utc>>,
+        /// The contract's span, `4h`, `2d`…
+        span: Option<String>,
+        stopped_at: Option<DateTime<Utc>>,
+        breached: bool,
+        at_risk: bool,
+        /// Working minutes past the deadline (on a single ticket's reading only).
+        late_working_minutes: Option<i64>,
+    }
+}
+
+object! {
+    /// The ticket's two deadlines.
+    Deadlines {
+        gti: Deadline,
+        gtr: Deadline,
+        /// The clocks are stopped while the ticket waits on the school.
+        paused: bool,
+    }
+}
+
+object! {
+    /// Who the ticket is with: a user (the technician) or a contract lot.
+    TicketAssignee {
+        kind: String,
+        id: i64,
+    }
+}
+
+object! {
+    /// The contract's penalty terms frozen on the ticket when it was routed.
+    PenaltyTerms {
+        unit: String,
+        gti_cents_per_unit: i64,
+        gtr_cents_per_unit: i64,
+        cap_cents: Option<i64>,
+    }
+}
+
+object! {
+    /// A reported problem, with its deadlines.
+    Ticket {
+        id: i64,
+        number: i64,
+        school_id: i64,
+        school_name: String,
+        room_id: Option<i64>,
+        room_name: Option<String>,
+        category: String,
+        priority: String,
+        status: String,
+        title: String,
+        description: String,
+        reporter_name: String,
+        assignee: Option<TicketAssignee>,
+        assignee_user_id: Option<i64>,
+        assignee_name: Option<String>,
+        lot_id: Option<i64>,
+        lot: Option<String>,
+        contractor: Option<String>,
+        opened_at: DateTime<Utc>,
+        clocks_started_at: DateTime<Utc>,
+        taken_at: Option<DateTime<Utc>>,
+        resolved_at: Option<DateTime<Utc>>,
+        closed_at: Option<DateTime<Utc>>,
+        deadlines: Deadlines,
+        /// `null` for those who may not see the contract's amounts.
+        penalties: Option<PenaltyTerms>,
+        version: i64,
+        updated_at: DateTime<Utc>,
+    }
+}
+
+object! {
+    /// A ticket with the devices it is about.
+    TicketDetail: Ticket {
+        devices: Vec<TicketDevice>,
+    }
+}
+
+object! {
+    /// A device a ticket is about.
+    TicketDevice {
+        id: i64,
+        category: String,
+        label: String,
+        asset_tag: Option<String>,
+    }
+}
+
+object! {
+    /// One entry of a ticket's thread: a message, a status change, an assignment…
+    TicketEvent from tickets::Event {
+        id: i64,
+        occurred_at: DateTime<Utc>,
+        actor_name: String,
+        kind: String,
+        /// Seen by the school; `false` for the team's internal notes.
+        public: bool,
+        body: Option<String>,
+        detail: String,
+    }
+}
+
+object! {
+    /// A maintenance contract.
+    Contract from contracts::Contract {
+        id: i64,
+        contractor_id: i64,
+        contractor_name: String,
+        reference: String,
+        title: String,
+        starts_on: NaiveDate,
+        ends_on: NaiveDate,
+        calendar: String,
+        work_days: String,
+        work_start: String,
+        work_end: String,
+        version: i64,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    }
+}
+
+object! {
+    /// A contract with its lots.
+    ContractDetail: Contract {
+        lots: Vec<LotDetail>,
+        /// `false` for a contractor's staff: caps and penalty amounts are cleared.
+        amounts_shown: bool,
+    }
+}
+
+object! {
+    /// A lot of a contract.
+    Lot from contracts::Lot {
+        id: i64,
+        contract_id: i64,
+        number: i64,
+        label: String,
+        cap_ticket_cents: Option<i64>,
+        cap_month_cents: Option<i64>,
+        version: i64,
+    }
+}
+
+object! {
+    /// A lot with its deadlines grid and perimeter.
+    LotDetail: Lot {
+        grid: Vec<GridLine>,
+        perimeter: Vec<PerimeterPair>,
+    }
+}
+
+object! {
+    /// The deadlines and penalties of one priority.
+    GridLine {
+        priority: String,
+        gti: Option<String>,
+        gtr: Option<String>,
+        unit: String,
+        gti_penalty_cents: i64,
+        gtr_penalty_cents: i64,
+    }
+}
+
+object! {
+    /// A school and a device category the lot covers.
+    PerimeterPair {
+        school_id: i64,
+        category_id: i64,
+    }
+}
+
+impl From<&contracts::ContractDetail> for ContractDetail {
+    fn from(d: &contracts::ContractDetail) -> Self {
+        ContractDetail {
+            base: (&d.contract).into(),
+            lots: d
+                .lots
+                .iter()
+                .map(|l| LotDetail {
+                    base: (&l.lot).into(),
+                    grid: l
+                        .grid
+                        .iter()
+                        .map(|(p, line)| GridLine {
+                            priority: p.code().to_string(),
+                            gti: line.gti.map(|s| s.code()),
+                            gtr: line.gtr.map(|s| s.code()),
+                            unit: line.unit.code().to_string(),
+                            gti_penalty_cents: line.gti_penalty_cents,
+                            gtr_penalty_cents: line.gtr_penalty_cents,
+                        })
+                        .collect(),
+                    perimeter: l
+                        .perimeter
+                        .iter()
+                        .map(|&(school_id, category_id)| PerimeterPair {
+                            school_id,
+                            category_id,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            amounts_shown: d.amounts_shown,
+        }
+    }
+}
+
+object! {
+    /// A contract's month: deadlines met and penalties, per lot.
+    SlaReport {
+        contract_id: i64,
+        reference: String,
+        /// `2026-03`.
+        month: String,
+        computed_at: DateTime<Utc>,
+        total_penalty_cents: i64,
+        lots: Vec<LotReport>,
+    }
+}
+
+object! {
+    /// One lot of the monthly report.
+    LotReport {
+        lot_id: i64,
+        number: i64,
+        label: String,
+        tickets: usize,
+        gti: Rate,
+        gtr: Rate,
+        penalty_cents: i64,
+        penalty_before_cap_cents: i64,
+        capped: bool,
+        late: Vec<LateTicket>,
+    }
+}
+
+object! {
+    /// How many tickets were counted, how many met the deadline, the percentage.
+    Rate {
+        counted: usize,
+        met: usize,
+        rate: Option<f64>,
+    }
+}
+
+object! {
+    /// A ticket past a deadline in the month.
+    LateTicket {
+        ticket_id: i64,
+        number: i64,
+        priority: String,
+        gti_due: Option<DateTime<Utc>>,
+        gtr_due: Option<DateTime<Utc>>,
+        gti_late_working_minutes: i64,
+        gtr_late_working_minutes: i64,
+        gti_late_days: i64,
+        gtr_late_days: i64,
+        penalty: TicketPenalty,
+        /// Still open: its penalty may grow.
+        provisional: bool,
+    }
+}
+
+object! {
+    /// A ticket's penalty: both deadlines, before and after the cap.
+    TicketPenalty {
+        gti: PenaltyPart,
+        gtr: PenaltyPart,
+        gross_cents: i64,
+        cents: i64,
+        capped: bool,
+    }
+}
+
+object! {
+    /// Units late times the rate.
+    PenaltyPart {
+        units: i64,
+        rate_cents: i64,
+        cents: i64,
+    }
+}
+
+impl From<&reports::SlaReport> for SlaReport {
+    fn from(r: &reports::SlaReport) -> Self {
+        let part = |p: &preau_domain::sla::PenaltyPart| PenaltyPart {
+            units: p.units,
+            rate_cents: p.rate_cents,
+            cents: p.cents,
+        };
+        SlaReport {
+            contract_id: r.contract.id,
+            reference: r.contract.reference.clone(),
+            month: r.month.code(),
+            computed_at: r.computed_at,
+            total_penalty_cents: r.total_cents,
+            lots: r
+                .lots
+                .iter()
+                .map(|l| LotReport {
+                    lot_id: l.lot.id,
+                    number: l.lot.number,
+                    label: l.lot.label.clone(),
+                    tickets: l.tickets,
+                    gti: Rate {
+                        counted: l.gti_counted,
+                        met: l.gti_met,
+                        rate: l.gti_rate(),
+                    },
+                    gtr: Rate {
+                        counted: l.gtr_counted,
+                        met: l.gtr_met,
+                        rate: l.gtr_rate(),
+                    },
+                    penalty_cents: l.total.cents,
+                    penalty_before_cap_cents: l.total.gross_cents,
+                    capped: l.total.capped,
+                    late: l
+                        .lines
+                        .iter()
+                        .filter(|x| x.late())
+                        .map(|x| LateTicket {
+                            ticket_id: x.ticket.id,
+                            number: x.ticket.number,
+                            priority: x.ticket.priority.clone(),
+                            gti_due: x.gti_due,
+                            gtr_due: x.gtr_due,
+                            gti_late_working_minutes: x.gti_late_minutes,
+                            gtr_late_working_minutes: x.gtr_late_minutes,
+                            gti_late_days: x.gti_late_days,
+                            gtr_late_days: x.gtr_late_days,
+                            penalty: TicketPenalty {
+                                gti: part(&x.penalty.gti),
+                                gtr: part(&x.penalty.gtr),
+                                gross_cents: x.penalty.gross_cents,
+                                cents: x.penalty.cents,
+                                capped: x.penalty.capped,
+                            },
+                            provisional: x.provisional,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+object! {
+    /// A planned visit to a school, with the tickets it is for.
+    Intervention from interventions::Intervention {
+        id: i64,
+        school_id: i64,
+        school_name: String,
+        school_address: Option<String>,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        technician_user_id: Option<i64>,
+        technician_name: Option<String>,
+        lot_id: Option<i64>,
+        contractor_name: Option<String>,
+        status: String,
+        notes: String,
+        planned_by: String,
+        version: i64,
+    }
+}
+
+object! {
+    /// A visit and its tickets.
+    Visit: Intervention {
+        tickets: Vec<VisitTicket>,
+    }
+}
+
+object! {
+    /// A ticket a visit is for.
+    VisitTicket {
+        id: i64,
+        number: i64,
+        title: String,
+    }
+}
+
+impl From<&interventions::Visit> for Visit {
+    fn from(v: &interventions::Visit) -> Self {
+        Visit {
+            base: (&v.intervention).into(),
+            tickets: v
+                .tickets
+                .iter()
+                .map(|(id, number, title)| VisitTicket {
+                    id: *id,
+                    number: *number,
+                    title: title.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+object! {
+    /// A device lent to a pupil, a teacher or a class. Pupil labels are `null` for those
+    /// who may not see pupils.
+    Loan {
+        id: i64,
+        school_id: i64,
+        school_name: String,
+        device_id: i64,
+        asset_tag: Option<String>,
+        serial: Option<String>,
+        model: Option<String>,
+        category: String,
+        /// `eleve`, `enseignant` or `classe`.
+        kind: String,
+        pupil_id: Option<i64>,
+        pupil_label: Option<String>,
+        /// The pupil's record was erased (the loan stays, unnamed).
+        pupil_deleted: bool,
+        class_id: Option<i64>,
+        class_label: Option<String>,
+        holder_name: Option<String>,
+        given_on: NaiveDate,
+        signed_on: Option<NaiveDate>,
+        has_document: bool,
+        accessories: Vec<String>,
+        returned_on: Option<NaiveDate>,
+        return_state: Option<String>,
+        return_note: Option<String>,
+        /// The ticket opened by a damaged or lost return.
+        ticket_id: Option<i64>,
+        version: i64,
+    }
+}
+
+impl From<&loans::Loan> for Loan {
+    fn from(l: &loans::Loan) -> Self {
+        Loan {
+            id: l.id,
+            school_id: l.school_id,
+            school_name: l.school_name.clone(),
+            device_id: l.device_id,
+            asset_tag: l.asset_tag.clone(),
+            serial: l.serial.clone(),
+            model: l.model.clone(),
+            category: l.category.clone(),
+            kind: l.kind.clone(),
+            pupil_id: l.pupil_id,
+            pupil_label: l.pupil_label.clone(),
+            pupil_deleted: l.pupil_deleted(),
+            class_id: l.class_id,
+            class_label: l.class_label.clone(),
+            holder_name: l.holder_name.clone(),
+            given_on: l.given_on,
+            signed_on: l.signed_on,
+            has_document: l.has_document,
+            accessories: l
+                .accessory_list()
+                .iter()
+                .map(|a| a.code().to_string())
+                .collect(),
+            returned_on: l.returned_on,
+            return_state: l.return_state.clone(),
+            return_note: l.return_note.clone(),
+            ticket_id: l.ticket_id,
+            version: l.version,
+        }
+    }
+}
+
+object! {
+    /// A class and its pupils, each with the device lent to them.
+    ClassPupils {
+        class: ClassRef,
+        items: Vec<PupilLoan>,
+        next: Option<String>,
+    }
+}
+
+object! {
+    /// The class a pupil list is for.
+    ClassRef {
+        id: i64,
+        label: String,
+        levels: String,
+        school_id: i64,
+        school_year_id: i64,
+    }
+}
+
+object! {
+    /// A pupil (a label, never a full name) and their current loan.
+    PupilLoan {
+        id: i64,
+        /// `null` once the pupil's record was erased.
+        label: Option<String>,
+        arrived_on: NaiveDate,
+        left_on: Option<NaiveDate>,
+        /// The day the label will be erased.
+        label_deleted_on: NaiveDate,
+        loan_id: Option<i64>,
+        device: Option<LentDevice>,
+        given_on: Option<NaiveDate>,
+        agreement_signed_on: Option<NaiveDate>,
+    }
+}
+
+object! {
+    /// The device a pupil holds.
+    LentDevice {
+        id: i64,
+        asset_tag: Option<String>,
+        serial: Option<String>,
+        model: Option<String>,
+    }
+}
+
+impl From<&preau_core::pupils::PupilRow> for PupilLoan {
+    fn from(r: &preau_core::pupils::PupilRow) -> Self {
+        PupilLoan {
+            id: r.id,
+            label: r.label.clone(),
+            arrived_on: r.arrived_on,
+            left_on: r.left_on,
+            label_deleted_on: r.purge_on,
+            loan_id: r.loan_id,
+            device: r.device_id.map(|id| LentDevice {
+                id,
+                asset_tag: r.asset_tag.clone(),
+                serial: r.serial.clone(),
+                model: r.model.clone(),
+            }),
+            given_on: r.given_on,
+            agreement_signed_on: r.signed_on,
+        }
+    }
+}
+
+object! {
+    /// An error, as RFC 9457 problem details; `errors` names each invalid field.
+    Problem {
+        /// Always `about:blank`: `title` and `status` say it all.
+        r#type: String,
+        title: String,
+        status: i64,
+        detail: Option<String>,
+        errors: Vec<ProblemField>,
+    }
+}
+
+object! {
+    /// An invalid field and why.
+    ProblemField {
+        field: String,
+        code: String,
+        message: String,
+        message_fr: String,
+    }
+}
+
+// ---- What the API reads ----
+
+input! {
+    /// A new school.
+    SchoolInput for schools::SchoolInput {
+        /// The national identifier, `0750655E`.
+        uai: String,
+        name: String,
+        /// `maternelle`, `elementaire`, `primaire`, `college`, `lycee`…
+        kind: String,
+        address: Option<String>,
+        postal_code: Option<String>,
+        city: Option<String>,
+        /// `A`, `B` or `C`; by default the collectivité's.
+        holiday_zone: Option<String>,
+        status: Option<String>,
+        /// `4` or `4.5`.
+        week: Option<String>,
+    }
+}
+
+input! {
+    /// A new room.
+    RoomInput for rooms::RoomInput {
+        kind: String,
+        name: String,
+        building: Option<String>,
+        floor: Option<String>,
+    }
+}
+
+input! {
+    /// A new class.
+    ClassInput for classes::ClassInput {
+        /// By default the current school year.
+        school_year_id: Option<i64>,
+        label: String,
+        /// `CP`, `CE1-CE2`…
+        levels: String,
+        head_count: Option<i64>,
+        teacher_name: Option<String>,
+        room_id: Option<i64>,
+    }
+}
+
+input! {
+    /// A new school year.
+    SchoolYearInput for years::SchoolYearInput {
+        /// `2026-2027`.
+        label: String,
+        starts_on: NaiveDate,
+        ends_on: NaiveDate,
+    }
+}
+
+input! {
+    /// A new device, or the fields of one to change.
+    DeviceInput for inventory::devices::DeviceInput {
+        /// A category code (`tablette`, `vpi`…).
+        category: String,
+        school_id: Option<i64>,
+        room_id: Option<i64>,
+        /// The cart or case it goes in.
+        parent_id: Option<i64>,
+        name: Option<String>,
+        /// `en_service` by default.
+        state: Option<String>,
+        brand: Option<String>,
+        model: Option<String>,
+        serial: Option<String>,
+        asset_tag: Option<String>,
+        purchase_date: Option<NaiveDate>,
+        /// In euros, `349,90`; or `price_cents`.
+        price: Option<String>,
+        price_cents: Option<i64>,
+        supplier: Option<String>,
+        order_ref: Option<String>,
+        warranty_end: Option<NaiveDate>,
+        funding: Option<String>,
+        notes: Option<String>,
+        wifi_switchable: Option<bool>,
+    }
+}
+
+input! {
+    /// The inventory's filters.
+    DeviceQuery for inventory::devices::DeviceFilter {
+        /// Name, serial, asset tag, model…
+        search: Option<String>,
+        school_id: Option<i64>,
+        room_id: Option<i64>,
+        stock: Option<bool>,
+        unplaced: Option<bool>,
+        category: Option<String>,
+        state: Option<String>,
+        older_than_years: Option<i64>,
+        warranty_within_days: Option<i64>,
+        not_seen_days: Option<i64>,
+    }
+}
+
+input! {
+    /// A problem to report.
+    TicketInput for tickets::TicketInput {
+        school_id: Option<i64>,
+        room_id: Option<i64>,
+        device_ids: Option<Vec<i64>>,
+        /// `materiel`, `reseau`, `logiciel`…
+        category: String,
+        /// `p1` (blocks the class) to `p4`.
+        priority: String,
+        title: Option<String>,
+        description: Option<String>,
+    }
+}
+
+input! {
+    /// The ticket queue's filters.
+    TicketQuery for tickets::TicketFilter {
+        status: Option<String>,
+        school_id: Option<i64>,
+        room_id: Option<i64>,
+        device_id: Option<i64>,
+        priority: Option<String>,
+        category: Option<String>,
+        /// `user:N`, `lot:N`, `me` or `none`.
+        assignee: Option<String>,
+        breached: Option<bool>,
+        mine: Option<bool>,
+        q: Option<String>,
+    }
+}
+
+input! {
+    /// A visit to plan for some tickets of one school.
+    InterventionInput for interventions::InterventionInput {
+        ticket_ids: Vec<i64>,
+        /// Local time, `2026-03-18T10:00`.
+        starts_at: String,
+        ends_at: String,
+        notes: Option<String>,
+    }
+}
+
+input! {
+    /// The visits' filters.
+    InterventionFilter for interventions::InterventionFilter {
+        school_id: Option<i64>,
+        /// `user:N`, `lot:N` or `me`.
+        who: Option<String>,
+        ticket_id: Option<i64>,
+        cancelled: Option<bool>,
+    }
+}
+
+input! {
+    /// A device to lend.
+    LoanInput for loans::LoanInput {
+        /// Asset tag, serial or QR label.
+        device: String,
+        /// `eleve`, `enseignant` or `classe`.
+        kind: String,
+        pupil_id: Option<i64>,
+        class_id: Option<i64>,
+        holder_name: Option<String>,
+        given_on: Option<NaiveDate>,
+        signed_on: Option<NaiveDate>,
+        /// Comma-separated: `etui`, `chargeur`, `clavier`, `stylet`…
+        accessories: Option<String>,
+    }
+}
+
+input! {
+    /// A device handed back.
+    ReturnInput for loans::ReturnInput {
+        /// `ok`, `ecran_casse`, `hors_service`, `perdu`, `vole`.
+        state: String,
+        returned_on: Option<NaiveDate>,
+        note: Option<String>,
+        version: Option<i64>,
+    }
+}
+
+input! {
+    /// The loans' filters.
+    LoanQuery for loans::LoanFilter {
+        school_id: Option<i64>,
+        class_id: Option<i64>,
+        /// `en_cours` or `rendus`.
+        status: Option<String>,
+    }
+}
