@@ -171,3 +171,28 @@ pub async fn list(
     });
     Ok(rows)
 }
+
+/// Writes that `p` read pupil labels: which school and class (or device), never the
+/// labels themselves. Called by every page and API answer that shows them.
+pub async fn pupils_read(
+    tx: &mut Tx,
+    p: &Principal,
+    object_type: &str,
+    object_id: i64,
+    what: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    record(
+        tx,
+        &Actor::from(p),
+        now,
+        Entry {
+            action: "read_pupils",
+            object_type,
+            object_id,
+            object_label: what,
+            changes: serde_json::Value::Null,
+        },
+    )
+    .await
+}

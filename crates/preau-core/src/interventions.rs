@@ -419,10 +419,10 @@ pub async fn create_feed(tx: &mut Tx, p: &Principal, now: DateTime<Utc>) -> AppR
     if p.user_id == 0 {
         return Err(AppError::Forbidden);
     }
-    let token = format!("cal_{}", crate::auth::random_token());
+    let token = format!("cal_{}", crate::secrets::random_token());
     with_tx!(tx, c => {
         sqlx::query("DELETE FROM calendar_feeds WHERE user_id = $1").bind(p.user_id).execute(&mut *c).await?;
-        sqlx::query("INSERT INTO calendar_feeds (user_id, token_hash, created_at) VALUES ($1, $2, $3)").bind(p.user_id).bind(crate::auth::token_hash(&token)).bind(now).execute(&mut *c).await?;
+        sqlx::query("INSERT INTO calendar_feeds (user_id, token_hash, created_at) VALUES ($1, $2, $3)").bind(p.user_id).bind(crate::secrets::token_hash(&token)).bind(now).execute(&mut *c).await?;
     });
     audit::record(
         tx,
@@ -456,7 +456,7 @@ pub async fn feed(
     now: DateTime<Utc>,
 ) -> AppResult<Option<(Principal, Vec<Visit>)>> {
     let user: Option<i64> = with_db!(db, pool => {
-        sqlx::query_scalar("SELECT user_id FROM calendar_feeds WHERE token_hash = $1").bind(crate::auth::token_hash(token)).fetch_optional(pool).await?
+        sqlx::query_scalar("SELECT user_id FROM calendar_feeds WHERE token_hash = $1").bind(crate::secrets::token_hash(token)).fetch_optional(pool).await?
     });
     let Some(user) = user else {
         return Ok(None);

@@ -6,7 +6,6 @@
 //! scope, validation, audit — is written once. SQL lives only in this crate.
 
 pub mod audit;
-pub mod auth;
 pub mod calendar;
 pub mod classes;
 pub mod collectivites;
@@ -19,13 +18,13 @@ pub mod import;
 pub mod interventions;
 pub mod inventory;
 pub mod jobs;
-pub mod loans;
 pub mod mail;
 pub mod pupils;
 pub mod reports;
 pub mod rooms;
 pub mod routing;
 pub mod schools;
+pub mod secrets;
 pub mod spreadsheet;
 pub mod tickets;
 pub mod users;

@@ -2,8 +2,13 @@
 //! API, a readable page for the browser. Both name the offending field.
 
 use crate::api::types::{Problem, ProblemField};
+use crate::i18n;
+use crate::pages::Ctx;
+use crate::session::Caller;
+use askama::Template;
 use axum::Json;
 use axum::http::StatusCode;
+use axum::response::Html;
 use axum::response::{IntoResponse, Response};
 use preau_core::AppError;
 use preau_domain::{FieldError, Lang};
@@ -200,4 +205,33 @@ impl IntoResponse for PageError {
         resp.extensions_mut().insert(self);
         resp
     }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    ctx: Ctx,
+    status: u16,
+    key: &'a str,
+    detail: Option<String>,
+}
+
+/// The error page, in the caller's language.
+pub fn render_error(caller: &Caller, err: &PageError) -> Response {
+    let csrf = caller.csrf.clone().unwrap_or_default();
+    let title = i18n::t(caller.lang, "error.title");
+    let ctx = match &caller.principal {
+        Some(p) if !caller.via_token => Ctx::for_user(p, &csrf, title, ""),
+        _ => Ctx::anonymous(caller.lang, &csrf, title),
+    };
+    let page = ErrorPage {
+        ctx,
+        status: err.status.as_u16(),
+        key: err.key,
+        detail: err.detail.clone(),
+    };
+    let body = page
+        .render()
+        .unwrap_or_else(|_| i18n::t(caller.lang, err.key).to_string());
+    (err.status, Html(body)).into_response()
 }

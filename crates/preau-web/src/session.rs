@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use preau_core::auth;
+use preau_core::users::auth;
 use preau_domain::{Lang, Principal};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -105,7 +105,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     }
     // Anonymous visitors get a CSRF cookie for the login form (double-submit).
     let new_csrf = if caller.csrf.is_none() {
-        let t = auth::random_token();
+        let t = preau_core::secrets::random_token();
         caller.csrf = Some(t.clone());
         Some(t)
     } else {
@@ -114,7 +114,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     req.extensions_mut().insert(caller.clone());
     let mut resp = next.run(req).await;
     if let Some(err) = resp.extensions().get::<PageError>().cloned() {
-        resp = crate::pages::render_error(&caller, &err);
+        resp = crate::error::render_error(&caller, &err);
     }
     if let Some(l) = query_lang {
         let cookie = cookie(
@@ -443,7 +443,7 @@ impl Uploads {
         bytes: axum::body::Bytes,
         meta: String,
     ) -> String {
-        let key = auth::random_token();
+        let key = preau_core::secrets::random_token();
         let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         m.retain(|_, u| u.at.elapsed() < UPLOAD_TTL);
         while m.len() >= UPLOADS_KEPT {

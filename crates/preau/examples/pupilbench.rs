@@ -78,7 +78,7 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
         preau_core::write_tx!(db, tx => preau_core::db::insert_rows(tx, "INSERT INTO devices (collectivite_id, category_id, school_id, state, state_since, asset_tag, serial, search_key, created_at, updated_at)", rows.clone(), "").await?)?;
     }
     db.analyze().await?;
-    let s = preau_core::auth::create_session(&db, admin.id, Utc::now()).await?;
+    let s = preau_core::users::auth::create_session(&db, admin.id, Utc::now()).await?;
     let out = arg(args, "--credentials").expect("--credentials FILE");
     std::fs::write(&out, format!("{} {} {school}\n", s.id, s.csrf))?;
     println!("school {school}, year {YEAR}, {STOCK} tablets in stock; session in {out}");

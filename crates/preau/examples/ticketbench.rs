@@ -85,9 +85,9 @@ async fn seed(args: &[String]) -> anyhow::Result<()> {
         let u = preau_core::users::find_by_login(&db, login)
             .await?
             .expect("demo user");
-        let s = preau_core::auth::create_session(&db, u.id, Utc::now()).await?;
+        let s = preau_core::users::auth::create_session(&db, u.id, Utc::now()).await?;
         let sys = preau_domain::Principal::system(u.collectivite_id, "ticketbench");
-        let token = preau_core::write_tx!(db, tx => preau_core::auth::create_token(tx, &sys, u.id, "ticketbench", chrono::Utc::now()).await?)?;
+        let token = preau_core::write_tx!(db, tx => preau_core::users::auth::create_token(tx, &sys, u.id, "ticketbench", chrono::Utc::now()).await?)?;
         lines.push(format!("{login} {} {token}", s.id));
     }
     let out = arg(args, "--credentials")

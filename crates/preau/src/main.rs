@@ -663,7 +663,7 @@ async fn admin(db: &Db, command: &AdminCommand) -> anyhow::Result<()> {
                 .await?
                 .with_context(|| format!("no user {user:?}"))?;
             let sys = Principal::system(u.collectivite_id, "cli");
-            let token = write_tx!(db, tx => preau_core::auth::create_token(tx, &sys, u.id, name, chrono::Utc::now()).await?)
+            let token = write_tx!(db, tx => preau_core::users::auth::create_token(tx, &sys, u.id, name, chrono::Utc::now()).await?)
                 .map_err(describe)?;
             println!("{token}");
         }

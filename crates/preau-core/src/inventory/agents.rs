@@ -7,9 +7,9 @@ use preau_domain::{FieldError, Principal};
 use serde::Serialize;
 
 use crate::audit::{self, Actor, Entry};
-use crate::auth::{hash_password, random_token, verify_password};
 use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult, unique};
+use crate::secrets::{hash_password, random_token, verify_password};
 use crate::{with_db, with_tx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -28,7 +28,7 @@ pub async fn check(db: &Db, login: &str, secret: &str) -> AppResult<Option<i64>>
         Some((cid, hash)) => Ok(verify_password(secret, &hash).await.then_some(cid)),
         None => {
             // The same work as a real check, so that logins cannot be probed by timing.
-            let _ = crate::auth::check_credentials(db, "", secret).await?;
+            let _ = crate::users::auth::check_credentials(db, "", secret).await?;
             Ok(None)
         }
     }

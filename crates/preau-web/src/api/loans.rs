@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use chrono::Utc;
-use preau_core::loans::{self, LoanFilter, LoanInput, ReturnInput};
+use preau_core::pupils::loans::{self, LoanFilter, LoanInput, ReturnInput};
 use preau_core::{pupils, write_tx};
 use serde::Deserialize;
 

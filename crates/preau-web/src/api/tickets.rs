@@ -411,7 +411,8 @@ pub(super) async fn interventions_list(
                 .map_err(|_| ApiError::invalid(vec![FieldError::new(field, "not_a_date")])),
         }
     };
-    let from = day("from", q.from.as_deref())?.unwrap_or_else(crate::pages::today);
+    let from =
+        day("from", q.from.as_deref())?.unwrap_or_else(|| preau_domain::paris::day(Utc::now()));
     let to = day("to", q.to.as_deref())?.unwrap_or(from + chrono::Duration::days(7));
     if to <= from || (to - from).num_days() > 400 {
         return Err(ApiError::invalid(vec![FieldError::new(

@@ -3,7 +3,8 @@
 //! changes when this file does.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use preau_core::{classes, collectivites, contracts, interventions, loans, rooms, schools};
+use preau_core::pupils::loans;
+use preau_core::{classes, collectivites, contracts, interventions, rooms, schools};
 use preau_core::{inventory, reports, tickets, users, years};
 use preau_domain::Principal;
 use serde_json::Value;

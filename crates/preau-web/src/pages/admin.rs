@@ -16,10 +16,10 @@ use preau_domain::Role;
 use preau_domain::org::CollectiviteKind;
 use serde::Deserialize;
 
-use super::org::{FormSpec, LangTitle, save};
 use super::{
     Ctx, Field, FormPage, Versioned, flash_key, messages, options, paris, render, see_other,
 };
+use super::{FormSpec, LangTitle, save};
 use crate::AppState;
 use crate::error::PageError;
 use crate::session::{Auth, CsrfForm};
@@ -339,7 +339,7 @@ pub async fn role_remove(
     State(s): State<AppState>,
     a: Auth,
     Path((id, rid)): Path<(i64, i64)>,
-    CsrfForm(_): CsrfForm<super::org::Empty>,
+    CsrfForm(_): CsrfForm<super::Empty>,
 ) -> PageResult {
     write_tx!(s.db, tx => users::remove_role(tx, &a.p, id, rid, Utc::now()).await?)?;
     Ok(see_other(&format!("/admin/users/{id}"), "saved"))
@@ -704,7 +704,7 @@ async fn agents_page(
 ) -> PageResult {
     let p = &a.p;
     let current = agents::current(&s.db, p).await?;
-    let base = super::labels::base_url(s, headers);
+    let base = super::base_url(s, headers);
     let devices_by_agent = devices::list(
         &s.db,
         p,

@@ -11,8 +11,8 @@ use preau_domain::ticket::{Assignee, TicketCategory};
 use preau_domain::{FieldError, Lang};
 use serde::Deserialize;
 
-use super::org::{FlashQuery, LangTitle};
 use super::{Ctx, render, see_other};
+use super::{FlashQuery, LangTitle};
 use crate::AppState;
 use crate::error::PageError;
 use crate::session::{Auth, CsrfForm, CsrfMultipart};

@@ -17,8 +17,8 @@ use preau_domain::ticket::Priority;
 use preau_domain::{FieldError, Lang};
 use serde::Deserialize;
 
-use super::org::{FormSpec, LangTitle, save};
 use super::{Ctx, Field, Versioned, flash_key, options, paris, render, see_other};
+use super::{FormSpec, LangTitle, save};
 use crate::AppState;
 use crate::error::PageError;
 use crate::session::{Auth, CsrfForm};
@@ -56,7 +56,7 @@ fn period(c: &contracts::Contract) -> String {
 pub async fn list(
     State(s): State<AppState>,
     a: Auth,
-    Query(q): Query<super::org::FlashQuery>,
+    Query(q): Query<super::FlashQuery>,
 ) -> PageResult {
     render(&list_page(&s, &a, q.flash(), None).await?)
 }
@@ -195,7 +195,7 @@ pub async fn show(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
-    Query(q): Query<super::org::FlashQuery>,
+    Query(q): Query<super::FlashQuery>,
 ) -> PageResult {
     let p = &a.p;
     let lang = p.lang;
@@ -599,7 +599,7 @@ pub async fn grid_form(
     State(s): State<AppState>,
     a: Auth,
     Path(lot_id): Path<i64>,
-    Query(q): Query<super::org::FlashQuery>,
+    Query(q): Query<super::FlashQuery>,
 ) -> PageResult {
     must_manage(&a)?;
     let kept = q

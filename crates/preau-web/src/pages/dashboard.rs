@@ -9,7 +9,7 @@ use preau_core::{AppError, years};
 use preau_domain::org::SchoolKind;
 use serde::Deserialize;
 
-use super::org::LangTitle;
+use super::LangTitle;
 use super::{Ctx, render};
 use crate::AppState;
 use crate::error::PageError;

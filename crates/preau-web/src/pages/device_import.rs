@@ -10,8 +10,8 @@ use preau_core::inventory::csv_import;
 use preau_core::{AppError, schools};
 use serde::Deserialize;
 
-use super::import::{ImportWords, unprocessable_if};
-use super::org::LangTitle;
+use super::LangTitle;
+use super::upload::{Flow, ImportWords, import_view};
 use super::{Ctx, render};
 use crate::AppState;
 use crate::error::PageError;
@@ -97,33 +97,20 @@ async fn run(
     }
 }
 
-fn status(r: Response, failed: bool) -> PageResult {
-    unprocessable_if(r, failed)
-}
+import_view!(DeviceImportPage, ImportReport, applied);
 
 /// The upload: runs the import without writing and shows what would change.
 pub async fn preview(State(s): State<AppState>, a: Auth, form: CsrfMultipart) -> PageResult {
     allowed(&a)?;
+    let flow = Flow::new(&s, &a, "devices");
     let kind = form.text("kind").unwrap_or_else(|| "devices".into());
     let school = form.text("school_id").unwrap_or_default();
-    let mut view = page(&s, &a, &kind, &school).await?;
+    let view = page(&s, &a, &kind, &school).await?;
     let Some(file) = form.file("file") else {
-        view.file_error = Some(crate::i18n::t(a.p.lang, "import.no_file"));
-        return status(render(&view)?, true);
+        return flow.no_file(view);
     };
     let report = run(&s, &a, &kind, &school, &file.bytes, true).await?;
-    view.file_name = file.file_name.clone().unwrap_or_default();
-    let failed = !report.errors.is_empty();
-    if !failed {
-        view.confirm_key = Some(s.uploads.keep(
-            a.p.user_id,
-            "devices",
-            file.bytes.clone(),
-            format!("{kind}|{school}"),
-        ));
-    }
-    view.report = Some(report);
-    status(render(&view)?, failed)
+    flow.previewed(view, file, format!("{kind}|{school}"), report)
 }
 
 #[derive(Deserialize)]
@@ -137,16 +124,11 @@ pub async fn apply(
     CsrfForm(f): CsrfForm<ConfirmForm>,
 ) -> PageResult {
     allowed(&a)?;
-    let Some((bytes, meta)) = s.uploads.take(a.p.user_id, "devices", &f.key) else {
-        let mut view = page(&s, &a, "devices", "").await?;
-        view.file_error = Some(crate::i18n::t(a.p.lang, "import.expired"));
-        return status(render(&view)?, true);
+    let flow = Flow::new(&s, &a, "devices");
+    let Some((bytes, meta)) = flow.take(&f.key) else {
+        return flow.expired(page(&s, &a, "devices", "").await?);
     };
     let (kind, school) = meta.split_once('|').unwrap_or(("devices", ""));
     let report = run(&s, &a, kind, school, &bytes, false).await?;
-    let mut view = page(&s, &a, kind, school).await?;
-    view.applied = report.errors.is_empty();
-    let failed = !report.errors.is_empty();
-    view.report = Some(report);
-    status(render(&view)?, failed)
+    flow.applied(page(&s, &a, kind, school).await?, report)
 }

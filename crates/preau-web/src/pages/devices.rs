@@ -7,15 +7,16 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
-use preau_core::inventory::categories::{self, Category};
+use preau_core::inventory::categories::{self};
 use preau_core::inventory::devices::{self, Device, DeviceFilter, DeviceInput};
 use preau_core::{AppError, rooms, schools, write_tx};
 use preau_domain::Lang;
 use preau_domain::device::{DeviceState, format_euros};
 use serde::Deserialize;
 
-use super::org::{FormSpec, LangTitle, save};
+use super::parts::devices::{DeviceRow, age, category_label, place_of, row};
 use super::{Ctx, Field, Versioned, flash_key, options, paris, render, see_other, today};
+use super::{FormSpec, LangTitle, save};
 use crate::AppState;
 use crate::error::PageError;
 use crate::session::{Auth, CsrfForm};
@@ -23,64 +24,6 @@ use crate::session::{Auth, CsrfForm};
 type PageResult = Result<Response, PageError>;
 
 const PAGE_SIZE: i64 = 50;
-
-/// A device as a list shows it.
-pub struct DeviceRow {
-    pub id: i64,
-    pub label: String,
-    pub category: String,
-    pub place: String,
-    pub state: &'static str,
-    pub state_code: String,
-    pub asset_tag: String,
-    pub serial: String,
-    pub age: String,
-    pub seen: String,
-}
-
-fn age(purchase: Option<NaiveDate>, today: NaiveDate) -> String {
-    match purchase {
-        Some(d) => {
-            let years = (today - d).num_days() / 365;
-            if years < 1 {
-                "< 1 an".into()
-            } else {
-                format!("{years} an{}", if years > 1 { "s" } else { "" })
-            }
-        }
-        None => "—".into(),
-    }
-}
-
-fn place_of(d: &Device, lang: Lang) -> String {
-    match (&d.school_name, &d.room_name) {
-        (Some(s), Some(r)) => format!("{s} — {r}"),
-        (Some(s), None) => format!("{s} — {}", crate::i18n::t(lang, "devices.stock")),
-        _ => crate::i18n::t(lang, "devices.unplaced").to_string(),
-    }
-}
-
-fn category_label(cats: &[Category], code: &str, lang: Lang) -> String {
-    cats.iter()
-        .find(|c| c.code == code)
-        .map(|c| c.label(lang).to_string())
-        .unwrap_or_else(|| code.to_string())
-}
-
-pub(crate) fn row(d: &Device, cats: &[Category], lang: Lang, today: NaiveDate) -> DeviceRow {
-    DeviceRow {
-        id: d.id,
-        label: d.label(),
-        category: category_label(cats, &d.category, lang),
-        place: place_of(d, lang),
-        state: DeviceState::from_db(&d.state).label(lang),
-        state_code: d.state.clone(),
-        asset_tag: d.asset_tag.clone().unwrap_or_default(),
-        serial: d.serial.clone().unwrap_or_default(),
-        age: age(d.purchase_date, today),
-        seen: d.last_inventory_at.map(paris).unwrap_or_default(),
-    }
-}
 
 #[derive(Template)]
 #[template(path = "devices.html")]
@@ -563,7 +506,7 @@ pub async fn show_device(
     if let (Some(sid), Some(name)) = (d.school_id, &d.school_name) {
         ctx = ctx.crumb(format!("/devices?school_id={sid}"), name.clone());
     }
-    let loans = super::pupils::for_device_page(&s, p, id).await?;
+    let loans = super::parts::pupils::for_device_page(&s, p, id).await?;
     render(&DevicePage {
         ctx,
         category: category_label(&cats, &d.category, lang),

@@ -14,8 +14,8 @@ use qrcode::QrCode;
 use qrcode::render::svg;
 use serde::Deserialize;
 
-use super::org::LangTitle;
-use super::{Ctx, render};
+use super::LangTitle;
+use super::{Ctx, base_url, render};
 use crate::AppState;
 use crate::error::PageError;
 use crate::session::Auth;
@@ -51,27 +51,6 @@ pub struct LabelsQuery {
     device: Option<i64>,
     #[serde(default)]
     category: Option<String>,
-}
-
-/// The address QR codes point to: the configured public URL, else this request's host.
-pub fn base_url(s: &AppState, headers: &HeaderMap) -> String {
-    if let Some(u) = &s.config.public_url {
-        return u.trim_end_matches('/').to_string();
-    }
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
-        .unwrap_or("localhost");
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
-    format!("{proto}://{host}")
 }
 
 fn qr_svg(url: &str) -> String {

@@ -14,23 +14,15 @@ use preau_domain::org::{HolidayZone, RoomKind, SchoolKind, SchoolStatus, SchoolW
 use preau_domain::{Lang, Principal, Role};
 use serde::Deserialize;
 
-use super::{Ctx, Field, FormPage, Versioned, flash_key, options, render, role_labels, see_other};
+use super::{
+    Ctx, Empty, Field, FlashQuery, FormSpec, LangTitle, Versioned, flash_key, form_errors, options,
+    render, role_labels, save, see_other,
+};
 use crate::AppState;
 use crate::error::PageError;
 use crate::session::{Auth, CsrfForm};
 
 type PageResult = Result<Response, PageError>;
-
-#[derive(Deserialize, Default)]
-pub struct FlashQuery {
-    flash: Option<String>,
-}
-
-impl FlashQuery {
-    pub fn flash(&self) -> Option<&str> {
-        self.flash.as_deref()
-    }
-}
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -67,16 +59,6 @@ pub async fn home(State(s): State<AppState>, a: Auth) -> PageResult {
         schools: listed,
     };
     render(&page)
-}
-
-/// Short-hand for a translated page title.
-pub(crate) trait LangTitle {
-    fn lang_title(&self, key: &str) -> String;
-}
-impl LangTitle for Principal {
-    fn lang_title(&self, key: &str) -> String {
-        crate::i18n::t(self.lang, key).to_string()
-    }
 }
 
 pub struct Column {
@@ -261,7 +243,7 @@ struct SchoolPage {
     ip_ranges: String,
     ip_error: Option<String>,
     week: &'static str,
-    visits: Vec<(String, super::planning::VisitView)>,
+    visits: Vec<(String, super::parts::visits::VisitView)>,
     open_tickets: Option<i64>,
     can_report: bool,
 }
@@ -272,7 +254,7 @@ pub async fn school(
     Path(id): Path<i64>,
     Query(q): Query<FlashQuery>,
 ) -> PageResult {
-    school_page(&s, &a, id, q.flash.as_deref(), None).await
+    school_page(&s, &a, id, q.flash(), None).await
 }
 
 #[derive(Deserialize)]
@@ -335,7 +317,7 @@ async fn school_page(
         Some((e, v)) => (Some(e), v),
         None => (None, schools::ip_ranges(&s.db, p, id).await?),
     };
-    let visits = super::planning::for_school(s, a, id).await?;
+    let visits = super::parts::visits::for_school(s, a, id).await?;
     let open_tickets = if p.can_use_tickets() {
         let f = preau_core::tickets::TicketFilter {
             school_id: Some(id),
@@ -434,131 +416,6 @@ fn school_fields(lang: Lang, v: &SchoolInput) -> Vec<Field> {
     ]
 }
 
-fn form_page(
-    ctx: Ctx,
-    action: String,
-    fields: Vec<Field>,
-    hidden: Vec<(String, String)>,
-    submit: &str,
-    cancel: String,
-) -> FormPage {
-    FormPage {
-        ctx,
-        action,
-        fields,
-        hidden,
-        submit: submit.to_string(),
-        cancel,
-        has_errors: false,
-        other_errors: Vec::new(),
-    }
-}
-
-/// A create or edit form: its title, where it posts, where "cancel" goes, and for an
-/// edit the version it was read at (sent back for optimistic concurrency).
-pub(crate) struct FormSpec {
-    title: &'static str,
-    action: String,
-    cancel: String,
-    version: Option<i64>,
-    crumb: Option<(String, String)>,
-    section: &'static str,
-}
-
-impl FormSpec {
-    /// A creation form posting to `action`.
-    pub(crate) fn new(
-        title: &'static str,
-        action: impl Into<String>,
-        cancel: impl Into<String>,
-    ) -> FormSpec {
-        FormSpec {
-            title,
-            action: action.into(),
-            cancel: cancel.into(),
-            version: None,
-            crumb: None,
-            section: "schools",
-        }
-    }
-
-    /// An edit form for the object whose page is `page` (it posts to `page/edit`).
-    pub(crate) fn edit(title: &'static str, page: String, version: i64) -> FormSpec {
-        FormSpec {
-            version: Some(version),
-            ..FormSpec::new(title, format!("{page}/edit"), page)
-        }
-    }
-
-    pub(crate) fn crumb(mut self, href: impl Into<String>, label: impl Into<String>) -> FormSpec {
-        self.crumb = Some((href.into(), label.into()));
-        self
-    }
-
-    pub(crate) fn section(mut self, section: &'static str) -> FormSpec {
-        self.section = section;
-        self
-    }
-
-    /// Renders the form with `fields`, marking `errors` beside the fields they name.
-    pub(crate) fn show(
-        self,
-        a: &Auth,
-        fields: Vec<Field>,
-        errors: &[preau_domain::FieldError],
-    ) -> PageResult {
-        let p = &a.p;
-        let mut ctx = Ctx::for_user(p, &a.csrf, p.lang_title(self.title), self.section);
-        if let Some((href, label)) = self.crumb {
-            ctx = ctx.crumb(href, label);
-        }
-        let (hidden, submit) = match self.version {
-            Some(v) => (vec![("version".to_string(), v.to_string())], "form.save"),
-            None => (Vec::new(), "form.create"),
-        };
-        form_page(
-            ctx,
-            self.action,
-            fields,
-            hidden,
-            crate::i18n::t(p.lang, submit),
-            self.cancel,
-        )
-        .respond(errors)
-    }
-}
-
-/// Ends a form's write (run with `write_tx!`). On success it redirects to the page `done` names, with a "created" or "saved" flash; on invalid or
-/// conflicting input it shows the form again with what was typed and the errors.
-pub(crate) fn save<T>(
-    a: &Auth,
-    result: preau_core::AppResult<T>,
-    done: impl FnOnce(T) -> String,
-    spec: FormSpec,
-    fields: Vec<Field>,
-) -> PageResult {
-    match result {
-        Ok(v) => Ok(see_other(
-            &done(v),
-            if spec.version.is_some() {
-                "saved"
-            } else {
-                "created"
-            },
-        )),
-        Err(e) => spec.show(a, fields, &form_errors(e)?),
-    }
-}
-
-/// Splits a use-case error: field errors go back to the form, the rest to the error page.
-fn form_errors(e: AppError) -> Result<Vec<preau_domain::FieldError>, PageError> {
-    match e {
-        AppError::Invalid(errs) => Ok(errs),
-        AppError::Conflict(f) => Ok(vec![f]),
-        other => Err(other.into()),
-    }
-}
-
 pub async fn school_new(a: Auth) -> PageResult {
     let p = &a.p;
     if !p.can_manage_collectivite() {
@@ -627,7 +484,7 @@ struct RoomPage {
     can_edit: bool,
     can_add_device: bool,
     can_report: bool,
-    equipment: Vec<super::devices::DeviceRow>,
+    equipment: Vec<super::parts::devices::DeviceRow>,
 }
 
 pub async fn room(
@@ -645,13 +502,13 @@ pub async fn room(
     let equipment = preau_core::inventory::devices::in_room(&s.db, p, id)
         .await?
         .iter()
-        .map(|d| super::devices::row(d, &cats, p.lang, today))
+        .map(|d| super::parts::devices::row(d, &cats, p.lang, today))
         .collect();
     let page = RoomPage {
         ctx: Ctx::for_user(p, &a.csrf, room.name.clone(), "schools")
             .crumb("/schools", p.lang_title("nav.schools"))
             .crumb(format!("/schools/{}", school.id), school.name.clone())
-            .flash(flash_key(q.flash.as_deref())),
+            .flash(flash_key(q.flash())),
         kind: RoomKind::from_db(&room.kind).label(p.lang),
         classes: class_list,
         can_edit: p.can_edit_rooms(room.school_id),
@@ -753,9 +610,6 @@ pub async fn room_update(
     )
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 pub async fn room_delete(
     State(s): State<AppState>,
     a: Auth,
@@ -779,7 +633,7 @@ struct ClassPage {
     school: schools::School,
     year: String,
     can_edit: bool,
-    pupils: Option<Vec<super::pupils::PupilView>>,
+    pupils: Option<Vec<super::parts::pupils::PupilView>>,
     can_lend: bool,
     can_import: bool,
 }
@@ -794,7 +648,7 @@ pub async fn class(
     let class = classes::get(&s.db, p, id).await?;
     let school = schools::get(&s.db, p, class.school_id).await?;
     let year = years::get(&s.db, p, class.school_year_id).await?;
-    let pupils = super::pupils::for_class_page(&s, p, &class).await?;
+    let pupils = super::parts::pupils::for_class_page(&s, p, &class).await?;
     let page = ClassPage {
         pupils,
         can_lend: p.can_manage_loans(class.school_id),
@@ -802,7 +656,7 @@ pub async fn class(
         ctx: Ctx::for_user(p, &a.csrf, class.label.clone(), "schools")
             .crumb("/schools", p.lang_title("nav.schools"))
             .crumb(format!("/schools/{}", school.id), school.name.clone())
-            .flash(flash_key(q.flash.as_deref())),
+            .flash(flash_key(q.flash())),
         can_edit: p.can_edit_classes(class.school_id),
         year: year.label,
         class,

@@ -7,128 +7,21 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use preau_core::interventions::{self, InterventionFilter, InterventionInput, Visit};
-use preau_core::tickets::{self, TicketFilter};
+use preau_core::interventions::{self, InterventionFilter, Visit};
 use preau_core::{AppError, contracts, users, write_tx};
 use preau_domain::Role;
 use preau_domain::paris;
 use preau_domain::ticket::Assignee;
 use serde::Deserialize;
 
-use super::org::LangTitle;
-use super::{Ctx, paris, render, see_other};
+use super::LangTitle;
+use super::parts::visits::{VisitView, at_midnight, day_name, visit_view};
+use super::{Ctx, render, see_other};
 use crate::AppState;
 use crate::error::PageError;
 use crate::session::{Auth, CsrfForm};
 
 type PageResult = Result<Response, PageError>;
-
-/// A proposed window, as the plan form offers it.
-pub struct WindowChoice {
-    pub value: String,
-    pub label: String,
-}
-
-/// The plan form's choices for a ticket: windows, and the other open tickets of the same
-/// school the caller could group into the visit.
-pub async fn plan_choices(
-    s: &AppState,
-    a: &Auth,
-    t: &tickets::Ticket,
-) -> Result<(Vec<WindowChoice>, Vec<(i64, i64, String)>), PageError> {
-    let p = &a.p;
-    let lang = p.lang;
-    let today = super::today();
-    let windows =
-        interventions::windows_for(&s.db, p, t, today + Duration::days(1), 10, false).await?;
-    let choices = windows
-        .iter()
-        .take(14)
-        .map(|w| {
-            let a = paris::local(w.start);
-            let b = paris::local(w.end);
-            WindowChoice {
-                value: format!(
-                    "{}|{}",
-                    a.format("%Y-%m-%dT%H:%M"),
-                    b.format("%Y-%m-%dT%H:%M")
-                ),
-                label: format!(
-                    "{} {} — {}–{} ({})",
-                    day_name(a.weekday(), lang),
-                    a.format("%d/%m"),
-                    a.format("%H:%M"),
-                    b.format("%H:%M"),
-                    w.kind.label(lang)
-                ),
-            }
-        })
-        .collect();
-    let f = TicketFilter {
-        school_id: Some(t.school_id),
-        ..Default::default()
-    };
-    let others = tickets::list(&s.db, p, &f, None, 30)
-        .await?
-        .items
-        .into_iter()
-        .filter(|o| {
-            o.id != t.id && p.can_handle_ticket(o.school_id, o.lot_id) && o.lot_id == t.lot_id
-        })
-        .map(|o| (o.id, o.number, o.title))
-        .collect();
-    Ok((choices, others))
-}
-
-fn day_name(d: chrono::Weekday, lang: preau_domain::Lang) -> &'static str {
-    let i = d.num_days_from_monday() as usize;
-    match lang {
-        preau_domain::Lang::Fr => ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."][i],
-        preau_domain::Lang::En => ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][i],
-    }
-}
-
-/// Plans a visit: a proposed window, or the times typed; the ticket plus the others
-/// ticked (repeated `ticket` fields, read as pairs).
-pub async fn plan(
-    State(s): State<AppState>,
-    a: Auth,
-    Path(id): Path<i64>,
-    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
-) -> PageResult {
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    let (starts, ends) = match get("window").as_deref().and_then(|w| w.split_once('|')) {
-        Some((a, b)) if get("starts_at").is_none() => (a.to_string(), b.to_string()),
-        _ => (
-            get("starts_at").unwrap_or_default(),
-            get("ends_at").unwrap_or_default(),
-        ),
-    };
-    let mut ids = vec![id];
-    ids.extend(
-        pairs
-            .iter()
-            .filter(|(k, _)| k == "ticket")
-            .filter_map(|(_, v)| v.parse::<i64>().ok())
-            .filter(|t| *t != id),
-    );
-    let input = InterventionInput {
-        ticket_ids: ids,
-        starts_at: starts,
-        ends_at: ends,
-        notes: get("notes"),
-    };
-    let r = write_tx!(s.db, tx => {
-        interventions::plan(tx, &a.p, &input.parse()?, Utc::now()).await?;
-    });
-    super::tickets::after(&s, &a, id, r, "planned").await
-}
 
 #[derive(Deserialize)]
 pub struct StatusForm {
@@ -149,55 +42,6 @@ pub async fn set_status(
         .filter(|b| b.starts_with("/planning") || b.starts_with("/tickets/"))
         .unwrap_or_else(|| "/planning".into());
     Ok(see_other(&back, "saved"))
-}
-
-pub struct VisitView {
-    pub id: i64,
-    pub time: String,
-    pub school_id: i64,
-    pub school: String,
-    pub address: String,
-    pub who: String,
-    pub status: String,
-    pub status_label: &'static str,
-    pub notes: String,
-    pub tickets: Vec<(i64, i64, String)>,
-    pub can_change: bool,
-}
-
-pub fn visit_view(a: &Auth, v: &Visit) -> VisitView {
-    let p = &a.p;
-    let i = &v.intervention;
-    let (s, e) = (paris::local(i.starts_at), paris::local(i.ends_at));
-    let time = if s.date_naive() == e.date_naive() {
-        format!("{}–{}", s.format("%H:%M"), e.format("%H:%M"))
-    } else {
-        format!("{} → {}", s.format("%d/%m %H:%M"), e.format("%d/%m %H:%M"))
-    };
-    VisitView {
-        id: i.id,
-        time,
-        school_id: i.school_id,
-        school: i.school_name.clone(),
-        address: i.school_address.clone().unwrap_or_default(),
-        who: match (&i.contractor_name, &i.technician_name) {
-            (Some(k), _) => k.clone(),
-            (None, Some(t)) => t.clone(),
-            _ => String::new(),
-        },
-        status: i.status.clone(),
-        status_label: crate::i18n::t(
-            p.lang,
-            match i.status.as_str() {
-                "realisee" => "planning.done",
-                "annulee" => "planning.cancelled",
-                _ => "planning.planned",
-            },
-        ),
-        notes: i.notes.clone(),
-        tickets: v.tickets.clone(),
-        can_change: p.can_handle_ticket(i.school_id, i.lot_id),
-    }
 }
 
 pub struct Day {
@@ -232,10 +76,6 @@ pub struct PlanningQuery {
 
 fn monday_of(d: NaiveDate) -> NaiveDate {
     d - Duration::days(d.weekday().num_days_from_monday() as i64)
-}
-
-fn at_midnight(d: NaiveDate) -> DateTime<Utc> {
-    preau_domain::paris::instant(d.and_hms_opt(0, 0, 0).unwrap_or_default()).unwrap_or_default()
 }
 
 pub async fn week(
@@ -322,7 +162,7 @@ pub async fn week(
             );
         }
     }
-    let base = super::labels::base_url(&s, &headers);
+    let base = super::base_url(&s, &headers);
     let back = format!(
         "/planning?week={monday}&who={}",
         crate::session::url_encode(&who)
@@ -476,7 +316,7 @@ pub async fn feed(
             ],
             ical(
                 &visits,
-                &super::labels::base_url(&s, &headers),
+                &super::base_url(&s, &headers),
                 &format!("Préau — {}", p.display_name),
             ),
         )
@@ -487,24 +327,4 @@ pub async fn feed(
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
-}
-
-/// The school page's list: what is planned there from today on.
-pub async fn for_school(
-    s: &AppState,
-    a: &Auth,
-    school_id: i64,
-) -> Result<Vec<(String, VisitView)>, PageError> {
-    let p = &a.p;
-    let f = InterventionFilter {
-        school_id: Some(school_id),
-        ..Default::default()
-    };
-    let from = at_midnight(super::today());
-    let visits = interventions::list(&s.db, p, &f, from, from + Duration::days(92)).await?;
-    Ok(visits
-        .iter()
-        .filter(|v| v.intervention.status == "planifiee")
-        .map(|v| (paris(v.intervention.starts_at), visit_view(a, v)))
-        .collect())
 }

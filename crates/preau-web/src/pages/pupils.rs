@@ -9,14 +9,16 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use preau_core::loans::{self, Loan, LoanFilter, LoanInput, ReturnInput, TabletCounts};
-use preau_core::pupils::{self, OndeReport, PupilRow, SettingsInput};
+use preau_core::pupils::loans::{self, Loan, LoanFilter, LoanInput, ReturnInput, TabletCounts};
+use preau_core::pupils::{self, OndeReport, SettingsInput};
 use preau_core::{AppError, classes, schools, write_tx, years};
 use preau_domain::pupils::{LabelMode, LoanKind, ReturnState};
 use preau_domain::{FieldError, Lang, Principal, Role};
 use serde::Deserialize;
 
-use super::org::LangTitle;
+use super::LangTitle;
+use super::parts::pupils::{PupilView, date, holder, pupil_name, pupil_views, state_label, t};
+use super::upload::{Flow, import_view};
 use super::{Ctx, flash_key, render, see_other};
 use crate::AppState;
 use crate::error::PageError;
@@ -27,41 +29,6 @@ type PageResult = Result<Response, PageError>;
 /// An ONDE export of a whole school is well under a megabyte; scans of agreements are
 /// photos or PDFs of a few megabytes.
 pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
-
-fn t(lang: Lang, key: &str) -> &'static str {
-    crate::i18n::t(lang, key)
-}
-
-fn date(d: chrono::NaiveDate) -> String {
-    d.format("%d/%m/%Y").to_string()
-}
-
-/// "Lina B.", or "élève (supprimé)" once the label is gone.
-fn pupil_name(label: Option<&str>, lang: Lang) -> String {
-    label
-        .map(str::to_string)
-        .unwrap_or_else(|| t(lang, "pupils.deleted").to_string())
-}
-
-/// Who holds a loan, in words.
-fn holder(l: &Loan, lang: Lang) -> String {
-    match l.kind() {
-        LoanKind::Eleve => pupil_name(l.pupil_label.as_deref(), lang),
-        LoanKind::Enseignant => l.holder_name.clone().unwrap_or_default(),
-        LoanKind::Classe => format!(
-            "{} {}",
-            t(lang, "loans.class_set"),
-            l.class_label.as_deref().unwrap_or("")
-        ),
-    }
-}
-
-fn state_label(l: &Loan, lang: Lang) -> String {
-    match l.return_state() {
-        Some(s) => s.label(lang).to_string(),
-        None => t(lang, "loans.open").to_string(),
-    }
-}
 
 fn download(name: &str, content_type: &'static str, body: Vec<u8>) -> Response {
     (
@@ -145,6 +112,8 @@ fn unprocessable(mut r: Response) -> PageResult {
     Ok(r)
 }
 
+import_view!(OndePage, OndeReport);
+
 /// The upload: the whole import runs and is rolled back; the page shows what it would do.
 pub async fn onde_preview(
     State(s): State<AppState>,
@@ -153,29 +122,18 @@ pub async fn onde_preview(
     form: CsrfMultipart,
 ) -> PageResult {
     let p = &a.p;
+    let flow = Flow::new(&s, &a, "onde");
     let mut view = onde_page(&s, &a, id).await?;
     let year: Option<i64> = form.text("school_year_id").and_then(|y| y.parse().ok());
     let Some(file) = form.file("file") else {
-        view.file_error = Some(t(p.lang, "import.no_file"));
-        return unprocessable(render(&view)?);
+        return flow.no_file(view);
     };
     let report = pupils::import_onde(&s.db, p, id, year, &file.bytes, true, Utc::now()).await?;
-    view.file_name = file.file_name.clone().unwrap_or_default();
     for y in &mut view.years {
         y.2 = report.school_year == y.1;
     }
-    if report.errors.is_empty() {
-        view.confirm_key = Some(s.uploads.keep(
-            p.user_id,
-            "onde",
-            file.bytes.clone(),
-            format!("{id}:{}", year.unwrap_or(0)),
-        ));
-    }
-    let failed = !report.errors.is_empty();
-    view.report = Some(report);
-    let r = render(&view)?;
-    if failed { unprocessable(r) } else { Ok(r) }
+    let meta = format!("{id}:{}", year.unwrap_or(0));
+    flow.previewed(view, file, meta, report)
 }
 
 #[derive(Deserialize)]
@@ -191,10 +149,10 @@ pub async fn onde_apply(
     CsrfForm(f): CsrfForm<ConfirmForm>,
 ) -> PageResult {
     let p = &a.p;
-    let mut view = onde_page(&s, &a, id).await?;
-    let Some((bytes, meta)) = s.uploads.take(p.user_id, "onde", &f.key) else {
-        view.file_error = Some(t(p.lang, "import.expired"));
-        return unprocessable(render(&view)?);
+    let flow = Flow::new(&s, &a, "onde");
+    let view = onde_page(&s, &a, id).await?;
+    let Some((bytes, meta)) = flow.take(&f.key) else {
+        return flow.expired(view);
     };
     let (school, year) = meta.split_once(':').unwrap_or(("", ""));
     if school != id.to_string() {
@@ -202,55 +160,10 @@ pub async fn onde_apply(
     }
     let year = year.parse::<i64>().ok().filter(|y| *y > 0);
     let report = pupils::import_onde(&s.db, p, id, year, &bytes, false, Utc::now()).await?;
-    let failed = !report.errors.is_empty();
-    view.report = Some(report);
-    let r = render(&view)?;
-    if failed { unprocessable(r) } else { Ok(r) }
+    flow.applied(view, report)
 }
 
 // ---------------------------------------------------------------- class: pupils and the bulk screen
-
-/// A pupil line with its tablet.
-pub struct PupilView {
-    pub id: i64,
-    pub name: String,
-    pub left: Option<String>,
-    pub loan_id: Option<i64>,
-    pub device_id: Option<i64>,
-    pub device: String,
-    pub signed: Option<String>,
-}
-
-fn pupil_views(rows: &[PupilRow], lang: Lang) -> Vec<PupilView> {
-    rows.iter()
-        .map(|r| PupilView {
-            id: r.id,
-            name: pupil_name(r.label.as_deref(), lang),
-            left: r.left_on.map(date),
-            loan_id: r.loan_id,
-            device_id: r.device_id,
-            device: r
-                .asset_tag
-                .clone()
-                .or_else(|| r.serial.clone())
-                .unwrap_or_default(),
-            signed: r.signed_on.map(date),
-        })
-        .collect()
-}
-
-/// The pupils of a class for the class page (`None` for those who may not see them).
-pub async fn for_class_page(
-    s: &AppState,
-    p: &Principal,
-    class: &classes::Class,
-) -> Result<Option<Vec<PupilView>>, PageError> {
-    if !p.can_see_pupils(class.school_id) {
-        return Ok(None);
-    }
-    let (_, rows) = pupils::class_pupils(&s.db, p, class.id, Utc::now()).await?;
-    Ok(Some(pupil_views(&rows, p.lang)))
-}
 
 #[derive(Template)]
 #[template(path = "bulk.html")]
@@ -599,7 +512,7 @@ pub async fn loan(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
-    Query(q): Query<super::org::FlashQuery>,
+    Query(q): Query<super::FlashQuery>,
 ) -> PageResult {
     let mut page = loan_page(&s, &a, id, None).await?;
     page.ctx = page.ctx.flash(flash_key(q.flash()));
@@ -854,32 +767,6 @@ pub async fn school_loans_export(
     table(&format, "prets", &school.name, &rows)
 }
 
-/// A device's loans for its page: `None` when it never was lent.
-pub async fn for_device_page(
-    s: &AppState,
-    p: &Principal,
-    device_id: i64,
-) -> Result<Vec<(i64, String, String, String)>, PageError> {
-    let list = loans::for_device(&s.db, p, device_id, Utc::now()).await?;
-    let lang = p.lang;
-    Ok(list
-        .iter()
-        .map(|l| {
-            let who = match l.kind() {
-                LoanKind::Eleve if !p.can_see_pupils(l.school_id) => {
-                    t(lang, "loans.a_pupil").to_string()
-                }
-                _ => holder(l, lang),
-            };
-            let when = match l.returned_on {
-                Some(r) => format!("{} → {}", date(l.given_on), date(r)),
-                None => format!("{} →", date(l.given_on)),
-            };
-            (l.id, who, when, state_label(l, lang))
-        })
-        .collect())
-}
-
 // ---------------------------------------------------------------- one pupil
 
 #[derive(Template)]
@@ -897,7 +784,7 @@ pub async fn pupil(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
-    Query(q): Query<super::org::FlashQuery>,
+    Query(q): Query<super::FlashQuery>,
 ) -> PageResult {
     let p = &a.p;
     let lang = p.lang;
@@ -1111,7 +998,7 @@ async fn settings_page(
 pub async fn settings(
     State(s): State<AppState>,
     a: Auth,
-    Query(q): Query<super::org::FlashQuery>,
+    Query(q): Query<super::FlashQuery>,
 ) -> PageResult {
     let mut page = settings_page(&s, &a, Vec::new()).await?;
     page.ctx = page.ctx.flash(flash_key(q.flash()));

@@ -14,7 +14,7 @@ use preau_domain::ticket::{Assignee, Priority, TicketCategory, TicketStatus};
 use preau_domain::{FieldError, Lang, Principal, Role};
 use serde::Deserialize;
 
-use super::org::LangTitle;
+use super::LangTitle;
 use super::{Ctx, paris, render, see_other};
 use crate::AppState;
 use crate::error::PageError;
@@ -455,9 +455,9 @@ struct TicketPage {
     priorities: Vec<(&'static str, &'static str, bool)>,
     errors: Vec<String>,
     opened: String,
-    windows: Vec<super::planning::WindowChoice>,
+    windows: Vec<super::parts::visits::WindowChoice>,
     group: Vec<(i64, i64, String)>,
-    visits: Vec<super::planning::VisitView>,
+    visits: Vec<super::parts::visits::VisitView>,
     back: String,
 }
 
@@ -553,7 +553,7 @@ async fn ticket_page(
         .map(|pr| (pr.code(), pr.short(lang), *pr == t.priority()))
         .collect();
     let (windows, group) = if can_handle && status.is_open() {
-        super::planning::plan_choices(s, a, &t).await?
+        super::parts::visits::plan_choices(s, a, &t).await?
     } else {
         (Vec::new(), Vec::new())
     };
@@ -570,7 +570,7 @@ async fn ticket_page(
     )
     .await?
     .iter()
-    .map(|v| super::planning::visit_view(a, v))
+    .map(|v| super::parts::visits::visit_view(a, v))
     .collect();
     let title = format!(
         "{} {} — {}",
@@ -1042,4 +1042,46 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>
 /// Those who handle tickets (rather than report them).
 pub fn is_handler(p: &Principal) -> bool {
     p.is_admin() || p.has(Role::Technicien) || p.has(Role::Prestataire)
+}
+
+/// Plans a visit: a proposed window, or the times typed; the ticket plus the others
+/// ticked (repeated `ticket` fields, read as pairs).
+pub async fn plan(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let (starts, ends) = match get("window").as_deref().and_then(|w| w.split_once('|')) {
+        Some((a, b)) if get("starts_at").is_none() => (a.to_string(), b.to_string()),
+        _ => (
+            get("starts_at").unwrap_or_default(),
+            get("ends_at").unwrap_or_default(),
+        ),
+    };
+    let mut ids = vec![id];
+    ids.extend(
+        pairs
+            .iter()
+            .filter(|(k, _)| k == "ticket")
+            .filter_map(|(_, v)| v.parse::<i64>().ok())
+            .filter(|t| *t != id),
+    );
+    let input = preau_core::interventions::InterventionInput {
+        ticket_ids: ids,
+        starts_at: starts,
+        ends_at: ends,
+        notes: get("notes"),
+    };
+    let r = write_tx!(s.db, tx => {
+        preau_core::interventions::plan(tx, &a.p, &input.parse()?, Utc::now()).await?;
+    });
+    after(&s, &a, id, r, "planned").await
 }

@@ -5,12 +5,13 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
+use preau_core::AppError;
+use preau_core::users::{self, auth};
 use preau_core::write_tx;
-use preau_core::{AppError, auth, users};
 use preau_domain::Lang;
 use serde::Deserialize;
 
-use super::org::LangTitle;
+use super::LangTitle;
 use super::{Ctx, flash_key, paris, render, see_other};
 use crate::AppState;
 use crate::error::PageError;

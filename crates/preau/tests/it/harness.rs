@@ -171,9 +171,10 @@ impl TestApp {
             .unwrap();
         let sys = preau_domain::Principal::system(u.collectivite_id, "test");
         let mut tx = self.db.begin().await.unwrap();
-        let t = preau_core::auth::create_token(&mut tx, &sys, u.id, "test", chrono::Utc::now())
-            .await
-            .unwrap();
+        let t =
+            preau_core::users::auth::create_token(&mut tx, &sys, u.id, "test", chrono::Utc::now())
+                .await
+                .unwrap();
         tx.commit().await.unwrap();
         t
     }

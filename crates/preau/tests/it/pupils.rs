@@ -583,7 +583,7 @@ async fn one_tablet_per_pupil_by_scan_or_in_order_through_the_api() {
     // Paired in order from the stock: three pupils, the fourth tablet kept for a scan.
     let s = app.login("technicien", "demo").await;
     let last = tags.pop().unwrap();
-    let hold = preau_core::write_tx!(app.db, tx => preau_core::loans::lend(tx, &admin, other, &preau_core::loans::LoanInput { device: last.clone(), kind: "enseignant".into(), holder_name: Some("M. Vert".into()), ..Default::default() }.parse()?, Utc::now()).await?).unwrap();
+    let hold = preau_core::write_tx!(app.db, tx => preau_core::pupils::loans::lend(tx, &admin, other, &preau_core::pupils::loans::LoanInput { device: last.clone(), kind: "enseignant".into(), holder_name: Some("M. Vert".into()), ..Default::default() }.parse()?, Utc::now()).await?).unwrap();
     let r = s
         .post(
             &format!("/classes/{class}/tablets/pair"),
@@ -883,7 +883,7 @@ async fn labels_go_on_their_date_and_on_request_and_history_says_deleted() {
     );
     // Once the tablet is back, the next pass deletes that label too.
     let (lid, dev): (i64, i64) = with_db!(&app.db, p => sqlx::query_as("SELECT l.id, l.device_id FROM loans l JOIN pupils p ON p.id = l.pupil_id WHERE p.school_id = $1 AND p.label IS NOT NULL AND l.returned_on IS NULL ORDER BY l.id LIMIT 1").bind(other).fetch_one(p).await.unwrap());
-    preau_core::write_tx!(app.db, tx => preau_core::loans::give_back(tx, &admin, lid, &preau_core::loans::ReturnInput { state: "ok".into(), ..Default::default() }.parse()?, after).await?).unwrap();
+    preau_core::write_tx!(app.db, tx => preau_core::pupils::loans::give_back(tx, &admin, lid, &preau_core::pupils::loans::ReturnInput { state: "ok".into(), ..Default::default() }.parse()?, after).await?).unwrap();
     assert_eq!(preau_core::pupils::purge(&app.db, after).await.unwrap(), 1);
     let h = s.get(&format!("/devices/{dev}")).await;
     assert!(h.body.contains("élève (supprimé)"), "{}", h.body);

@@ -23,6 +23,8 @@ use crate::error::{AppError, AppResult, Errors, expect_one_row};
 use crate::import::{LineError, decode};
 use crate::{schools, with_db, with_tx, write_tx, years};
 
+pub mod loans;
+
 /// The collectivité's choices for pupil data.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Settings {
@@ -93,7 +95,7 @@ impl SettingsInput {
 
 /// Creates the collectivité's row (with its secret for match keys) the first time.
 async fn ensure_settings(tx: &mut Tx, cid: i64, now: DateTime<Utc>) -> AppResult<()> {
-    let secret = crate::auth::random_token();
+    let secret = crate::secrets::random_token();
     with_tx!(tx, c => {
         sqlx::query("INSERT INTO pupil_settings (collectivite_id, key_secret, updated_at) VALUES ($1, $2, $3) ON CONFLICT (collectivite_id) DO NOTHING")
             .bind(cid).bind(&secret).bind(now).execute(&mut *c).await?;
@@ -346,7 +348,7 @@ pub async fn import_onde(
         let r = read_and_apply(&mut tx, p, &school, &year, &text, today, now, report).await?;
         drop(tx);
         if r.shows_labels() {
-            write_tx!(db, tx => record_read(tx, p, "school", school_id, &read("aperçu"), now).await?)?;
+            write_tx!(db, tx => audit::pupils_read(tx, p, "school", school_id, &read("aperçu"), now).await?)?;
         }
         return Ok(r);
     }
@@ -354,7 +356,7 @@ pub async fn import_onde(
         let mut r = read_and_apply(tx, p, &school, &year, &text, today, now, report.clone()).await?;
         r.applied = r.errors.is_empty();
         if r.shows_labels() {
-            record_read(tx, p, "school", school_id, &read("confirmation"), now).await?;
+            audit::pupils_read(tx, p, "school", school_id, &read("confirmation"), now).await?;
         }
         r
     })
@@ -532,7 +534,7 @@ async fn apply(
             last_year.entry(key).or_default().push(id);
         }
         if first_import && !follow {
-            report.loans_to_stock = crate::loans::close_year(tx, p, sid, prev, today, now).await?;
+            report.loans_to_stock = loans::close_year(tx, p, sid, prev, today, now).await?;
         }
     }
     let mut rows = Vec::with_capacity(cmp.arrivals.len());
@@ -615,31 +617,6 @@ async fn apply(
     Ok(())
 }
 
-/// Writes that `p` read pupil labels: which school and class (or device), never the
-/// labels themselves. Called by every page and API answer that shows them.
-pub async fn record_read(
-    tx: &mut Tx,
-    p: &Principal,
-    object_type: &str,
-    object_id: i64,
-    what: &str,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    audit::record(
-        tx,
-        &Actor::from(p),
-        now,
-        Entry {
-            action: "read_pupils",
-            object_type,
-            object_id,
-            object_label: what,
-            changes: serde_json::Value::Null,
-        },
-    )
-    .await
-}
-
 /// A pupil in a class list, with the device lent to them.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct PupilRow {
@@ -676,7 +653,7 @@ pub async fn class_pupils(
     let school = schools::get(db, p, class.school_id).await?;
     let sql = format!("{PUPIL_ROW} WHERE p.class_id = $1 AND p.purged_at IS NULL");
     write_tx!(db, tx => {
-        record_read(tx, p, "class", class_id, &format!("{} — {}", class.label, school.name), now).await?;
+        audit::pupils_read(tx, p, "class", class_id, &format!("{} — {}", class.label, school.name), now).await?;
         let mut rows = with_tx!(tx, c => {
             sqlx::query_as::<_, PupilRow>(sqlx::AssertSqlSafe(sql.clone())).bind(class_id).fetch_all(&mut *c).await?
         });
@@ -706,7 +683,7 @@ pub async fn get(db: &Db, p: &Principal, id: i64, now: DateTime<Utc>) -> AppResu
     locate(db, p, id).await?;
     let sql = format!("{PUPIL_ROW} WHERE p.id = $1");
     write_tx!(db, tx => {
-        record_read(tx, p, "pupil", id, &format!("élève n° {id}"), now).await?;
+        audit::pupils_read(tx, p, "pupil", id, &format!("élève n° {id}"), now).await?;
         with_tx!(tx, c => {
             sqlx::query_as::<_, PupilRow>(sqlx::AssertSqlSafe(sql.clone())).bind(id).fetch_one(&mut *c).await?
         })

@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{self, Actor, Entry};
 use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult, Errors, unique};
-use crate::{auth, with_db, with_tx};
+use crate::secrets::{hash_password, verify_password};
+use crate::{with_db, with_tx};
+
+pub mod auth;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct User {
@@ -158,7 +161,7 @@ pub async fn create(
     let (Some(login), Some(display_name), Some(email)) = (login, display_name, email) else {
         return Err(AppError::Invalid(vec![FieldError::new("user", "invalid")]));
     };
-    let hash = auth::hash_password(&input.password).await?;
+    let hash = hash_password(&input.password).await?;
     let id: i64 = with_tx!(tx, c => {
         sqlx::query_scalar("INSERT INTO users (collectivite_id, login, display_name, email, password_hash, lang, active, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id")
             .bind(p.collectivite_id)
@@ -339,7 +342,7 @@ pub async fn change_own_password(
     let hash: String = with_tx!(tx, c => {
         sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(p.user_id).fetch_one(&mut *c).await?
     });
-    if !auth::verify_password(current, &hash).await {
+    if !verify_password(current, &hash).await {
         return Err(AppError::Invalid(vec![FieldError::new(
             "current_password",
             "wrong_password",
@@ -373,7 +376,7 @@ pub async fn force_password(
 }
 
 async fn set_password(tx: &mut Tx, user_id: i64, pw: &str, now: DateTime<Utc>) -> AppResult<()> {
-    let hash = auth::hash_password(pw).await?;
+    let hash = hash_password(pw).await?;
     with_tx!(tx, c => {
         sqlx::query("UPDATE users SET password_hash = $1, version = version + 1, updated_at = $2 WHERE id = $3").bind(&hash).bind(now).bind(user_id).execute(&mut *c).await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *c).await?;

@@ -18,7 +18,6 @@ use crate::audit::{self, Actor, Entry};
 use crate::db::{Db, Param, Sql, Tx};
 use crate::error::{AppError, AppResult, Errors, expect_one_row};
 use crate::inventory::devices::record_event;
-use crate::pupils::record_read;
 use crate::tickets::{self, ValidTicket};
 use crate::{bind_params, schools, with_db, with_tx, write_tx};
 
@@ -590,7 +589,7 @@ pub async fn document(
         if !p.can_see_pupils(loan.school_id) {
             return Err(AppError::Forbidden);
         }
-        record_read(tx, p, "loan", id, &format!("convention — {}", loan.school_name), now).await?;
+        audit::pupils_read(tx, p, "loan", id, &format!("convention — {}", loan.school_name), now).await?;
         let row: Option<(String, String, Vec<u8>)> = with_tx!(tx, c => {
             sqlx::query_as("SELECT file_name, content_type, data FROM loan_documents WHERE loan_id = $1").bind(id).fetch_optional(&mut *c).await?
         });
@@ -803,7 +802,7 @@ pub async fn list(
         _ => format!("{} école(s)", schools.len()),
     };
     write_tx!(db, tx => {
-        record_read(tx, p, "loans", f.school_id.unwrap_or(0), &format!("prêts — {what}"), now).await?;
+        audit::pupils_read(tx, p, "loans", f.school_id.unwrap_or(0), &format!("prêts — {what}"), now).await?;
         with_tx!(tx, c => {
             bind_params!(sqlx::query_as::<_, Loan>(sqlx::AssertSqlSafe(sql.text.clone())), &sql.params).fetch_all(&mut *c).await?
         })
@@ -828,7 +827,7 @@ pub async fn for_device(
             sqlx::query_as::<_, Loan>(sqlx::AssertSqlSafe(sql.clone())).bind(device_id).bind(p.collectivite_id).fetch_all(&mut *c).await?
         });
         if sees && rows.iter().any(|l| l.pupil_label.is_some()) {
-            record_read(tx, p, "device", device_id, &format!("prêts — {label}"), now).await?;
+            audit::pupils_read(tx, p, "device", device_id, &format!("prêts — {label}"), now).await?;
         }
         if !sees {
             // Who the pupil is stays hidden, and "deleted" is not claimed of a label that is
@@ -974,7 +973,7 @@ pub async fn record_shown(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     if l.pupil_label.is_some() {
-        record_read(
+        audit::pupils_read(
             tx,
             p,
             "loan",

@@ -1,61 +1,21 @@
-//! Authentication: password hashing (argon2id), server-side sessions and API tokens.
+//! Authentication: credentials checked, server-side sessions and API tokens.
 //!
 //! Session ids and API tokens are random 256-bit values handed to the client once; the
 //! database keeps only their SHA-256, so a copy of the database opens no session.
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Duration, Utc};
 use preau_domain::Principal;
-use rand::RngCore;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Actor, Entry};
 use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult};
-use crate::{users, with_db, with_tx};
+use crate::secrets::{hash_password, random_token, token_hash, verify_password};
+use crate::users;
+use crate::{with_db, with_tx};
 
 /// How long a session lasts without being renewed by a new login.
 pub const SESSION_HOURS: i64 = 12;
-
-pub async fn hash_password(pw: &str) -> AppResult<String> {
-    let pw = pw.to_string();
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(pw.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("hashing task failed: {e}"))?
-    .map_err(AppError::Other)
-}
-
-pub async fn verify_password(pw: &str, hash: &str) -> bool {
-    let (pw, hash) = (pw.to_string(), hash.to_string());
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .verify_password(pw.as_bytes(), hash.as_str())
-            .is_ok()
-    })
-    .await
-    .unwrap_or(false)
-}
-
-/// A fresh random token, URL-safe.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// A hash verified when the login is unknown, so that a wrong login and a wrong password
 /// take the same time.

@@ -1,0 +1,235 @@
+//! The ticket queue: filters written from `Principal::ticket_reach`, pages and counts.
+
+use super::*;
+
+/// What a list is filtered on (the queue page and `/api/v1/tickets` alike).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TicketFilter {
+    /// `open` (the default), `all`, or one status code.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "text::opt_i64")]
+    pub school_id: Option<i64>,
+    #[serde(default, deserialize_with = "text::opt_i64")]
+    pub room_id: Option<i64>,
+    #[serde(default, deserialize_with = "text::opt_i64")]
+    pub device_id: Option<i64>,
+    #[serde(default)]
+    pub priority: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    /// `me`, `none`, `user:N`, `lot:N`.
+    #[serde(default)]
+    pub assignee: Option<String>,
+    #[serde(default, deserialize_with = "text::opt_bool")]
+    pub breached: Option<bool>,
+    #[serde(default, deserialize_with = "text::opt_bool")]
+    pub mine: Option<bool>,
+    #[serde(default)]
+    pub q: Option<String>,
+}
+
+/// A page of tickets, newest first, and the cursor of the next one.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketPage {
+    pub items: Vec<Ticket>,
+    pub next: Option<i64>,
+}
+
+impl TicketFilter {
+    fn to_sql(&self, p: &Principal, backend: Backend) -> AppResult<Sql> {
+        let mut f = Sql::new(" WHERE t.collectivite_id = ");
+        f.bind(Param::I64(p.collectivite_id));
+        let reach = p.ticket_reach();
+        if !reach.all {
+            // Only the parts of the reach that apply are written, so that each can use its
+            // index (a teacher's list is read from the reporter index).
+            // A broad reach (a technician's 23 schools, a contractor's lots) is most of
+            // the history: its terms are written `+col` so that SQLite walks the open or
+            // id index in order instead of gathering every match of the school index and
+            // sorting them (PostgreSQL reads `+` as the identity it is). A narrow one (a
+            // teacher, a head) is the few ids its own indexes give.
+            // PostgreSQL combines the indexes of an OR by itself (a bitmap OR): the plain
+            // OR serves it for every reach; the `+col` and the ids are SQLite's.
+            let pg = backend == Backend::Postgres;
+            let broad = reach.schools.len() > 3 || !reach.lots.is_empty() || pg;
+            if broad {
+                let mut parts = 0;
+                f.push(" AND (");
+                if !reach.schools.is_empty() {
+                    f.push(if pg {
+                        "t.school_id IN "
+                    } else {
+                        "+t.school_id IN "
+                    })
+                    .bind_list(&reach.schools);
+                    parts += 1;
+                }
+                if let Some(me) = reach.reporter {
+                    f.push(if parts > 0 { " OR " } else { "" })
+                        .push(if pg {
+                            "t.reporter_user_id = "
+                        } else {
+                            "+t.reporter_user_id = "
+                        })
+                        .bind(Param::I64(me));
+                    parts += 1;
+                }
+                if !reach.lots.is_empty() {
+                    f.push(if parts > 0 { " OR " } else { "" })
+                        .push(if pg { "t.lot_id IN " } else { "+t.lot_id IN " })
+                        .bind_list(&reach.lots);
+                    parts += 1;
+                }
+                if parts == 0 {
+                    f.push("FALSE");
+                }
+                f.push(")");
+            } else {
+                // Narrow: the ids its indexes give (a head's school, what it reported).
+                f.push(" AND t.id IN (");
+                let mut parts = 0;
+                if !reach.schools.is_empty() {
+                    f.push("SELECT id FROM tickets WHERE school_id IN ")
+                        .bind_list(&reach.schools);
+                    parts += 1;
+                }
+                if let Some(me) = reach.reporter {
+                    f.push(if parts > 0 { " UNION " } else { "" })
+                        .push("SELECT id FROM tickets WHERE reporter_user_id = ")
+                        .bind(Param::I64(me));
+                    parts += 1;
+                }
+                if parts == 0 {
+                    f.push("SELECT NULL");
+                }
+                f.push(")");
+            }
+        }
+        match self.status.as_deref().filter(|s| !s.is_empty()) {
+            None | Some("open") => {
+                // `is_open` is derived from the status; its index is in ticket order.
+                f.push(" AND t.is_open = TRUE");
+            }
+            Some("all") => {}
+            Some(s) => {
+                let st = TicketStatus::parse("status", s)?;
+                f.push(" AND t.status = ")
+                    .bind(Param::Text(st.code().into()));
+            }
+        }
+        if let Some(id) = self.school_id {
+            f.push(" AND t.school_id = ").bind(Param::I64(id));
+        }
+        if let Some(id) = self.room_id {
+            f.push(" AND t.room_id = ").bind(Param::I64(id));
+        }
+        if let Some(id) = self.device_id {
+            f.push(" AND t.id IN (SELECT ticket_id FROM ticket_devices WHERE device_id = ")
+                .bind(Param::I64(id))
+                .push(")");
+        }
+        if let Some(pr) = self.priority.as_deref().filter(|s| !s.is_empty()) {
+            let pr = Priority::parse("priority", pr)?;
+            f.push(" AND t.priority = ")
+                .bind(Param::Text(pr.code().into()));
+        }
+        if let Some(c) = self.category.as_deref().filter(|s| !s.is_empty()) {
+            let c = TicketCategory::parse("category", c)?;
+            f.push(" AND t.category = ")
+                .bind(Param::Text(c.code().into()));
+        }
+        match self
+            .assignee
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => {}
+            Some("me") => {
+                f.push(" AND (t.assignee_user_id = ")
+                    .bind(Param::I64(p.user_id))
+                    .push(" OR (t.assignee_user_id IS NULL AND t.lot_id IN ")
+                    .bind_list(&p.lots)
+                    .push("))");
+            }
+            Some("none") => {
+                f.push(" AND t.assignee_user_id IS NULL AND t.lot_id IS NULL");
+            }
+            Some(other) => match Assignee::parse("assignee", other)? {
+                Some(Assignee::User(u)) => {
+                    f.push(" AND t.assignee_user_id = ").bind(Param::I64(u));
+                }
+                Some(Assignee::Lot(l)) => {
+                    f.push(" AND t.lot_id = ").bind(Param::I64(l));
+                }
+                None => {}
+            },
+        }
+        if self.breached == Some(true) {
+            f.push(" AND (t.gti_breached = TRUE OR t.gtr_breached = TRUE)");
+        }
+        if self.mine == Some(true) {
+            f.push(" AND t.reporter_user_id = ")
+                .bind(Param::I64(p.user_id));
+        }
+        if let Some(q) = self
+            .q
+            .as_deref()
+            .map(text::search_key)
+            .filter(|q| !q.is_empty())
+        {
+            f.push(" AND t.search_key ").bind_contains(&q);
+        }
+        Ok(f)
+    }
+}
+
+/// Tickets the caller may read, newest first; `before` is the cursor (a ticket id).
+pub async fn list(
+    db: &Db,
+    p: &Principal,
+    f: &TicketFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> AppResult<TicketPage> {
+    if !p.can_use_tickets() {
+        return Err(AppError::Forbidden);
+    }
+    let mut sql = f.to_sql(p, db.backend())?;
+    if let Some(b) = before {
+        sql.push(" AND t.id < ").bind(Param::I64(b));
+    }
+    sql.push(" ORDER BY t.id DESC").limit_plus_one(limit);
+    let text = format!("{SELECT}{}", sql.text);
+    let mut items: Vec<Ticket> = with_db!(db, pool => {
+        bind_params!(sqlx::query_as::<_, Ticket>(sqlx::AssertSqlSafe(text)), &sql.params).fetch_all(pool).await?
+    });
+    let next = more_than(&mut items, limit)
+        .then(|| items.last().map(|t| t.id))
+        .flatten();
+    Ok(TicketPage {
+        items: items.into_iter().map(|t| t.redacted_for(p)).collect(),
+        next,
+    })
+}
+
+/// Counting stops here: past it the queue says « plus de 10 000 ».
+pub const COUNT_CAP: i64 = 10_000;
+
+/// How many tickets match (the queue's heading), counted on the same filter, up to
+/// `COUNT_CAP` + 1 so that a large history never makes the queue slow.
+pub async fn count(db: &Db, p: &Principal, f: &TicketFilter) -> AppResult<i64> {
+    if !p.can_use_tickets() {
+        return Err(AppError::Forbidden);
+    }
+    let mut sql = f.to_sql(p, db.backend())?;
+    sql.push(" LIMIT ").bind(Param::I64(COUNT_CAP + 1));
+    let text = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM tickets t{}) AS matching",
+        sql.text
+    );
+    Ok(with_db!(db, pool => {
+        bind_params!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(text)), &sql.params).fetch_one(pool).await?
+    }))
+}

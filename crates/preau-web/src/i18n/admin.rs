@@ -1,0 +1,140 @@
+//! Administration: settings, users and the audit log.
+
+/// `(key, français, English)`, sorted by key.
+pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
+    ("admin.agents", "Agents d'inventaire", "Inventory agents"),
+    (
+        "admin.agents_text",
+        "Identifiants des agents OCS, FusionInventory et GLPI.",
+        "Credentials of the OCS, FusionInventory and GLPI agents.",
+    ),
+    (
+        "admin.assistance",
+        "Assistance et calendrier",
+        "Support and calendar",
+    ),
+    (
+        "admin.assistance_text",
+        "Règles d'affectation des signalements, clôture automatique, calendrier scolaire officiel, courriels en attente.",
+        "Routing rules for reports, automatic closing, the official school calendar, e-mails waiting.",
+    ),
+    ("admin.audit", "Journal des modifications", "Audit log"),
+    (
+        "admin.audit_text",
+        "Qui a changé quoi, et quand.",
+        "Who changed what, and when.",
+    ),
+    (
+        "admin.categories",
+        "Catégories de matériel",
+        "Equipment categories",
+    ),
+    (
+        "admin.categories_text",
+        "TNI, tablettes… et les vôtres.",
+        "Boards, tablets… and your own.",
+    ),
+    (
+        "admin.collectivite",
+        "La collectivité",
+        "The local authority",
+    ),
+    (
+        "admin.collectivite_text",
+        "Nom, type et code INSEE.",
+        "Name, kind and INSEE code.",
+    ),
+    ("admin.import", "Importer des écoles", "Import schools"),
+    (
+        "admin.import_text",
+        "Depuis l'annuaire de l'Éducation nationale ou un fichier CSV.",
+        "From the national school directory or a CSV file.",
+    ),
+    ("admin.pupils", "Élèves et tablettes", "Pupils and tablets"),
+    (
+        "admin.pupils_text",
+        "Étiquettes des élèves (prénom et initiale ou pseudonyme), durée de conservation, rentrée : tablettes qui suivent l'élève ou retournent au stock.",
+        "Pupil labels (first name and initial or pseudonym), retention, the new school year: tablets that follow the pupil or return to stock.",
+    ),
+    (
+        "admin.registre",
+        "Fiche de registre des traitements",
+        "Record of processing",
+    ),
+    (
+        "admin.registre_text",
+        "La fiche du registre pour les prêts de tablettes aux élèves, générée à partir de la configuration, à imprimer pour le DPO.",
+        "The register entry for tablet loans to pupils, generated from the configuration, to print for the DPO.",
+    ),
+    ("admin.users", "Utilisateurs et rôles", "Users and roles"),
+    (
+        "admin.users_text",
+        "Comptes, rôles, périmètres, mots de passe.",
+        "Accounts, roles, scopes, passwords.",
+    ),
+    ("admin.years", "Années scolaires", "School years"),
+    (
+        "admin.years_text",
+        "Les années et leurs dates, pour les classes.",
+        "Years and their dates, for the classes.",
+    ),
+    ("audit.action", "Action", "Action"),
+    ("audit.any", "Tous", "All"),
+    ("audit.changes", "Modifications", "Changes"),
+    ("audit.empty", "Aucune entrée.", "No entry."),
+    ("audit.kind", "Entrées", "Entries"),
+    ("audit.object", "Objet", "Object"),
+    ("audit.older", "Entrées plus anciennes", "Older entries"),
+    (
+        "audit.pupil_reads",
+        "Consultations de données d'élèves",
+        "Reads of pupil data",
+    ),
+    ("audit.since", "Depuis le", "Since"),
+    ("audit.title", "Journal des modifications", "Audit log"),
+    ("audit.when", "Quand", "When"),
+    ("audit.who", "Qui", "Who"),
+    (
+        "users.activate",
+        "Réactiver le compte",
+        "Reactivate the account",
+    ),
+    ("users.add_role", "Ajouter un rôle", "Add a role"),
+    (
+        "users.deactivate",
+        "Désactiver le compte",
+        "Deactivate the account",
+    ),
+    (
+        "users.edit",
+        "Modifier le nom ou l'e-mail",
+        "Edit name or e-mail",
+    ),
+    (
+        "users.edit_title",
+        "Modifier le nom et l'e-mail",
+        "Edit name and e-mail",
+    ),
+    ("users.email", "E-mail", "E-mail"),
+    ("users.inactive", "désactivé", "deactivated"),
+    ("users.new", "Nouvel utilisateur", "New user"),
+    (
+        "users.no_roles",
+        "Aucun rôle : ce compte ne voit rien.",
+        "No role: this account sees nothing.",
+    ),
+    ("users.none", "— aucun —", "— none —"),
+    ("users.remove_role", "Retirer", "Remove"),
+    (
+        "users.reset_password",
+        "Définir un nouveau mot de passe",
+        "Set a new password",
+    ),
+    ("users.roles", "Rôles", "Roles"),
+    (
+        "users.scope_hint",
+        "École pour technicien, directeur, enseignant, ERUN ; prestataire pour un prestataire ; rien pour administrateur et élu.",
+        "School for technician, head teacher, teacher, ERUN; contractor for a contractor; nothing for administrator and elected official.",
+    ),
+    ("users.title", "Utilisateurs et rôles", "Users and roles"),
+];
