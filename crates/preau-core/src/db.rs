@@ -116,6 +116,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007", "interventions_jobs"),
     migration!(8, "0008", "open_tickets"),
     migration!(9, "0009", "pupils_loans"),
+    migration!(10, "0010", "referentiel"),
 ];
 
 impl Db {

@@ -26,6 +26,7 @@ pub mod routing;
 pub mod schools;
 pub mod secrets;
 pub mod spreadsheet;
+pub mod steering;
 pub mod tickets;
 pub mod users;
 pub mod years;

@@ -256,6 +256,30 @@ impl Principal {
         self.is_admin() || self.has(Role::Elu) || self.has(Role::Technicien)
     }
 
+    /// Coverage against the référentiel: the administrator and the élu for every school;
+    /// the technician, the ERUN/IEN and the directeur for their schools (costs only for
+    /// those who see costs). Never a teacher or a contractor.
+    pub fn coverage_schools(&self) -> SchoolScope {
+        if self.is_admin() || self.has(Role::Elu) {
+            return SchoolScope::All;
+        }
+        SchoolScope::Only(self.schools_for(&[Role::Technicien, Role::Erun, Role::Directeur]))
+    }
+
+    pub fn can_see_coverage(&self, school_id: i64) -> bool {
+        self.coverage_schools().contains(school_id)
+    }
+
+    /// The référentiel and unit prices are the collectivité's choice: its administrator.
+    pub fn can_edit_referentiel(&self) -> bool {
+        self.is_admin()
+    }
+
+    /// What a school declares it has (its ENT): its directeur, or the administrator.
+    pub fn can_declare(&self, school_id: i64) -> bool {
+        self.is_admin() || self.has_at(Role::Directeur, school_id)
+    }
+
     pub fn can_manage_users(&self) -> bool {
         self.is_admin()
     }

@@ -13,6 +13,8 @@ pub mod org;
 pub mod paris;
 pub mod planning;
 pub mod pupils;
+pub mod referentiel;
+pub mod renewal;
 pub mod sla;
 pub mod text;
 pub mod ticket;

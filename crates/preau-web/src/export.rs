@@ -7,6 +7,9 @@ use flate2::Crc;
 use flate2::write::DeflateEncoder;
 use std::io::Write;
 
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
 pub use preau_core::spreadsheet::csv;
 
 fn xml_escape(s: &str) -> String {
@@ -131,6 +134,44 @@ fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
     out.extend(start.to_le_bytes());
     out.extend(0u16.to_le_bytes());
     out
+}
+
+/// A file to download, never cached (exports may name pupils or carry amounts).
+pub fn download(name: &str, content_type: &'static str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A table as CSV or XLSX, by the extension asked for.
+pub fn table(
+    format: &str,
+    stem: &str,
+    title: &str,
+    rows: &[Vec<String>],
+) -> Result<Response, crate::error::PageError> {
+    match format {
+        "csv" => Ok(download(
+            &format!("{stem}.csv"),
+            "text/csv; charset=utf-8",
+            crate::export::csv(rows),
+        )),
+        "xlsx" => Ok(download(
+            &format!("{stem}.xlsx"),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            crate::export::xlsx(title, rows),
+        )),
+        _ => Err(preau_core::AppError::NotFound.into()),
+    }
 }
 
 #[cfg(test)]

@@ -58,6 +58,15 @@ const ENI: Kind = Kind {
     from_year: 2020,
     to_year: 2026,
 };
+const VISIO_KIT: Kind = Kind {
+    category: "kit_visio",
+    brand: "Logitech",
+    model: "Rally Bar Mini",
+    price_euros: 1_190,
+    warranty_years: 2,
+    from_year: 2024,
+    to_year: 2025,
+};
 const LAPTOP: Kind = Kind {
     category: "poste_enseignant",
     brand: "Lenovo",
@@ -344,6 +353,7 @@ pub async fn load(tx: &mut Tx, cid: i64, today: NaiveDate) -> AppResult<()> {
             r.notes = Some("Déclaré par l'école.".into());
         }
     }
+    renewals(&mut rows, &schools, &mut next_tag, today);
     let t = std::time::Instant::now();
     insert_fleet(tx, cid, &rows, today).await?;
     tracing::info!(
@@ -358,6 +368,64 @@ pub async fn load(tx: &mut Tx, cid: i64, today: NaiveDate) -> AppResult<()> {
         "demo agent inventories ingested"
     );
     r
+}
+
+/// What the town bought since: an ENI where a retired board left a classroom without a
+/// display (except in the first such school, which the coverage page shows as not
+/// compliant), and a visio kit in every élémentaire classroom for the English lessons by
+/// videoconference. Its own random sequence, so the rest of the demo stays as it was.
+fn renewals(
+    rows: &mut Vec<Row>,
+    schools: &[(i64, String, String)],
+    next_tag: &mut impl FnMut(i32) -> String,
+    today: NaiveDate,
+) {
+    let mut rng = Lcg(2024);
+    let retired: Vec<(i64, i64)> = rows
+        .iter()
+        .filter(|r| r.state == DeviceState::Reforme && r.category == "tni")
+        .filter_map(|r| r.room.map(|room| (r.school, room)))
+        .collect();
+    let left_bare = retired.first().map(|(school, _)| *school);
+    let mut add = |rng: &mut Lcg, k: &'static Kind, school: i64, room: i64| {
+        let purchase = bought(rng, k, today);
+        Row {
+            category: k.category,
+            school,
+            room: Some(room),
+            parent_tag: None,
+            name: None,
+            state: DeviceState::EnService,
+            kind: k,
+            tag: next_tag(purchase.year()),
+            serial: serial(rng, &k.brand[..2].to_uppercase()),
+            purchase,
+            switchable: None,
+            notes: None,
+        }
+    };
+    let mut new = Vec::new();
+    for (i, (school, room)) in retired.iter().enumerate() {
+        if Some(*school) == left_bare && i == 0 {
+            continue;
+        }
+        new.push(add(&mut rng, &ENI, *school, *room));
+    }
+    let elementary: Vec<i64> = schools
+        .iter()
+        .filter(|(_, _, k)| SchoolKind::from_db(k) != SchoolKind::Maternelle)
+        .map(|s| s.0)
+        .collect();
+    let classrooms: Vec<(i64, i64)> = rows
+        .iter()
+        .filter(|r| r.category == "poste_enseignant" && r.room.is_some())
+        .filter(|r| elementary.contains(&r.school))
+        .filter_map(|r| r.room.map(|room| (r.school, room)))
+        .collect();
+    for (school, room) in classrooms {
+        new.push(add(&mut rng, &VISIO_KIT, school, room));
+    }
+    rows.extend(new);
 }
 
 async fn insert_fleet(tx: &mut Tx, cid: i64, rows: &[Row], today: NaiveDate) -> AppResult<()> {

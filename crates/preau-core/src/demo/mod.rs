@@ -18,6 +18,7 @@ use crate::years::ValidSchoolYear;
 
 mod fleet;
 mod pupils;
+mod steering;
 mod tickets;
 use crate::{classes, collectivites, rooms, schools, users, years};
 
@@ -424,12 +425,17 @@ pub async fn load_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
         ms = t.elapsed().as_millis() as u64,
         "demo pupils and loans loaded"
     );
+    steering::load(&mut tx, &sys, now).await?;
     tx.commit().await?;
     Ok(true)
 }
 
 /// The ONDE export the demo generated for a school and year (tests re-import it).
 pub use pupils::onde_export;
+
+/// Adds schools and devices to the demo commune, for benchmarks (see
+/// `examples/coveragebench.rs`).
+pub use steering::bench as bench_coverage;
 
 /// Adds tickets to the demo commune, for benchmarks (see `examples/ticketbench.rs`).
 pub use tickets::bench as bench_tickets;

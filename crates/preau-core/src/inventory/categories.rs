@@ -19,6 +19,8 @@ pub struct Category {
     pub label_en: String,
     pub is_container: bool,
     pub has_wifi_switch: bool,
+    /// What a gap in the référentiel is costed at (`None`: the recent purchases' average).
+    pub unit_price_cents: Option<i64>,
 }
 
 impl Category {
@@ -30,8 +32,7 @@ impl Category {
     }
 }
 
-const SELECT: &str =
-    "SELECT id, code, label_fr, label_en, is_container, has_wifi_switch FROM device_categories";
+const SELECT: &str = "SELECT id, code, label_fr, label_en, is_container, has_wifi_switch, unit_price_cents FROM device_categories";
 
 /// Creates the built-in categories a collectivité does not have yet (at start-up and when
 /// a collectivité is created); idempotent.
@@ -123,5 +124,6 @@ pub async fn create(
         label_en: en,
         is_container: false,
         has_wifi_switch: false,
+        unit_price_cents: None,
     })
 }

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 mod devices;
 mod loans;
 pub mod schema;
+mod steering;
 mod tickets;
 pub mod types;
 
@@ -116,7 +117,7 @@ impl Op {
 
 /// Every operation of `/api/v1`.
 pub fn ops() -> Vec<Op> {
-    use axum::routing::{delete, patch, post};
+    use axum::routing::{delete, patch, post, put};
     vec![
         Op::new("get", "/me", "The caller and its roles", get(me)).answers::<Me>(),
         Op::new(
@@ -400,6 +401,38 @@ pub fn ops() -> Vec<Op> {
             get(loans::device_loans),
         )
         .answers::<List<Loan>>(),
+        Op::new(
+            "get",
+            "/coverage",
+            "Schools against the référentiel",
+            get(steering::coverage),
+        )
+        .query::<steering::CoverageQueryDoc>()
+        .paged()
+        .answers::<schema::OneOrList<types::SchoolCoverage>>(),
+        Op::new(
+            "get",
+            "/referentiel",
+            "The référentiel in force",
+            get(steering::referentiel_get),
+        )
+        .answers::<types::Referentiel>(),
+        Op::new(
+            "put",
+            "/referentiel",
+            "Replaces the référentiel's rules",
+            put(steering::referentiel_put),
+        )
+        .body::<steering::ReferentielInput>()
+        .answers::<types::Referentiel>(),
+        Op::new(
+            "get",
+            "/renewal",
+            "The fleet by age and its renewal plan",
+            get(steering::renewal_get),
+        )
+        .query::<steering::RenewalQueryDoc>()
+        .answers::<types::Renewal>(),
         Op {
             public: true,
             ..Op::new("get", "/openapi.json", "This document", get(openapi)).answers::<Value>()

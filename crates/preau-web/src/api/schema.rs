@@ -36,6 +36,7 @@ macro_rules! scalar {
 
 scalar! {
     i64 => {"type": "integer"},
+    i32 => {"type": "integer"},
     usize => {"type": "integer", "minimum": 0},
     f64 => {"type": "number"},
     bool => {"type": "boolean"},
@@ -80,6 +81,20 @@ impl<T: Schema> Schema for List<T> {
             "required": ["items", "next"],
             "additionalProperties": false,
         })
+    }
+}
+
+/// One object, or a page of them (`GET /coverage` with or without `school`).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(untagged)]
+pub enum OneOrList<T> {
+    One(T),
+    List(List<T>),
+}
+
+impl<T: Schema> Schema for OneOrList<T> {
+    fn schema(defs: &mut Defs) -> Value {
+        json!({"anyOf": [T::schema(defs), List::<T>::schema(defs)]})
     }
 }
 

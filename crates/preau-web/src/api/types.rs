@@ -4,9 +4,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use preau_core::pupils::loans;
+use preau_core::steering::coverage;
 use preau_core::{classes, collectivites, contracts, interventions, rooms, schools};
 use preau_core::{inventory, reports, tickets, users, years};
 use preau_domain::Principal;
+use preau_domain::referentiel::Rule;
 use serde_json::Value;
 
 use super::schema::{input, object};
@@ -853,6 +855,273 @@ object! {
     }
 }
 
+object! {
+    /// A rule of the référentiel.
+    ReferentielRule {
+        /// Stable key, `affichage_collectif`.
+        key: String,
+        label: String,
+        /// `salle` (each classroom), `ecole` or `direction`.
+        scope: String,
+        /// `requis` or `recommande`.
+        level: String,
+        /// `nombre`, `mdm`, `debrayable` or `declaration`.
+        measure: String,
+        /// Device categories that satisfy it; the first is the one a plan buys.
+        categories: Vec<String>,
+        quantity: i64,
+        /// `unite`, `eleves` or `classes`.
+        per: String,
+        per_n: i64,
+        /// Empty: every kind of school.
+        school_kinds: Vec<String>,
+    }
+}
+
+impl From<&Rule> for ReferentielRule {
+    fn from(r: &Rule) -> Self {
+        ReferentielRule {
+            key: r.key.clone(),
+            label: r.label.clone(),
+            scope: r.scope.code().into(),
+            level: r.level.code().into(),
+            measure: r.measure.code().into(),
+            categories: r.categories.clone(),
+            quantity: r.quantity,
+            per: r.per.code().into(),
+            per_n: r.per_n,
+            school_kinds: r.school_kinds.iter().map(|k| k.code().into()).collect(),
+        }
+    }
+}
+
+object! {
+    /// The référentiel in force.
+    Referentiel {
+        /// 0 while the socle applies (never edited); send it back to change the rules.
+        version: i64,
+        is_socle: bool,
+        updated_at: Option<DateTime<Utc>>,
+        rules: Vec<ReferentielRule>,
+    }
+}
+
+impl From<&preau_core::steering::referentiel::Referentiel> for Referentiel {
+    fn from(r: &preau_core::steering::referentiel::Referentiel) -> Self {
+        Referentiel {
+            version: r.version,
+            is_socle: r.is_socle(),
+            updated_at: r.updated_at,
+            rules: r.rules.iter().map(ReferentielRule::from).collect(),
+        }
+    }
+}
+
+object! {
+    /// One rule at one school (classroom rules summed over its classrooms).
+    CoverageRule {
+        key: String,
+        label: String,
+        scope: String,
+        level: String,
+        /// `conforme`, `partiel` or `non_conforme`.
+        verdict: String,
+        /// Devices (or declarations) missing.
+        missing: i64,
+        /// The category a plan buys to close the gap.
+        category: Option<String>,
+        /// `null` for those who may not see costs, or when no price is known.
+        cost_cents: Option<i64>,
+    }
+}
+
+object! {
+    /// A classroom and the classes taught in it.
+    CoverageClassroom {
+        room_id: i64,
+        name: String,
+        class_ids: Vec<i64>,
+        verdict: String,
+        /// Keys of the rules it fails.
+        missing: Vec<String>,
+    }
+}
+
+object! {
+    /// A school against the référentiel.
+    SchoolCoverage {
+        school_id: i64,
+        name: String,
+        uai: String,
+        kind: String,
+        /// `conforme`, `partiel`, `non_conforme`, or `non_evalue` (no rule applies).
+        verdict: String,
+        /// What the purchases closing every gap cost (known prices only); `null` for those
+        /// who may not see costs.
+        missing_cost_cents: Option<i64>,
+        rules: Vec<CoverageRule>,
+        classrooms: Vec<CoverageClassroom>,
+    }
+}
+
+impl From<&coverage::SchoolCoverage> for SchoolCoverage {
+    fn from(s: &coverage::SchoolCoverage) -> Self {
+        let cost = |key: &str| {
+            s.purchases
+                .iter()
+                .find(|p| p.rule_key == key)
+                .and_then(|p| p.cost_cents)
+        };
+        SchoolCoverage {
+            school_id: s.school_id,
+            name: s.name.clone(),
+            uai: s.uai.clone(),
+            kind: s.kind.code().into(),
+            verdict: s.coverage.verdict.code().into(),
+            missing_cost_cents: s.missing_cost_cents,
+            rules: s
+                .coverage
+                .rules
+                .iter()
+                .map(|r| CoverageRule {
+                    key: r.key.clone(),
+                    label: r.label.clone(),
+                    scope: r.scope.code().into(),
+                    level: r.level.code().into(),
+                    verdict: r.verdict.code().into(),
+                    missing: r.missing,
+                    category: r.category.clone(),
+                    cost_cents: cost(&r.key),
+                })
+                .collect(),
+            classrooms: s
+                .coverage
+                .classrooms
+                .iter()
+                .map(|c| CoverageClassroom {
+                    room_id: c.room_id,
+                    name: c.name.clone(),
+                    class_ids: c.class_ids.clone(),
+                    verdict: c.verdict.code().into(),
+                    missing: c.missing.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+object! {
+    /// The fleet over time and its renewal plan.
+    Renewal {
+        from: i32,
+        /// `null`: no cap, or not shown to the caller.
+        yearly_cap_cents: Option<i64>,
+        years: Vec<RenewalYear>,
+        categories: Vec<FleetCategory>,
+        /// Devices in service without a purchase date, which cannot be planned.
+        undated: i64,
+        /// Warranties ending in the next six months.
+        warranties_ending: i64,
+        /// The first line is the whole collectivité (`school_id` 0).
+        ratios: Vec<PupilRatio>,
+    }
+}
+
+object! {
+    /// One year of the plan.
+    RenewalYear {
+        year: i32,
+        devices: i64,
+        /// 0 for those who may not see costs.
+        budget_cents: i64,
+        /// Due that year or before, pushed to later years by the cap.
+        deferred: i64,
+        by_category: Vec<CategoryCount>,
+    }
+}
+
+object! {
+    /// Devices of one category.
+    CategoryCount {
+        category: String,
+        devices: i64,
+    }
+}
+
+object! {
+    /// A category's devices in service by age.
+    FleetCategory {
+        category: String,
+        lifespan_years: Option<i64>,
+        /// Devices aged 0–1, 2–3, 4–5, 6–7, 8–9 and 10 years or more.
+        ages: Vec<i64>,
+        past_lifespan: i64,
+        total: i64,
+    }
+}
+
+object! {
+    /// Pupils, tablets and computers of a school.
+    PupilRatio {
+        school_id: i64,
+        name: String,
+        pupils: i64,
+        tablets: i64,
+        computers: i64,
+    }
+}
+
+impl From<&preau_core::steering::renewal::RenewalReport> for Renewal {
+    fn from(r: &preau_core::steering::renewal::RenewalReport) -> Self {
+        Renewal {
+            from: r.from,
+            yearly_cap_cents: r.yearly_cap_cents,
+            years: r
+                .years
+                .iter()
+                .map(|y| RenewalYear {
+                    year: y.year,
+                    devices: y.devices,
+                    budget_cents: y.budget_cents,
+                    deferred: y.deferred,
+                    by_category: y
+                        .by_category
+                        .iter()
+                        .map(|(category, devices)| CategoryCount {
+                            category: category.clone(),
+                            devices: *devices,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            categories: r
+                .categories
+                .iter()
+                .map(|c| FleetCategory {
+                    category: c.category.clone(),
+                    lifespan_years: c.lifespan_years,
+                    ages: c.brackets.clone(),
+                    past_lifespan: c.past_lifespan,
+                    total: c.total,
+                })
+                .collect(),
+            undated: r.undated,
+            warranties_ending: r.warranties_ending,
+            ratios: r
+                .ratios
+                .iter()
+                .map(|x| PupilRatio {
+                    school_id: x.school_id,
+                    name: x.name.clone(),
+                    pupils: x.pupils,
+                    tablets: x.tablets,
+                    computers: x.computers,
+                })
+                .collect(),
+        }
+    }
+}
+
 // ---- What the API reads ----
 
 input! {
@@ -1043,5 +1312,30 @@ input! {
         class_id: Option<i64>,
         /// `en_cours` or `rendus`.
         status: Option<String>,
+    }
+}
+
+input! {
+    /// A rule of the référentiel, as sent to replace them.
+    RuleInput for preau_domain::referentiel::RuleInput {
+        /// Lowercase letters, digits and `_`, unique.
+        key: String,
+        label: String,
+        /// `salle`, `ecole` or `direction`.
+        scope: String,
+        /// `requis` or `recommande`.
+        level: String,
+        /// `nombre`, `mdm`, `debrayable` or `declaration`.
+        measure: String,
+        /// Device category codes (none for a declaration).
+        categories: Option<Vec<String>>,
+        /// By default 1.
+        quantity: Option<i64>,
+        /// `unite` (default), `eleves` or `classes`.
+        per: Option<String>,
+        /// By default 1.
+        per_n: Option<i64>,
+        /// Kinds of school; none: every kind.
+        school_kinds: Option<Vec<String>>,
     }
 }

@@ -9,6 +9,7 @@ mod common;
 mod devices;
 mod org;
 mod pupils;
+mod steering;
 mod tickets;
 
 /// Every table: `(key, français, English)`, sorted by key.
@@ -18,6 +19,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     devices::MESSAGES,
     org::MESSAGES,
     pupils::MESSAGES,
+    steering::MESSAGES,
     tickets::MESSAGES,
 ];
 

@@ -4,6 +4,7 @@
 mod admin;
 mod assistance;
 mod contracts;
+mod coverage;
 mod dashboard;
 mod device_import;
 pub mod devices;
@@ -112,6 +113,18 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/sla", get(contracts::report))
         .route("/reports/sla/{format}", get(contracts::report_export))
         .route("/schools/{id}/networks", post(org::school_networks))
+        .route("/coverage", get(coverage::overview))
+        .route("/coverage/{id}", get(coverage::school))
+        .route("/coverage/plan", get(coverage::plan))
+        .route("/coverage/plan.xlsx", get(coverage::plan))
+        .route("/coverage/plan.csv", get(coverage::plan))
+        .route("/coverage/{id}/declare", post(coverage::declare))
+        .route("/renewal", get(coverage::renewal))
+        .route("/renewal.xlsx", get(coverage::renewal))
+        .route("/renewal.csv", get(coverage::renewal))
+        .route("/renewal/settings", post(coverage::renewal_settings))
+        .route("/admin/referentiel", get(coverage::referentiel_page))
+        .route("/admin/referentiel/prices", post(coverage::prices))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard.csv", get(dashboard::dashboard_csv))
         .route("/admin", get(admin::index))

@@ -79,6 +79,12 @@ impl Ctx {
         if p.can_see_dashboard() {
             nav.push(("/dashboard", "nav.dashboard", "dashboard"));
         }
+        if !matches!(p.coverage_schools(), preau_domain::SchoolScope::Only(ref s) if s.is_empty()) {
+            nav.push(("/coverage", "nav.coverage", "coverage"));
+        }
+        if p.can_see_dashboard() {
+            nav.push(("/renewal", "nav.renewal", "renewal"));
+        }
         if p.can_manage_collectivite() || p.can_manage_users() || p.can_read_audit() {
             nav.push(("/admin", "nav.admin", "admin"));
         }

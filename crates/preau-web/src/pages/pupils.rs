@@ -22,6 +22,7 @@ use super::upload::{Flow, import_view};
 use super::{Ctx, flash_key, render, see_other};
 use crate::AppState;
 use crate::error::PageError;
+use crate::export::{download, table};
 use crate::session::{Auth, CsrfForm, CsrfMultipart};
 
 type PageResult = Result<Response, PageError>;
@@ -29,38 +30,6 @@ type PageResult = Result<Response, PageError>;
 /// An ONDE export of a whole school is well under a megabyte; scans of agreements are
 /// photos or PDFs of a few megabytes.
 pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
-
-fn download(name: &str, content_type: &'static str, body: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// A table as CSV or XLSX, by the extension asked for.
-fn table(format: &str, stem: &str, title: &str, rows: &[Vec<String>]) -> PageResult {
-    match format {
-        "csv" => Ok(download(
-            &format!("{stem}.csv"),
-            "text/csv; charset=utf-8",
-            crate::export::csv(rows),
-        )),
-        "xlsx" => Ok(download(
-            &format!("{stem}.xlsx"),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            crate::export::xlsx(title, rows),
-        )),
-        _ => Err(AppError::NotFound.into()),
-    }
-}
 
 // ---------------------------------------------------------------- ONDE import
 

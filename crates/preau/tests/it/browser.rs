@@ -404,3 +404,61 @@ async fn a_directeur_lends_a_class_set_and_takes_a_broken_tablet_back() {
     .await
     .unwrap();
 }
+
+/// `true` when the page fits its window's width; else the elements that stick out.
+const OVERFLOW: &str = "const w = document.documentElement.clientWidth; \
+    if (document.documentElement.scrollWidth <= w + 1) return true; \
+    return [...document.querySelectorAll('body *')] \
+      .filter(e => e.getBoundingClientRect().right > w + 1) \
+      .slice(0, 6).map(e => e.tagName + '.' + e.className + ' ' + getComputedStyle(e).position + ' ' + Math.round(e.getBoundingClientRect().right)).join(' | ') \
+      + ' / ' + document.documentElement.scrollWidth + ' > ' + w";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_elu_finds_the_schools_to_equip_on_a_tablet_and_a_phone() {
+    let app = TestApp::demo().await;
+    let base = serve(&app).await;
+    tokio::task::spawn_blocking(move || {
+        let d = Driver::start();
+        d.login(&base, "elu");
+        d.wait_for("Bonjour");
+        d.click_link("Référentiel");
+        let list = d.wait_for("Couverture du référentiel");
+        assert!(
+            list.contains("Non conforme") && list.contains("Coût estimé"),
+            "{list}"
+        );
+        // The schools to act on come first; one click opens what a school lacks.
+        let first = d.find("table.cards tbody tr th a");
+        d.call(
+            "POST",
+            &format!("/session/{}/element/{first}/click", d.session),
+            Some(json!({})),
+        );
+        let school = d.wait_for("Salles de classe");
+        assert!(
+            school.contains("Non conforme") && school.contains("Ce qui manque"),
+            "{school}"
+        );
+        let school_url = d.url();
+        // Tablet and phone widths: no sideways scrolling, on the list and on the school.
+        for width in [768, 390] {
+            d.call(
+                "POST",
+                &format!("/session/{}/window/rect", d.session),
+                Some(json!({"width": width, "height": 900})),
+            );
+            for url in [format!("{base}/coverage"), school_url.clone()] {
+                d.goto(&url);
+                d.wait_for("Couverture");
+                let fits = d.call(
+                    "POST",
+                    &format!("/session/{}/execute/sync", d.session),
+                    Some(json!({"script": OVERFLOW, "args": []})),
+                );
+                assert_eq!(fits, json!(true), "{url} at {width}px scrolls sideways");
+            }
+        }
+    })
+    .await
+    .unwrap();
+}

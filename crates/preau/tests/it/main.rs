@@ -15,4 +15,5 @@ mod inventory;
 mod org;
 mod pupils;
 mod roles;
+mod steering;
 mod tickets;

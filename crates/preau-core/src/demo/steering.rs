@@ -1,0 +1,227 @@
+//! The demo commune's référentiel: the socle as the town adapted it (Wi-Fi counted per
+//! school, visio equipment for the élémentaires only, a TNI or ENI and a tablet per pupil
+//! as the town's recommended targets), its unit prices, its schools' declared ENT and its
+//! tablets enrolled in the MDM — except one élémentaire's, which the coverage page shows
+//! as not compliant, beside the school where a retired board left a classroom bare —
+//! and the yearly cap the council votes for replacements.
+
+use chrono::{DateTime, Utc};
+use preau_domain::Principal;
+use preau_domain::org::SchoolKind;
+use preau_domain::referentiel::{Per, RuleInput, socle};
+
+use crate::db::Tx;
+use crate::error::AppResult;
+use crate::steering::referentiel;
+use crate::with_tx;
+
+fn rule(
+    key: &str,
+    label: &str,
+    level: &str,
+    categories: &[&str],
+    per: Per,
+    kinds: &[SchoolKind],
+) -> RuleInput {
+    RuleInput {
+        key: key.into(),
+        label: label.into(),
+        scope: "ecole".into(),
+        level: level.into(),
+        measure: "nombre".into(),
+        categories: categories.iter().map(|c| c.to_string()).collect(),
+        quantity: Some(1),
+        per: Some(per.code().into()),
+        per_n: Some(1),
+        school_kinds: kinds.iter().map(|k| k.code().into()).collect(),
+    }
+}
+
+/// The town's rules, from the socle.
+pub fn rules() -> Vec<RuleInput> {
+    let elementary = [SchoolKind::Elementaire, SchoolKind::Primaire];
+    let mut rules: Vec<RuleInput> = socle().iter().map(RuleInput::from).collect();
+    for r in &mut rules {
+        match r.key.as_str() {
+            // Wi-Fi in the corridors: one access point for five classes.
+            "acces_internet" => {
+                r.scope = "ecole".into();
+                r.label = "Accès à internet (une borne Wi-Fi pour 5 classes)".into();
+                r.per = Some("classes".into());
+                r.per_n = Some(5);
+            }
+            // Visio lessons are for the élémentaires.
+            "captation" | "micro" | "haut_parleurs" => {
+                r.school_kinds = elementary.iter().map(|k| k.code().into()).collect();
+            }
+            _ => {}
+        }
+    }
+    let mut tni = rule(
+        "tni_par_salle",
+        "Un TNI ou un ENI dans chaque salle (objectif de la ville)",
+        "recommande",
+        &["eni", "tni"],
+        Per::Unite,
+        &[],
+    );
+    tni.scope = "salle".into();
+    rules.push(tni);
+    rules.push(rule(
+        "tablette_par_eleve",
+        "Une tablette par élève d'élémentaire (objectif de la ville)",
+        "recommande",
+        &["tablette"],
+        Per::Eleves,
+        &[SchoolKind::Elementaire],
+    ));
+    rules
+}
+
+/// Unit prices, in euros.
+const PRICES: &[(&str, i64)] = &[
+    ("eni", 3_250),
+    ("tni", 2_450),
+    ("kit_visio", 1_190),
+    ("visualiseur", 129),
+    ("tablette", 329),
+    ("borne_wifi", 390),
+    ("poste_enseignant", 749),
+    ("classe_mobile", 1_450),
+];
+
+pub async fn load(tx: &mut Tx, sys: &Principal, now: DateTime<Utc>) -> AppResult<()> {
+    let cid = sys.collectivite_id;
+    let schools: Vec<(i64, String)> = with_tx!(tx, c => {
+        sqlx::query_as("SELECT id, kind FROM schools WHERE collectivite_id = $1 ORDER BY id").bind(cid).fetch_all(&mut *c).await?
+    });
+    let unenrolled = schools
+        .iter()
+        .rev()
+        .find(|(_, k)| SchoolKind::from_db(k) == SchoolKind::Elementaire)
+        .map(|s| s.0)
+        .unwrap_or_default();
+    with_tx!(tx, c => {
+        sqlx::query("UPDATE devices SET inventory_source = 'MDM', last_inventory_at = $1 WHERE collectivite_id = $2 AND school_id <> $3 AND category_id IN (SELECT id FROM device_categories WHERE collectivite_id = $2 AND code = 'tablette')")
+            .bind(now).bind(cid).bind(unenrolled).execute(&mut *c).await?;
+    });
+    for (school, _) in &schools {
+        referentiel::declare(tx, sys, *school, "partage_travaux", true, now).await?;
+    }
+    referentiel::replace(tx, sys, 0, &rules(), now).await?;
+    for (category, euros) in PRICES {
+        referentiel::set_unit_price(tx, sys, category, Some(euros * 100), now).await?;
+    }
+    // The council votes 180 000 € a year for replacements.
+    crate::steering::renewal::set_cap(tx, sys, Some(180_000 * 100), now).await?;
+    Ok(())
+}
+
+/// For benchmarks: `schools` more élémentaires in the demo commune, each with eight
+/// classrooms (board, teacher laptop, visio kit), a direction office, eight classes of 25
+/// and `devices_per_school` devices in all (the rest tablets on carts). Returns the
+/// devices added.
+pub async fn bench(
+    db: &crate::db::Db,
+    schools: usize,
+    devices_per_school: usize,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    use crate::db::{Param, insert_rows};
+    let cid: i64 = crate::with_db!(db, pool => {
+        sqlx::query_scalar("SELECT id FROM collectivites WHERE name = $1").bind(crate::demo::COLLECTIVITE).fetch_one(pool).await?
+    });
+    let sys = Principal::system(cid, "bench");
+    let today = preau_domain::paris::day(now);
+    let year = crate::years::current(db, &sys, today)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no school year"))?;
+    let cats: std::collections::HashMap<String, i64> = crate::inventory::categories::list(db, &sys)
+        .await?
+        .into_iter()
+        .map(|c| (c.code, c.id))
+        .collect();
+    let cat = |c: &str| Param::I64(cats.get(c).copied().unwrap_or_default());
+    let mut added = 0;
+    for chunk in 0..schools.div_ceil(50) {
+        let mut tx = db.begin().await?;
+        for i in chunk * 50..((chunk + 1) * 50).min(schools) {
+            let uai = format!("9{i:06}B");
+            let school: i64 = with_tx!(&mut tx, c => {
+                sqlx::query_scalar("INSERT INTO schools (collectivite_id, uai, name, kind, holiday_zone, status, search_key, created_at, updated_at) VALUES ($1, $2, $3, 'elementaire', 'C', 'active', $3, $4, $4) RETURNING id")
+                    .bind(cid).bind(&uai).bind(format!("ecole de charge {i}")).bind(now).fetch_one(&mut *c).await?
+            });
+            let mut rooms = Vec::new();
+            for r in 0..9 {
+                let (kind, name) = if r == 8 {
+                    ("bureau_direction", "Bureau".to_string())
+                } else {
+                    ("classe", format!("Classe {}", r + 1))
+                };
+                let id: i64 = with_tx!(&mut tx, c => {
+                    sqlx::query_scalar("INSERT INTO rooms (school_id, kind, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id")
+                        .bind(school).bind(kind).bind(name).bind(now).fetch_one(&mut *c).await?
+                });
+                rooms.push(id);
+            }
+            let classes: Vec<Vec<Param>> = rooms[..8]
+                .iter()
+                .enumerate()
+                .map(|(k, room)| {
+                    vec![
+                        Param::I64(school),
+                        Param::I64(year.id),
+                        Param::Text(format!("Classe {}", k + 1)),
+                        Param::Text("CM1".into()),
+                        Param::I64(25),
+                        Param::I64(*room),
+                        Param::Time(now),
+                        Param::Time(now),
+                    ]
+                })
+                .collect();
+            insert_rows(&mut tx, "INSERT INTO classes (school_id, school_year_id, label, levels, head_count, room_id, created_at, updated_at)", classes, "").await?;
+            let mut devices: Vec<Vec<Param>> = Vec::with_capacity(devices_per_school);
+            let mut push = |category: &str, room: Option<i64>| {
+                devices.push(vec![
+                    Param::I64(cid),
+                    cat(category),
+                    Param::I64(school),
+                    Param::OptI64(room),
+                    Param::Text("en_service".into()),
+                    Param::Date(today),
+                    Param::Text(String::new()),
+                    Param::Time(now),
+                    Param::Time(now),
+                ]);
+            };
+            for room in &rooms[..8] {
+                for c in ["eni", "poste_enseignant", "kit_visio"] {
+                    push(c, Some(*room));
+                }
+            }
+            push("pc_fixe", Some(rooms[8]));
+            push("imprimante", Some(rooms[8]));
+            push("borne_wifi", None);
+            push("borne_wifi", None);
+            push("classe_mobile", None);
+            while devices.len() < devices_per_school {
+                devices.push(vec![
+                    Param::I64(cid),
+                    cat("tablette"),
+                    Param::I64(school),
+                    Param::OptI64(None),
+                    Param::Text("en_service".into()),
+                    Param::Date(today),
+                    Param::Text(String::new()),
+                    Param::Time(now),
+                    Param::Time(now),
+                ]);
+            }
+            added += devices.len();
+            insert_rows(&mut tx, "INSERT INTO devices (collectivite_id, category_id, school_id, room_id, state, state_since, search_key, created_at, updated_at)", devices, "").await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(added)
+}

@@ -1,0 +1,291 @@
+//! The fleet over time: ages per category, devices past their lifespan, warranties
+//! ending, pupils per tablet and per computer, and the renewal plan of the coming years
+//! under the collectivité's yearly cap. Devices in service only (as for coverage); a device
+//! without a purchase date cannot be planned and is counted apart.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use preau_domain::renewal::{self, AGE_BRACKETS, Aging, YearPlan};
+use preau_domain::{FieldError, Principal, SchoolScope, paris};
+use serde::Serialize;
+
+use super::coverage::{REPAIR_GRACE_DAYS, unit_prices};
+use crate::audit::{self, Actor, Entry};
+use crate::db::{Db, Tx};
+use crate::error::{AppError, AppResult};
+use crate::{with_db, with_tx, years};
+
+/// One category of the fleet.
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryAges {
+    pub category: String,
+    pub lifespan_years: Option<i64>,
+    /// Devices per age bracket (`AGE_BRACKETS`).
+    pub brackets: Vec<i64>,
+    pub past_lifespan: i64,
+    pub total: i64,
+}
+
+/// Pupils per tablet and per computer at one school (or overall, `school_id` 0).
+#[derive(Debug, Clone, Serialize)]
+pub struct Ratio {
+    pub school_id: i64,
+    pub name: String,
+    pub pupils: i64,
+    pub tablets: i64,
+    pub computers: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RenewalReport {
+    pub from: i32,
+    pub yearly_cap_cents: Option<i64>,
+    /// The plan; budgets are 0 for those who may not see costs.
+    pub years: Vec<YearPlan>,
+    pub categories: Vec<CategoryAges>,
+    /// In service without a purchase date: not planned.
+    pub undated: i64,
+    pub warranties_ending: i64,
+    pub ratios: Vec<Ratio>,
+    pub costs_shown: bool,
+}
+
+type DeviceRow = (
+    i64,
+    String,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    Option<i64>,
+);
+
+/// Who sees the fleet over time: those who follow several schools — administrator, élu,
+/// technician, ERUN/IEN (the last without amounts).
+fn scope(p: &Principal) -> AppResult<SchoolScope> {
+    if !p.can_see_dashboard() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(p.coverage_schools())
+}
+
+/// The fleet and its renewal plan for `years` years from `from`, as of `now`.
+pub async fn report(
+    db: &Db,
+    p: &Principal,
+    from: i32,
+    years: usize,
+    now: DateTime<Utc>,
+) -> AppResult<RenewalReport> {
+    let scope = scope(p)?;
+    if !(1..=15).contains(&years) {
+        return Err(FieldError::new("years", "out_of_range").into());
+    }
+    let today = paris::day(now);
+    if !(today.year() - 1..=today.year() + 20).contains(&from) {
+        return Err(FieldError::new("from", "out_of_range").into());
+    }
+    let cid = p.collectivite_id;
+    let repair_since = today - Duration::days(REPAIR_GRACE_DAYS);
+    let devices: Vec<DeviceRow> = with_db!(db, pool => {
+        sqlx::query_as("SELECT d.school_id, c.code, d.purchase_date, d.warranty_end, c.lifespan_years FROM devices d JOIN device_categories c ON c.id = d.category_id WHERE d.collectivite_id = $1 AND d.school_id IS NOT NULL AND (d.state IN ('en_service', 'prete') OR (d.state = 'en_reparation' AND d.state_since >= $2))")
+            .bind(cid).bind(repair_since).fetch_all(pool).await?
+    });
+    let devices: Vec<DeviceRow> = devices
+        .into_iter()
+        .filter(|d| scope.contains(d.0))
+        .collect();
+    let costs_shown = p.can_see_costs();
+    let prices = if costs_shown {
+        unit_prices(db, cid, today).await?
+    } else {
+        BTreeMap::new()
+    };
+    let cap: Option<i64> = with_db!(db, pool => {
+        sqlx::query_scalar("SELECT yearly_cap_cents FROM renewal_settings WHERE collectivite_id = $1")
+            .bind(cid).fetch_optional(pool).await?
+    })
+    .flatten();
+
+    let mut categories: BTreeMap<String, CategoryAges> = BTreeMap::new();
+    let mut aging = Vec::new();
+    let mut undated = 0;
+    let mut warranties_ending = 0;
+    let horizon = today + Duration::days(183);
+    for (_, code, bought, warranty, lifespan) in &devices {
+        let lifespan = lifespan.or_else(|| renewal::default_lifespan(code));
+        let c = categories
+            .entry(code.clone())
+            .or_insert_with(|| CategoryAges {
+                category: code.clone(),
+                lifespan_years: lifespan,
+                brackets: vec![0; AGE_BRACKETS.len()],
+                past_lifespan: 0,
+                total: 0,
+            });
+        c.total += 1;
+        if warranty.is_some_and(|w| w >= today && w <= horizon) {
+            warranties_ending += 1;
+        }
+        let Some(bought) = bought else {
+            undated += 1;
+            continue;
+        };
+        let age = i64::from(today.year() - bought.year())
+            - i64::from((today.month(), today.day()) < (bought.month(), bought.day()));
+        c.brackets[renewal::bracket(age.max(0))] += 1;
+        if let Some(l) = lifespan {
+            if age >= l {
+                c.past_lifespan += 1;
+            }
+            aging.push(Aging {
+                category: code.clone(),
+                end_of_life: bought.year() + l as i32,
+                price_cents: prices.get(code).copied().flatten(),
+            });
+        }
+    }
+    let mut plan = renewal::plan(&aging, from, years, if costs_shown { cap } else { None });
+    if !costs_shown {
+        for y in &mut plan {
+            y.budget_cents = 0;
+        }
+    }
+    Ok(RenewalReport {
+        from,
+        yearly_cap_cents: if costs_shown { cap } else { None },
+        years: plan,
+        categories: categories.into_values().collect(),
+        undated,
+        warranties_ending,
+        ratios: ratios(db, p, &scope, &devices, today).await?,
+        costs_shown,
+    })
+}
+
+/// Pupils (the current year's head counts) per tablet and per computer, school by school
+/// and overall (first line, `school_id` 0).
+async fn ratios(
+    db: &Db,
+    p: &Principal,
+    scope: &SchoolScope,
+    devices: &[DeviceRow],
+    today: NaiveDate,
+) -> AppResult<Vec<Ratio>> {
+    let year = years::current(db, p, today).await?;
+    let heads: Vec<(i64, String, i64)> = match year {
+        None => Vec::new(),
+        Some(y) => with_db!(db, pool => {
+            sqlx::query_as("SELECT s.id, s.name, CAST(COALESCE(SUM(c.head_count), 0) AS BIGINT) FROM schools s LEFT JOIN classes c ON c.school_id = s.id AND c.school_year_id = $2 WHERE s.collectivite_id = $1 AND s.status = 'active' GROUP BY s.id, s.name ORDER BY s.name, s.id")
+                .bind(p.collectivite_id).bind(y.id).fetch_all(pool).await?
+        }),
+    };
+    let mut out = vec![Ratio {
+        school_id: 0,
+        name: String::new(),
+        pupils: 0,
+        tablets: 0,
+        computers: 0,
+    }];
+    for (id, name, pupils) in heads.into_iter().filter(|h| scope.contains(h.0)) {
+        let of = |cats: &[&str]| {
+            devices
+                .iter()
+                .filter(|d| d.0 == id && cats.contains(&d.1.as_str()))
+                .count() as i64
+        };
+        let r = Ratio {
+            school_id: id,
+            name,
+            pupils,
+            tablets: of(&["tablette"]),
+            computers: of(&["portable", "pc_fixe"]),
+        };
+        out[0].pupils += r.pupils;
+        out[0].tablets += r.tablets;
+        out[0].computers += r.computers;
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// Sets the yearly cap on replacements (`None`: none).
+pub async fn set_cap(
+    tx: &mut Tx,
+    p: &Principal,
+    cents: Option<i64>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if !p.can_edit_referentiel() {
+        return Err(AppError::Forbidden);
+    }
+    if cents.is_some_and(|c| !(0..=10_000_000_000).contains(&c)) {
+        return Err(FieldError::new("yearly_cap", "out_of_range").into());
+    }
+    let cid = p.collectivite_id;
+    let before: Option<Option<i64>> = with_tx!(tx, c => {
+        sqlx::query_scalar("SELECT yearly_cap_cents FROM renewal_settings WHERE collectivite_id = $1")
+            .bind(cid).fetch_optional(&mut *c).await?
+    });
+    with_tx!(tx, c => {
+        sqlx::query("DELETE FROM renewal_settings WHERE collectivite_id = $1").bind(cid).execute(&mut *c).await?;
+        sqlx::query("INSERT INTO renewal_settings (collectivite_id, yearly_cap_cents, updated_at) VALUES ($1, $2, $3)")
+            .bind(cid).bind(cents).bind(now).execute(&mut *c).await?;
+    });
+    audit::record(
+        tx,
+        &Actor::from(p),
+        now,
+        Entry {
+            action: "update",
+            object_type: "renewal",
+            object_id: cid,
+            object_label: "plafond annuel de renouvellement",
+            changes: serde_json::json!({"yearly_cap_cents": {"before": before.flatten(), "after": cents}}),
+        },
+    )
+    .await
+}
+
+/// Sets how many years a category serves (`None`: Préau's default).
+pub async fn set_lifespan(
+    tx: &mut Tx,
+    p: &Principal,
+    category: &str,
+    years: Option<i64>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if !p.can_edit_referentiel() {
+        return Err(AppError::Forbidden);
+    }
+    if years.is_some_and(|y| !(1..=30).contains(&y)) {
+        return Err(FieldError::new(format!("lifespan_{category}"), "out_of_range").into());
+    }
+    let cid = p.collectivite_id;
+    let row: Option<(i64, Option<i64>)> = with_tx!(tx, c => {
+        sqlx::query_as("SELECT id, lifespan_years FROM device_categories WHERE collectivite_id = $1 AND code = $2")
+            .bind(cid).bind(category).fetch_optional(&mut *c).await?
+    });
+    let Some((id, before)) = row else {
+        return Err(FieldError::new("category", "unknown_value").into());
+    };
+    if before == years {
+        return Ok(());
+    }
+    with_tx!(tx, c => {
+        sqlx::query("UPDATE device_categories SET lifespan_years = $1 WHERE id = $2")
+            .bind(years).bind(id).execute(&mut *c).await?;
+    });
+    audit::record(
+        tx,
+        &Actor::from(p),
+        now,
+        Entry {
+            action: "update",
+            object_type: "device_category",
+            object_id: id,
+            object_label: category,
+            changes: serde_json::json!({"lifespan_years": {"before": before, "after": years}}),
+        },
+    )
+    .await
+}

@@ -1,0 +1,874 @@
+//! Coverage pages: every school against the référentiel (what is missing, what it would
+//! cost), one school's rules and classrooms with what each lacks, the référentiel in force
+//! and the categories' unit prices.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use chrono::Utc;
+use preau_core::steering::coverage::{self, SchoolCoverage};
+use preau_core::steering::referentiel;
+use preau_core::{AppError, write_tx};
+use preau_domain::referentiel::{Measure, Verdict};
+use preau_domain::{Lang, Principal};
+use serde::Deserialize;
+
+use super::{Ctx, LangTitle, flash_key, render, see_other};
+use crate::AppState;
+use crate::error::PageError;
+use crate::session::{Auth, CsrfForm};
+
+type PageResult = Result<Response, PageError>;
+
+fn euros(cents: i64) -> String {
+    preau_domain::device::format_euros(cents)
+}
+
+/// A total, to the euro (`1 234 567 €`): what fits a tile on a phone.
+fn whole_euros(cents: i64) -> String {
+    let rounded = (cents + 50).div_euclid(100) * 100;
+    euros(rounded).replace(",00 €", "\u{a0}€")
+}
+
+/// The verdict's order of urgency: the schools to act on first.
+fn urgency(v: Verdict) -> u8 {
+    match v {
+        Verdict::NonConforme => 0,
+        Verdict::Partiel => 1,
+        Verdict::Conforme => 2,
+        Verdict::NonEvalue => 3,
+    }
+}
+
+pub struct Row {
+    pub id: i64,
+    pub name: String,
+    pub uai: String,
+    pub kind: &'static str,
+    pub verdict: &'static str,
+    pub verdict_label: &'static str,
+    pub rooms_ok: usize,
+    pub rooms: usize,
+    /// The labels of the rules it fails, first three.
+    pub gaps: String,
+    pub cost: String,
+}
+
+fn row(s: &SchoolCoverage, lang: Lang) -> Row {
+    let failing: Vec<&str> = s
+        .coverage
+        .rules
+        .iter()
+        .filter(|r| r.missing > 0)
+        .map(|r| r.label.as_str())
+        .collect();
+    let mut gaps = failing
+        .iter()
+        .take(3)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" · ");
+    if failing.len() > 3 {
+        gaps.push_str(&format!(" · +{}", failing.len() - 3));
+    }
+    Row {
+        id: s.school_id,
+        name: s.name.clone(),
+        uai: s.uai.clone(),
+        kind: s.kind.label(lang),
+        verdict: s.coverage.verdict.code(),
+        verdict_label: s.coverage.verdict.label(lang),
+        rooms_ok: s
+            .coverage
+            .classrooms
+            .iter()
+            .filter(|c| c.verdict == Verdict::Conforme)
+            .count(),
+        rooms: s.coverage.classrooms.len(),
+        gaps,
+        cost: s.missing_cost_cents.map(euros).unwrap_or_default(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "coverage.html")]
+struct CoveragePage {
+    ctx: Ctx,
+    rows: Vec<Row>,
+    sort: String,
+    counts: [(String, &'static str, usize); 4],
+    total_cost: Option<String>,
+    is_socle: bool,
+    show_costs: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct CoverageQuery {
+    #[serde(default)]
+    sort: Option<String>,
+}
+
+fn allowed(p: &Principal) -> Result<(), AppError> {
+    match p.coverage_schools() {
+        preau_domain::SchoolScope::Only(s) if s.is_empty() => Err(AppError::Forbidden),
+        _ => Ok(()),
+    }
+}
+
+pub async fn overview(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<CoverageQuery>,
+) -> PageResult {
+    let p = &a.p;
+    allowed(p)?;
+    let report = coverage::report(&s.db, p, None, Utc::now()).await?;
+    let mut schools = report.schools;
+    let sort = q.sort.unwrap_or_default();
+    match sort.as_str() {
+        "name" => schools.sort_by(|a, b| a.name.cmp(&b.name)),
+        "cost" => schools.sort_by_key(|s| std::cmp::Reverse(s.missing_cost_cents.unwrap_or(0))),
+        _ => schools.sort_by(|a, b| {
+            urgency(a.coverage.verdict)
+                .cmp(&urgency(b.coverage.verdict))
+                .then_with(|| a.name.cmp(&b.name))
+        }),
+    }
+    let count = |v: Verdict| {
+        (
+            v.code().to_string(),
+            v.label(p.lang),
+            schools.iter().filter(|s| s.coverage.verdict == v).count(),
+        )
+    };
+    let show_costs = p.can_see_costs();
+    let page = CoveragePage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("coverage.title"), "coverage"),
+        counts: [
+            count(Verdict::NonConforme),
+            count(Verdict::Partiel),
+            count(Verdict::Conforme),
+            count(Verdict::NonEvalue),
+        ],
+        total_cost: show_costs.then(|| {
+            whole_euros(
+                schools
+                    .iter()
+                    .filter_map(|s| s.missing_cost_cents)
+                    .sum::<i64>(),
+            )
+        }),
+        rows: schools.iter().map(|s| row(s, p.lang)).collect(),
+        sort: if sort == "name" || sort == "cost" {
+            sort
+        } else {
+            "verdict".into()
+        },
+        is_socle: report.referentiel.is_socle(),
+        show_costs,
+    };
+    render(&page)
+}
+
+pub struct RuleLine {
+    pub label: String,
+    pub scope: &'static str,
+    pub level: &'static str,
+    pub verdict: &'static str,
+    pub verdict_label: &'static str,
+    pub missing: i64,
+    pub buy: String,
+    pub cost: String,
+}
+
+pub struct RoomLine {
+    pub room_id: i64,
+    pub name: String,
+    pub classes: usize,
+    pub verdict: &'static str,
+    pub verdict_label: &'static str,
+    pub missing: String,
+}
+
+#[derive(Template)]
+#[template(path = "coverage_school.html")]
+struct SchoolPage {
+    ctx: Ctx,
+    school_id: i64,
+    name: String,
+    verdict: &'static str,
+    verdict_label: &'static str,
+    cost: Option<String>,
+    rules: Vec<RuleLine>,
+    rooms: Vec<RoomLine>,
+    /// Declarations the school can make: (key, label, declared).
+    declarations: Vec<(String, String, bool)>,
+    can_declare: bool,
+    show_costs: bool,
+}
+
+pub async fn school(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<super::FlashQuery>,
+) -> PageResult {
+    let p = &a.p;
+    let report = coverage::report(&s.db, p, Some(id), Utc::now()).await?;
+    let sc = report.schools.first().ok_or(AppError::NotFound)?;
+    let lang = p.lang;
+    let label_of = |key: &str| {
+        report
+            .referentiel
+            .rules
+            .iter()
+            .find(|r| r.key == key)
+            .map(|r| r.label.clone())
+            .unwrap_or_else(|| key.to_string())
+    };
+    let categories = preau_core::inventory::categories::list(&s.db, p).await?;
+    let category_label = |code: &str| {
+        categories
+            .iter()
+            .find(|c| c.code == code)
+            .map(|c| c.label(lang).to_string())
+            .unwrap_or_else(|| code.to_string())
+    };
+    let rules = sc
+        .coverage
+        .rules
+        .iter()
+        .map(|r| {
+            let purchase = sc.purchases.iter().find(|x| x.rule_key == r.key);
+            RuleLine {
+                label: r.label.clone(),
+                scope: r.scope.label(lang),
+                level: r.level.label(lang),
+                verdict: r.verdict.code(),
+                verdict_label: r.verdict.label(lang),
+                missing: r.missing,
+                buy: match (&r.category, r.missing) {
+                    (Some(c), n) if n > 0 => format!("{n} × {}", category_label(c)),
+                    _ => String::new(),
+                },
+                cost: purchase
+                    .and_then(|x| x.cost_cents)
+                    .map(euros)
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    let rooms = sc
+        .coverage
+        .classrooms
+        .iter()
+        .map(|c| RoomLine {
+            room_id: c.room_id,
+            name: c.name.clone(),
+            classes: c.class_ids.len(),
+            verdict: c.verdict.code(),
+            verdict_label: c.verdict.label(lang),
+            missing: c
+                .missing
+                .iter()
+                .map(|k| label_of(k))
+                .collect::<Vec<_>>()
+                .join(" · "),
+        })
+        .collect();
+    let declared: Vec<(String, String, bool)> = report
+        .referentiel
+        .rules
+        .iter()
+        .filter(|r| r.measure == Measure::Declaration && r.applies_to(sc.kind))
+        .map(|r| {
+            let missing = sc
+                .coverage
+                .rules
+                .iter()
+                .any(|x| x.key == r.key && x.missing > 0);
+            (r.key.clone(), r.label.clone(), !missing)
+        })
+        .collect();
+    let page = SchoolPage {
+        ctx: Ctx::for_user(p, &a.csrf, sc.name.clone(), "coverage")
+            .crumb("/coverage", p.lang_title("coverage.title"))
+            .flash(flash_key(q.flash())),
+        school_id: sc.school_id,
+        name: sc.name.clone(),
+        verdict: sc.coverage.verdict.code(),
+        verdict_label: sc.coverage.verdict.label(lang),
+        cost: sc.missing_cost_cents.map(euros),
+        rules,
+        rooms,
+        declarations: declared,
+        can_declare: p.can_declare(id),
+        show_costs: p.can_see_costs(),
+    };
+    render(&page)
+}
+
+#[derive(Deserialize)]
+pub struct DeclareForm {
+    key: String,
+    #[serde(default)]
+    declared: Option<String>,
+}
+
+/// The school says it has (or no longer has) what a declaration rule asks.
+pub async fn declare(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<DeclareForm>,
+) -> PageResult {
+    let p = &a.p;
+    let rules = referentiel::get(&s.db, p).await?;
+    if !rules
+        .rules
+        .iter()
+        .any(|r| r.key == f.key && r.measure == Measure::Declaration)
+    {
+        return Err(
+            AppError::Invalid(vec![preau_domain::FieldError::new("key", "unknown_value")]).into(),
+        );
+    }
+    let on = f.declared.as_deref() == Some("1");
+    write_tx!(s.db, tx => referentiel::declare(tx, p, id, &f.key, on, Utc::now()).await?)?;
+    Ok(see_other(&format!("/coverage/{id}"), "saved"))
+}
+
+pub struct RuleView {
+    pub key: String,
+    pub label: String,
+    pub scope: &'static str,
+    pub level: &'static str,
+    pub measure: &'static str,
+    pub what: String,
+    pub kinds: String,
+}
+
+pub struct PriceView {
+    pub code: String,
+    pub label: String,
+    /// The price set, in euros as typed.
+    pub value: String,
+    /// What is used without it: the average of recent purchases.
+    pub average: String,
+}
+
+#[derive(Template)]
+#[template(path = "referentiel.html")]
+struct ReferentielPage {
+    ctx: Ctx,
+    rules: Vec<RuleView>,
+    is_socle: bool,
+    updated: String,
+    prices: Vec<PriceView>,
+    can_edit: bool,
+}
+
+pub async fn referentiel_page(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<super::FlashQuery>,
+) -> PageResult {
+    let p = &a.p;
+    allowed(p)?;
+    let lang = p.lang;
+    let r = referentiel::get(&s.db, p).await?;
+    let categories = preau_core::inventory::categories::list(&s.db, p).await?;
+    let category_label = |code: &str| {
+        categories
+            .iter()
+            .find(|c| c.code == code)
+            .map(|c| c.label(lang).to_string())
+            .unwrap_or_else(|| code.to_string())
+    };
+    let rules = r
+        .rules
+        .iter()
+        .map(|x| {
+            let cats = x
+                .categories
+                .iter()
+                .map(|c| category_label(c))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let what = match x.measure {
+                Measure::Nombre => {
+                    let per = match x.per {
+                        preau_domain::referentiel::Per::Unite => String::new(),
+                        other => format!(" {} ({})", other.label(lang), x.per_n),
+                    };
+                    format!("{} × {cats}{per}", x.quantity)
+                }
+                Measure::Declaration => String::new(),
+                _ => cats,
+            };
+            RuleView {
+                key: x.key.clone(),
+                label: x.label.clone(),
+                scope: x.scope.label(lang),
+                level: x.level.label(lang),
+                measure: x.measure.label(lang),
+                what,
+                kinds: x
+                    .school_kinds
+                    .iter()
+                    .map(|k| k.label(lang))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        })
+        .collect();
+    let can_edit = p.can_edit_referentiel();
+    let prices = if p.can_see_costs() {
+        let today = preau_domain::paris::day(Utc::now());
+        let averages = coverage::unit_prices(&s.db, p.collectivite_id, today).await?;
+        categories
+            .iter()
+            .filter(|c| !c.is_container || c.code == "classe_mobile")
+            .map(|c| {
+                let set = c.unit_price_cents;
+                PriceView {
+                    code: c.code.clone(),
+                    label: c.label(lang).to_string(),
+                    value: set
+                        .map(|v| format!("{},{:02}", v / 100, v % 100))
+                        .unwrap_or_default(),
+                    average: match (set, averages.get(&c.code).copied().flatten()) {
+                        (None, Some(avg)) => euros(avg),
+                        _ => String::new(),
+                    },
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let page = ReferentielPage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("referentiel.title"), "coverage")
+            .crumb("/coverage", p.lang_title("coverage.title"))
+            .flash(flash_key(q.flash())),
+        rules,
+        is_socle: r.is_socle(),
+        updated: r.updated_at.map(super::paris).unwrap_or_default(),
+        prices,
+        can_edit,
+    };
+    render(&page)
+}
+
+/// The unit prices form: one field per category, in euros; empty clears the price.
+pub async fn prices(
+    State(s): State<AppState>,
+    a: Auth,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let p = &a.p;
+    if !p.can_edit_referentiel() {
+        return Err(AppError::Forbidden.into());
+    }
+    let mut parsed = Vec::new();
+    let mut errors = Vec::new();
+    for (k, v) in pairs.iter().filter(|(k, _)| k.starts_with("price_")) {
+        let code = &k["price_".len()..];
+        let v = v.trim();
+        if v.is_empty() {
+            parsed.push((code.to_string(), None));
+            continue;
+        }
+        match preau_domain::device::euros_to_cents(k, Some(v)) {
+            Ok(c) => parsed.push((code.to_string(), c)),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors).into());
+    }
+    write_tx!(s.db, tx => {
+        for (code, cents) in &parsed {
+            referentiel::set_unit_price(tx, p, code, *cents, Utc::now()).await?;
+        }
+    })?;
+    Ok(see_other("/admin/referentiel", "saved"))
+}
+
+pub struct PlanLine {
+    pub rule: String,
+    pub category: String,
+    pub quantity: i64,
+    pub unit: String,
+    pub cost: String,
+}
+
+pub struct PlanSchool {
+    pub id: i64,
+    pub name: String,
+    pub uai: String,
+    pub lines: Vec<PlanLine>,
+    pub total: String,
+}
+
+#[derive(Template)]
+#[template(path = "coverage_plan.html")]
+struct PlanPage {
+    ctx: Ctx,
+    schools: Vec<PlanSchool>,
+    total: String,
+    unpriced: usize,
+}
+
+/// The plan to reach the référentiel: what each school must buy, at what cost; the
+/// same as a spreadsheet with `/coverage/plan.xlsx` or `.csv`.
+pub async fn plan(State(s): State<AppState>, a: Auth, uri: axum::http::Uri) -> PageResult {
+    let p = &a.p;
+    let file = uri
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    allowed(p)?;
+    if !p.can_see_costs() {
+        return Err(AppError::Forbidden.into());
+    }
+    let lang = p.lang;
+    let report = coverage::report(&s.db, p, None, Utc::now()).await?;
+    let categories = preau_core::inventory::categories::list(&s.db, p).await?;
+    let category_label = |code: &str| {
+        categories
+            .iter()
+            .find(|c| c.code == code)
+            .map(|c| c.label(lang).to_string())
+            .unwrap_or_else(|| code.to_string())
+    };
+    let rule_label = |key: &str| {
+        report
+            .referentiel
+            .rules
+            .iter()
+            .find(|r| r.key == key)
+            .map(|r| r.label.clone())
+            .unwrap_or_else(|| key.to_string())
+    };
+    let money = |c: Option<i64>| c.map(euros).unwrap_or_default();
+    if let Some(format) = file.strip_prefix("plan.") {
+        let t = |k: &str| crate::i18n::t(lang, k).to_string();
+        let mut rows = vec![vec![
+            t("field.name"),
+            "UAI".into(),
+            t("coverage.rule"),
+            t("field.category"),
+            t("coverage.quantity"),
+            t("referentiel.price"),
+            t("coverage.cost"),
+        ]];
+        for sc in &report.schools {
+            for x in &sc.purchases {
+                let cents = |c: Option<i64>| {
+                    c.map(|c| format!("{},{:02}", c / 100, c % 100))
+                        .unwrap_or_default()
+                };
+                rows.push(vec![
+                    sc.name.clone(),
+                    sc.uai.clone(),
+                    rule_label(&x.rule_key),
+                    category_label(&x.category),
+                    x.quantity.to_string(),
+                    cents(x.unit_price_cents),
+                    cents(x.cost_cents),
+                ]);
+            }
+        }
+        return crate::export::table(format, "plan-referentiel", &t("coverage.plan_title"), &rows);
+    }
+    if file != "plan" {
+        return Err(AppError::NotFound.into());
+    }
+    let mut unpriced = 0;
+    let schools: Vec<PlanSchool> = report
+        .schools
+        .iter()
+        .filter(|sc| !sc.purchases.is_empty())
+        .map(|sc| PlanSchool {
+            id: sc.school_id,
+            name: sc.name.clone(),
+            uai: sc.uai.clone(),
+            lines: sc
+                .purchases
+                .iter()
+                .map(|x| {
+                    unpriced += usize::from(x.unit_price_cents.is_none());
+                    PlanLine {
+                        rule: rule_label(&x.rule_key),
+                        category: category_label(&x.category),
+                        quantity: x.quantity,
+                        unit: money(x.unit_price_cents),
+                        cost: money(x.cost_cents),
+                    }
+                })
+                .collect(),
+            total: money(sc.missing_cost_cents),
+        })
+        .collect();
+    let total: i64 = report
+        .schools
+        .iter()
+        .filter_map(|s| s.missing_cost_cents)
+        .sum();
+    let page = PlanPage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("coverage.plan_title"), "coverage")
+            .crumb("/coverage", p.lang_title("coverage.title")),
+        schools,
+        total: whole_euros(total),
+        unpriced,
+    };
+    render(&page)
+}
+
+/// A bar chart as SVG, drawn by the server from numbers only (no text from users): one
+/// bar per `(label, value)`, the value above it. Its data table follows it on the page
+/// for screen readers; the SVG itself is hidden from them.
+fn bar_chart(bars: &[(String, i64, String)]) -> String {
+    let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
+    let (w, h, gap) = (64, 160, 16);
+    let width = bars.len() as i64 * (w + gap) + gap;
+    let mut svg = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {width} {}\" role=\"presentation\" aria-hidden=\"true\" focusable=\"false\">",
+        h + 44
+    );
+    for (i, (label, value, shown)) in bars.iter().enumerate() {
+        let x = gap + i as i64 * (w + gap);
+        let bh = value * h / max;
+        let y = 20 + h - bh;
+        svg.push_str(&format!(
+            "<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{bh}\" fill=\"#000091\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\">{}</text><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"13\">{}</text>",
+            x + w / 2,
+            y - 5,
+            askama::filters::escape(shown, askama::filters::Html).map(|e| e.to_string()).unwrap_or_default(),
+            x + w / 2,
+            h + 40,
+            askama::filters::escape(label, askama::filters::Html).map(|e| e.to_string()).unwrap_or_default(),
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+pub struct YearLine {
+    pub year: i32,
+    pub devices: i64,
+    pub what: String,
+    pub budget: String,
+    pub deferred: i64,
+}
+
+pub struct AgeLine {
+    pub code: String,
+    pub label: String,
+    pub lifespan: String,
+    pub ages: Vec<i64>,
+    pub past: i64,
+    pub total: i64,
+}
+
+#[derive(Template)]
+#[template(path = "renewal.html")]
+struct RenewalPage {
+    ctx: Ctx,
+    chart: String,
+    years: Vec<YearLine>,
+    ages: Vec<AgeLine>,
+    ratios: Vec<(i64, String, i64, String, String)>,
+    in_service: i64,
+    past: i64,
+    undated: i64,
+    warranties: i64,
+    per_tablet: String,
+    cap: String,
+    show_costs: bool,
+    can_edit: bool,
+}
+
+fn per(pupils: i64, devices: i64) -> String {
+    if devices == 0 {
+        "—".into()
+    } else {
+        format!("{:.1}", pupils as f64 / devices as f64).replace('.', ",")
+    }
+}
+
+/// The fleet over time and the renewal plan of the next five years; `/renewal.xlsx` and
+/// `.csv` give the plan's lines.
+pub async fn renewal(State(s): State<AppState>, a: Auth, uri: axum::http::Uri) -> PageResult {
+    let p = &a.p;
+    let lang = p.lang;
+    let now = Utc::now();
+    let from = chrono::Datelike::year(&preau_domain::paris::day(now)) + 1;
+    let r = preau_core::steering::renewal::report(&s.db, p, from, 5, now).await?;
+    let categories = preau_core::inventory::categories::list(&s.db, p).await?;
+    let label = |code: &str| {
+        categories
+            .iter()
+            .find(|c| c.code == code)
+            .map(|c| c.label(lang).to_string())
+            .unwrap_or_else(|| code.to_string())
+    };
+    let t = |k: &str| crate::i18n::t(lang, k).to_string();
+    if let Some(format) = uri.path().strip_prefix("/renewal.") {
+        let mut rows = vec![vec![
+            t("renewal.year"),
+            t("field.category"),
+            t("renewal.devices"),
+            t("renewal.budget"),
+        ]];
+        for y in &r.years {
+            for (c, n) in &y.by_category {
+                rows.push(vec![
+                    y.year.to_string(),
+                    label(c),
+                    n.to_string(),
+                    String::new(),
+                ]);
+            }
+            rows.push(vec![
+                y.year.to_string(),
+                t("dashboard.total"),
+                y.devices.to_string(),
+                if r.costs_shown {
+                    format!("{},{:02}", y.budget_cents / 100, y.budget_cents % 100)
+                } else {
+                    String::new()
+                },
+            ]);
+        }
+        return crate::export::table(format, "renouvellement", &t("renewal.title"), &rows);
+    }
+    let chart = bar_chart(
+        &r.years
+            .iter()
+            .map(|y| {
+                if r.costs_shown {
+                    (
+                        y.year.to_string(),
+                        y.budget_cents,
+                        whole_euros(y.budget_cents),
+                    )
+                } else {
+                    (y.year.to_string(), y.devices, y.devices.to_string())
+                }
+            })
+            .collect::<Vec<_>>(),
+    );
+    let overall = r.ratios.first();
+    let page = RenewalPage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("renewal.title"), "renewal"),
+        chart,
+        years: r
+            .years
+            .iter()
+            .map(|y| YearLine {
+                year: y.year,
+                devices: y.devices,
+                what: y
+                    .by_category
+                    .iter()
+                    .map(|(c, n)| format!("{n} × {}", label(c)))
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                budget: if r.costs_shown {
+                    whole_euros(y.budget_cents)
+                } else {
+                    String::new()
+                },
+                deferred: y.deferred,
+            })
+            .collect(),
+        ages: r
+            .categories
+            .iter()
+            .map(|c| AgeLine {
+                code: c.category.clone(),
+                label: label(&c.category),
+                lifespan: c.lifespan_years.map(|y| y.to_string()).unwrap_or_default(),
+                ages: c.brackets.clone(),
+                past: c.past_lifespan,
+                total: c.total,
+            })
+            .collect(),
+        ratios: r
+            .ratios
+            .iter()
+            .skip(1)
+            .map(|x| {
+                (
+                    x.school_id,
+                    x.name.clone(),
+                    x.pupils,
+                    per(x.pupils, x.tablets),
+                    per(x.pupils, x.computers),
+                )
+            })
+            .collect(),
+        in_service: r.categories.iter().map(|c| c.total).sum(),
+        past: r.categories.iter().map(|c| c.past_lifespan).sum(),
+        undated: r.undated,
+        warranties: r.warranties_ending,
+        per_tablet: overall
+            .map(|o| per(o.pupils, o.tablets))
+            .unwrap_or_default(),
+        cap: r
+            .yearly_cap_cents
+            .map(|c| format!("{}", c / 100))
+            .unwrap_or_default(),
+        show_costs: r.costs_shown,
+        can_edit: p.can_edit_referentiel(),
+    };
+    render(&page)
+}
+
+/// The administrator's renewal settings: the yearly cap (euros, empty for none) and each
+/// category's lifespan (years, empty for Préau's default).
+pub async fn renewal_settings(
+    State(s): State<AppState>,
+    a: Auth,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let p = &a.p;
+    if !p.can_edit_referentiel() {
+        return Err(AppError::Forbidden.into());
+    }
+    let mut errors = Vec::new();
+    let mut cap = None;
+    let mut lifespans = Vec::new();
+    for (k, v) in &pairs {
+        let v = v.trim();
+        if k == "yearly_cap" {
+            match preau_domain::device::euros_to_cents(k, Some(v)) {
+                Ok(c) => cap = c,
+                Err(e) => errors.push(e),
+            }
+        } else if let Some(code) = k.strip_prefix("lifespan_") {
+            match v {
+                "" => lifespans.push((code.to_string(), None)),
+                v => match v.parse::<i64>() {
+                    Ok(n) => lifespans.push((code.to_string(), Some(n))),
+                    Err(_) => errors.push(preau_domain::FieldError::new(k.clone(), "not_a_number")),
+                },
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors).into());
+    }
+    let now = Utc::now();
+    write_tx!(s.db, tx => {
+        preau_core::steering::renewal::set_cap(tx, p, cap, now).await?;
+        for (code, years) in &lifespans {
+            preau_core::steering::renewal::set_lifespan(tx, p, code, *years, now).await?;
+        }
+    })?;
+    Ok(see_other("/renewal", "saved"))
+}
