@@ -133,35 +133,14 @@ pub async fn set_unit_price(
     cents: Option<i64>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    if !p.can_edit_referentiel() {
-        return Err(AppError::Forbidden);
-    }
-    if cents.is_some_and(|c| !(0..=100_000_000).contains(&c)) {
-        return Err(FieldError::new("unit_price_cents", "out_of_range").into());
-    }
-    let cid = p.collectivite_id;
-    let before: Option<(i64, Option<i64>)> = with_tx!(tx, c => {
-        sqlx::query_as("SELECT id, unit_price_cents FROM device_categories WHERE collectivite_id = $1 AND code = $2")
-            .bind(cid).bind(category).fetch_optional(&mut *c).await?
-    });
-    let Some((id, old)) = before else {
-        return Err(FieldError::new("category", "unknown_value").into());
-    };
-    with_tx!(tx, c => {
-        sqlx::query("UPDATE device_categories SET unit_price_cents = $1 WHERE id = $2")
-            .bind(cents).bind(id).execute(&mut *c).await?;
-    });
-    audit::record(
+    super::set_category_figure(
         tx,
-        &Actor::from(p),
+        p,
+        category,
+        super::CategoryFigure::UnitPriceCents,
+        cents,
+        &format!("price_{category}"),
         now,
-        Entry {
-            action: "update",
-            object_type: "device_category",
-            object_id: id,
-            object_label: category,
-            changes: serde_json::json!({"unit_price_cents": {"before": old, "after": cents}}),
-        },
     )
     .await
 }

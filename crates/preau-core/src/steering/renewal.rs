@@ -254,38 +254,14 @@ pub async fn set_lifespan(
     years: Option<i64>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    if !p.can_edit_referentiel() {
-        return Err(AppError::Forbidden);
-    }
-    if years.is_some_and(|y| !(1..=30).contains(&y)) {
-        return Err(FieldError::new(format!("lifespan_{category}"), "out_of_range").into());
-    }
-    let cid = p.collectivite_id;
-    let row: Option<(i64, Option<i64>)> = with_tx!(tx, c => {
-        sqlx::query_as("SELECT id, lifespan_years FROM device_categories WHERE collectivite_id = $1 AND code = $2")
-            .bind(cid).bind(category).fetch_optional(&mut *c).await?
-    });
-    let Some((id, before)) = row else {
-        return Err(FieldError::new("category", "unknown_value").into());
-    };
-    if before == years {
-        return Ok(());
-    }
-    with_tx!(tx, c => {
-        sqlx::query("UPDATE device_categories SET lifespan_years = $1 WHERE id = $2")
-            .bind(years).bind(id).execute(&mut *c).await?;
-    });
-    audit::record(
+    super::set_category_figure(
         tx,
-        &Actor::from(p),
+        p,
+        category,
+        super::CategoryFigure::LifespanYears,
+        years,
+        &format!("lifespan_{category}"),
         now,
-        Entry {
-            action: "update",
-            object_type: "device_category",
-            object_id: id,
-            object_label: category,
-            changes: serde_json::json!({"lifespan_years": {"before": before, "after": years}}),
-        },
     )
     .await
 }
