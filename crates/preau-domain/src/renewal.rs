@@ -20,14 +20,15 @@ pub fn default_lifespan(category: &str) -> Option<i64> {
     })
 }
 
-/// A device in service that will be replaced at the end of its life.
+/// Devices in service of one category whose life ends the same year, to be replaced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Aging {
     pub category: String,
-    /// The year its life ends (purchase year + lifespan).
+    /// The year their life ends (purchase year + lifespan).
     pub end_of_life: i32,
-    /// What its replacement costs (`None`: no price known, counted as 0).
+    /// What a replacement costs (`None`: no price known, counted as 0).
     pub price_cents: Option<i64>,
+    pub count: i64,
 }
 
 /// One year of the plan.
@@ -47,44 +48,50 @@ pub struct YearPlan {
 /// ends (those already past it, in `from`); the oldest are replaced first and, when a
 /// yearly `cap` is set, what does not fit waits for the next year.
 pub fn plan(devices: &[Aging], from: i32, years: usize, cap: Option<i64>) -> Vec<YearPlan> {
-    let mut due: Vec<&Aging> = devices.iter().collect();
-    due.sort_by_key(|d| d.end_of_life);
-    let mut waiting: Vec<&Aging> = Vec::new();
+    let mut due: Vec<Aging> = devices.iter().filter(|d| d.count > 0).cloned().collect();
+    due.sort_by(|a, b| {
+        a.end_of_life
+            .cmp(&b.end_of_life)
+            .then_with(|| a.category.cmp(&b.category))
+    });
+    let mut waiting: Vec<Aging> = Vec::new();
     let mut next = 0;
     let mut out = Vec::new();
     for year in (from..).take(years) {
         while next < due.len() && due[next].end_of_life <= year {
-            waiting.push(due[next]);
+            waiting.push(due[next].clone());
             next += 1;
         }
         let mut budget = 0i64;
-        let mut replaced: Vec<&Aging> = Vec::new();
-        let mut kept = Vec::new();
-        for d in waiting.drain(..) {
-            let price = d.price_cents.unwrap_or(0);
-            if cap.is_none_or(|c| budget + price <= c) {
-                budget += price;
-                replaced.push(d);
-            } else {
-                kept.push(d);
-            }
-        }
+        let mut replaced = 0;
         let mut by_category: Vec<(String, i64)> = Vec::new();
-        for d in &replaced {
+        for d in &mut waiting {
+            let price = d.price_cents.unwrap_or(0);
+            let fit = match cap {
+                None => d.count,
+                Some(_) if price == 0 => d.count,
+                Some(c) => d.count.min(((c - budget) / price).max(0)),
+            };
+            if fit == 0 {
+                continue;
+            }
+            budget += fit * price;
+            replaced += fit;
+            d.count -= fit;
             match by_category.iter_mut().find(|(c, _)| *c == d.category) {
-                Some((_, n)) => *n += 1,
-                None => by_category.push((d.category.clone(), 1)),
+                Some((_, n)) => *n += fit,
+                None => by_category.push((d.category.clone(), fit)),
             }
         }
+        waiting.retain(|d| d.count > 0);
         by_category.sort();
         out.push(YearPlan {
             year,
-            devices: replaced.len() as i64,
+            devices: replaced,
             budget_cents: budget,
-            deferred: kept.len() as i64,
+            deferred: waiting.iter().map(|d| d.count).sum(),
             by_category,
         });
-        waiting = kept;
     }
     out
 }
@@ -116,6 +123,7 @@ mod tests {
             category: category.into(),
             end_of_life: end,
             price_cents: Some(euros * 100),
+            count: 1,
         }
     }
 
@@ -158,6 +166,18 @@ mod tests {
         assert_eq!(p[0].deferred, 7);
         assert_eq!(p[3].deferred, 0);
         assert!(p.iter().all(|y| y.budget_cents <= 100_000));
+        // The same tablets counted by batch plan the same.
+        let batched = vec![
+            Aging {
+                count: 5,
+                ..d("tablette", 2026, 300)
+            },
+            Aging {
+                count: 5,
+                ..d("tablette", 2027, 300)
+            },
+        ];
+        assert_eq!(plan(&batched, 2027, 5, Some(100_000)), p);
         // A device dearer than the cap never fits: it stays deferred.
         let p = plan(&[d("eni", 2027, 5_000)], 2027, 2, Some(100_000));
         assert_eq!((p[1].devices, p[1].deferred), (0, 1));

@@ -1,5 +1,6 @@
-//! Benchmark of coverage against the référentiel: the whole collectivité's report (every
-//! school, every rule, every classroom, the costs) as the API answers it, serialised.
+//! Benchmark of steering: coverage against the référentiel (every school, every rule,
+//! every classroom, the costs) and the renewal plan (the fleet by age, five years of
+//! replacements under the cap, pupils per device), each as the API answers it, serialised.
 //!
 //! ```sh
 //! cargo build --release --examples
@@ -10,7 +11,7 @@
 //!     --schools 2000 --devices-per-school 500 --runs 20
 //! ```
 //!
-//! Prints the data's size and the p50/p99/max of `--runs` reports (default 200).
+//! Prints the data's size and the p50/p99/max of `--runs` reports of each (default 200).
 
 #[path = "support/http.rs"]
 #[allow(dead_code)] // the HTTP client is for the benchmarks against the running binary
@@ -49,7 +50,18 @@ async fn main() -> anyhow::Result<()> {
         .await?
         .ok_or_else(|| anyhow::anyhow!("no principal"))?;
     let runs: usize = arg(&args, "--runs").map_or(200, |v| v.parse().expect("--runs N"));
-    let mut times: Vec<Duration> = Vec::with_capacity(runs);
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let report = |what: &str, mut times: Vec<Duration>, bytes: usize| {
+        times.sort();
+        println!(
+            "{what} of {schools} schools, {devices} devices: {runs} reports, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} KB of JSON)",
+            ms(quantile(&times, 0.50)),
+            ms(quantile(&times, 0.99)),
+            ms(*times.last().unwrap_or(&Duration::ZERO)),
+            bytes / 1024
+        );
+    };
+    let mut times = Vec::with_capacity(runs);
     let mut bytes = 0;
     for _ in 0..runs {
         let t = Instant::now();
@@ -59,14 +71,16 @@ async fn main() -> anyhow::Result<()> {
         bytes = serde_json::to_vec(&items)?.len();
         times.push(t.elapsed());
     }
-    times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "coverage of {schools} schools, {devices} devices: {runs} reports, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} KB of JSON)",
-        ms(quantile(&times, 0.50)),
-        ms(quantile(&times, 0.99)),
-        ms(*times.last().unwrap_or(&Duration::ZERO)),
-        bytes / 1024
-    );
+    report("coverage", times, bytes);
+    let mut times = Vec::with_capacity(runs);
+    let from = chrono::Datelike::year(&chrono::Utc::now()) + 1;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let r = preau_core::steering::renewal::report(&db, &p, from, 5, chrono::Utc::now()).await?;
+        let answer: preau_web::api::types::Renewal = (&r).into();
+        bytes = serde_json::to_vec(&answer)?.len();
+        times.push(t.elapsed());
+    }
+    report("renewal", times, bytes);
     Ok(())
 }

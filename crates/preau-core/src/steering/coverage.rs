@@ -58,7 +58,7 @@ pub struct CoverageReport {
 type SchoolRow = (i64, String, String, String);
 type RoomRow = (i64, i64, String, String);
 type ClassRow = (i64, i64, Option<i64>, i64);
-type TallyRow = (i64, Option<i64>, String, i64, i64, i64);
+type TallyRow = (i64, Option<i64>, i64, i64, i64, i64);
 
 /// Coverage of every school the caller may see (`only`: one of them), as of `now`.
 pub async fn report(
@@ -101,9 +101,10 @@ pub async fn report(
     };
     let repair_since: NaiveDate = today - Duration::days(REPAIR_GRACE_DAYS);
     let tallies: Vec<TallyRow> = with_db!(db, pool => {
-        sqlx::query_as("SELECT d.school_id, d.room_id, c.code, COUNT(*), CAST(SUM(CASE WHEN d.inventory_source = 'MDM' THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN d.wifi_switchable THEN 1 ELSE 0 END) AS BIGINT) FROM devices d JOIN device_categories c ON c.id = d.category_id WHERE d.collectivite_id = $1 AND d.school_id IS NOT NULL AND (d.state IN ('en_service', 'prete') OR (d.state = 'en_reparation' AND d.state_since >= $2)) GROUP BY d.school_id, d.room_id, c.code")
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT d.school_id, d.room_id, d.category_id, COUNT(*), CAST(SUM(CASE WHEN d.inventory_source = 'MDM' THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN d.wifi_switchable THEN 1 ELSE 0 END) AS BIGINT) FROM devices d WHERE {IN_SERVICE} GROUP BY d.school_id, d.room_id, d.category_id")))
             .bind(cid).bind(repair_since).fetch_all(pool).await?
     });
+    let codes = category_codes(db, cid).await?;
     let declared: Vec<(i64, String)> = with_db!(db, pool => {
         sqlx::query_as("SELECT d.school_id, d.key FROM school_declarations d JOIN schools s ON s.id = d.school_id WHERE s.collectivite_id = $1")
             .bind(cid).fetch_all(pool).await?
@@ -116,16 +117,19 @@ pub async fn report(
 
     let mut by_room: BTreeMap<i64, Tallies> = BTreeMap::new();
     let mut by_school: BTreeMap<i64, Tallies> = BTreeMap::new();
-    for (school, room, code, count, enrolled, switchable) in tallies {
+    for (school, room, category, count, enrolled, switchable) in tallies {
+        let Some(code) = codes.get(&category) else {
+            continue;
+        };
         let t = Tally {
             count,
             enrolled,
             switchable,
         };
         if let Some(r) = room {
-            add(by_room.entry(r).or_default(), &code, &t);
+            add(by_room.entry(r).or_default(), code, &t);
         }
-        add(by_school.entry(school).or_default(), &code, &t);
+        add(by_school.entry(school).or_default(), code, &t);
     }
     let mut classes_of_room: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
     let mut pupils: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
@@ -141,6 +145,10 @@ pub async fn report(
     for (school, key) in declared {
         declared_by.entry(school).or_default().insert(key);
     }
+    let mut rooms_of: BTreeMap<i64, Vec<&RoomRow>> = BTreeMap::new();
+    for r in &rooms {
+        rooms_of.entry(r.1).or_default().push(r);
+    }
     let show_costs = p.can_see_costs();
     let items = schools
         .into_iter()
@@ -148,7 +156,7 @@ pub async fn report(
             let kind = SchoolKind::from_db(&kind);
             let mut classrooms = Vec::new();
             let mut direction: Option<Tallies> = None;
-            for (room, _, room_kind, room_name) in rooms.iter().filter(|r| r.1 == id) {
+            for (room, _, room_kind, room_name) in rooms_of.remove(&id).unwrap_or_default() {
                 let devices = by_room.get(room).cloned().unwrap_or_default();
                 match RoomKind::from_db(room_kind) {
                     RoomKind::Classe => classrooms.push(Classroom {
@@ -222,6 +230,19 @@ fn add(t: &mut Tallies, code: &str, x: &Tally) {
     e.count += x.count;
     e.enrolled += x.enrolled;
     e.switchable += x.switchable;
+}
+
+/// Devices in service of collectivité `$1` placed in a school, `$2` the day before which a
+/// repair no longer counts: the filter coverage and renewal share.
+pub(super) const IN_SERVICE: &str = "d.collectivite_id = $1 AND d.school_id IS NOT NULL AND (d.state IN ('en_service', 'prete') OR (d.state = 'en_reparation' AND d.state_since >= $2))";
+
+/// The collectivité's category codes by id.
+pub(super) async fn category_codes(db: &Db, cid: i64) -> AppResult<BTreeMap<i64, String>> {
+    let rows: Vec<(i64, String)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT id, code FROM device_categories WHERE collectivite_id = $1")
+            .bind(cid).fetch_all(pool).await?
+    });
+    Ok(rows.into_iter().collect())
 }
 
 /// Each category's unit price: the one set, else the average price of the collectivité's

@@ -10,7 +10,7 @@ use preau_domain::renewal::{self, AGE_BRACKETS, Aging, YearPlan};
 use preau_domain::{FieldError, Principal, SchoolScope, paris};
 use serde::Serialize;
 
-use super::coverage::{REPAIR_GRACE_DAYS, unit_prices};
+use super::coverage::{IN_SERVICE, REPAIR_GRACE_DAYS, category_codes, unit_prices};
 use crate::audit::{self, Actor, Entry};
 use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult};
@@ -51,13 +51,8 @@ pub struct RenewalReport {
     pub costs_shown: bool,
 }
 
-type DeviceRow = (
-    i64,
-    String,
-    Option<NaiveDate>,
-    Option<NaiveDate>,
-    Option<i64>,
-);
+/// School, category id, purchase date, devices, of which warranties end soon.
+type DeviceRow = (i64, i64, Option<NaiveDate>, i64, i64);
 
 /// Who sees the fleet over time: those who follow several schools — administrator, élu,
 /// technician, ERUN/IEN (the last without amounts).
@@ -86,14 +81,27 @@ pub async fn report(
     }
     let cid = p.collectivite_id;
     let repair_since = today - Duration::days(REPAIR_GRACE_DAYS);
+    let horizon = today + Duration::days(183);
     let devices: Vec<DeviceRow> = with_db!(db, pool => {
-        sqlx::query_as("SELECT d.school_id, c.code, d.purchase_date, d.warranty_end, c.lifespan_years FROM devices d JOIN device_categories c ON c.id = d.category_id WHERE d.collectivite_id = $1 AND d.school_id IS NOT NULL AND (d.state IN ('en_service', 'prete') OR (d.state = 'en_reparation' AND d.state_since >= $2))")
-            .bind(cid).bind(repair_since).fetch_all(pool).await?
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT d.school_id, d.category_id, d.purchase_date, COUNT(*), CAST(SUM(CASE WHEN d.warranty_end >= $3 AND d.warranty_end <= $4 THEN 1 ELSE 0 END) AS BIGINT) FROM devices d WHERE {IN_SERVICE} GROUP BY d.school_id, d.category_id, d.purchase_date")))
+            .bind(cid).bind(repair_since).bind(today).bind(horizon).fetch_all(pool).await?
     });
     let devices: Vec<DeviceRow> = devices
         .into_iter()
         .filter(|d| scope.contains(d.0))
         .collect();
+    let categories_of: BTreeMap<i64, (String, Option<i64>)> = {
+        let rows: Vec<(i64, String, Option<i64>)> = with_db!(db, pool => {
+            sqlx::query_as("SELECT id, code, lifespan_years FROM device_categories WHERE collectivite_id = $1")
+                .bind(cid).fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(|(id, code, years)| {
+                let years = years.or_else(|| renewal::default_lifespan(&code));
+                (id, (code, years))
+            })
+            .collect()
+    };
     let costs_shown = p.can_see_costs();
     let prices = if costs_shown {
         unit_prices(db, cid, today).await?
@@ -107,43 +115,49 @@ pub async fn report(
     .flatten();
 
     let mut categories: BTreeMap<String, CategoryAges> = BTreeMap::new();
-    let mut aging = Vec::new();
+    let mut aging: BTreeMap<(String, i32), i64> = BTreeMap::new();
     let mut undated = 0;
     let mut warranties_ending = 0;
-    let horizon = today + Duration::days(183);
-    for (_, code, bought, warranty, lifespan) in &devices {
-        let lifespan = lifespan.or_else(|| renewal::default_lifespan(code));
+    for (_, category, bought, count, soon) in &devices {
+        let Some((code, lifespan)) = categories_of.get(category) else {
+            continue;
+        };
         let c = categories
             .entry(code.clone())
             .or_insert_with(|| CategoryAges {
                 category: code.clone(),
-                lifespan_years: lifespan,
+                lifespan_years: *lifespan,
                 brackets: vec![0; AGE_BRACKETS.len()],
                 past_lifespan: 0,
                 total: 0,
             });
-        c.total += 1;
-        if warranty.is_some_and(|w| w >= today && w <= horizon) {
-            warranties_ending += 1;
-        }
+        c.total += count;
+        warranties_ending += soon;
         let Some(bought) = bought else {
-            undated += 1;
+            undated += count;
             continue;
         };
         let age = i64::from(today.year() - bought.year())
             - i64::from((today.month(), today.day()) < (bought.month(), bought.day()));
-        c.brackets[renewal::bracket(age.max(0))] += 1;
+        c.brackets[renewal::bracket(age.max(0))] += count;
         if let Some(l) = lifespan {
-            if age >= l {
-                c.past_lifespan += 1;
+            if age >= *l {
+                c.past_lifespan += count;
             }
-            aging.push(Aging {
-                category: code.clone(),
-                end_of_life: bought.year() + l as i32,
-                price_cents: prices.get(code).copied().flatten(),
-            });
+            *aging
+                .entry((code.clone(), bought.year() + *l as i32))
+                .or_default() += count;
         }
     }
+    let aging: Vec<Aging> = aging
+        .into_iter()
+        .map(|((category, end_of_life), count)| Aging {
+            price_cents: prices.get(&category).copied().flatten(),
+            category,
+            end_of_life,
+            count,
+        })
+        .collect();
     let mut plan = renewal::plan(&aging, from, years, if costs_shown { cap } else { None });
     if !costs_shown {
         for y in &mut plan {
@@ -186,12 +200,15 @@ async fn ratios(
         tablets: 0,
         computers: 0,
     }];
+    let codes = category_codes(db, p.collectivite_id).await?;
     for (id, name, pupils) in heads.into_iter().filter(|h| scope.contains(h.0)) {
         let of = |cats: &[&str]| {
             devices
                 .iter()
-                .filter(|d| d.0 == id && cats.contains(&d.1.as_str()))
-                .count() as i64
+                .filter(|d| d.0 == id)
+                .filter(|d| codes.get(&d.1).is_some_and(|c| cats.contains(&c.as_str())))
+                .map(|d| d.3)
+                .sum::<i64>()
         };
         let r = Ratio {
             school_id: id,

@@ -127,8 +127,8 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("referentiel.all_kinds", "Toutes les écoles", "Every school"),
     (
         "referentiel.api",
-        "Les règles se modifient par l'API (PUT /api/v1/referentiel) ; chaque modification est journalisée.",
-        "Rules are changed through the API (PUT /api/v1/referentiel); every change is logged.",
+        "Chaque modification des règles est journalisée ; les scripts passent par l'API (PUT /api/v1/referentiel).",
+        "Every change of the rules is logged; scripts go through the API (PUT /api/v1/referentiel).",
     ),
     (
         "referentiel.average",
@@ -136,15 +136,52 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "Average purchase (3 years)",
     ),
     (
+        "referentiel.categories",
+        "Catégories qui conviennent (la première est celle qu'un plan achète)",
+        "Categories that satisfy it (the first is the one a plan buys)",
+    ),
+    (
+        "referentiel.edit",
+        "Modifier les règles",
+        "Change the rules",
+    ),
+    (
+        "referentiel.edit_text",
+        "Toutes les règles sur une page : modifiez, ajoutez une règle sur la ligne vide, cochez « Retirer » pour en supprimer une. L'enregistrement remplace le référentiel entier ; la couverture suit aussitôt et la modification est journalisée.",
+        "Every rule on one page: change, add a rule on the blank line, tick “Remove” to delete one. Saving replaces the whole référentiel; coverage follows at once and the change is logged.",
+    ),
+    (
+        "referentiel.fix",
+        "Certaines règles sont à corriger : chaque erreur est indiquée sous sa règle.",
+        "Some rules need fixing: each error is shown under its rule.",
+    ),
+    (
+        "referentiel.key",
+        "Clé (lettres minuscules, chiffres, _)",
+        "Key (lowercase letters, digits, _)",
+    ),
+    (
         "referentiel.kinds",
         "Écoles concernées",
         "Schools concerned",
     ),
     (
+        "referentiel.kinds_hint",
+        "aucune cochée : toutes",
+        "none ticked: all",
+    ),
+    (
+        "referentiel.measure",
+        "Ce qui est vérifié",
+        "What is checked",
+    ),
+    ("referentiel.new_rule", "Nouvelle règle", "New rule"),
+    (
         "referentiel.own",
         "Référentiel de la collectivité, modifié le",
         "The collectivité's référentiel, changed on",
     ),
+    ("referentiel.per", "Compté", "Counted"),
     ("referentiel.price", "Prix unitaire (€)", "Unit price (€)"),
     ("referentiel.prices", "Prix unitaires", "Unit prices"),
     (
@@ -153,9 +190,19 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "A gap costs the category's unit price; without one, the average of the last three years' purchases.",
     ),
     (
+        "referentiel.remove",
+        "Retirer cette règle",
+        "Remove this rule",
+    ),
+    (
         "referentiel.socle",
         "Socle numérique de base, tel que publié par l'Éducation nationale : la collectivité ne l'a pas encore adapté.",
         "The socle numérique de base as published by the Éducation nationale: the collectivité has not adapted it yet.",
+    ),
+    (
+        "referentiel.stale",
+        "Quelqu'un a modifié le référentiel entre-temps : rechargez la page pour repartir de sa version.",
+        "Someone changed the référentiel meanwhile: reload the page to start from their version.",
     ),
     (
         "referentiel.title",

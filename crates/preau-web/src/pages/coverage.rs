@@ -108,6 +108,15 @@ pub struct CoverageQuery {
     sort: Option<String>,
 }
 
+/// The référentiel, prices, lifespans and cap are the administrator's to change.
+fn editor(p: &Principal) -> Result<(), AppError> {
+    if p.can_edit_referentiel() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
 fn allowed(p: &Principal) -> Result<(), AppError> {
     match p.coverage_schools() {
         preau_domain::SchoolScope::Only(s) if s.is_empty() => Err(AppError::Forbidden),
@@ -467,9 +476,7 @@ pub async fn prices(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
     let p = &a.p;
-    if !p.can_edit_referentiel() {
-        return Err(AppError::Forbidden.into());
-    }
+    editor(p)?;
     let mut parsed = Vec::new();
     let mut errors = Vec::new();
     for (k, v) in pairs.iter().filter(|(k, _)| k.starts_with("price_")) {
@@ -837,9 +844,7 @@ pub async fn renewal_settings(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
     let p = &a.p;
-    if !p.can_edit_referentiel() {
-        return Err(AppError::Forbidden.into());
-    }
+    editor(p)?;
     let mut errors = Vec::new();
     let mut cap = None;
     let mut lifespans = Vec::new();
@@ -871,4 +876,233 @@ pub async fn renewal_settings(
         }
     })?;
     Ok(see_other("/renewal", "saved"))
+}
+
+/// One rule in the editing form.
+pub struct RuleForm {
+    pub index: usize,
+    pub key: String,
+    pub label: String,
+    pub scope: String,
+    pub level: String,
+    pub measure: String,
+    pub categories: Vec<String>,
+    pub quantity: String,
+    pub per: String,
+    pub per_n: String,
+    pub kinds: Vec<String>,
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "referentiel_edit.html")]
+struct EditPage {
+    ctx: Ctx,
+    version: i64,
+    rules: Vec<RuleForm>,
+    scopes: Vec<(&'static str, &'static str)>,
+    levels: Vec<(&'static str, &'static str)>,
+    measures: Vec<(&'static str, &'static str)>,
+    pers: Vec<(&'static str, &'static str)>,
+    kinds: Vec<(&'static str, &'static str)>,
+    categories: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+impl EditPage {
+    fn has(list: &[String], v: &str) -> bool {
+        list.iter().any(|x| x == v)
+    }
+}
+
+fn rule_form(index: usize, r: &preau_domain::referentiel::RuleInput) -> RuleForm {
+    RuleForm {
+        index,
+        key: r.key.clone(),
+        label: r.label.clone(),
+        scope: r.scope.clone(),
+        level: r.level.clone(),
+        measure: r.measure.clone(),
+        categories: r.categories.clone(),
+        quantity: r.quantity.map(|q| q.to_string()).unwrap_or_default(),
+        per: r.per.clone().unwrap_or_default(),
+        per_n: r.per_n.map(|q| q.to_string()).unwrap_or_default(),
+        kinds: r.school_kinds.clone(),
+        errors: Vec::new(),
+    }
+}
+
+async fn edit_page(
+    s: &AppState,
+    a: &Auth,
+    version: i64,
+    mut rules: Vec<RuleForm>,
+    error: Option<String>,
+) -> Result<EditPage, PageError> {
+    use preau_domain::referentiel::{Level, Measure, Per, Scope};
+    let p = &a.p;
+    let lang = p.lang;
+    let categories = preau_core::inventory::categories::list(&s.db, p)
+        .await?
+        .into_iter()
+        .map(|c| (c.code.clone(), c.label(lang).to_string()))
+        .collect();
+    // A blank line to add a rule.
+    let next = rules.len();
+    rules.push(RuleForm {
+        index: next,
+        key: String::new(),
+        label: String::new(),
+        scope: "salle".into(),
+        level: "requis".into(),
+        measure: "nombre".into(),
+        categories: Vec::new(),
+        quantity: "1".into(),
+        per: "unite".into(),
+        per_n: "1".into(),
+        kinds: Vec::new(),
+        errors: Vec::new(),
+    });
+    Ok(EditPage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("referentiel.edit"), "coverage")
+            .crumb("/admin/referentiel", p.lang_title("referentiel.title")),
+        version,
+        rules,
+        scopes: Scope::ALL
+            .iter()
+            .map(|x| (x.code(), x.label(lang)))
+            .collect(),
+        levels: Level::ALL
+            .iter()
+            .map(|x| (x.code(), x.label(lang)))
+            .collect(),
+        measures: Measure::ALL
+            .iter()
+            .map(|x| (x.code(), x.label(lang)))
+            .collect(),
+        pers: Per::ALL.iter().map(|x| (x.code(), x.label(lang))).collect(),
+        kinds: preau_domain::org::SchoolKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label(lang)))
+            .collect(),
+        categories,
+        error,
+    })
+}
+
+/// The administrator's form to change the rules: every rule on one page, a blank line to
+/// add one, a box to remove one; saved whole, like `PUT /api/v1/referentiel`.
+pub async fn referentiel_edit(State(s): State<AppState>, a: Auth) -> PageResult {
+    let p = &a.p;
+    editor(p)?;
+    let r = referentiel::get(&s.db, p).await?;
+    let rules = r
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, x)| rule_form(i, &preau_domain::referentiel::RuleInput::from(x)))
+        .collect();
+    render(&edit_page(&s, &a, r.version, rules, None).await?)
+}
+
+pub async fn referentiel_save(
+    State(s): State<AppState>,
+    a: Auth,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let p = &a.p;
+    editor(p)?;
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let all = |k: &str| -> Vec<String> {
+        pairs
+            .iter()
+            .filter(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .collect()
+    };
+    let version = get("version").and_then(|v| v.parse().ok()).unwrap_or(-1);
+    let count = pairs
+        .iter()
+        .filter_map(|(k, _)| {
+            k.strip_prefix('r')?
+                .split_once('.')?
+                .0
+                .parse::<usize>()
+                .ok()
+        })
+        .max()
+        .map_or(0, |m| m + 1)
+        .min(120);
+    let number = |v: Option<String>| v.and_then(|v| v.parse::<i64>().ok());
+    // The lines kept (not removed, not left blank), with their line on the form.
+    let mut kept: Vec<(usize, preau_domain::referentiel::RuleInput)> = Vec::new();
+    let mut forms = Vec::new();
+    for i in 0..count {
+        let f = |name: &str| format!("r{i}.{name}");
+        let input = preau_domain::referentiel::RuleInput {
+            key: get(&f("key")).unwrap_or_default(),
+            label: get(&f("label")).unwrap_or_default(),
+            scope: get(&f("scope")).unwrap_or_default(),
+            level: get(&f("level")).unwrap_or_default(),
+            measure: get(&f("measure")).unwrap_or_default(),
+            categories: all(&f("cat")),
+            quantity: number(get(&f("quantity"))),
+            per: get(&f("per")),
+            per_n: number(get(&f("per_n"))),
+            school_kinds: all(&f("kind")),
+        };
+        let removed = get(&f("remove")).is_some();
+        let blank = input.key.is_empty() && input.label.is_empty();
+        if !removed && !blank {
+            forms.push(rule_form(forms.len(), &input));
+            kept.push((i, input));
+        }
+    }
+    let inputs: Vec<_> = kept.iter().map(|(_, r)| r.clone()).collect();
+    let r = write_tx!(s.db, tx => referentiel::replace(tx, p, version, &inputs, Utc::now()).await?);
+    match r {
+        Ok(_) => Ok(see_other("/admin/referentiel", "saved")),
+        Err(AppError::Invalid(errs)) => {
+            let mut general = Vec::new();
+            for e in &errs {
+                let line = e
+                    .field
+                    .strip_prefix("rules[")
+                    .and_then(|x| x.split_once(']'))
+                    .and_then(|(n, _)| n.parse::<usize>().ok());
+                match line.and_then(|n| forms.get_mut(n)) {
+                    Some(form) => form.errors.push(e.message(p.lang)),
+                    None => general.push(e.message(p.lang)),
+                }
+            }
+            let error = Some(if general.is_empty() {
+                crate::i18n::t(p.lang, "referentiel.fix").to_string()
+            } else {
+                general.join(" ")
+            });
+            let mut resp = render(&edit_page(&s, &a, version, forms, error).await?)?;
+            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+        Err(AppError::Conflict(_)) => {
+            let mut resp = render(
+                &edit_page(
+                    &s,
+                    &a,
+                    version,
+                    forms,
+                    Some(crate::i18n::t(p.lang, "referentiel.stale").to_string()),
+                )
+                .await?,
+            )?;
+            *resp.status_mut() = axum::http::StatusCode::CONFLICT;
+            Ok(resp)
+        }
+        Err(e) => Err(e.into()),
+    }
 }

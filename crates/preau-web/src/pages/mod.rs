@@ -125,6 +125,10 @@ pub fn routes() -> Router<AppState> {
         .route("/renewal/settings", post(coverage::renewal_settings))
         .route("/admin/referentiel", get(coverage::referentiel_page))
         .route("/admin/referentiel/prices", post(coverage::prices))
+        .route(
+            "/admin/referentiel/edit",
+            get(coverage::referentiel_edit).post(coverage::referentiel_save),
+        )
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard.csv", get(dashboard::dashboard_csv))
         .route("/admin", get(admin::index))

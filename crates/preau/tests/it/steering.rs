@@ -658,3 +658,98 @@ async fn the_fleet_ages_and_its_renewal_keeps_to_the_cap() {
     assert_eq!(xlsx.status, StatusCode::OK);
     assert!(xlsx.body_bytes().starts_with(b"PK"));
 }
+
+#[tokio::test]
+async fn the_administrator_edits_the_rules_on_a_form() {
+    let app = TestApp::demo().await;
+    let admin = app.token("admin").await;
+    let s = app.login("admin", preau_core::demo::PASSWORD).await;
+    let form = s.get("/admin/referentiel/edit").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("Nouvelle règle") && form.body.contains("name=\"r0.key\""));
+    let before = app
+        .api(&admin, Method::GET, "/api/v1/referentiel", None)
+        .await
+        .json();
+    let rules = before["rules"].as_array().unwrap();
+    let version = before["version"].as_i64().unwrap().to_string();
+    // Every rule sent back as the form has it, the first removed, a new one added.
+    let mut fields: Vec<(String, String)> = vec![("version".into(), version.clone())];
+    for (i, r) in rules.iter().enumerate() {
+        let f = |n: &str| format!("r{i}.{n}");
+        for n in ["key", "label", "scope", "level", "measure", "per"] {
+            fields.push((f(n), r[n].as_str().unwrap().to_string()));
+        }
+        fields.push((f("quantity"), r["quantity"].to_string()));
+        fields.push((f("per_n"), r["per_n"].to_string()));
+        for c in r["categories"].as_array().unwrap() {
+            fields.push((f("cat"), c.as_str().unwrap().into()));
+        }
+        for k in r["school_kinds"].as_array().unwrap() {
+            fields.push((f("kind"), k.as_str().unwrap().into()));
+        }
+    }
+    fields.push(("r0.remove".into(), "1".into()));
+    let n = rules.len();
+    for (k, v) in [
+        ("key", "robotique"),
+        ("label", "Un robot par école"),
+        ("scope", "ecole"),
+        ("level", "recommande"),
+        ("measure", "nombre"),
+        ("quantity", "1"),
+        ("per", "unite"),
+        ("per_n", "1"),
+        ("cat", "robot"),
+    ] {
+        fields.push((format!("r{n}.{k}"), v.into()));
+    }
+    let post = |fields: Vec<(String, String)>| {
+        let s = &s;
+        async move {
+            let refs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            s.post("/admin/referentiel/edit", &refs).await
+        }
+    };
+    let r = post(fields.clone()).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let after = app
+        .api(&admin, Method::GET, "/api/v1/referentiel", None)
+        .await
+        .json();
+    let keys: Vec<&str> = after["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), n);
+    assert!(!keys.contains(&rules[0]["key"].as_str().unwrap()));
+    assert_eq!(*keys.last().unwrap(), "robotique");
+    // Sent again: the version is stale, nothing changes; a wrong line is shown with its error.
+    let r = post(fields.clone()).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("a modifié le référentiel entre-temps"));
+    let mut bad = fields.clone();
+    bad[0].1 = after["version"].to_string();
+    bad.retain(|(k, _)| k != "r0.remove");
+    bad.push((format!("r{n}.quantity"), "-3".into()));
+    bad.retain(|(k, v)| !(k == &format!("r{n}.quantity") && v == "1"));
+    let r = post(bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("Certaines règles sont à corriger") && r.body.contains("field-error"));
+    let now = app
+        .api(&admin, Method::GET, "/api/v1/referentiel", None)
+        .await
+        .json();
+    assert_eq!(now["version"], after["version"]);
+    // Not the élu's to change.
+    let e = app.login("elu", preau_core::demo::PASSWORD).await;
+    assert_eq!(
+        e.get("/admin/referentiel/edit").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
