@@ -118,6 +118,10 @@ impl FieldError {
                 "Le mot de passe doit compter au moins 10 caractères.".into(),
                 "The password must be at least 10 characters long.".into(),
             ),
+            "secret_too_short" => (
+                "Le secret des agents doit compter au moins 16 caractères (laissez vide pour que Préau en crée un).".into(),
+                "The agents' secret must be at least 16 characters long (leave it empty for Préau to make one).".into(),
+            ),
             "password_mismatch" => (
                 "Les deux mots de passe diffèrent.".into(),
                 "The two passwords differ.".into(),

@@ -185,12 +185,88 @@ pub fn attachment_type(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// The extension a file of a recognised type is saved and offered under.
+pub fn extension(kind: &str) -> &'static str {
+    match kind {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/webp" => "webp",
+        "application/pdf" => "pdf",
+        _ => "bin",
+    }
+}
+
+/// An uploaded file's name made safe to keep, show and offer: no control, invisible or
+/// bidirectional characters (`U+202E` turns `gpj.exe` around), no path or quote, at most
+/// 120 characters, and the extension of the type its bytes were recognised as — a JPEG
+/// named `poly.html` is kept as `poly.jpg`. `fallback` names a file sent without a name.
+pub fn upload_name(name: &str, kind: &str, fallback: &str) -> String {
+    let clean: String = name
+        .chars()
+        .filter(|c| {
+            !c.is_control()
+                && !matches!(c, '/' | '\\' | '"' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{061C}' | '\u{FEFF}')
+        })
+        .collect();
+    let clean = clean.trim();
+    // The old extension goes (`photo.JPG`, `poly.html`); a dot inside a name stays.
+    let stem = match clean.rsplit_once('.') {
+        Some((stem, ext))
+            if (1..=5).contains(&ext.len()) && ext.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            stem
+        }
+        _ => clean,
+    };
+    let stem: String = stem
+        .trim_start_matches('.')
+        .trim()
+        .chars()
+        .take(110)
+        .collect();
+    let stem = if stem.trim().is_empty() {
+        fallback.to_string()
+    } else {
+        stem
+    };
+    format!("{stem}.{}", extension(kind))
+}
+
 /// The largest attachment a ticket takes: a phone photo, not a video.
 pub const MAX_ATTACHMENT: usize = 8 << 20;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uploaded_names_lose_what_could_deceive_and_take_their_type() {
+        assert_eq!(upload_name("poly.html", "image/jpeg", "photo"), "poly.jpg");
+        assert_eq!(
+            upload_name("facture\u{202E}fdp.exe", "application/pdf", "x"),
+            "facturefdp.pdf"
+        );
+        assert_eq!(
+            upload_name("../../etc/pass\"wd", "image/png", "x"),
+            "etcpasswd.png"
+        );
+        assert_eq!(upload_name("", "image/webp", "photo"), "photo.webp");
+        assert_eq!(
+            upload_name(".htaccess", "image/jpeg", "photo"),
+            "htaccess.jpg"
+        );
+        assert_eq!(upload_name("...", "image/jpeg", "photo"), "photo.jpg");
+        assert_eq!(
+            upload_name("Cour d'école.JPG", "image/jpeg", "photo"),
+            "Cour d'école.jpg"
+        );
+        assert!(
+            upload_name(&"a".repeat(500), "image/jpeg", "p")
+                .chars()
+                .count()
+                <= 114
+        );
+    }
 
     #[test]
     fn reports_find_their_device_categories() {

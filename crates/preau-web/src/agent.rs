@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use preau_core::inventory::agents;
 use preau_core::inventory::ingest::{self, StoreError};
 use preau_inventory::InventoryError;
@@ -34,11 +34,15 @@ pub const PROLOG_FREQ: u32 = 24;
 
 /// Successful agent sign-ins, remembered for a few minutes: a fleet posting hundreds of
 /// inventories must not pay for an argon2 check each time. Keyed by login and a SHA-256 of
-/// the secret (the secret itself is never kept); rotating the credentials clears it.
+/// the secret (the secret itself is never kept), with the credentials' rotation stamp: a
+/// remembered sign-in counts only while the database still has that stamp.
 #[derive(Default)]
 pub struct AgentAuthCache {
-    inner: Mutex<HashMap<CacheKey, (i64, Instant)>>,
+    inner: Mutex<HashMap<CacheKey, Remembered>>,
 }
+
+/// The collectivité, the credentials' rotation stamp, and when the sign-in was checked.
+type Remembered = (i64, DateTime<Utc>, Instant);
 
 /// A login and the SHA-256 of the secret it was checked with.
 type CacheKey = (String, [u8; 32]);
@@ -50,19 +54,26 @@ impl AgentAuthCache {
         (login.to_string(), Sha256::digest(secret.as_bytes()).into())
     }
 
-    fn get(&self, login: &str, secret: &str) -> Option<i64> {
+    fn get(&self, login: &str, secret: &str) -> Option<(i64, DateTime<Utc>)> {
         let m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         m.get(&Self::key(login, secret))
-            .filter(|(_, at)| at.elapsed() < AUTH_TTL)
-            .map(|(cid, _)| *cid)
+            .filter(|(_, _, at)| at.elapsed() < AUTH_TTL)
+            .map(|(cid, stamp, _)| (*cid, *stamp))
     }
 
-    fn put(&self, login: &str, secret: &str, cid: i64) {
+    fn put(&self, login: &str, secret: &str, cid: i64, stamp: DateTime<Utc>) {
         let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if m.len() > 1000 {
-            m.retain(|_, (_, at)| at.elapsed() < AUTH_TTL);
+            m.retain(|_, (_, _, at)| at.elapsed() < AUTH_TTL);
         }
-        m.insert(Self::key(login, secret), (cid, Instant::now()));
+        m.insert(Self::key(login, secret), (cid, stamp, Instant::now()));
+    }
+
+    fn forget(&self, login: &str, secret: &str) {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&Self::key(login, secret));
     }
 
     pub fn clear(&self) {
@@ -192,20 +203,60 @@ fn unavailable() -> Response {
     r
 }
 
-async fn collectivite_of(s: &AppState, headers: &HeaderMap) -> Result<Option<i64>, Response> {
+/// Wrong agent secrets tolerated per (address, login), and per address, in the window.
+const AGENT_FAILURES: u32 = 10;
+const AGENT_FAILURES_PER_ADDRESS: u32 = 50;
+const AGENT_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Too many wrong secrets: the agent retries later (`Retry-After`), the secret is not
+/// even checked.
+fn throttled() -> Response {
+    let mut r = (
+        StatusCode::TOO_MANY_REQUESTS,
+        "Trop de tentatives, réessayez dans 15 minutes. / Too many attempts, try again in 15 minutes.\n",
+    )
+        .into_response();
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("900"));
+    r
+}
+
+async fn collectivite_of(
+    s: &AppState,
+    headers: &HeaderMap,
+    addr: &str,
+) -> Result<Option<i64>, Response> {
     let Some((login, secret)) = basic_credentials(headers) else {
         return Ok(None);
     };
-    if let Some(cid) = s.agent_auth.get(&login, &secret) {
-        return Ok(Some(cid));
+    if let Some((cid, stamp)) = s.agent_auth.get(&login, &secret) {
+        match agents::stamp(&s.db, &login).await {
+            Ok(Some(now)) if now == stamp => return Ok(Some(cid)),
+            Ok(_) => s.agent_auth.forget(&login, &secret),
+            Err(e) => {
+                tracing::error!(error = %e, "agent credentials check failed");
+                return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
+            }
+        }
+    }
+    let pair = format!("agent:{addr}:{login}");
+    let address = format!("agent:{addr}");
+    if s.limiter.blocked(&pair, AGENT_FAILURES, AGENT_WINDOW)
+        || s.limiter
+            .blocked(&address, AGENT_FAILURES_PER_ADDRESS, AGENT_WINDOW)
+    {
+        return Err(throttled());
     }
     match agents::check(&s.db, &login, &secret).await {
-        Ok(Some(cid)) => {
-            s.agent_auth.put(&login, &secret, cid);
+        Ok(Some((cid, stamp))) => {
+            s.limiter.clear(&pair);
+            s.agent_auth.put(&login, &secret, cid, stamp);
             Ok(Some(cid))
         }
         Ok(None) => {
             tracing::info!("agent credentials refused");
+            s.limiter.fail(&pair, AGENT_WINDOW);
+            s.limiter.fail(&address, AGENT_WINDOW);
             Ok(None)
         }
         Err(e) => {
@@ -216,8 +267,14 @@ async fn collectivite_of(s: &AppState, headers: &HeaderMap) -> Result<Option<i64
 }
 
 /// `POST /ocsinventory` (and the other agent paths).
-pub async fn endpoint(State(s): State<AppState>, headers: HeaderMap, raw: Bytes) -> Response {
-    match collectivite_of(&s, &headers).await {
+pub async fn endpoint(
+    State(s): State<AppState>,
+    ext: axum::http::Extensions,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Response {
+    let addr = crate::session::client_addr(&ext);
+    match collectivite_of(&s, &headers, &addr).await {
         Err(r) => r,
         Ok(None) => challenge(),
         Ok(Some(cid)) => handle(&s, cid, &headers, &raw).await,

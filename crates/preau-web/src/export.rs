@@ -174,6 +174,52 @@ pub fn table(
     }
 }
 
+/// A file someone uploaded (a photo, a scan), served as the type its bytes were
+/// recognised as: never sniffed, never cached (a school's shared PC keeps nothing after
+/// logout), in a sandbox that runs nothing, and a PDF as a download rather than in the
+/// browser's viewer.
+pub fn uploaded(kind: &str, name: &str, body: Vec<u8>) -> Response {
+    let kind = match kind {
+        "application/pdf" => "application/pdf",
+        "image/png" => "image/png",
+        "image/webp" => "image/webp",
+        _ => "image/jpeg",
+    };
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .filter(|c| !matches!(c, '"' | '\\' | ';'))
+        .collect();
+    let how = if kind == "application/pdf" {
+        "attachment"
+    } else {
+        "inline"
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("{how}; filename=\"{ascii}\""),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'; img-src 'self'; frame-ancestors 'none'".to_string(),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

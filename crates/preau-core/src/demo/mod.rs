@@ -411,7 +411,7 @@ pub async fn load_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
             }
         }
     }
-    crate::inventory::agents::set(&mut tx, &sys, AGENT_LOGIN, Some(PASSWORD), now).await?;
+    crate::inventory::agents::store(&mut tx, &sys, AGENT_LOGIN, PASSWORD, now).await?;
     tracing::info!(
         ms = started.elapsed().as_millis() as u64,
         "demo organisation and users created"

@@ -18,20 +18,33 @@ pub struct AgentCredentials {
     pub created_at: DateTime<Utc>,
 }
 
-/// Whose agents sign in with this login and secret: the collectivité's id, or `None`.
-pub async fn check(db: &Db, login: &str, secret: &str) -> AppResult<Option<i64>> {
-    let row: Option<(i64, String)> = with_db!(db, pool => {
-        sqlx::query_as("SELECT collectivite_id, secret_hash FROM agent_credentials WHERE login = $1")
+/// Whose agents sign in with this login and secret: the collectivité's id and the
+/// credentials' rotation stamp (when they were set), or `None`.
+pub async fn check(db: &Db, login: &str, secret: &str) -> AppResult<Option<(i64, DateTime<Utc>)>> {
+    let row: Option<(i64, String, DateTime<Utc>)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT collectivite_id, secret_hash, created_at FROM agent_credentials WHERE login = $1")
             .bind(login).fetch_optional(pool).await?
     });
     match row {
-        Some((cid, hash)) => Ok(verify_password(secret, &hash).await.then_some(cid)),
+        Some((cid, hash, stamp)) => {
+            Ok(verify_password(secret, &hash).await.then_some((cid, stamp)))
+        }
         None => {
             // The same work as a real check, so that logins cannot be probed by timing.
             let _ = crate::users::auth::check_credentials(db, "", secret).await?;
             Ok(None)
         }
     }
+}
+
+/// When the credentials of `login` were last set (`None`: no such login any more): a
+/// sign-in remembered by a server stays good only while this has not changed, so a
+/// rotation done anywhere (the page, the command line, another server) takes effect at once.
+pub async fn stamp(db: &Db, login: &str) -> AppResult<Option<DateTime<Utc>>> {
+    Ok(with_db!(db, pool => {
+        sqlx::query_scalar("SELECT created_at FROM agent_credentials WHERE login = $1")
+            .bind(login).fetch_optional(pool).await?
+    }))
 }
 
 /// The caller's collectivité's agent login, if one was set.
@@ -45,9 +58,13 @@ pub async fn current(db: &Db, p: &Principal) -> AppResult<Option<AgentCredential
     }))
 }
 
+/// The shortest secret a person may type for the agents (Préau makes 24-character ones);
+/// the error message says 16.
+pub const MIN_SECRET: usize = 16;
+
 /// Sets (or rotates) the agent credentials; returns the secret, shown once. With
-/// `secret`, that one is used (the demo's `demo`, or a secret already deployed in the
-/// schools' agents); else a random one is made.
+/// `secret`, that one is used (a secret already deployed in the schools' agents, of at
+/// least [`MIN_SECRET`] characters); else a random one is made.
 pub async fn set(
     tx: &mut Tx,
     p: &Principal,
@@ -55,18 +72,34 @@ pub async fn set(
     secret: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<String> {
-    if !p.can_manage_collectivite() {
-        return Err(AppError::Forbidden);
-    }
-    let login = crate::users::check_login(login)?;
     let secret = match secret.map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) if s.chars().count() > 256 => {
             return Err(FieldError::too_long("secret", 256).into());
         }
+        Some(s) if s.chars().count() < MIN_SECRET => {
+            return Err(FieldError::new("secret", "secret_too_short").into());
+        }
         Some(s) => s.to_string(),
         None => random_token()[..24].to_string(),
     };
-    let hash = hash_password(&secret).await?;
+    store(tx, p, login, &secret, now).await?;
+    Ok(secret)
+}
+
+/// Stores the credentials as given, unchecked: `set` checks a typed secret first; the
+/// demo's agents use the demo's short, published password.
+pub(crate) async fn store(
+    tx: &mut Tx,
+    p: &Principal,
+    login: &str,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if !p.can_manage_collectivite() {
+        return Err(AppError::Forbidden);
+    }
+    let login = crate::users::check_login(login)?;
+    let hash = hash_password(secret).await?;
     with_tx!(tx, c => {
         sqlx::query("DELETE FROM agent_credentials WHERE collectivite_id = $1").bind(p.collectivite_id).execute(&mut *c).await?;
         sqlx::query("INSERT INTO agent_credentials (collectivite_id, login, secret_hash, created_at) VALUES ($1, $2, $3, $4)")
@@ -85,6 +118,5 @@ pub async fn set(
             changes: serde_json::json!({"login": [null, login], "secret": ["…", "(nouveau)"]}),
         },
     )
-    .await?;
-    Ok(secret)
+    .await
 }

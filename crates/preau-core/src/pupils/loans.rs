@@ -545,15 +545,11 @@ pub async fn sign(
         let Some(kind) = preau_domain::ticket::attachment_type(bytes) else {
             return Err(FieldError::new("document", "file_type").into());
         };
-        let name: String = name
-            .chars()
-            .filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | '"'))
-            .take(120)
-            .collect();
+        let name = preau_domain::ticket::upload_name(name, kind, "convention");
         with_tx!(tx, c => {
             sqlx::query("DELETE FROM loan_documents WHERE loan_id = $1").bind(id).execute(&mut *c).await?;
             sqlx::query("INSERT INTO loan_documents (loan_id, file_name, content_type, size, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(id).bind(if name.trim().is_empty() { "convention" } else { name.as_str() }).bind(kind).bind(bytes.len() as i64).bind(bytes).bind(now)
+                .bind(id).bind(&name).bind(kind).bind(bytes.len() as i64).bind(bytes).bind(now)
                 .execute(&mut *c).await?;
         });
     }

@@ -25,16 +25,7 @@ pub async fn attach(
     if count >= 10 {
         return Err(FieldError::new("photo", "too_many").into());
     }
-    let name: String = file_name
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | '"'))
-        .take(120)
-        .collect();
-    let name = if name.trim().is_empty() {
-        "photo".to_string()
-    } else {
-        name
-    };
+    let name = preau_domain::ticket::upload_name(file_name, kind, "photo");
     let aid: i64 = with_tx!(tx, c => {
         sqlx::query_scalar("INSERT INTO ticket_attachments (ticket_id, file_name, content_type, size, data, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
             .bind(id).bind(&name).bind(kind).bind(bytes.len() as i64).bind(bytes).bind(now)

@@ -6,7 +6,6 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use preau_core::pupils::loans::{self, Loan, LoanFilter, LoanInput, ReturnInput, TabletCounts};
@@ -544,18 +543,7 @@ pub async fn loan_sign(
 
 pub async fn loan_document(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> PageResult {
     let (name, kind, bytes) = loans::document(&s.db, &a.p, id, Utc::now()).await?;
-    let kind: &'static str = match kind.as_str() {
-        "application/pdf" => "application/pdf",
-        "image/png" => "image/png",
-        "image/webp" => "image/webp",
-        _ => "image/jpeg",
-    };
-    let mut r = download(&name, kind, bytes);
-    r.headers_mut().insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        axum::http::HeaderValue::from_static("nosniff"),
-    );
-    Ok(r)
+    Ok(crate::export::uploaded(&kind, &name, bytes))
 }
 
 #[derive(Template)]

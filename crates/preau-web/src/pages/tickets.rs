@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use preau_core::inventory::devices;
@@ -796,29 +796,14 @@ pub async fn attach(
     after(&s, &a, id, r, "sent").await
 }
 
-/// An attachment, served with the type read from its bytes, never run by the browser.
+/// An attachment, as uploaded files are served (`export::uploaded`).
 pub async fn attachment(
     State(s): State<AppState>,
     a: Auth,
     Path((id, aid)): Path<(i64, i64)>,
 ) -> PageResult {
     let (kind, name, bytes) = tickets::attachment(&s.db, &a.p, id, aid).await?;
-    let disposition = format!(
-        "inline; filename=\"{}\"",
-        name.chars()
-            .filter(|c| c.is_ascii_graphic() || *c == ' ')
-            .collect::<String>()
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, kind),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-            (header::CACHE_CONTROL, "private, max-age=3600".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::export::uploaded(&kind, &name, bytes))
 }
 
 /// A ticket as the queue shows it.

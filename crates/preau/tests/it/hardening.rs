@@ -174,3 +174,160 @@ async fn search_wildcards_are_searched_for_not_obeyed() {
         .await;
     assert!(!r.json()["items"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn attachments_are_named_by_their_type_and_never_cached_or_run() {
+    let app = TestApp::demo().await;
+    let (a, _) = first_and_other_school(&app).await;
+    let teacher = app.login("enseignant", "demo").await;
+    let school = a.to_string();
+    let jpeg = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00<html><script>alert(1)</script></html>";
+    let r = teacher
+        .post_file(
+            "/tickets",
+            &[
+                ("school_id", &school),
+                ("category", "ecran"),
+                ("priority", "p2"),
+            ],
+            Some(("photo", "poly.html", jpeg)),
+        )
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+    let id: i64 = r
+        .location()
+        .trim_start_matches("/tickets/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let pdf =
+        b"%PDF-1.4\n1 0 obj << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >> endobj\n";
+    let r = teacher
+        .post_file(
+            &format!("/tickets/{id}/attachments"),
+            &[],
+            Some(("photo", "facture\u{202E}fdp.exe", pdf)),
+        )
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+    let names: Vec<(i64, String)> = with_db!(&app.db, p => sqlx::query_as("SELECT a.id, a.file_name FROM ticket_attachments a WHERE a.ticket_id = $1 ORDER BY a.id").bind(id).fetch_all(p).await.unwrap());
+    assert_eq!(
+        names.iter().map(|n| n.1.as_str()).collect::<Vec<_>>(),
+        vec!["poly.jpg", "facturefdp.pdf"],
+        "the extension follows the type; no bidirectional override survives"
+    );
+    for (aid, name) in &names {
+        let r = teacher
+            .get(&format!("/tickets/{id}/attachments/{aid}"))
+            .await;
+        assert_eq!(r.status, axum::http::StatusCode::OK);
+        assert_eq!(r.headers["cache-control"], "no-store");
+        assert_eq!(r.headers["x-content-type-options"], "nosniff");
+        assert!(
+            r.headers["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .starts_with("sandbox")
+        );
+        let disposition = r.headers["content-disposition"].to_str().unwrap();
+        if name.ends_with(".pdf") {
+            assert_eq!(r.headers["content-type"], "application/pdf");
+            assert!(disposition.starts_with("attachment;"), "{disposition}");
+        } else {
+            assert_eq!(r.headers["content-type"], "image/jpeg");
+            assert!(disposition.starts_with("inline;"), "{disposition}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_typed_agent_secret_has_at_least_sixteen_characters() {
+    let app = TestApp::demo().await;
+    let admin = app.login("admin", "demo").await;
+    let r = admin
+        .post(
+            "/admin/agents",
+            &[("login", "agents-ecoles"), ("secret", "x")],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("au moins 16 caractères"));
+    // The demo's agents still sign in with the old secret: nothing was changed.
+    let login: String = with_db!(&app.db, p => sqlx::query_scalar("SELECT login FROM agent_credentials").fetch_one(p).await.unwrap());
+    assert_eq!(login, preau_core::demo::AGENT_LOGIN);
+    let r = admin
+        .post(
+            "/admin/agents",
+            &[("login", "agents-ecoles"), ("secret", "seize-caracteres")],
+        )
+        .await;
+    assert!(
+        r.status.is_redirection() || r.status.is_success(),
+        "{}",
+        r.body
+    );
+    let id = preau_core::inventory::agents::check(&app.db, "agents-ecoles", "seize-caracteres")
+        .await
+        .unwrap();
+    assert!(id.is_some());
+}
+
+#[tokio::test]
+async fn wrong_agent_secrets_are_throttled_then_refused_unchecked() {
+    let app = TestApp::demo().await;
+    let body = ocs_inventory("pc-throttle-1", "pc-throttle", None, None, None, Some(3));
+    let post = |auth: &'static str| {
+        let (app, body) = (&app, body.clone());
+        async move {
+            crate::inventory::post_agent(
+                app,
+                "/ocsinventory",
+                &[
+                    ("authorization", auth),
+                    ("content-type", "application/xml"),
+                    ("user-agent", "OCS-NG_unified_unix_agent_v2.10.0"),
+                ],
+                body,
+            )
+            .await
+        }
+    };
+    // `agent:wrong` ten times: each a 401 challenge.
+    for _ in 0..10 {
+        assert_eq!(post("Basic YWdlbnQ6d3Jvbmc=").await.status, 401);
+    }
+    // Then even the right secret waits: 429 with Retry-After, nothing stored.
+    let r = post(crate::inventory::DEMO_AGENT).await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert_eq!(r.headers["retry-after"], "900");
+    let stored = app
+        .scalar("SELECT COUNT(*) FROM devices WHERE agent_device_id = 'pc-throttle-1'")
+        .await;
+    assert_eq!(stored, 0);
+}
+
+#[tokio::test]
+async fn a_secret_rotated_elsewhere_stops_working_at_once() {
+    let app = TestApp::demo().await;
+    let body = ocs_inventory("pc-rotation-1", "pc-rotation", None, None, None, Some(3));
+    // Signed in once: the server remembers it.
+    let r = post_ocs(&app, body.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The command line (another process: this server's memory is not told) rotates it.
+    let sys = preau_domain::Principal::system(
+        app.scalar("SELECT collectivite_id FROM agent_credentials")
+            .await,
+        "cli",
+    );
+    preau_core::write_tx!(app.db, tx => preau_core::inventory::agents::set(tx, &sys, "agent", Some("un-secret-tout-neuf-2026"), chrono::Utc::now()).await?).unwrap();
+    // The old secret is refused on the very next inventory.
+    let r = post_ocs(&app, body).await;
+    assert_eq!(r.status, 401, "{}", r.body);
+}
