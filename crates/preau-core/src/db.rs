@@ -117,6 +117,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008", "open_tickets"),
     migration!(9, "0009", "pupils_loans"),
     migration!(10, "0010", "referentiel"),
+    migration!(11, "0011", "token_expiry"),
 ];
 
 impl Db {

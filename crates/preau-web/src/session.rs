@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::AppState;
@@ -434,21 +434,43 @@ struct Upload {
     at: Instant,
 }
 
-const UPLOAD_TTL: Duration = Duration::from_secs(3600);
 const UPLOADS_KEPT: usize = 32;
 
+/// How long a previewed file waits for its confirmation: an ONDE export carries every
+/// pupil's birth date and INE, so it is dropped from memory after 15 minutes; the other
+/// imports after an hour.
+fn ttl(kind: &str) -> Duration {
+    match kind {
+        "onde" => Duration::from_secs(15 * 60),
+        _ => Duration::from_secs(3600),
+    }
+}
+
 impl Uploads {
-    /// Keeps `bytes` for `user_id`; returns the key the confirmation form sends back.
+    /// Keeps `bytes` for `user_id`; returns the key the confirmation form sends back. The
+    /// file leaves memory when its time is up, confirmed or not.
     pub fn keep(
-        &self,
+        self: &Arc<Self>,
         user_id: i64,
         kind: &'static str,
         bytes: axum::body::Bytes,
         meta: String,
     ) -> String {
         let key = preau_core::secrets::random_token();
+        let store = Arc::downgrade(self);
+        let forget = key.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(ttl(kind)).await;
+            if let Some(store) = store.upgrade() {
+                store
+                    .inner
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&forget);
+            }
+        });
         let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        m.retain(|_, u| u.at.elapsed() < UPLOAD_TTL);
+        m.retain(|_, u| u.at.elapsed() < ttl(u.kind));
         while m.len() >= UPLOADS_KEPT {
             let Some(oldest) = m.iter().min_by_key(|(_, u)| u.at).map(|(k, _)| k.clone()) else {
                 break;
@@ -477,10 +499,35 @@ impl Uploads {
     ) -> Option<(axum::body::Bytes, String)> {
         let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         match m.get(key) {
-            Some(u) if u.user_id == user_id && u.kind == kind && u.at.elapsed() < UPLOAD_TTL => {
+            Some(u) if u.user_id == user_id && u.kind == kind && u.at.elapsed() < ttl(kind) => {
                 m.remove(key).map(|u| (u.bytes, u.meta))
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_onde_export_waits_fifteen_minutes_at_most() {
+        let store = Arc::new(Uploads::default());
+        let key = store.keep(7, "onde", axum::body::Bytes::from_static(b"x"), "m".into());
+        assert_eq!(ttl("onde"), Duration::from_secs(900));
+        assert!(ttl("schools") > ttl("onde"));
+        // Sixteen minutes later it is refused (and its removal was scheduled at keep).
+        store.inner.lock().unwrap().get_mut(&key).unwrap().at -= Duration::from_secs(16 * 60);
+        assert!(store.take(7, "onde", &key).is_none());
+        // Within its time: once, by its user and its kind only.
+        let key = store.keep(7, "onde", axum::body::Bytes::from_static(b"y"), "m".into());
+        assert!(store.take(8, "onde", &key).is_none());
+        assert!(store.take(7, "devices", &key).is_none());
+        assert_eq!(
+            store.take(7, "onde", &key).map(|(b, _)| b.to_vec()),
+            Some(b"y".to_vec())
+        );
+        assert!(store.take(7, "onde", &key).is_none());
     }
 }

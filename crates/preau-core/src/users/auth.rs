@@ -101,6 +101,16 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// How long a token lives.
+pub const TOKEN_DAYS: i64 = 365;
+
+/// When a token stops working: its stored date, or a year after it was made (tokens made
+/// before expiry existed).
+fn expiry(created_at: DateTime<Utc>, expires_at: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    expires_at.unwrap_or(created_at + Duration::days(TOKEN_DAYS))
 }
 
 /// Creates an API token for a user (themselves, or by an administrator / the CLI) and
@@ -124,8 +134,8 @@ pub async fn create_token(
     };
     let token = format!("preau_{}", random_token());
     let id: i64 = with_tx!(tx, c => {
-        sqlx::query_scalar("INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(user_id).bind(&name).bind(token_hash(&token)).bind(now)
+        sqlx::query_scalar("INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            .bind(user_id).bind(&name).bind(token_hash(&token)).bind(now).bind(now + Duration::days(TOKEN_DAYS))
             .fetch_one(&mut *c).await?
     });
     audit::record(
@@ -145,9 +155,39 @@ pub async fn create_token(
 }
 
 pub async fn list_tokens(db: &Db, p: &Principal) -> AppResult<Vec<ApiToken>> {
-    Ok(with_db!(db, pool => {
-        sqlx::query_as::<_, ApiToken>("SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC")
+    type Row = (
+        i64,
+        String,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+    );
+    let rows: Vec<Row> = with_db!(db, pool => {
+        sqlx::query_as("SELECT id, name, created_at, last_used_at, revoked_at, expires_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC")
             .bind(p.user_id).fetch_all(pool).await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, name, created_at, last_used_at, revoked_at, expires_at)| ApiToken {
+                id,
+                name,
+                created_at,
+                last_used_at,
+                revoked_at,
+                expires_at: expiry(created_at, expires_at),
+            },
+        )
+        .collect())
+}
+
+/// Revokes every live token of a user (an administrator reset their password); returns
+/// how many.
+pub(crate) async fn revoke_all(tx: &mut Tx, user_id: i64, now: DateTime<Utc>) -> AppResult<u64> {
+    Ok(with_tx!(tx, c => {
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now).bind(user_id).execute(&mut *c).await?.rows_affected()
     }))
 }
 
@@ -186,13 +226,23 @@ pub async fn principal_for_token(
     token: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Option<Principal>> {
-    let row: Option<(i64, i64, Option<DateTime<Utc>>)> = with_db!(db, pool => {
-        sqlx::query_as("SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+    type Row = (
+        i64,
+        i64,
+        Option<DateTime<Utc>>,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+    );
+    let row: Option<Row> = with_db!(db, pool => {
+        sqlx::query_as("SELECT id, user_id, last_used_at, created_at, expires_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
             .bind(token_hash(token)).fetch_optional(pool).await?
     });
-    let Some((id, user_id, last_used)) = row else {
+    let Some((id, user_id, last_used, created_at, expires_at)) = row else {
         return Ok(None);
     };
+    if expiry(created_at, expires_at) <= now {
+        return Ok(None);
+    }
     // "Last used" to the minute is what the account page needs; writing it on every
     // request would turn each API read into a write (SQLite has one writer).
     if last_used.is_none_or(|t| now - t > chrono::Duration::minutes(5)) {

@@ -295,7 +295,8 @@ pub async fn remove_role(
     Ok(())
 }
 
-/// An administrator sets a new password for a user; the user's sessions are closed.
+/// An administrator sets a new password for a user; the user's sessions are closed and
+/// their API tokens revoked (whoever knew the old password may have made one).
 pub async fn reset_password(
     tx: &mut Tx,
     p: &Principal,
@@ -309,6 +310,7 @@ pub async fn reset_password(
     let user = user_in_tx(tx, p, user_id).await?;
     check_password("password", new_password)?;
     set_password(tx, user.id, new_password, now).await?;
+    let revoked = auth::revoke_all(tx, user.id, now).await?;
     audit::record(
         tx,
         &Actor::from(p),
@@ -318,7 +320,7 @@ pub async fn reset_password(
             object_type: "user",
             object_id: user.id,
             object_label: &user.login,
-            changes: serde_json::json!({}),
+            changes: serde_json::json!({"api_tokens_revoked": revoked}),
         },
     )
     .await

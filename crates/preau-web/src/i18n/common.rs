@@ -26,6 +26,8 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("account.title", "Mon compte", "My account"),
     ("account.token_create", "Créer un jeton", "Create a token"),
+    ("account.token_expired", "expiré", "expired"),
+    ("account.token_expires", "valable jusqu'au", "valid until"),
     ("account.token_last_used", "Dernier usage", "Last used"),
     (
         "account.token_name",

@@ -175,7 +175,9 @@ pub struct TokenRow {
     id: i64,
     name: String,
     last_used: String,
+    expires: String,
     revoked: bool,
+    expired: bool,
 }
 
 #[derive(Template)]
@@ -196,6 +198,7 @@ async fn account_page(
 ) -> PageResult {
     let p = &a.p;
     let never = crate::i18n::t(p.lang, "account.never");
+    let now = chrono::Utc::now();
     let tokens = auth::list_tokens(&s.db, p)
         .await?
         .into_iter()
@@ -206,7 +209,11 @@ async fn account_page(
                 .last_used_at
                 .map(paris)
                 .unwrap_or_else(|| never.to_string()),
+            expires: preau_domain::paris::day(t.expires_at)
+                .format("%d/%m/%Y")
+                .to_string(),
             revoked: t.revoked_at.is_some(),
+            expired: t.expires_at <= now,
         })
         .collect();
     let status = if password_error.is_some() {

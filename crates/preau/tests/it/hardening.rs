@@ -331,3 +331,54 @@ async fn a_secret_rotated_elsewhere_stops_working_at_once() {
     let r = post_ocs(&app, body).await;
     assert_eq!(r.status, 401, "{}", r.body);
 }
+
+#[tokio::test]
+async fn api_tokens_expire_and_a_password_reset_revokes_them() {
+    let app = TestApp::demo().await;
+    let me = |token: String| {
+        let app = &app;
+        async move {
+            app.api(&token, Method::GET, "/api/v1/me", None)
+                .await
+                .status
+        }
+    };
+    // A token lives a year: stored with its date, refused once past it.
+    let admin = app.token("admin").await;
+    assert_eq!(me(admin.clone()).await, 200);
+    let days: i64 = with_db!(&app.db, p => sqlx::query_as::<_, (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>("SELECT created_at, expires_at FROM api_tokens ORDER BY id DESC LIMIT 1").fetch_one(p).await.map(|(c, e)| (e - c).num_days()).unwrap());
+    assert_eq!(days, 365);
+    let used: Option<chrono::DateTime<chrono::Utc>> = with_db!(&app.db, p => sqlx::query_scalar("SELECT last_used_at FROM api_tokens ORDER BY id DESC LIMIT 1").fetch_one(p).await.unwrap());
+    assert!(used.is_some(), "its last use is kept");
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    with_db!(&app.db, p => sqlx::query("UPDATE api_tokens SET expires_at = $1").bind(past).execute(p).await.unwrap().rows_affected());
+    assert_eq!(me(admin).await, 401);
+    // The technician's token survives their own password change, not an administrator's
+    // reset (whoever knew the old password may have made it).
+    let tech = app.token("technicien").await;
+    let s = app.login("technicien", "demo").await;
+    let r = s
+        .post(
+            "/account/password",
+            &[
+                ("current_password", "demo"),
+                ("new_password", "une-phrase-bien-longue"),
+                ("confirm_password", "une-phrase-bien-longue"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(me(tech.clone()).await, 200);
+    let id: i64 = with_db!(&app.db, p => sqlx::query_scalar("SELECT id FROM users WHERE login = 'technicien'").fetch_one(p).await.unwrap());
+    let admin = app.login("admin", "demo").await;
+    let r = admin
+        .post(
+            &format!("/admin/users/{id}/password"),
+            &[("password", "remise-a-zero-2026")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(me(tech).await, 401);
+    let changes: String = with_db!(&app.db, p => sqlx::query_scalar("SELECT changes FROM audit_log WHERE action = 'reset_password' ORDER BY id DESC LIMIT 1").fetch_one(p).await.unwrap());
+    assert!(changes.contains("\"api_tokens_revoked\":1"), "{changes}");
+}
