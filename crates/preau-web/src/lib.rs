@@ -20,7 +20,8 @@ use std::sync::Arc;
 pub struct WebConfig {
     /// Mark cookies `Secure` (the default). Only a plain-HTTP test or LAN set-up turns it off.
     pub secure_cookies: bool,
-    /// Failed logins allowed per login (and ×4 per client address) in `login_window`.
+    /// Failed logins from one address for one login before each next try waits (2 s, 4 s,
+    /// 8 s…); ×20 failures across logins refuse the address until `login_window` ends.
     pub login_attempts: u32,
     pub login_window: std::time::Duration,
     /// The paths inventory agents post to.

@@ -299,29 +299,57 @@ pub fn url_encode(s: &str) -> String {
         .collect()
 }
 
-/// Failed logins per key (a login, or a client address) in a sliding window.
+/// Failed sign-ins per key (a login at an address, an address, an agent login) in a
+/// window that starts at the first failure.
 #[derive(Default)]
 pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    failures: Mutex<HashMap<String, Failures>>,
+}
+
+/// How many failures, since when, and the last one.
+struct Failures {
+    count: u32,
+    since: Instant,
+    last: Instant,
 }
 
 impl LoginLimiter {
+    /// `max` failures or more in the window: refused until it ends.
     pub fn blocked(&self, key: &str, max: u32, window: Duration) -> bool {
         let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         map.get(key)
-            .is_some_and(|(n, since)| *n >= max && since.elapsed() < window)
+            .is_some_and(|f| f.count >= max && f.since.elapsed() < window)
+    }
+
+    /// How long to wait before the next try, slowing down progressively: after `free`
+    /// failures, 2 s, then 4, 8, 16… (never more than the window). `None`: go ahead.
+    pub fn wait(&self, key: &str, free: u32, window: Duration) -> Option<Duration> {
+        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let f = map.get(key)?;
+        if f.count < free || f.since.elapsed() >= window {
+            return None;
+        }
+        let gap = Duration::from_secs(1u64 << (f.count - free + 1).min(20)).min(window);
+        gap.checked_sub(f.last.elapsed()).filter(|d| !d.is_zero())
     }
 
     pub fn fail(&self, key: &str, window: Duration) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > 100_000 {
-            map.retain(|_, (_, since)| since.elapsed() < window);
+            map.retain(|_, f| f.since.elapsed() < window);
         }
-        let e = map.entry(key.to_string()).or_insert((0, Instant::now()));
-        if e.1.elapsed() >= window {
-            *e = (0, Instant::now());
+        let now = Instant::now();
+        let f = map.entry(key.to_string()).or_insert(Failures {
+            count: 0,
+            since: now,
+            last: now,
+        });
+        if f.since.elapsed() >= window {
+            f.count = 0;
+            f.since = now;
         }
-        e.0 += 1;
+        f.count += 1;
+        f.last = now;
     }
 
     pub fn clear(&self, key: &str) {

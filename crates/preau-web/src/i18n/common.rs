@@ -271,8 +271,8 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("home.your_schools", "Vos écoles", "Your schools"),
     (
         "login.blocked",
-        "Trop de tentatives. Réessayez dans 15 minutes.",
-        "Too many attempts. Try again in 15 minutes.",
+        "Trop de tentatives depuis cet appareil : patientez un peu avant de réessayer (l'attente s'allonge à chaque erreur).",
+        "Too many attempts from this device: wait a little before trying again (the wait grows with each mistake).",
     ),
     (
         "login.failed",

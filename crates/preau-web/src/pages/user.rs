@@ -84,10 +84,13 @@ pub async fn login(State(s): State<AppState>, MaybeAuth(c): MaybeAuth, req: Requ
         <CsrfForm<LoginForm> as axum::extract::FromRequest<AppState>>::from_request(req, &s)
             .await?;
     let login = f.login.trim().to_lowercase();
-    let (max, window) = (s.config.login_attempts, s.config.login_window);
-    let keys = [format!("login:{login}"), format!("addr:{addr}")];
-    let blocked =
-        s.limiter.blocked(&keys[0], max, window) || s.limiter.blocked(&keys[1], max * 4, window);
+    // Wrong passwords slow down the (login, address) pair that sends them, progressively;
+    // a stranger elsewhere cannot lock the real user out, and a school's shared address
+    // is refused only after many failures across its logins.
+    let (free, window) = (s.config.login_attempts, s.config.login_window);
+    let keys = [format!("login:{login}@{addr}"), format!("addr:{addr}")];
+    let wait = s.limiter.wait(&keys[0], free, window);
+    let blocked = wait.is_some() || s.limiter.blocked(&keys[1], free * 20, window);
     let user_id = if blocked {
         None
     } else {
@@ -122,6 +125,13 @@ pub async fn login(State(s): State<AppState>, MaybeAuth(c): MaybeAuth, req: Requ
         } else {
             axum::http::StatusCode::UNAUTHORIZED
         };
+        if blocked {
+            let secs = wait.map_or(window.as_secs(), |w| w.as_secs().max(1));
+            if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+                resp.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, v);
+            }
+        }
         return Ok(resp);
     };
     s.limiter.clear(&keys[0]);

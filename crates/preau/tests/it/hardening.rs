@@ -382,3 +382,46 @@ async fn api_tokens_expire_and_a_password_reset_revokes_them() {
     let changes: String = with_db!(&app.db, p => sqlx::query_scalar("SELECT changes FROM audit_log WHERE action = 'reset_password' ORDER BY id DESC LIMIT 1").fetch_one(p).await.unwrap());
     assert!(changes.contains("\"api_tokens_revoked\":1"), "{changes}");
 }
+
+#[tokio::test]
+async fn wrong_passwords_slow_their_sender_without_locking_the_user_out() {
+    let app = TestApp::demo().await;
+    let page = app.request(Method::GET, "/login", &[], None).await;
+    let anon = set_cookie(&page, "preau_csrf").unwrap();
+    let attempt = |from: &'static str, pw: &'static str| {
+        let (app, anon) = (&app, anon.clone());
+        async move {
+            let mut req = axum::http::Request::builder()
+                .method(Method::POST)
+                .uri("/login")
+                .header("cookie", format!("preau_csrf={anon}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(format!(
+                    "csrf={anon}&login=directeur&password={pw}"
+                )))
+                .unwrap();
+            let addr: std::net::SocketAddr = from.parse().unwrap();
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(addr));
+            app.send(req).await
+        }
+    };
+    // A stranger guesses from one address: five tries, then each next one must wait.
+    for _ in 0..5 {
+        assert_eq!(attempt("203.0.113.9:40000", "wrong").await.status, 401);
+    }
+    let r = attempt("203.0.113.9:40000", "wrong").await;
+    assert_eq!(r.status, 429);
+    let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&wait), "{wait}");
+    // Meanwhile the directeur, from the school, signs in: not locked out.
+    let r = attempt("198.51.100.20:51000", "demo").await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    // The waits grow: after the pause, one more failure doubles it.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(attempt("203.0.113.9:40000", "wrong").await.status, 401);
+    let r = attempt("203.0.113.9:40000", "wrong").await;
+    assert_eq!(r.status, 429);
+    let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((3..=4).contains(&wait), "{wait}");
+}
