@@ -266,8 +266,13 @@ impl Principal {
         SchoolScope::Only(self.schools_for(&[Role::Technicien, Role::Erun, Role::Directeur]))
     }
 
-    pub fn can_see_coverage(&self, school_id: i64) -> bool {
-        self.coverage_schools().contains(school_id)
+    /// Whether the caller sees the coverage of at least one school (the menu entry, the
+    /// référentiel's pages).
+    pub fn sees_some_coverage(&self) -> bool {
+        match self.coverage_schools() {
+            SchoolScope::All => true,
+            SchoolScope::Only(s) => !s.is_empty(),
+        }
     }
 
     /// The référentiel and unit prices are the collectivité's choice: its administrator.

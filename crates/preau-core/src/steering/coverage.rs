@@ -1,7 +1,7 @@
 //! Coverage: each school of the caller's scope against the référentiel in force, with the
-//! cost of closing each gap. Five queries for the whole collectivité (schools, rooms, the
-//! current year's classes, devices in service counted by place and category, declarations)
-//! and one for unit prices, whatever the number of schools; the verdicts are pure.
+//! cost of closing each gap. The same queries whatever the number of schools (the rules,
+//! schools, rooms, the current year and its classes, devices in service counted by place
+//! and category, category codes, declarations, unit prices); the verdicts are pure.
 //!
 //! Devices in service: in service, lent, or under repair for less than
 //! [`REPAIR_GRACE_DAYS`]; not in stock, ordered, lost, stolen or retired.
@@ -237,7 +237,7 @@ fn add(t: &mut Tallies, code: &str, x: &Tally) {
 pub(super) const IN_SERVICE: &str = "d.collectivite_id = $1 AND d.school_id IS NOT NULL AND (d.state IN ('en_service', 'prete') OR (d.state = 'en_reparation' AND d.state_since >= $2))";
 
 /// The collectivité's category codes by id.
-pub(super) async fn category_codes(db: &Db, cid: i64) -> AppResult<BTreeMap<i64, String>> {
+async fn category_codes(db: &Db, cid: i64) -> AppResult<BTreeMap<i64, String>> {
     let rows: Vec<(i64, String)> = with_db!(db, pool => {
         sqlx::query_as("SELECT id, code FROM device_categories WHERE collectivite_id = $1")
             .bind(cid).fetch_all(pool).await?

@@ -25,6 +25,14 @@ impl Referentiel {
     pub fn is_socle(&self) -> bool {
         self.version == 0
     }
+
+    /// A rule's label, or its key when no rule has it any more.
+    pub fn label_of(&self, key: &str) -> String {
+        self.rules
+            .iter()
+            .find(|r| r.key == key)
+            .map_or_else(|| key.to_string(), |r| r.label.clone())
+    }
 }
 
 type Row = (String, i64, DateTime<Utc>);
@@ -50,7 +58,7 @@ const SELECT: &str =
 
 /// The caller's collectivité's référentiel (anyone who sees some coverage may read it).
 pub async fn get(db: &Db, p: &Principal) -> AppResult<Referentiel> {
-    if matches!(p.coverage_schools(), preau_domain::SchoolScope::Only(ref s) if s.is_empty()) {
+    if !p.sees_some_coverage() {
         return Err(AppError::Forbidden);
     }
     let row: Option<Row> = with_db!(db, pool => {

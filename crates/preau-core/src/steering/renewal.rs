@@ -10,7 +10,7 @@ use preau_domain::renewal::{self, AGE_BRACKETS, Aging, YearPlan};
 use preau_domain::{FieldError, Principal, SchoolScope, paris};
 use serde::Serialize;
 
-use super::coverage::{IN_SERVICE, REPAIR_GRACE_DAYS, category_codes, unit_prices};
+use super::coverage::{IN_SERVICE, REPAIR_GRACE_DAYS, unit_prices};
 use crate::audit::{self, Actor, Entry};
 use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult};
@@ -171,7 +171,7 @@ pub async fn report(
         categories: categories.into_values().collect(),
         undated,
         warranties_ending,
-        ratios: ratios(db, p, &scope, &devices, today).await?,
+        ratios: ratios(db, p, &scope, &devices, &categories_of, today).await?,
         costs_shown,
     })
 }
@@ -183,6 +183,7 @@ async fn ratios(
     p: &Principal,
     scope: &SchoolScope,
     devices: &[DeviceRow],
+    categories: &BTreeMap<i64, (String, Option<i64>)>,
     today: NaiveDate,
 ) -> AppResult<Vec<Ratio>> {
     let year = years::current(db, p, today).await?;
@@ -200,22 +201,24 @@ async fn ratios(
         tablets: 0,
         computers: 0,
     }];
-    let codes = category_codes(db, p.collectivite_id).await?;
+    // Tablets and computers per school, in one pass over the counted devices.
+    let mut per_school: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for (school, category, _, count, _) in devices {
+        let e = per_school.entry(*school).or_default();
+        match categories.get(category).map(|(c, _)| c.as_str()) {
+            Some("tablette") => e.0 += count,
+            Some("portable" | "pc_fixe") => e.1 += count,
+            _ => {}
+        }
+    }
     for (id, name, pupils) in heads.into_iter().filter(|h| scope.contains(h.0)) {
-        let of = |cats: &[&str]| {
-            devices
-                .iter()
-                .filter(|d| d.0 == id)
-                .filter(|d| codes.get(&d.1).is_some_and(|c| cats.contains(&c.as_str())))
-                .map(|d| d.3)
-                .sum::<i64>()
-        };
+        let (tablets, computers) = per_school.get(&id).copied().unwrap_or_default();
         let r = Ratio {
             school_id: id,
             name,
             pupils,
-            tablets: of(&["tablette"]),
-            computers: of(&["portable", "pc_fixe"]),
+            tablets,
+            computers,
         };
         out[0].pupils += r.pupils;
         out[0].tablets += r.tablets;

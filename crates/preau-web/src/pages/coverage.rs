@@ -13,6 +13,7 @@ use preau_domain::referentiel::{Measure, Verdict};
 use preau_domain::{Lang, Principal};
 use serde::Deserialize;
 
+use super::parts::devices::category_label;
 use super::{Ctx, LangTitle, flash_key, render, see_other};
 use crate::AppState;
 use crate::error::PageError;
@@ -118,9 +119,10 @@ fn editor(p: &Principal) -> Result<(), AppError> {
 }
 
 fn allowed(p: &Principal) -> Result<(), AppError> {
-    match p.coverage_schools() {
-        preau_domain::SchoolScope::Only(s) if s.is_empty() => Err(AppError::Forbidden),
-        _ => Ok(()),
+    if p.sees_some_coverage() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
     }
 }
 
@@ -226,23 +228,9 @@ pub async fn school(
     let report = coverage::report(&s.db, p, Some(id), Utc::now()).await?;
     let sc = report.schools.first().ok_or(AppError::NotFound)?;
     let lang = p.lang;
-    let label_of = |key: &str| {
-        report
-            .referentiel
-            .rules
-            .iter()
-            .find(|r| r.key == key)
-            .map(|r| r.label.clone())
-            .unwrap_or_else(|| key.to_string())
-    };
+    let label_of = |key: &str| report.referentiel.label_of(key);
     let categories = preau_core::inventory::categories::list(&s.db, p).await?;
-    let category_label = |code: &str| {
-        categories
-            .iter()
-            .find(|c| c.code == code)
-            .map(|c| c.label(lang).to_string())
-            .unwrap_or_else(|| code.to_string())
-    };
+    let category = |code: &str| category_label(&categories, code, lang);
     let rules = sc
         .coverage
         .rules
@@ -257,7 +245,7 @@ pub async fn school(
                 verdict_label: r.verdict.label(lang),
                 missing: r.missing,
                 buy: match (&r.category, r.missing) {
-                    (Some(c), n) if n > 0 => format!("{n} × {}", category_label(c)),
+                    (Some(c), n) if n > 0 => format!("{n} × {}", category(c)),
                     _ => String::new(),
                 },
                 cost: purchase
@@ -387,13 +375,7 @@ pub async fn referentiel_page(
     let lang = p.lang;
     let r = referentiel::get(&s.db, p).await?;
     let categories = preau_core::inventory::categories::list(&s.db, p).await?;
-    let category_label = |code: &str| {
-        categories
-            .iter()
-            .find(|c| c.code == code)
-            .map(|c| c.label(lang).to_string())
-            .unwrap_or_else(|| code.to_string())
-    };
+    let category = |code: &str| category_label(&categories, code, lang);
     let rules = r
         .rules
         .iter()
@@ -401,7 +383,7 @@ pub async fn referentiel_page(
             let cats = x
                 .categories
                 .iter()
-                .map(|c| category_label(c))
+                .map(|c| category(c))
                 .collect::<Vec<_>>()
                 .join(", ");
             let what = match x.measure {
@@ -544,22 +526,8 @@ pub async fn plan(State(s): State<AppState>, a: Auth, uri: axum::http::Uri) -> P
     let lang = p.lang;
     let report = coverage::report(&s.db, p, None, Utc::now()).await?;
     let categories = preau_core::inventory::categories::list(&s.db, p).await?;
-    let category_label = |code: &str| {
-        categories
-            .iter()
-            .find(|c| c.code == code)
-            .map(|c| c.label(lang).to_string())
-            .unwrap_or_else(|| code.to_string())
-    };
-    let rule_label = |key: &str| {
-        report
-            .referentiel
-            .rules
-            .iter()
-            .find(|r| r.key == key)
-            .map(|r| r.label.clone())
-            .unwrap_or_else(|| key.to_string())
-    };
+    let category = |code: &str| category_label(&categories, code, lang);
+    let rule_label = |key: &str| report.referentiel.label_of(key);
     let money = |c: Option<i64>| c.map(euros).unwrap_or_default();
     if let Some(format) = file.strip_prefix("plan.") {
         let t = |k: &str| crate::i18n::t(lang, k).to_string();
@@ -582,7 +550,7 @@ pub async fn plan(State(s): State<AppState>, a: Auth, uri: axum::http::Uri) -> P
                     sc.name.clone(),
                     sc.uai.clone(),
                     rule_label(&x.rule_key),
-                    category_label(&x.category),
+                    category(&x.category),
                     x.quantity.to_string(),
                     cents(x.unit_price_cents),
                     cents(x.cost_cents),
@@ -610,7 +578,7 @@ pub async fn plan(State(s): State<AppState>, a: Auth, uri: axum::http::Uri) -> P
                     unpriced += usize::from(x.unit_price_cents.is_none());
                     PlanLine {
                         rule: rule_label(&x.rule_key),
-                        category: category_label(&x.category),
+                        category: category(&x.category),
                         quantity: x.quantity,
                         unit: money(x.unit_price_cents),
                         cost: money(x.cost_cents),
@@ -716,13 +684,7 @@ pub async fn renewal(State(s): State<AppState>, a: Auth, uri: axum::http::Uri) -
     let from = chrono::Datelike::year(&preau_domain::paris::day(now)) + 1;
     let r = preau_core::steering::renewal::report(&s.db, p, from, 5, now).await?;
     let categories = preau_core::inventory::categories::list(&s.db, p).await?;
-    let label = |code: &str| {
-        categories
-            .iter()
-            .find(|c| c.code == code)
-            .map(|c| c.label(lang).to_string())
-            .unwrap_or_else(|| code.to_string())
-    };
+    let label = |code: &str| category_label(&categories, code, lang);
     let t = |k: &str| crate::i18n::t(lang, k).to_string();
     if let Some(format) = uri.path().strip_prefix("/renewal.") {
         let mut rows = vec![vec![

@@ -79,7 +79,7 @@ impl Ctx {
         if p.can_see_dashboard() {
             nav.push(("/dashboard", "nav.dashboard", "dashboard"));
         }
-        if !matches!(p.coverage_schools(), preau_domain::SchoolScope::Only(ref s) if s.is_empty()) {
+        if p.sees_some_coverage() {
             nav.push(("/coverage", "nav.coverage", "coverage"));
         }
         if p.can_see_dashboard() {
