@@ -118,6 +118,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(9, "0009", "pupils_loans"),
     migration!(10, "0010", "referentiel"),
     migration!(11, "0011", "token_expiry"),
+    migration!(12, "0012", "needs_subsidies"),
 ];
 
 impl Db {

@@ -285,6 +285,33 @@ impl Principal {
         self.is_admin() || self.has_at(Role::Directeur, school_id)
     }
 
+    /// The schools whose needs the caller reads: as for coverage (administrator and élu
+    /// every school; technician, ERUN/IEN and directeur theirs).
+    pub fn needs_schools(&self) -> SchoolScope {
+        self.coverage_schools()
+    }
+
+    /// Entering a school's requests during a campaign: its directeur, or the administrator.
+    pub fn can_request_needs(&self, school_id: i64) -> bool {
+        self.is_admin() || self.has_at(Role::Directeur, school_id)
+    }
+
+    /// The Éducation nationale's opinion on a school's requests: its ERUN/IEN.
+    pub fn can_give_opinion(&self, school_id: i64) -> bool {
+        self.has_at(Role::Erun, school_id)
+    }
+
+    /// Campaigns, decisions on requests and subsidy dossiers: the administrator.
+    pub fn can_decide_needs(&self) -> bool {
+        self.is_admin()
+    }
+
+    /// Subsidies and spending are money: those who see costs (administrator, élu,
+    /// technician); only the administrator edits dossiers.
+    pub fn can_see_funding(&self) -> bool {
+        self.is_admin() || self.has(Role::Elu)
+    }
+
     pub fn can_manage_users(&self) -> bool {
         self.is_admin()
     }

@@ -283,6 +283,14 @@ impl FieldError {
                 "Cette valeur est en double.".into(),
                 "This value is duplicated.".into(),
             ),
+            "campaign_closed" => (
+                "Ce recensement est clos : il ne reçoit plus de demandes.".into(),
+                "This needs campaign is closed: it takes no more requests.".into(),
+            ),
+            "already_decided" => (
+                "Cette demande a déjà reçu une décision, ou le recensement est clos.".into(),
+                "This request has already been decided, or the campaign is closed.".into(),
+            ),
             other => (format!("Valeur invalide ({other})."), format!("Invalid value ({other}).")),
         };
         match lang {

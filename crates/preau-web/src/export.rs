@@ -44,41 +44,100 @@ fn column(mut i: usize) -> String {
 /// Rows as an XLSX workbook with one sheet named `title`; the first row (the header) is
 /// bold and frozen.
 pub fn xlsx(title: &str, rows: &[Vec<String>]) -> Vec<u8> {
+    workbook(&[(title.to_string(), rows.to_vec())])
+}
+
+/// A cell that is a whole number or an amount with a decimal comma (`1234`, `-5`,
+/// `749,00`) and no leading zero (which identifiers keep): stored as a number, so that a
+/// spreadsheet sums it.
+fn as_number(value: &str) -> Option<String> {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    let (units, decimals) = digits.split_once(',').unwrap_or((digits, ""));
+    let units_ok = !units.is_empty()
+        && units.len() <= 12
+        && units.bytes().all(|b| b.is_ascii_digit())
+        && (units == "0" || !units.starts_with('0'));
+    let decimals_ok = !value.contains(',')
+        || (!decimals.is_empty()
+            && decimals.len() <= 2
+            && decimals.bytes().all(|b| b.is_ascii_digit()));
+    (units_ok && decimals_ok).then(|| value.replace(',', "."))
+}
+
+fn sheet_xml(rows: &[Vec<String>]) -> String {
     let mut sheet = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetViews><sheetView workbookViewId=\"0\"><pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/></sheetView></sheetViews><sheetData>",
     );
     for (r, row) in rows.iter().enumerate() {
         sheet.push_str(&format!("<row r=\"{}\">", r + 1));
         for (c, value) in row.iter().enumerate() {
-            let style = if r == 0 { " s=\"1\"" } else { "" };
-            sheet.push_str(&format!(
-                "<c r=\"{}{}\" t=\"inlineStr\"{style}><is><t xml:space=\"preserve\">{}</t></is></c>",
-                column(c),
-                r + 1,
-                xml_escape(value)
-            ));
+            let at = format!("{}{}", column(c), r + 1);
+            match as_number(value).filter(|_| r > 0) {
+                Some(n) => sheet.push_str(&format!("<c r=\"{at}\"><v>{n}</v></c>")),
+                None => {
+                    let style = if r == 0 { " s=\"1\"" } else { "" };
+                    sheet.push_str(&format!(
+                        "<c r=\"{at}\" t=\"inlineStr\"{style}><is><t xml:space=\"preserve\">{}</t></is></c>",
+                        xml_escape(value)
+                    ));
+                }
+            }
         }
         sheet.push_str("</row>");
     }
     sheet.push_str("</sheetData></worksheet>");
-    let name: String = xml_escape(
-        &title
+    sheet
+}
+
+/// Several tables as one XLSX workbook, one sheet per `(name, rows)`.
+pub fn workbook(sheets: &[(String, Vec<Vec<String>>)]) -> Vec<u8> {
+    let mut names: Vec<String> = Vec::new();
+    for (title, _) in sheets {
+        let base: String = title
             .chars()
             .filter(|c| !"[]:*?/\\".contains(*c))
-            .take(31)
-            .collect::<String>(),
-    );
-    let parts: [(&str, String); 6] = [
-        ("[Content_Types].xml", "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/><Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/><Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/><Override PartName=\"/xl/styles.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml\"/></Types>".into()),
-        ("_rels/.rels", "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>".into()),
-        ("xl/workbook.xml", format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"{name}\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>")),
-        ("xl/_rels/workbook.xml.rels", "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/><Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/></Relationships>".into()),
-        ("xl/styles.xml", "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><fonts count=\"2\"><font><sz val=\"11\"/><name val=\"Calibri\"/></font><font><b/><sz val=\"11\"/><name val=\"Calibri\"/></font></fonts><fills count=\"2\"><fill><patternFill patternType=\"none\"/></fill><fill><patternFill patternType=\"gray125\"/></fill></fills><borders count=\"1\"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count=\"1\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\"/></cellStyleXfs><cellXfs count=\"2\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\"/><xf numFmtId=\"0\" fontId=\"1\" fillId=\"0\" borderId=\"0\" xfId=\"0\" applyFont=\"1\"/></cellXfs></styleSheet>".into()),
-        ("xl/worksheets/sheet1.xml", sheet),
+            .take(28)
+            .collect();
+        let mut name = base.clone();
+        let mut n = 2;
+        while names.contains(&name) {
+            name = format!("{base} {n}");
+            n += 1;
+        }
+        names.push(name);
+    }
+    let overrides: String = (1..=sheets.len())
+        .map(|i| format!("<Override PartName=\"/xl/worksheets/sheet{i}.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>"))
+        .collect();
+    let sheet_list: String = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            format!(
+                "<sheet name=\"{}\" sheetId=\"{}\" r:id=\"rId{}\"/>",
+                xml_escape(n),
+                i + 1,
+                i + 1
+            )
+        })
+        .collect();
+    let rels: String = (1..=sheets.len())
+        .map(|i| format!("<Relationship Id=\"rId{i}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet{i}.xml\"/>"))
+        .collect();
+    let styles_id = sheets.len() + 1;
+    let mut parts: Vec<(String, String)> = vec![
+        ("[Content_Types].xml".into(), format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/><Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>{overrides}<Override PartName=\"/xl/styles.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml\"/></Types>")),
+        ("_rels/.rels".into(), "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>".into()),
+        ("xl/workbook.xml".into(), format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets>{sheet_list}</sheets></workbook>")),
+        ("xl/_rels/workbook.xml.rels".into(), format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">{rels}<Relationship Id=\"rId{styles_id}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/></Relationships>")),
+        ("xl/styles.xml".into(), "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><fonts count=\"2\"><font><sz val=\"11\"/><name val=\"Calibri\"/></font><font><b/><sz val=\"11\"/><name val=\"Calibri\"/></font></fonts><fills count=\"2\"><fill><patternFill patternType=\"none\"/></fill><fill><patternFill patternType=\"gray125\"/></fill></fills><borders count=\"1\"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count=\"1\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\"/></cellStyleXfs><cellXfs count=\"2\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\"/><xf numFmtId=\"0\" fontId=\"1\" fillId=\"0\" borderId=\"0\" xfId=\"0\" applyFont=\"1\"/></cellXfs></styleSheet>".into()),
     ];
+    for (i, (_, rows)) in sheets.iter().enumerate() {
+        parts.push((format!("xl/worksheets/sheet{}.xml", i + 1), sheet_xml(rows)));
+    }
     zip(&parts
         .iter()
-        .map(|(n, c)| (*n, c.as_bytes()))
+        .map(|(n, c)| (n.as_str(), c.as_bytes()))
         .collect::<Vec<_>>())
 }
 
@@ -249,5 +308,94 @@ mod tests {
         assert_eq!(u16::from_le_bytes([book[eocd + 10], book[eocd + 11]]), 6);
         let csv = csv(&[vec!["a;b".into(), "c".into()]]);
         assert_eq!(csv, "\u{feff}\"a;b\";c\n".as_bytes());
+    }
+
+    /// The parts of a zip written by `zip`, inflated: (name, text).
+    fn unzip(book: &[u8]) -> Vec<(String, String)> {
+        use std::io::Read;
+        let mut out = Vec::new();
+        let mut at = 0;
+        while book[at..].starts_with(b"PK\x03\x04") {
+            let le16 = |i: usize| u16::from_le_bytes([book[at + i], book[at + i + 1]]) as usize;
+            let packed = u32::from_le_bytes(book[at + 18..at + 22].try_into().unwrap()) as usize;
+            let (name_len, extra) = (le16(26), le16(28));
+            let name = String::from_utf8(book[at + 30..at + 30 + name_len].to_vec()).unwrap();
+            let start = at + 30 + name_len + extra;
+            let mut text = String::new();
+            flate2::read::DeflateDecoder::new(&book[start..start + packed])
+                .read_to_string(&mut text)
+                .unwrap();
+            out.push((name, text));
+            at = start + packed;
+        }
+        out
+    }
+
+    #[test]
+    fn amounts_and_counts_are_numbers_and_identifiers_stay_text() {
+        for (cell, number) in [
+            ("749,00", Some("749.00")),
+            ("12", Some("12")),
+            ("-5", Some("-5")),
+            ("0", Some("0")),
+            ("0,5", Some("0.5")),
+            ("0781234X", None),
+            ("007", None),
+            ("12,345", None),
+            ("1 234,00", None),
+            ("", None),
+            ("2,", None),
+        ] {
+            assert_eq!(as_number(cell).as_deref(), number, "{cell:?}");
+        }
+        let book = workbook(&[
+            (
+                "Dépenses".into(),
+                vec![
+                    vec!["École".into(), "2026".into()],
+                    vec!["Jules Ferry".into(), "2 450,00".into()],
+                    vec!["Total".into(), "2450,50".into()],
+                ],
+            ),
+            (
+                "Dépenses".into(),
+                vec![vec!["UAI".into()], vec!["0781234X".into()]],
+            ),
+        ]);
+        let parts = unzip(&book);
+        let names: Vec<&str> = parts.iter().map(|p| p.0.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "[Content_Types].xml",
+                "_rels/.rels",
+                "xl/workbook.xml",
+                "xl/_rels/workbook.xml.rels",
+                "xl/styles.xml",
+                "xl/worksheets/sheet1.xml",
+                "xl/worksheets/sheet2.xml"
+            ]
+        );
+        let workbook = &parts[2].1;
+        assert!(
+            workbook.contains("name=\"Dépenses\"") && workbook.contains("name=\"Dépenses 2\""),
+            "{workbook}"
+        );
+        let first = &parts[5].1;
+        // The header stays text (a year in a header is a label), the total is a number.
+        assert!(
+            first.contains("<t xml:space=\"preserve\">2026</t>"),
+            "{first}"
+        );
+        assert!(first.contains("<c r=\"B3\"><v>2450.50</v></c>"), "{first}");
+        assert!(
+            first.contains("<t xml:space=\"preserve\">2 450,00</t>"),
+            "{first}"
+        );
+        assert!(
+            parts[6]
+                .1
+                .contains("<t xml:space=\"preserve\">0781234X</t>")
+        );
     }
 }

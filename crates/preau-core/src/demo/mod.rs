@@ -426,6 +426,7 @@ pub async fn load_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
         "demo pupils and loans loaded"
     );
     steering::load(&mut tx, &sys, now).await?;
+    steering::load_money(&mut tx, &sys, now).await?;
     tx.commit().await?;
     Ok(true)
 }

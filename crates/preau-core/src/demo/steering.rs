@@ -225,3 +225,277 @@ pub async fn bench(
     }
     Ok(added)
 }
+
+/// The demo's needs campaign (open: directeurs may still add requests), with requests in
+/// every state and an ERUN opinion; its two subsidy dossiers (the 2021 SNEE tablets, paid;
+/// a DETR dossier filed for the accepted requests); and what the maintenance contract
+/// costs a year.
+pub async fn load_money(tx: &mut Tx, sys: &Principal, now: DateTime<Utc>) -> AppResult<()> {
+    use chrono::{Datelike, Duration};
+    use preau_domain::needs::{CampaignInput, DecisionInput, RequestInput};
+    use preau_domain::subsidy;
+
+    use crate::steering::{funding, needs};
+
+    let cid = sys.collectivite_id;
+    let today = preau_domain::paris::day(now);
+    let next = today.year() + 1;
+    let campaign = CampaignInput {
+        title: format!("Recensement des besoins {next}"),
+        opens_on: (today - Duration::days(21)).to_string(),
+        closes_on: (today + Duration::days(14)).to_string(),
+        plan_year: next.to_string(),
+    }
+    .check()
+    .map_err(crate::error::AppError::Invalid)?;
+    let campaign_id = needs::open_campaign(tx, sys, &campaign, now).await?;
+    // The directrice's school (the first), then four élémentaires.
+    let all: Vec<(i64, String)> = with_tx!(tx, c => {
+        sqlx::query_as("SELECT id, kind FROM schools WHERE collectivite_id = $1 ORDER BY id").bind(cid).fetch_all(&mut *c).await?
+    });
+    let schools: Vec<i64> = all
+        .first()
+        .map(|s| s.0)
+        .into_iter()
+        .chain(
+            all.iter()
+                .skip(1)
+                .filter(|(_, k)| SchoolKind::from_db(k) != SchoolKind::Maternelle)
+                .map(|s| s.0)
+                .take(4),
+        )
+        .collect();
+    let people: Vec<(i64, String)> = with_tx!(tx, c => {
+        sqlx::query_as("SELECT id, login FROM users WHERE collectivite_id = $1 AND login IN ('directeur', 'erun')").bind(cid).fetch_all(&mut *c).await?
+    });
+    let user = |login: &str| people.iter().find(|u| u.1 == login).map_or(0, |u| u.0);
+    let as_role =
+        |school: i64, role: preau_domain::Role, id: i64, login: &str, name: &str| Principal {
+            user_id: id,
+            login: login.into(),
+            display_name: name.into(),
+            collectivite_id: cid,
+            lang: preau_domain::Lang::Fr,
+            assignments: vec![preau_domain::Assignment {
+                role,
+                school_id: Some(school),
+                contractor_id: None,
+            }],
+            lots: Vec::new(),
+        };
+    // (school index, category, item, quantity, reason, priority, decision, reason, opinion)
+    type Demo<'a> = (
+        usize,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        &'a str,
+        &'a str,
+    );
+    let requests: [Demo; 6] = [
+        (
+            0,
+            "tablette",
+            "",
+            "12",
+            "Pour les ateliers de grande section : phonologie et numération par petits groupes, sans attendre la classe mobile de l'école voisine.",
+            "haute",
+            Some("acceptee"),
+            "",
+            "Favorable : projet d'école sur le langage oral en grande section.",
+        ),
+        (
+            0,
+            "visualiseur",
+            "",
+            "2",
+            "Pour montrer les albums et les productions des élèves au TNI.",
+            "moyenne",
+            None,
+            "",
+            "",
+        ),
+        (
+            1,
+            "tni",
+            "",
+            "1",
+            "La salle 4 n'a plus d'affichage depuis que son VPI a été réformé.",
+            "haute",
+            Some("acceptee"),
+            "",
+            "",
+        ),
+        (
+            2,
+            "",
+            "Casques audio avec micro",
+            "25",
+            "Pour les évaluations de langue en autonomie.",
+            "basse",
+            Some("refusee"),
+            "Hors du socle : à prévoir sur les crédits pédagogiques de l'école.",
+            "",
+        ),
+        (
+            3,
+            "poste_enseignant",
+            "",
+            "3",
+            "Les portables des enseignants ont 7 ans et démarrent en 5 minutes.",
+            "moyenne",
+            Some("differee"),
+            "Ils sont dans le plan de renouvellement de l'an prochain : reporté au recensement suivant.",
+            "",
+        ),
+        (
+            4,
+            "borne_wifi",
+            "",
+            "2",
+            "Le Wi-Fi ne couvre pas les deux salles du préfabriqué.",
+            "haute",
+            None,
+            "",
+            "",
+        ),
+    ];
+    let mut accepted = Vec::new();
+    for (i, category, item, quantity, reason, priority, decision, why, opinion) in requests {
+        let Some(&school) = schools.get(i) else {
+            continue;
+        };
+        let director = if i == 0 {
+            as_role(
+                school,
+                preau_domain::Role::Directeur,
+                user("directeur"),
+                "directeur",
+                "Sophie Directrice",
+            )
+        } else {
+            as_role(
+                school,
+                preau_domain::Role::Directeur,
+                0,
+                "demo",
+                "Direction de l'école",
+            )
+        };
+        let r = RequestInput {
+            category: category.into(),
+            item: item.into(),
+            quantity: quantity.into(),
+            reason: reason.into(),
+            priority: priority.into(),
+        }
+        .check()
+        .map_err(crate::error::AppError::Invalid)?;
+        let id = needs::add_request(tx, &director, campaign_id, school, &r, now).await?;
+        let mut version = 1;
+        if !opinion.is_empty() {
+            let erun = as_role(
+                school,
+                preau_domain::Role::Erun,
+                user("erun"),
+                "erun",
+                "Nadia ERUN",
+            );
+            needs::give_opinion(tx, &erun, id, opinion, now).await?;
+            version += 1;
+        }
+        if let Some(status) = decision {
+            let d = DecisionInput {
+                status: status.into(),
+                plan_year: next.to_string(),
+                reason: why.into(),
+            }
+            .check()
+            .map_err(crate::error::AppError::Invalid)?;
+            needs::decide(tx, sys, id, version, &d, now).await?;
+            if status == "acceptee" {
+                accepted.push(id);
+            }
+        }
+    }
+    // The 2021 tablets were bought with the State's SNEE: 70 % of the spending.
+    // The orders the tablets were bought on, and everything bought on those orders.
+    let snee_orders: Vec<(String, i64)> = with_tx!(tx, c => {
+        sqlx::query_as("SELECT o.order_ref, CAST(COALESCE(SUM(o.price_cents), 0) AS BIGINT) FROM devices o WHERE o.collectivite_id = $1 AND o.order_ref IN (SELECT d.order_ref FROM devices d JOIN device_categories k ON k.id = d.category_id WHERE d.collectivite_id = $1 AND k.code IN ('tablette', 'classe_mobile') AND d.purchase_date >= $2 AND d.purchase_date <= $3) GROUP BY o.order_ref ORDER BY o.order_ref")
+            .bind(cid).bind(chrono::NaiveDate::from_ymd_opt(2021, 1, 1)).bind(chrono::NaiveDate::from_ymd_opt(2021, 12, 31)).fetch_all(&mut *c).await?
+    });
+    let eligible: i64 = snee_orders.iter().map(|o| o.1).sum();
+    let granted = subsidy::expected_cents(eligible, Some(70), None);
+    let euros = |c: i64| format!("{},{:02}", c / 100, c % 100);
+    let snee = subsidy::Input {
+        funder: "snee".into(),
+        title: "Socle numérique dans les écoles élémentaires — tablettes".into(),
+        year: "2021".into(),
+        rate_percent: "70".into(),
+        status: "verse".into(),
+        deposit_due: "2021-03-31".into(),
+        justify_due: "2022-12-31".into(),
+        requested: euros(granted),
+        granted: euros(granted),
+        received: euros(granted),
+        notes: "Appel à projets pour un socle numérique dans les écoles élémentaires (plan de relance).".into(),
+        ..subsidy::Input::default()
+    }
+    .check()
+    .map_err(crate::error::AppError::Invalid)?;
+    let orders: Vec<String> = snee_orders.into_iter().map(|o| o.0).collect();
+    funding::create(
+        tx,
+        sys,
+        &snee,
+        &funding::Funds {
+            orders,
+            requests: Vec::new(),
+        },
+        now,
+    )
+    .await?;
+    let price = |code: &str| PRICES.iter().find(|p| p.0 == code).map_or(0, |p| p.1 * 100);
+    let asked = subsidy::expected_cents(
+        12 * price("tablette") + price("tni"),
+        Some(40),
+        Some(2_000_000),
+    );
+    let detr = subsidy::Input {
+        funder: "detr".into(),
+        title: format!("Équipement numérique des classes — besoins {next}"),
+        year: next.to_string(),
+        rate_percent: "40".into(),
+        cap: "20000".into(),
+        status: "depose".into(),
+        deposit_due: format!("{}-01-31", today.year()),
+        justify_due: format!("{}-12-31", next + 1),
+        requested: euros(asked),
+        notes: "Dossier déposé en préfecture ; accusé de réception reçu.".into(),
+        ..subsidy::Input::default()
+    }
+    .check()
+    .map_err(crate::error::AppError::Invalid)?;
+    funding::create(
+        tx,
+        sys,
+        &detr,
+        &funding::Funds {
+            orders: Vec::new(),
+            requests: accepted,
+        },
+        now,
+    )
+    .await?;
+    // The maintenance contract: 38 400 € a year.
+    let contracts: Vec<i64> = with_tx!(tx, c => {
+        sqlx::query_scalar("SELECT id FROM contracts WHERE collectivite_id = $1").bind(cid).fetch_all(&mut *c).await?
+    });
+    for id in contracts {
+        funding::set_contract_cost(tx, sys, id, Some(38_400 * 100), now).await?;
+    }
+    Ok(())
+}

@@ -6,6 +6,9 @@
 //! its replacement year by year under the collectivité's cap.
 
 pub mod coverage;
+pub mod funding;
+pub mod needs;
+pub mod quality;
 pub mod referentiel;
 pub mod renewal;
 

@@ -48,6 +48,9 @@ pub struct RenewalReport {
     pub undated: i64,
     pub warranties_ending: i64,
     pub ratios: Vec<Ratio>,
+    /// Accepted needs of the schools, per plan year: devices and their estimate (0 for
+    /// those who do not see costs), in `years` order.
+    pub needs: Vec<(i32, i64, i64)>,
     pub costs_shown: bool,
 }
 
@@ -164,7 +167,18 @@ pub async fn report(
             y.budget_cents = 0;
         }
     }
+    let mut needs: Vec<(i32, i64, i64)> = plan.iter().map(|y| (y.year, 0, 0)).collect();
+    for (year, school, code, n) in super::needs::accepted(db, cid).await? {
+        if !scope.contains(school) {
+            continue;
+        }
+        if let Some(line) = needs.iter_mut().find(|l| i64::from(l.0) == year) {
+            line.1 += n;
+            line.2 += prices.get(&code).copied().flatten().map_or(0, |u| u * n);
+        }
+    }
     Ok(RenewalReport {
+        needs,
         from,
         yearly_cap_cents: if costs_shown { cap } else { None },
         years: plan,

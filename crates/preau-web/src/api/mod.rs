@@ -433,6 +433,20 @@ pub fn ops() -> Vec<Op> {
         )
         .query::<steering::RenewalQueryDoc>()
         .answers::<types::Renewal>(),
+        Op::new(
+            "get",
+            "/needs",
+            "Needs campaigns and the schools' requests",
+            get(steering::needs),
+        )
+        .answers::<List<types::NeedsCampaign>>(),
+        Op::new(
+            "get",
+            "/subsidies",
+            "Subsidy dossiers",
+            get(steering::subsidies),
+        )
+        .answers::<List<types::Subsidy>>(),
         Op {
             public: true,
             ..Op::new("get", "/openapi.json", "This document", get(openapi)).answers::<Value>()

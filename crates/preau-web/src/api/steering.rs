@@ -1,11 +1,12 @@
-//! `/api/v1` for steering: coverage of the schools against the référentiel, and the
-//! référentiel itself (read by those who see coverage, replaced by the administrator).
+//! `/api/v1` for steering: coverage of the schools against the référentiel, the
+//! référentiel itself (read by those who see coverage, replaced by the administrator), the
+//! renewal plan, the needs campaigns and the subsidy dossiers.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use chrono::Utc;
-use preau_core::steering::{coverage, referentiel, renewal};
+use preau_core::steering::{coverage, funding, needs, referentiel, renewal};
 use preau_core::write_tx;
 use serde::Deserialize;
 
@@ -135,4 +136,30 @@ pub(super) async fn renewal_get(
     )
     .await?;
     Ok(Json((&r).into()))
+}
+
+/// Every needs campaign, the latest first, with the requests the caller may read.
+pub(super) async fn needs(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+) -> Answer<List<types::NeedsCampaign>> {
+    let now = Utc::now();
+    let mut items = Vec::new();
+    for c in needs::campaigns(&s.db, &p).await? {
+        items.push((&needs::campaign(&s.db, &p, c.id, now).await?).into());
+    }
+    Ok(Json(List { items, next: None }))
+}
+
+/// Every subsidy dossier, the latest year first.
+pub(super) async fn subsidies(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+) -> Answer<List<types::Subsidy>> {
+    let items = funding::list(&s.db, &p, Utc::now())
+        .await?
+        .iter()
+        .map(types::Subsidy::from)
+        .collect();
+    Ok(Json(List { items, next: None }))
 }

@@ -1339,3 +1339,125 @@ input! {
         school_kinds: Option<Vec<String>>,
     }
 }
+
+object! {
+    /// A needs campaign with the requests the caller may read.
+    NeedsCampaign {
+        id: i64,
+        title: String,
+        opens_on: NaiveDate,
+        closes_on: NaiveDate,
+        plan_year: i64,
+        /// Schools may still enter requests today.
+        open: bool,
+        requests: Vec<NeedRequest>,
+    }
+}
+
+object! {
+    /// A school's request.
+    NeedRequest {
+        id: i64,
+        school_id: i64,
+        /// The device category's code, when the request names one.
+        category: Option<String>,
+        /// What is asked, when no category says it.
+        item: String,
+        quantity: i64,
+        reason: String,
+        /// `haute`, `moyenne` or `basse`.
+        priority: String,
+        /// `soumise`, `acceptee`, `differee` or `refusee`.
+        status: String,
+        /// The plan year of an accepted request.
+        plan_year: Option<i64>,
+        decision_reason: Option<String>,
+        opinion: Option<String>,
+        /// Quantity × unit price; `null` for those who do not see costs, or without a price.
+        estimate_cents: Option<i64>,
+    }
+}
+
+impl From<&preau_core::steering::needs::CampaignView> for NeedsCampaign {
+    fn from(v: &preau_core::steering::needs::CampaignView) -> Self {
+        NeedsCampaign {
+            id: v.campaign.id,
+            title: v.campaign.title.clone(),
+            opens_on: v.campaign.opens_on,
+            closes_on: v.campaign.closes_on,
+            plan_year: v.campaign.plan_year,
+            open: v.open,
+            requests: v
+                .requests
+                .iter()
+                .map(|r| NeedRequest {
+                    id: r.id,
+                    school_id: r.school_id,
+                    category: r.category.clone(),
+                    item: r.item.clone(),
+                    quantity: r.quantity,
+                    reason: r.reason.clone(),
+                    priority: r.priority.code().into(),
+                    status: r.status.code().into(),
+                    plan_year: r.plan_year,
+                    decision_reason: r.decision_reason.clone(),
+                    opinion: r.opinion.clone(),
+                    estimate_cents: r.estimate_cents,
+                })
+                .collect(),
+        }
+    }
+}
+
+object! {
+    /// A subsidy dossier and what follows from it.
+    Subsidy {
+        id: i64,
+        /// `snee`, `detr`, `dsil`, `departement`, `region`, `tne` or `autre`.
+        funder: String,
+        title: String,
+        year: i32,
+        /// `a_deposer`, `depose`, `accorde`, `verse` or `refuse`.
+        status: String,
+        rate_percent: Option<i64>,
+        cap_cents: Option<i64>,
+        /// The devices of its orders, its plan lines' estimates and other spending entered.
+        eligible_cents: i64,
+        requested_cents: i64,
+        granted_cents: Option<i64>,
+        received_cents: i64,
+        /// What to count on as the dossier stands.
+        aid_cents: i64,
+        remaining_cents: i64,
+        deposit_due: Option<NaiveDate>,
+        justify_due: Option<NaiveDate>,
+        orders: Vec<String>,
+        /// Ids of the accepted requests it funds.
+        requests: Vec<i64>,
+    }
+}
+
+impl From<&preau_core::steering::funding::Subsidy> for Subsidy {
+    fn from(s: &preau_core::steering::funding::Subsidy) -> Self {
+        let d = &s.dossier;
+        Subsidy {
+            id: s.id,
+            funder: d.funder.code().into(),
+            title: d.title.clone(),
+            year: d.year,
+            status: d.status.code().into(),
+            rate_percent: d.rate_percent,
+            cap_cents: d.cap_cents,
+            eligible_cents: s.eligible_cents,
+            requested_cents: d.requested_cents,
+            granted_cents: d.granted_cents,
+            received_cents: d.received_cents,
+            aid_cents: s.aid_cents,
+            remaining_cents: s.remaining_cents,
+            deposit_due: d.deposit_due,
+            justify_due: d.justify_due,
+            orders: s.orders.clone(),
+            requests: s.requests.iter().map(|r| r.0).collect(),
+        }
+    }
+}

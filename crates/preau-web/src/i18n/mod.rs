@@ -7,6 +7,7 @@ use preau_domain::Lang;
 mod admin;
 mod common;
 mod devices;
+mod money;
 mod org;
 mod pupils;
 mod steering;
@@ -17,6 +18,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     admin::MESSAGES,
     common::MESSAGES,
     devices::MESSAGES,
+    money::MESSAGES,
     org::MESSAGES,
     pupils::MESSAGES,
     steering::MESSAGES,

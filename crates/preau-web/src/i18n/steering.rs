@@ -246,6 +246,7 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "Devices in service by age, what reaches the end of its life and the replacement budget of the next five years, at each category's unit price.",
     ),
     ("renewal.lifespan", "Durée de vie", "Lifespan"),
+    ("renewal.needs", "Besoins acceptés", "Accepted needs"),
     (
         "renewal.past",
         "ont dépassé leur durée de vie",

@@ -13,6 +13,7 @@ use preau_domain::referentiel::{Measure, Verdict};
 use preau_domain::{Lang, Principal};
 use serde::Deserialize;
 
+use super::parts::charts::{bar_chart, euros, whole_euros};
 use super::parts::devices::category_label;
 use super::{Ctx, LangTitle, flash_key, render, see_other};
 use crate::AppState;
@@ -20,16 +21,6 @@ use crate::error::PageError;
 use crate::session::{Auth, CsrfForm};
 
 type PageResult = Result<Response, PageError>;
-
-fn euros(cents: i64) -> String {
-    preau_domain::device::format_euros(cents)
-}
-
-/// A total, to the euro (`1 234 567 €`): what fits a tile on a phone.
-fn whole_euros(cents: i64) -> String {
-    let rounded = (cents + 50).div_euclid(100) * 100;
-    euros(rounded).replace(",00 €", "\u{a0}€")
-}
 
 /// The verdict's order of urgency: the schools to act on first.
 fn urgency(v: Verdict) -> u8 {
@@ -459,23 +450,7 @@ pub async fn prices(
 ) -> PageResult {
     let p = &a.p;
     editor(p)?;
-    let mut parsed = Vec::new();
-    let mut errors = Vec::new();
-    for (k, v) in pairs.iter().filter(|(k, _)| k.starts_with("price_")) {
-        let code = &k["price_".len()..];
-        let v = v.trim();
-        if v.is_empty() {
-            parsed.push((code.to_string(), None));
-            continue;
-        }
-        match preau_domain::device::euros_to_cents(k, Some(v)) {
-            Ok(c) => parsed.push((code.to_string(), c)),
-            Err(e) => errors.push(e),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors).into());
-    }
+    let parsed = super::form::euros_by_key(&pairs, "price_")?;
     write_tx!(s.db, tx => {
         for (code, cents) in &parsed {
             referentiel::set_unit_price(tx, p, code, *cents, Utc::now()).await?;
@@ -603,41 +578,14 @@ pub async fn plan(State(s): State<AppState>, a: Auth, uri: axum::http::Uri) -> P
     render(&page)
 }
 
-/// A bar chart as SVG, drawn by the server from numbers only (no text from users): one
-/// bar per `(label, value)`, the value above it. Its data table follows it on the page
-/// for screen readers; the SVG itself is hidden from them.
-fn bar_chart(bars: &[(String, i64, String)]) -> String {
-    let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
-    let (w, h, gap) = (64, 160, 16);
-    let width = bars.len() as i64 * (w + gap) + gap;
-    let mut svg = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {width} {}\" role=\"presentation\" aria-hidden=\"true\" focusable=\"false\">",
-        h + 44
-    );
-    for (i, (label, value, shown)) in bars.iter().enumerate() {
-        let x = gap + i as i64 * (w + gap);
-        let bh = value * h / max;
-        let y = 20 + h - bh;
-        svg.push_str(&format!(
-            "<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{bh}\" fill=\"#000091\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\">{}</text><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"13\">{}</text>",
-            x + w / 2,
-            y - 5,
-            askama::filters::escape(shown, askama::filters::Html).map(|e| e.to_string()).unwrap_or_default(),
-            x + w / 2,
-            h + 40,
-            askama::filters::escape(label, askama::filters::Html).map(|e| e.to_string()).unwrap_or_default(),
-        ));
-    }
-    svg.push_str("</svg>");
-    svg
-}
-
 pub struct YearLine {
     pub year: i32,
     pub devices: i64,
     pub what: String,
     pub budget: String,
     pub deferred: i64,
+    /// Accepted needs of the schools that year: devices, and their estimate.
+    pub needs: String,
 }
 
 pub struct AgeLine {
@@ -753,6 +701,13 @@ pub async fn renewal(State(s): State<AppState>, a: Auth, uri: axum::http::Uri) -
                     String::new()
                 },
                 deferred: y.deferred,
+                needs: match r.needs.iter().find(|n| n.0 == y.year) {
+                    Some((_, n, c)) if *n > 0 && r.costs_shown => {
+                        format!("{n} ({})", whole_euros(*c))
+                    }
+                    Some((_, n, _)) if *n > 0 => n.to_string(),
+                    _ => "—".into(),
+                },
             })
             .collect(),
         ages: r

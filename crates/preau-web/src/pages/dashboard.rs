@@ -30,6 +30,11 @@ struct DashboardPage {
     year_id: i64,
     rows: Vec<(SchoolFigures, &'static str)>,
     totals: Totals,
+    /// Schools per verdict against the référentiel: (code, label, count), and its chart.
+    verdicts: Vec<(&'static str, &'static str, usize)>,
+    verdict_chart: String,
+    council: bool,
+    quality: bool,
 }
 
 /// The year asked for, or the current one, or the latest.
@@ -65,7 +70,38 @@ pub async fn dashboard(
     }
     let (all, year) = pick_year(&s, &a, q.year).await?;
     let (rows, totals) = dashboard::per_school(&s.db, p, year.as_ref().map(|y| y.id)).await?;
+    let verdicts: Vec<(&'static str, &'static str, usize)> = if p.sees_some_coverage() {
+        let report =
+            preau_core::steering::coverage::report(&s.db, p, None, chrono::Utc::now()).await?;
+        use preau_domain::referentiel::Verdict;
+        [Verdict::NonConforme, Verdict::Partiel, Verdict::Conforme]
+            .iter()
+            .map(|v| {
+                (
+                    v.code(),
+                    v.label(p.lang),
+                    report
+                        .schools
+                        .iter()
+                        .filter(|s| s.coverage.verdict == *v)
+                        .count(),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let verdict_chart = super::parts::charts::bar_chart(
+        &verdicts
+            .iter()
+            .map(|v| (v.1.to_string(), v.2 as i64, v.2.to_string()))
+            .collect::<Vec<_>>(),
+    );
     render(&DashboardPage {
+        verdicts,
+        verdict_chart,
+        council: p.can_see_funding(),
+        quality: p.can_see_sla_report(),
         ctx: Ctx::for_user(p, &a.csrf, p.lang_title("dashboard.title"), "dashboard"),
         years: all.into_iter().map(|y| (y.id, y.label)).collect(),
         year_id: year.map(|y| y.id).unwrap_or(0),

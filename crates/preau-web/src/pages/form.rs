@@ -160,6 +160,30 @@ pub fn flash_key(flash: Option<&str>) -> Option<&'static str> {
     }
 }
 
+/// Amounts in euros posted as `{prefix}{key}` fields (a price per category, a cost per
+/// contract): each key with its cents (`None` when left empty), or every wrong field.
+pub fn euros_by_key(
+    pairs: &[(String, String)],
+    prefix: &str,
+) -> Result<Vec<(String, Option<i64>)>, AppError> {
+    let mut values = Vec::new();
+    let mut errors = Vec::new();
+    for (k, v) in pairs {
+        let Some(key) = k.strip_prefix(prefix) else {
+            continue;
+        };
+        match preau_domain::device::euros_to_cents(k, Some(v)) {
+            Ok(c) => values.push((key.to_string(), c)),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(AppError::Invalid(errors))
+    }
+}
+
 /// Field errors as one sentence, for forms that show them in a single box.
 pub fn messages(errs: &[FieldError], lang: Lang) -> String {
     errs.iter()

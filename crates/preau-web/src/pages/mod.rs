@@ -4,13 +4,16 @@
 mod admin;
 mod assistance;
 mod contracts;
+mod council;
 mod coverage;
 mod dashboard;
 mod device_import;
 pub mod devices;
 mod form;
+mod funding;
 mod import;
 mod labels;
+mod needs;
 mod org;
 mod page;
 mod parts;
@@ -123,6 +126,31 @@ pub fn routes() -> Router<AppState> {
         .route("/renewal.xlsx", get(coverage::renewal))
         .route("/renewal.csv", get(coverage::renewal))
         .route("/renewal/settings", post(coverage::renewal_settings))
+        .route("/council", get(council::report))
+        .route("/council.xlsx", get(council::workbook))
+        .route("/quality", get(council::quality_page))
+        .route("/funding", get(funding::page).post(funding::create))
+        .route("/funding/new", get(funding::new))
+        .route("/funding/contracts", post(funding::contracts))
+        .route("/funding/dossiers.xlsx", get(funding::export))
+        .route("/funding/dossiers.csv", get(funding::export))
+        .route("/funding/spending.xlsx", get(funding::export))
+        .route("/funding/spending.csv", get(funding::export))
+        .route("/funding/{id}", get(funding::dossier))
+        .route(
+            "/funding/{id}/edit",
+            get(funding::edit).post(funding::update),
+        )
+        .route("/needs", get(needs::list).post(needs::create))
+        .route("/needs/new", get(needs::new))
+        .route("/needs/{id}", get(needs::campaign))
+        .route("/needs/{id}/edit", get(needs::edit).post(needs::update))
+        .route("/needs/{id}/requests", post(needs::add))
+        .route("/needs/{id}/requests.xlsx", get(needs::export))
+        .route("/needs/{id}/requests.csv", get(needs::export))
+        .route("/needs/requests/{id}/withdraw", post(needs::withdraw))
+        .route("/needs/requests/{id}/opinion", post(needs::opinion))
+        .route("/needs/requests/{id}/decide", post(needs::decide))
         .route("/admin/referentiel", get(coverage::referentiel_page))
         .route("/admin/referentiel/prices", post(coverage::prices))
         .route(

@@ -35,6 +35,56 @@ struct HomePage {
     counts: Counts,
     no_perimeter: bool,
     schools: Vec<schools::School>,
+    /// An open needs campaign and what it asks of the caller: (link, sentence).
+    needs: Option<(String, String)>,
+}
+
+/// What an open needs campaign asks of the caller: a decision (administrator), an opinion
+/// (ERUN/IEN), the school's requests (directeur).
+async fn needs_todo(
+    s: &AppState,
+    p: &preau_domain::Principal,
+) -> Result<Option<(String, String)>, PageError> {
+    use preau_core::steering::needs;
+    if !p.sees_some_coverage() {
+        return Ok(None);
+    }
+    let today = super::today();
+    let Some(open) = needs::campaigns(&s.db, p)
+        .await?
+        .into_iter()
+        .find(|c| c.is_open(today))
+    else {
+        return Ok(None);
+    };
+    let view = needs::campaign(&s.db, p, open.id, chrono::Utc::now()).await?;
+    let t = |k| crate::i18n::t(p.lang, k);
+    let until = open.closes_on.format("%d/%m/%Y");
+    let waiting = view.totals[0];
+    let sentence = if p.can_decide_needs() {
+        format!("{} : {waiting} {}", open.title, t("needs.home_to_decide"))
+    } else if view
+        .requests
+        .iter()
+        .any(|r| p.can_give_opinion(r.school_id))
+    {
+        let n = view
+            .requests
+            .iter()
+            .filter(|r| p.can_give_opinion(r.school_id) && r.opinion.is_none())
+            .count();
+        format!("{} : {n} {}", open.title, t("needs.home_to_opine"))
+    } else if p.has(Role::Directeur) {
+        format!(
+            "{} {} {until} : {}",
+            open.title,
+            t("needs.home_open_until"),
+            t("needs.home_ask")
+        )
+    } else {
+        return Ok(None);
+    };
+    Ok(Some((format!("/needs/{}", open.id), sentence)))
 }
 
 pub async fn home(State(s): State<AppState>, a: Auth) -> PageResult {
@@ -57,6 +107,7 @@ pub async fn home(State(s): State<AppState>, a: Auth) -> PageResult {
         counts,
         no_perimeter: p.has(Role::Prestataire) && listed.is_empty() && !wide,
         schools: listed,
+        needs: needs_todo(&s, p).await?,
     };
     render(&page)
 }

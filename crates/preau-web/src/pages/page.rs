@@ -85,6 +85,13 @@ impl Ctx {
         if p.can_see_dashboard() {
             nav.push(("/renewal", "nav.renewal", "renewal"));
         }
+        if p.sees_some_coverage() {
+            nav.push(("/needs", "nav.needs", "needs"));
+        }
+        if p.can_see_funding() {
+            nav.push(("/funding", "nav.funding", "funding"));
+            nav.push(("/council", "nav.council", "council"));
+        }
         if p.can_manage_collectivite() || p.can_manage_users() || p.can_read_audit() {
             nav.push(("/admin", "nav.admin", "admin"));
         }

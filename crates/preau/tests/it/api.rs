@@ -213,6 +213,8 @@ async fn every_route_is_documented_and_the_demo_answers_match_their_schemas() {
         "/school-years",
         "/schools/1/rooms",
         "/schools/1/classes",
+        "/needs",
+        "/subsidies",
     ] {
         let body = app
             .api(&admin, Method::GET, &format!("/api/v1{path}"), None)
@@ -227,7 +229,14 @@ async fn every_route_is_documented_and_the_demo_answers_match_their_schemas() {
     // Other roles see other shapes of the same types (redacted amounts, no penalties).
     for login in ["directeur", "prestataire", "elu", "technicien"] {
         let token = app.token(login).await;
-        for path in ["/tickets", "/devices", "/me", "/contracts"] {
+        for path in [
+            "/tickets",
+            "/devices",
+            "/me",
+            "/contracts",
+            "/needs",
+            "/subsidies",
+        ] {
             let resp = app
                 .api(&token, Method::GET, &format!("/api/v1{path}"), None)
                 .await;

@@ -462,3 +462,80 @@ async fn an_elu_finds_the_schools_to_equip_on_a_tablet_and_a_phone() {
     .await
     .unwrap();
 }
+
+/// Whether the page fits `width` without sideways scrolling (see `OVERFLOW`).
+fn fits(d: &Driver, width: u32, url: &str, needle: &str) {
+    d.call(
+        "POST",
+        &format!("/session/{}/window/rect", d.session),
+        Some(json!({"width": width, "height": 900})),
+    );
+    d.goto(url);
+    d.wait_for(needle);
+    let fits = d.call(
+        "POST",
+        &format!("/session/{}/execute/sync", d.session),
+        Some(json!({"script": OVERFLOW, "args": []})),
+    );
+    assert_eq!(fits, json!(true), "{url} at {width}px scrolls sideways");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directrice_asks_for_equipment_and_the_elu_prints_the_council_report() {
+    use base64::Engine;
+    let app = TestApp::demo().await;
+    let base = serve(&app).await;
+    tokio::task::spawn_blocking(move || {
+        let d = Driver::start();
+        // The directrice enters her school's need during the campaign.
+        d.login(&base, "directeur");
+        d.wait_for("Bonjour");
+        d.click_link("Besoins");
+        d.wait_for("Besoins des écoles");
+        d.click_link("Recensement des besoins");
+        d.wait_for("Faire une demande");
+        d.type_in("#f-quantity", "3");
+        d.type_in("#f-item", "Casques pour la classe de langue");
+        d.type_in("#f-reason", "Écouter les enregistrements en autonomie pendant les ateliers");
+        d.click("form[action$='/requests'] button[type=submit]");
+        let after = d.wait_for("Casques pour la classe de langue");
+        assert!(
+            after.contains("3 × Casques pour la classe de langue")
+                && after.contains("En attente de décision"),
+            "{after}"
+        );
+        let campaign = d.url();
+        d.logout();
+        // The élu opens the dashboard, then the council report, and prints it.
+        d.login(&base, "elu");
+        d.wait_for("Bonjour");
+        d.click_link("Tableau de bord");
+        let dash = d.wait_for("Pilotage");
+        assert!(dash.contains("Non conforme") && dash.contains("Rapport au conseil"), "{dash}");
+        d.click("a.button[href='/council']");
+        let report = d.wait_for("Annexes");
+        for part in ["Synthèse", "écoles conformes au référentiel", "Finances", "Qualité du service"] {
+            assert!(report.contains(part), "{part} missing");
+        }
+        let pdf = d.call(
+            "POST",
+            &format!("/session/{}/print", d.session),
+            Some(json!({"orientation": "portrait", "page": {"width": 21.0, "height": 29.7}, "background": true})),
+        );
+        let pdf = base64::engine::general_purpose::STANDARD
+            .decode(pdf.as_str().expect("base64 PDF"))
+            .expect("a PDF");
+        assert!(pdf.starts_with(b"%PDF"));
+        let pages = pdf.windows(b"/Type /Page\n".len()).filter(|w| w.starts_with(b"/Type /Page") && !w.starts_with(b"/Type /Pages")).count();
+        assert!(pages >= 4, "a summary, money, quality and annexes: {pages} pages");
+        // Tablet and phone widths: the report, the funding page, the campaign.
+        for width in [768, 390] {
+            fits(&d, width, &format!("{base}/council"), "Annexes");
+            fits(&d, width, &format!("{base}/funding"), "Dossiers de subvention");
+            fits(&d, width, &campaign, "Demandes");
+            fits(&d, width, &format!("{base}/quality"), "Modèles les moins fiables");
+        }
+    })
+    .await
+    .unwrap();
+}

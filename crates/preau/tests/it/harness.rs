@@ -356,3 +356,62 @@ impl Drop for SmtpListener {
         let _ = self.child.wait();
     }
 }
+
+/// An XLSX workbook read back: each sheet's name and its cells' text, tab-separated by
+/// cell and one line per row (numbers as stored, `749.00`).
+pub fn xlsx_sheets(book: &[u8]) -> Vec<(String, String)> {
+    use std::io::Read;
+    let mut parts = std::collections::BTreeMap::new();
+    let mut at = 0;
+    while book.len() > at + 30 && book[at..].starts_with(b"PK\x03\x04") {
+        let le16 = |i: usize| u16::from_le_bytes([book[at + i], book[at + i + 1]]) as usize;
+        let packed = u32::from_le_bytes(book[at + 18..at + 22].try_into().unwrap()) as usize;
+        let (name_len, extra) = (le16(26), le16(28));
+        let name = String::from_utf8_lossy(&book[at + 30..at + 30 + name_len]).into_owned();
+        let start = at + 30 + name_len + extra;
+        let mut text = String::new();
+        flate2::read::DeflateDecoder::new(&book[start..start + packed])
+            .read_to_string(&mut text)
+            .expect("deflated part");
+        parts.insert(name, text);
+        at = start + packed;
+    }
+    let workbook = parts.get("xl/workbook.xml").expect("workbook.xml").clone();
+    let names: Vec<String> = workbook
+        .split("<sheet name=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap_or_default().to_string())
+        .collect();
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let xml = &parts[&format!("xl/worksheets/sheet{}.xml", i + 1)];
+            let rows: Vec<String> = xml
+                .split("<row ")
+                .skip(1)
+                .map(|row| {
+                    row.split("<c ")
+                        .skip(1)
+                        .map(|c| {
+                            let inner = |open: &str, close: &str| {
+                                c.split_once(open)
+                                    .and_then(|(_, rest)| rest.split_once(close))
+                                    .map(|(v, _)| v.to_string())
+                            };
+                            inner("<t xml:space=\"preserve\">", "</t>")
+                                .or_else(|| inner("<v>", "</v>"))
+                                .unwrap_or_default()
+                                .replace("&amp;", "&")
+                                .replace("&lt;", "<")
+                                .replace("&gt;", ">")
+                                .replace("&quot;", "\"")
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\t")
+                })
+                .collect();
+            (name, rows.join("\n"))
+        })
+        .collect()
+}

@@ -9,6 +9,7 @@ mod binary;
 mod browser;
 mod cli;
 mod devices;
+mod funding;
 mod hardening;
 mod harness;
 mod inventory;
