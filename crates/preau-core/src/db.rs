@@ -119,6 +119,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(10, "0010", "referentiel"),
     migration!(11, "0011", "token_expiry"),
     migration!(12, "0012", "needs_subsidies"),
+    migration!(13, "0013", "connectivity"),
 ];
 
 impl Db {

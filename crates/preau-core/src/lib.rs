@@ -9,6 +9,7 @@ pub mod audit;
 pub mod calendar;
 pub mod classes;
 pub mod collectivites;
+pub mod connectivity;
 pub mod contracts;
 pub mod dashboard;
 pub mod db;

@@ -283,6 +283,22 @@ impl FieldError {
                 "Cette valeur est en double.".into(),
                 "This value is duplicated.".into(),
             ),
+            "password_contains_login" => (
+                "Le mot de passe ne doit contenir ni l'identifiant ni le nom de la personne.".into(),
+                "The password must not contain the person's login or name.".into(),
+            ),
+            "password_common" => (
+                "Ce mot de passe est trop courant : un mot du dictionnaire ou des listes de mots de passe volés, même entouré de chiffres ou de symboles.".into(),
+                "This password is too common: a dictionary word or one from leaked password lists, even with digits or symbols around it.".into(),
+            ),
+            "password_weak" => (
+                "Ce mot de passe se devine trop facilement (répétitions, suites comme « 1234 » ou « azer ») : allongez-le ou mélangez davantage les caractères, une phrase de quatre mots convient.".into(),
+                "This password is too easy to guess (repeats, runs such as \"1234\" or \"qwer\"): make it longer or mix the characters more; a four-word sentence will do.".into(),
+            ),
+            "bandwidth_format" => (
+                "Un débit en Mbit/s est attendu (ex. 100 ou 8,5).".into(),
+                "A bandwidth in Mbit/s is expected (e.g. 100 or 8.5).".into(),
+            ),
             "campaign_closed" => (
                 "Ce recensement est clos : il ne reçoit plus de demandes.".into(),
                 "This needs campaign is closed: it takes no more requests.".into(),

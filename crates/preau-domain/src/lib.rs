@@ -6,12 +6,14 @@
 
 pub mod access;
 pub mod calendar;
+pub mod connectivity;
 pub mod device;
 pub mod error;
 pub mod needs;
 pub mod onde;
 pub mod org;
 pub mod paris;
+pub mod password;
 pub mod planning;
 pub mod pupils;
 pub mod referentiel;

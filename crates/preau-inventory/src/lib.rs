@@ -39,8 +39,10 @@ pub enum InventoryError {
     Json(String),
     #[error("text is not valid {0}")]
     Encoding(String),
-    #[error("XML nested deeper than {0} levels")]
+    #[error("nested deeper than {0} levels")]
     TooDeep(usize),
+    #[error("more than {0} elements or values")]
+    TooManyNodes(usize),
     #[error("missing {0}")]
     Missing(&'static str),
     #[error("unsupported request: {0}")]

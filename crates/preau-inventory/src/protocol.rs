@@ -144,6 +144,7 @@ pub fn parse_lazy(body: &[u8]) -> Result<(Request, Format), InventoryError> {
             Ok((request, Format::Xml { encoding }))
         }
         Some(b'{') => {
+            tree::check_json_shape(trimmed)?;
             let v: Value =
                 serde_json::from_slice(trimmed).map_err(|e| InventoryError::Json(e.to_string()))?;
             let action = v

@@ -16,6 +16,46 @@ use crate::InventoryError;
 /// Deepest nesting accepted; real inventories are 4 or 5 levels deep.
 pub const MAX_DEPTH: usize = 32;
 
+/// Most elements (XML) or values (JSON) one document may hold: a 926-software OCS
+/// inventory has about 9 000 elements, the largest real ones stay well under 100 000. A
+/// body of 60 MB of `<A/>` is refused when this count is passed, before the tree grows.
+pub const MAX_NODES: usize = 200_000;
+
+/// Checks a JSON document's size in values and its depth without building it (one pass,
+/// strings skipped): `serde_json` would otherwise allocate a value for each of millions
+/// of `0,` before anything could look at them.
+pub fn check_json_shape(bytes: &[u8]) -> Result<(), InventoryError> {
+    let (mut depth, mut values, mut in_string, mut escaped) = (0usize, 1usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                values += 1;
+                if depth > MAX_DEPTH {
+                    return Err(InventoryError::TooDeep(MAX_DEPTH));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' => values += 1,
+            _ => {}
+        }
+        if values > MAX_NODES {
+            return Err(InventoryError::TooManyNodes(MAX_NODES));
+        }
+    }
+    Ok(())
+}
+
 /// An element: its name as sent, its text (leaves), its child elements.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node<'a> {
@@ -98,6 +138,7 @@ pub fn parse_document(text: &str) -> Result<Node<'_>, InventoryError> {
     config.trim_text(false);
     let mut stack: Vec<Node<'_>> = Vec::new();
     let mut root: Option<Node<'_>> = None;
+    let mut nodes = 0usize;
     let xml_err =
         |e: &dyn std::fmt::Display, pos: u64| InventoryError::Xml(format!("{e} (at byte {pos})"));
     // Element names are slices of `text` (a `from_str` reader borrows them): find each
@@ -114,7 +155,11 @@ pub fn parse_document(text: &str) -> Result<Node<'_>, InventoryError> {
         match reader.read_event() {
             Err(e) => return Err(xml_err(&e, pos)),
             Ok(Event::Eof) => break,
+            Ok(Event::Start(_) | Event::Empty(_)) if nodes >= MAX_NODES => {
+                return Err(InventoryError::TooManyNodes(MAX_NODES));
+            }
             Ok(Event::Start(e)) => {
+                nodes += 1;
                 if root.is_some() {
                     return Err(InventoryError::Xml("content after the root element".into()));
                 }
@@ -129,6 +174,7 @@ pub fn parse_document(text: &str) -> Result<Node<'_>, InventoryError> {
                 });
             }
             Ok(Event::Empty(e)) => {
+                nodes += 1;
                 let name = name_of(e.name().as_ref(), pos)?;
                 let node = Node {
                     name,
@@ -322,6 +368,39 @@ mod tests {
         let deep = format!("{}{}", "<A>".repeat(40), "</A>".repeat(40));
         assert_eq!(
             parse(deep.as_bytes()),
+            Err(InventoryError::TooDeep(MAX_DEPTH))
+        );
+    }
+
+    #[test]
+    fn documents_with_too_many_nodes_are_refused_before_they_are_built() {
+        let many = |n: usize| format!("<REQUEST>{}</REQUEST>", "<A/>".repeat(n));
+        assert!(parse(many(MAX_NODES - 1).as_bytes()).is_ok());
+        assert_eq!(
+            parse(many(MAX_NODES).as_bytes()),
+            Err(InventoryError::TooManyNodes(MAX_NODES))
+        );
+        let nested = format!("<R>{}</R>", "<A><B>x</B></A>".repeat(MAX_NODES / 2));
+        assert_eq!(
+            parse(nested.as_bytes()),
+            Err(InventoryError::TooManyNodes(MAX_NODES))
+        );
+        let zeros = |n: usize| format!("{{\"content\":[{}]}}", vec!["0"; n].join(","));
+        assert_eq!(check_json_shape(zeros(MAX_NODES - 2).as_bytes()), Ok(()));
+        assert_eq!(
+            check_json_shape(zeros(MAX_NODES + 1).as_bytes()),
+            Err(InventoryError::TooManyNodes(MAX_NODES))
+        );
+        // Commas and brackets inside strings are text, not values.
+        let text = format!(
+            "{{\"name\":\"{}\\\"{}\"}}",
+            ",".repeat(MAX_NODES * 2),
+            "[".repeat(100)
+        );
+        assert_eq!(check_json_shape(text.as_bytes()), Ok(()));
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert_eq!(
+            check_json_shape(deep.as_bytes()),
             Err(InventoryError::TooDeep(MAX_DEPTH))
         );
     }

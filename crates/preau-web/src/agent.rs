@@ -27,8 +27,9 @@ use crate::AppState;
 
 /// Largest body accepted off the wire (compressed).
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
-/// Largest inventory once inflated: GLPI's biggest samples are a few megabytes.
-pub const MAX_INFLATED: usize = 64 * 1024 * 1024;
+/// Largest inventory once inflated: GLPI's biggest samples are a few megabytes. With
+/// `WebConfig::max_ingestions` it bounds what inventories being read hold in memory.
+pub const MAX_INFLATED: usize = 16 * 1024 * 1024;
 /// How often agents are asked to come back, in hours.
 pub const PROLOG_FREQ: u32 = 24;
 
@@ -195,6 +196,14 @@ fn refuse(agent: Agent, json: bool, status: StatusCode, e: &InventoryError) -> R
     }
 }
 
+/// Too many inventories are being read: the agent keeps its own and comes back.
+fn busy() -> Response {
+    let mut r = StatusCode::SERVICE_UNAVAILABLE.into_response();
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("120"));
+    r
+}
+
 /// The database could not take the inventory: the agent keeps it and comes back.
 fn unavailable() -> Response {
     let mut r = StatusCode::SERVICE_UNAVAILABLE.into_response();
@@ -283,6 +292,15 @@ pub async fn endpoint(
 
 async fn handle(s: &AppState, cid: i64, headers: &HeaderMap, raw: &[u8]) -> Response {
     let agent = Agent::of(headers);
+    // Inventories are read a few at a time; the others come back later.
+    let wait = s.config.ingestion_wait;
+    let Ok(Ok(_permit)) = tokio::time::timeout(wait, s.ingestions.acquire()).await else {
+        tracing::info!(
+            agent = agent.source(),
+            "inventory deferred: too many at once"
+        );
+        return busy();
+    };
     // Raw deflate has no signature: only a header saying so (`Content-Encoding: deflate`,
     // or GLPI Agent's `application/x-compress-deflate`) lets it be tried.
     let says = |h| headers.get(h).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -298,6 +316,10 @@ async fn handle(s: &AppState, cid: i64, headers: &HeaderMap, raw: &[u8]) -> Resp
     };
     let (request, format) = match protocol::parse_lazy(&plain) {
         Ok(x) => x,
+        Err(e @ (InventoryError::TooManyNodes(_) | InventoryError::TooDeep(_))) => {
+            let json = plain.trim_ascii_start().starts_with(b"{");
+            return refuse(agent, json, StatusCode::PAYLOAD_TOO_LARGE, &e);
+        }
         Err(e) => {
             let json = plain.trim_ascii_start().starts_with(b"{");
             return refuse(agent, json, StatusCode::BAD_REQUEST, &e);

@@ -29,6 +29,10 @@ pub struct WebConfig {
     /// The address users reach Préau at (`https://preau.ville.fr`), for links that leave
     /// the browser: QR labels. Without it, the request's own host is used.
     pub public_url: Option<String>,
+    /// Inventories read at once (inflated, parsed, stored); others wait `ingestion_wait`,
+    /// then are answered 503 with `Retry-After`, which agents honour.
+    pub max_ingestions: usize,
+    pub ingestion_wait: std::time::Duration,
 }
 
 /// Where agents are usually told to send: OCS Inventory's path, GLPI's and its plugins'.
@@ -49,6 +53,10 @@ impl Default for WebConfig {
             login_window: std::time::Duration::from_secs(15 * 60),
             agent_paths: DEFAULT_AGENT_PATHS.iter().map(|p| p.to_string()).collect(),
             public_url: None,
+            max_ingestions: std::thread::available_parallelism()
+                .map_or(4, |n| n.get() * 2)
+                .max(4),
+            ingestion_wait: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -60,6 +68,8 @@ pub struct AppState {
     pub limiter: Arc<session::LoginLimiter>,
     pub uploads: Arc<session::Uploads>,
     pub agent_auth: Arc<agent::AgentAuthCache>,
+    /// One permit per inventory being read (`WebConfig::max_ingestions`).
+    pub ingestions: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -69,6 +79,7 @@ impl AppState {
             limiter: Arc::new(session::LoginLimiter::default()),
             uploads: Arc::new(session::Uploads::default()),
             agent_auth: Arc::new(agent::AgentAuthCache::default()),
+            ingestions: Arc::new(tokio::sync::Semaphore::new(config.max_ingestions)),
             config: Arc::new(config),
         }
     }

@@ -313,6 +313,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         Ok(n) => tracing::info!(deleted = n, "pupil labels purged"),
                         Err(e) => tracing::warn!(error = %e, "pupil purge failed"),
                     }
+                    // Schools heard from again, or fallen silent.
+                    match preau_core::connectivity::pass(&ticker_db, chrono::Utc::now()).await {
+                        Ok(p) if p.went_offline + p.came_back > 0 => tracing::info!(
+                            offline = p.went_offline,
+                            back = p.came_back,
+                            "connectivity pass"
+                        ),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "connectivity pass failed"),
+                    }
                     match preau_core::tickets::tick(&ticker_db, chrono::Utc::now()).await {
                         Ok(t) if t.closed + t.escalated > 0 => {
                             tracing::info!(

@@ -16,6 +16,7 @@ use crate::schools::ValidSchool;
 use crate::users::UserInput;
 use crate::years::ValidSchoolYear;
 
+mod connectivity;
 mod fleet;
 mod pupils;
 mod steering;
@@ -427,7 +428,9 @@ pub async fn load_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
     );
     steering::load(&mut tx, &sys, now).await?;
     steering::load_money(&mut tx, &sys, now).await?;
+    connectivity::load(&mut tx, &sys, now).await?;
     tx.commit().await?;
+    connectivity::silence(db, cid, now).await?;
     Ok(true)
 }
 

@@ -51,14 +51,19 @@ pub struct UserInput {
 
 pub const MIN_PASSWORD: usize = 10;
 
-fn check_password(field: &str, pw: &str) -> Result<(), FieldError> {
+/// Long enough, not too long, and hard to guess for someone who knows the person's login
+/// and name (`preau_domain::password::weakness`).
+fn check_password(field: &str, pw: &str, names: &[&str]) -> Result<(), FieldError> {
     if pw.chars().count() < MIN_PASSWORD {
         return Err(FieldError::new(field, "password_too_short"));
     }
     if pw.chars().count() > 256 {
         return Err(FieldError::too_long(field, 256));
     }
-    Ok(())
+    match preau_domain::password::weakness(pw, names) {
+        Some(code) => Err(FieldError::new(field, code)),
+        None => Ok(()),
+    }
 }
 
 /// A login: 3 to 64 characters among lower-case letters, digits, `.`, `-`, `_`.
@@ -151,7 +156,11 @@ pub async fn create(
     let login = e.check(check_login(&input.login));
     let display_name = e.check(text::required("display_name", &input.display_name, 120));
     let email = e.check(text::optional("email", input.email.as_deref(), 200));
-    e.check(check_password("password", &input.password));
+    e.check(check_password(
+        "password",
+        &input.password,
+        &[&input.login, &input.display_name],
+    ));
     let lang = input
         .lang
         .as_deref()
@@ -308,7 +317,7 @@ pub async fn reset_password(
         return Err(AppError::Forbidden);
     }
     let user = user_in_tx(tx, p, user_id).await?;
-    check_password("password", new_password)?;
+    check_password("password", new_password, &[&user.login, &user.display_name])?;
     set_password(tx, user.id, new_password, now).await?;
     let revoked = auth::revoke_all(tx, user.id, now).await?;
     audit::record(
@@ -336,7 +345,11 @@ pub async fn change_own_password(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let mut e = Errors::default();
-    e.check(check_password("new_password", new));
+    e.check(check_password(
+        "new_password",
+        new,
+        &[&p.login, &p.display_name],
+    ));
     if new != confirm {
         e.push(FieldError::new("confirm_password", "password_mismatch"));
     }

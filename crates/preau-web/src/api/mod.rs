@@ -16,6 +16,7 @@ use preau_domain::org::{SchoolKind, SchoolStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+mod connectivity;
 mod devices;
 mod loans;
 pub mod schema;
@@ -433,6 +434,43 @@ pub fn ops() -> Vec<Op> {
         )
         .query::<steering::RenewalQueryDoc>()
         .answers::<types::Renewal>(),
+        Op::new(
+            "get",
+            "/connectivity",
+            "Whether each school reaches Préau",
+            get(connectivity::statuses),
+        )
+        .answers::<List<types::SchoolConnectivity>>(),
+        Op::new(
+            "get",
+            "/schools/{id}/links",
+            "A school's links to the internet",
+            get(connectivity::links),
+        )
+        .answers::<List<types::SchoolLink>>(),
+        Op::new(
+            "post",
+            "/schools/{id}/links",
+            "Adds a link to a school",
+            post(connectivity::link_create),
+        )
+        .body::<connectivity::LinkDoc>()
+        .creates::<types::SchoolLink>(),
+        Op::new(
+            "patch",
+            "/links/{id}",
+            "Changes a link",
+            patch(connectivity::link_patch),
+        )
+        .patch::<connectivity::LinkDoc>()
+        .answers::<types::SchoolLink>(),
+        Op::new(
+            "delete",
+            "/links/{id}",
+            "Removes a link (a line terminated)",
+            delete(connectivity::link_delete),
+        )
+        .empty(),
         Op::new(
             "get",
             "/needs",

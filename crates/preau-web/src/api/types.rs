@@ -1461,3 +1461,69 @@ impl From<&preau_core::steering::funding::Subsidy> for Subsidy {
         }
     }
 }
+
+object! {
+    /// A school's link to the internet.
+    SchoolLink {
+        id: i64,
+        school_id: i64,
+        /// `ftth`, `ftto`, `vdsl`, `adsl`, `4g5g`, `satellite` or `radio`.
+        technology: String,
+        /// `principal` or `secours`.
+        role: String,
+        operator_id: Option<i64>,
+        operator: Option<String>,
+        contract_ref: String,
+        line_number: String,
+        down_kbps: i64,
+        up_kbps: i64,
+        /// `null` for those who do not see costs.
+        monthly_cents: Option<i64>,
+        commissioned_on: Option<NaiveDate>,
+        version: i64,
+    }
+}
+
+impl From<&preau_core::connectivity::SchoolLink> for SchoolLink {
+    fn from(l: &preau_core::connectivity::SchoolLink) -> Self {
+        SchoolLink {
+            id: l.id,
+            school_id: l.school_id,
+            technology: l.technology.code().into(),
+            role: l.role.code().into(),
+            operator_id: l.operator_id,
+            operator: l.operator.clone(),
+            contract_ref: l.contract_ref.clone(),
+            line_number: l.line_number.clone(),
+            down_kbps: l.down_kbps,
+            up_kbps: l.up_kbps,
+            monthly_cents: l.monthly_cents,
+            commissioned_on: l.commissioned_on,
+            version: l.version,
+        }
+    }
+}
+
+object! {
+    /// Whether a school reaches Préau.
+    SchoolConnectivity {
+        school_id: i64,
+        /// `en_ligne`, `hors_ligne` or `inconnu` (no agent).
+        status: String,
+        /// Since when, as last judged.
+        since: Option<DateTime<Utc>>,
+        /// Its agents' (or MDM's) last report.
+        last_contact: Option<DateTime<Utc>>,
+    }
+}
+
+impl From<&preau_core::connectivity::SchoolStatus> for SchoolConnectivity {
+    fn from(s: &preau_core::connectivity::SchoolStatus) -> Self {
+        SchoolConnectivity {
+            school_id: s.school_id,
+            status: s.status.code().into(),
+            since: s.since,
+            last_contact: s.last_contact,
+        }
+    }
+}

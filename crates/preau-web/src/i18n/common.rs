@@ -293,6 +293,7 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("nav.admin", "Administration", "Administration"),
     ("nav.audit", "Journal", "Audit log"),
     ("nav.breadcrumb", "Fil d'Ariane", "Breadcrumb"),
+    ("nav.connectivity", "Connexion", "Connection"),
     ("nav.contracts", "Marchés", "Contracts"),
     ("nav.council", "Rapport au conseil", "Council report"),
     ("nav.coverage", "Référentiel", "Référentiel"),

@@ -1,8 +1,104 @@
 //! Steering, continued: the schools' needs campaigns, subsidies and spending, the
-//! service's quality and the council report.
+//! service's quality, the council report and the schools' connection.
 
 /// `(key, français, English)`, sorted by key.
 pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
+    ("connectivity.add_link", "Ajouter un lien", "Add a link"),
+    (
+        "connectivity.bandwidth",
+        "Débit (descendant / montant)",
+        "Bandwidth (down / up)",
+    ),
+    (
+        "connectivity.class_time",
+        "Durée en temps de classe",
+        "Length in class time",
+    ),
+    (
+        "connectivity.commissioned_on",
+        "Mise en service",
+        "Commissioned",
+    ),
+    (
+        "connectivity.contract_ref",
+        "Référence du contrat",
+        "Contract reference",
+    ),
+    (
+        "connectivity.down",
+        "Débit descendant (Mbit/s)",
+        "Download (Mbit/s)",
+    ),
+    ("connectivity.ended", "Fin", "End"),
+    (
+        "connectivity.intro",
+        "Une école est hors ligne quand aucun de ses ordinateurs ou tablettes ne s'est signalé pendant deux heures de classe, alors que ceux des autres écoles l'ont fait. Les nuits, les mercredis et les vacances ne comptent pas.",
+        "A school is offline when none of its computers or tablets has reported for two class hours while other schools' did. Nights, Wednesdays and holidays do not count.",
+    ),
+    ("connectivity.last_contact", "Dernier signe", "Last heard"),
+    ("connectivity.line_number", "Numéro de ligne", "Line number"),
+    ("connectivity.links", "Liens internet", "Internet links"),
+    (
+        "connectivity.mbps_hint",
+        "En Mbit/s (ex. 1000 ou 8,5).",
+        "In Mbit/s (e.g. 1000 or 8.5).",
+    ),
+    (
+        "connectivity.monthly_price",
+        "Prix mensuel",
+        "Monthly price",
+    ),
+    (
+        "connectivity.no_link",
+        "Aucun lien enregistré pour cette école.",
+        "No link recorded for this school.",
+    ),
+    (
+        "connectivity.no_outage",
+        "Aucune coupure enregistrée.",
+        "No outage recorded.",
+    ),
+    (
+        "connectivity.no_test",
+        "Aucun test de débit.",
+        "No speed test.",
+    ),
+    ("connectivity.ongoing", "en cours", "ongoing"),
+    ("connectivity.operator", "Opérateur", "Operator"),
+    ("connectivity.outages", "Coupures", "Outages"),
+    (
+        "connectivity.per_mbps",
+        "Élèves par Mbit/s",
+        "Pupils per Mbit/s",
+    ),
+    (
+        "connectivity.record_test",
+        "Enregistrer un test",
+        "Record a test",
+    ),
+    ("connectivity.role", "Rôle", "Role"),
+    ("connectivity.since", "depuis", "since"),
+    ("connectivity.speed_tests", "Tests de débit", "Speed tests"),
+    ("connectivity.started", "Début", "Start"),
+    ("connectivity.status", "État", "State"),
+    (
+        "connectivity.summary",
+        "Écoles par état de connexion",
+        "Schools by connection state",
+    ),
+    ("connectivity.technology", "Technologie", "Technology"),
+    ("connectivity.tested_at", "Mesuré le", "Measured on"),
+    ("connectivity.tested_by", "Par", "By"),
+    (
+        "connectivity.title",
+        "Connexion des écoles",
+        "Schools' connection",
+    ),
+    (
+        "connectivity.up",
+        "Débit montant (Mbit/s)",
+        "Upload (Mbit/s)",
+    ),
     (
         "council.annexes",
         "Annexes : les écoles une à une",

@@ -3,6 +3,7 @@
 
 mod admin;
 mod assistance;
+mod connectivity;
 mod contracts;
 mod council;
 mod coverage;
@@ -126,6 +127,17 @@ pub fn routes() -> Router<AppState> {
         .route("/renewal.xlsx", get(coverage::renewal))
         .route("/renewal.csv", get(coverage::renewal))
         .route("/renewal/settings", post(coverage::renewal_settings))
+        .route("/connectivity", get(connectivity::overview))
+        .route("/connectivity/{id}", get(connectivity::school))
+        .route("/connectivity/{id}/links", post(connectivity::add_link))
+        .route(
+            "/connectivity/{school}/links/{id}/delete",
+            post(connectivity::delete_link),
+        )
+        .route(
+            "/connectivity/{id}/speed-tests",
+            post(connectivity::speed_test),
+        )
         .route("/council", get(council::report))
         .route("/council.xlsx", get(council::workbook))
         .route("/quality", get(council::quality_page))

@@ -88,6 +88,9 @@ impl Ctx {
         if p.sees_some_coverage() {
             nav.push(("/needs", "nav.needs", "needs"));
         }
+        if !p.has(Role::Prestataire) || p.assignments.iter().any(|a| a.role != Role::Prestataire) {
+            nav.push(("/connectivity", "nav.connectivity", "connectivity"));
+        }
         if p.can_see_funding() {
             nav.push(("/funding", "nav.funding", "funding"));
             nav.push(("/council", "nav.council", "council"));

@@ -215,6 +215,8 @@ async fn every_route_is_documented_and_the_demo_answers_match_their_schemas() {
         "/schools/1/classes",
         "/needs",
         "/subsidies",
+        "/connectivity",
+        "/schools/1/links",
     ] {
         let body = app
             .api(&admin, Method::GET, &format!("/api/v1{path}"), None)

@@ -425,3 +425,149 @@ async fn wrong_passwords_slow_their_sender_without_locking_the_user_out() {
     let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((3..=4).contains(&wait), "{wait}");
 }
+
+/// Finding 3: a small compressed body that inflates to millions of elements or values is
+/// refused before its tree is built, and inventories beyond the ones being read wait,
+/// then are told to come back.
+#[tokio::test]
+async fn amplified_inventories_are_refused_and_excess_ones_told_to_come_back() {
+    use std::io::Write;
+    let zlib = |body: &[u8]| {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(body).unwrap();
+        z.finish().unwrap()
+    };
+    let app = TestApp::demo().await;
+    let post = |body: Vec<u8>, content_type: &'static str| {
+        let app = &app;
+        async move {
+            crate::inventory::post_agent(
+                app,
+                "/ocsinventory",
+                &[
+                    ("authorization", crate::inventory::DEMO_AGENT),
+                    ("content-type", content_type),
+                    ("user-agent", "OCS-NG_unified_unix_agent_v2.10.0"),
+                ],
+                body,
+            )
+            .await
+        }
+    };
+    let devices = "SELECT COUNT(*) FROM devices";
+    let before = app.scalar(devices).await;
+    // 3 million empty elements: 12 MB inflated from a few kilobytes.
+    let xml = format!(
+        "<?xml version=\"1.0\"?><REQUEST><QUERY>INVENTORY</QUERY><DEVICEID>bomb</DEVICEID><CONTENT>{}</CONTENT></REQUEST>",
+        "<A/>".repeat(3_000_000)
+    );
+    let body = zlib(xml.as_bytes());
+    assert!(body.len() < 100_000, "{}", body.len());
+    let r = post(body, "application/x-compress").await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert!(r.body.contains("more than 200000 elements"), "{}", r.body);
+    // The same with a JSON array of zeros.
+    let json = format!(
+        "{{\"action\":\"inventory\",\"deviceid\":\"bomb\",\"content\":{{\"softwares\":[{}]}}}}",
+        vec!["0"; 3_000_000].join(",")
+    );
+    let r = post(zlib(json.as_bytes()), "application/x-compress-zlib").await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert!(r.body.contains("more than 200000"), "{}", r.body);
+    // Larger than the inflation bound: refused as such.
+    let huge = zlib(&vec![b' '; preau_web::agent::MAX_INFLATED + 1]);
+    assert_eq!(post(huge, "application/x-compress").await.status, 413);
+    assert_eq!(app.scalar(devices).await, before);
+
+    // No room to read another inventory: after a short wait, 503 and Retry-After.
+    let full = TestApp::demo_with(preau_web::WebConfig {
+        secure_cookies: false,
+        max_ingestions: 0,
+        ingestion_wait: std::time::Duration::from_millis(20),
+        ..Default::default()
+    })
+    .await;
+    let body = ocs_inventory("pc-busy-1", "pc-busy", None, None, None, Some(3));
+    let r = crate::inventory::post_agent(
+        &full,
+        "/ocsinventory",
+        &[
+            ("authorization", crate::inventory::DEMO_AGENT),
+            ("content-type", "application/xml"),
+            ("user-agent", "OCS-NG_unified_unix_agent_v2.10.0"),
+        ],
+        body,
+    )
+    .await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.headers["retry-after"], "120");
+    let healthz = full
+        .request(axum::http::Method::GET, "/healthz", &[], None)
+        .await;
+    assert_eq!(healthz.status, 200);
+}
+
+/// Finding 9: weak passwords are refused wherever a password is set, each with why.
+#[tokio::test]
+async fn weak_passwords_are_refused_with_the_reason_in_french() {
+    let app = TestApp::demo().await;
+    let admin = app.login("admin", "demo").await;
+    let users = "SELECT COUNT(*) FROM users";
+    let before = app.scalar(users).await;
+    for (pw, says) in [
+        ("aaaaaaaaaa", "se devine trop facilement"),
+        ("password12", "trop courant"),
+        ("Azerty2026!", "trop courant"),
+        ("m.dupont-2026", "ni l&#39;identifiant ni le nom"),
+        ("Dupont!Marie77", "ni l&#39;identifiant ni le nom"),
+    ] {
+        let r = admin
+            .post(
+                "/admin/users",
+                &[
+                    ("login", "m.dupont"),
+                    ("display_name", "Marie Dupont"),
+                    ("password", pw),
+                    ("lang", "fr"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{pw}");
+        let body = r.body.replace("&#x27;", "&#39;").replace('\'', "&#39;");
+        assert!(body.contains(says), "{pw}: {says}");
+    }
+    assert_eq!(app.scalar(users).await, before);
+    // Reset by the administrator and change by oneself follow the same rule.
+    let id: i64 = with_db!(&app.db, p => sqlx::query_scalar("SELECT id FROM users WHERE login = 'enseignant'").fetch_one(p).await.unwrap());
+    let r = admin
+        .post(
+            &format!("/admin/users/{id}/password"),
+            &[("password", "motdepasse2026")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let teacher = app.login("enseignant", "demo").await;
+    let r = teacher
+        .post(
+            "/account/password",
+            &[
+                ("current_password", "demo"),
+                ("new_password", "enseignant1234"),
+                ("confirm_password", "enseignant1234"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    // A sentence passes.
+    let r = teacher
+        .post(
+            "/account/password",
+            &[
+                ("current_password", "demo"),
+                ("new_password", "le préau sent la craie"),
+                ("confirm_password", "le préau sent la craie"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+}

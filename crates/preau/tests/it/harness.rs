@@ -86,14 +86,19 @@ pub async fn fresh_db() -> (Db, Option<std::path::PathBuf>) {
 impl TestApp {
     /// A fresh database with the demo commune loaded.
     pub async fn demo() -> TestApp {
+        TestApp::demo_with(preau_web::WebConfig {
+            secure_cookies: false,
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// The demo under another configuration (limits, agent paths…).
+    pub async fn demo_with(config: preau_web::WebConfig) -> TestApp {
         let (db, dir) = fresh_db().await;
         preau_core::demo::load_if_empty(&db, chrono::Utc::now())
             .await
             .expect("demo");
-        let config = preau_web::WebConfig {
-            secure_cookies: false,
-            ..Default::default()
-        };
         let router = preau_web::router(preau_web::AppState::new(db.clone(), config));
         TestApp {
             db,

@@ -8,6 +8,7 @@ mod api;
 mod binary;
 mod browser;
 mod cli;
+mod connectivity;
 mod devices;
 mod funding;
 mod hardening;

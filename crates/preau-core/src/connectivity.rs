@@ -1,0 +1,498 @@
+//! Each school's links to the internet and whether it reaches Préau. Links are kept by the
+//! administrator and the school's technician (audited); manual speed tests by them too.
+//! `pass` judges every school from its agents' last reports on its own calendar
+//! (`preau_domain::connectivity::judge`), keeps the judgement and its start, and records
+//! each outage with its length in class time.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use preau_domain::connectivity::{self, DEFAULT_SILENT_HOURS, Link, LinkRole, Status, Technology};
+use preau_domain::{FieldError, Principal};
+use serde::Serialize;
+
+use crate::audit::{self, Actor, Entry};
+use crate::db::{Db, Tx};
+use crate::error::{AppError, AppResult, expect_one_row};
+use crate::{calendar, with_db, with_tx};
+
+/// A link as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct SchoolLink {
+    pub id: i64,
+    pub school_id: i64,
+    pub technology: Technology,
+    pub role: LinkRole,
+    pub operator_id: Option<i64>,
+    pub operator: Option<String>,
+    pub contract_ref: String,
+    pub line_number: String,
+    pub down_kbps: i64,
+    pub up_kbps: i64,
+    pub monthly_cents: Option<i64>,
+    pub commissioned_on: Option<NaiveDate>,
+    pub version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct LinkRow {
+    id: i64,
+    school_id: i64,
+    technology: String,
+    role: String,
+    operator_id: Option<i64>,
+    operator: Option<String>,
+    contract_ref: String,
+    line_number: String,
+    down_kbps: i64,
+    up_kbps: i64,
+    monthly_cents: Option<i64>,
+    commissioned_on: Option<NaiveDate>,
+    version: i64,
+}
+
+impl From<LinkRow> for SchoolLink {
+    fn from(r: LinkRow) -> Self {
+        SchoolLink {
+            id: r.id,
+            school_id: r.school_id,
+            technology: Technology::from_db(&r.technology),
+            role: LinkRole::from_db(&r.role),
+            operator_id: r.operator_id,
+            operator: r.operator,
+            contract_ref: r.contract_ref,
+            line_number: r.line_number,
+            down_kbps: r.down_kbps,
+            up_kbps: r.up_kbps,
+            monthly_cents: r.monthly_cents,
+            commissioned_on: r.commissioned_on,
+            version: r.version,
+        }
+    }
+}
+
+const LINK: &str = "SELECT l.id, l.school_id, l.technology, l.role, l.operator_id, k.name AS operator, l.contract_ref, l.line_number, l.down_kbps, l.up_kbps, l.monthly_cents, l.commissioned_on, l.version FROM school_links l JOIN schools s ON s.id = l.school_id LEFT JOIN contractors k ON k.id = l.operator_id";
+
+/// A school's links, the main one first. Prices only for those who see costs.
+pub async fn links(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<SchoolLink>> {
+    if !p.readable_schools().contains(school_id) {
+        return Err(AppError::NotFound);
+    }
+    let sql = format!(
+        "{LINK} WHERE l.school_id = $1 AND s.collectivite_id = $2 ORDER BY l.role DESC, l.id"
+    );
+    let rows: Vec<LinkRow> = with_db!(db, pool => {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(school_id).bind(p.collectivite_id).fetch_all(pool).await?
+    });
+    let costs = p.can_see_costs();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mut l = SchoolLink::from(r);
+            if !costs {
+                l.monthly_cents = None;
+            }
+            l
+        })
+        .collect())
+}
+
+async fn check_operator(tx: &mut Tx, cid: i64, l: &Link) -> AppResult<()> {
+    if let Some(id) = l.operator_id {
+        let n: i64 = with_tx!(tx, c => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM contractors WHERE id = $1 AND collectivite_id = $2").bind(id).bind(cid).fetch_one(&mut *c).await?
+        });
+        if n == 0 {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "operator_id",
+                "unknown_value",
+            )]));
+        }
+    }
+    Ok(())
+}
+
+fn editor(p: &Principal, school_id: i64) -> AppResult<()> {
+    if !p.readable_schools().contains(school_id) {
+        return Err(AppError::NotFound);
+    }
+    if p.can_edit_rooms(school_id) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+fn changes(l: &Link) -> serde_json::Value {
+    serde_json::json!({
+        "technology": l.technology.code(), "role": l.role.code(), "operator_id": l.operator_id,
+        "contract_ref": l.contract_ref, "line_number": l.line_number, "down_kbps": l.down_kbps,
+        "up_kbps": l.up_kbps, "monthly_cents": l.monthly_cents, "commissioned_on": l.commissioned_on,
+    })
+}
+
+/// Adds a link to a school; the administrator's or the school's technician's.
+pub async fn add_link(
+    tx: &mut Tx,
+    p: &Principal,
+    school_id: i64,
+    l: &Link,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    editor(p, school_id)?;
+    let school = crate::schools::get_in_tx(tx, p.collectivite_id, school_id).await?;
+    check_operator(tx, p.collectivite_id, l).await?;
+    let id: i64 = with_tx!(tx, c => {
+        sqlx::query_scalar("INSERT INTO school_links (school_id, technology, role, operator_id, contract_ref, line_number, down_kbps, up_kbps, monthly_cents, commissioned_on, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11) RETURNING id")
+            .bind(school_id).bind(l.technology.code()).bind(l.role.code()).bind(l.operator_id).bind(&l.contract_ref).bind(&l.line_number)
+            .bind(l.down_kbps).bind(l.up_kbps).bind(l.monthly_cents).bind(l.commissioned_on).bind(now)
+            .fetch_one(&mut *c).await?
+    });
+    audit::record(
+        tx,
+        &Actor::from(p),
+        now,
+        Entry {
+            action: "create",
+            object_type: "school_link",
+            object_id: id,
+            object_label: &school.name,
+            changes: changes(l),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+async fn link_in_tx(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<SchoolLink> {
+    let sql = format!("{LINK} WHERE l.id = $1 AND s.collectivite_id = $2");
+    let row: Option<LinkRow> = with_tx!(tx, c => {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(p.collectivite_id).fetch_optional(&mut *c).await?
+    });
+    let l = SchoolLink::from(row.ok_or(AppError::NotFound)?);
+    if !p.readable_schools().contains(l.school_id) {
+        return Err(AppError::NotFound);
+    }
+    Ok(l)
+}
+
+/// Replaces a link's facts; `version` is the one read. The history is the audit log's.
+pub async fn update_link(
+    tx: &mut Tx,
+    p: &Principal,
+    id: i64,
+    version: i64,
+    l: &Link,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let before = link_in_tx(tx, p, id).await?;
+    editor(p, before.school_id)?;
+    check_operator(tx, p.collectivite_id, l).await?;
+    let affected = with_tx!(tx, c => {
+        sqlx::query("UPDATE school_links SET technology = $1, role = $2, operator_id = $3, contract_ref = $4, line_number = $5, down_kbps = $6, up_kbps = $7, monthly_cents = $8, commissioned_on = $9, version = version + 1, updated_at = $10 WHERE id = $11 AND version = $12")
+            .bind(l.technology.code()).bind(l.role.code()).bind(l.operator_id).bind(&l.contract_ref).bind(&l.line_number)
+            .bind(l.down_kbps).bind(l.up_kbps).bind(l.monthly_cents).bind(l.commissioned_on).bind(now).bind(id).bind(version)
+            .execute(&mut *c).await?.rows_affected()
+    });
+    expect_one_row(affected)?;
+    let before_changes = serde_json::json!({
+        "technology": before.technology.code(), "role": before.role.code(), "down_kbps": before.down_kbps,
+        "up_kbps": before.up_kbps, "monthly_cents": before.monthly_cents, "operator_id": before.operator_id,
+    });
+    audit::record(
+        tx,
+        &Actor::from(p),
+        now,
+        Entry {
+            action: "update",
+            object_type: "school_link",
+            object_id: id,
+            object_label: &format!("{} {}", before.technology.code(), before.line_number),
+            changes: serde_json::json!({"before": before_changes, "after": changes(l)}),
+        },
+    )
+    .await
+}
+
+/// Removes a link (a line terminated).
+pub async fn delete_link(tx: &mut Tx, p: &Principal, id: i64, now: DateTime<Utc>) -> AppResult<()> {
+    let before = link_in_tx(tx, p, id).await?;
+    editor(p, before.school_id)?;
+    with_tx!(tx, c => {
+        sqlx::query("DELETE FROM school_links WHERE id = $1").bind(id).execute(&mut *c).await?;
+    });
+    audit::record(
+        tx,
+        &Actor::from(p),
+        now,
+        Entry {
+            action: "delete",
+            object_type: "school_link",
+            object_id: id,
+            object_label: &format!("{} {}", before.technology.code(), before.line_number),
+            changes: serde_json::json!({"technology": before.technology.code(), "line_number": before.line_number}),
+        },
+    )
+    .await
+}
+
+/// A speed test measured at the school.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SpeedTest {
+    pub tested_at: DateTime<Utc>,
+    pub down_kbps: i64,
+    pub up_kbps: i64,
+    pub tested_by: String,
+}
+
+pub async fn add_speed_test(
+    tx: &mut Tx,
+    p: &Principal,
+    school_id: i64,
+    down: &str,
+    up: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    editor(p, school_id)?;
+    crate::schools::get_in_tx(tx, p.collectivite_id, school_id).await?;
+    let down = connectivity::mbps("down_mbps", down);
+    let up = connectivity::mbps("up_mbps", up);
+    let (down, up) = match (down, up) {
+        (Ok(d), Ok(u)) => (d, u),
+        (d, u) => {
+            return Err(AppError::Invalid(
+                d.err().into_iter().chain(u.err()).collect(),
+            ));
+        }
+    };
+    with_tx!(tx, c => {
+        sqlx::query("INSERT INTO speed_tests (school_id, tested_at, down_kbps, up_kbps, tested_by) VALUES ($1, $2, $3, $4, $5)")
+            .bind(school_id).bind(now).bind(down).bind(up).bind(&p.display_name).execute(&mut *c).await?;
+    });
+    Ok(())
+}
+
+pub async fn speed_tests(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<SpeedTest>> {
+    if !p.readable_schools().contains(school_id) {
+        return Err(AppError::NotFound);
+    }
+    Ok(with_db!(db, pool => {
+        sqlx::query_as("SELECT t.tested_at, t.down_kbps, t.up_kbps, t.tested_by FROM speed_tests t JOIN schools s ON s.id = t.school_id WHERE t.school_id = $1 AND s.collectivite_id = $2 ORDER BY t.tested_at DESC LIMIT 20")
+            .bind(school_id).bind(p.collectivite_id).fetch_all(pool).await?
+    }))
+}
+
+/// A school's connectivity, as last judged.
+#[derive(Debug, Clone, Serialize)]
+pub struct SchoolStatus {
+    pub school_id: i64,
+    pub name: String,
+    pub status: Status,
+    pub since: Option<DateTime<Utc>>,
+    pub last_contact: Option<DateTime<Utc>>,
+    /// The main link's download bandwidth, and the school's pupils.
+    pub down_kbps: Option<i64>,
+    pub pupils: i64,
+}
+
+impl SchoolStatus {
+    /// Pupils per Mbit/s of the main link (`None` without a link).
+    pub fn pupils_per_mbps(&self) -> Option<f64> {
+        self.down_kbps
+            .filter(|d| *d > 0)
+            .map(|d| self.pupils as f64 * 1000.0 / d as f64)
+    }
+}
+
+/// School, name, stored status, since, last contact, main link's download.
+type StatusRow = (
+    i64,
+    String,
+    Option<String>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Option<i64>,
+);
+
+/// Every readable school's connectivity, offline first.
+pub async fn statuses(db: &Db, p: &Principal) -> AppResult<Vec<SchoolStatus>> {
+    let cid = p.collectivite_id;
+    let rows: Vec<StatusRow> = with_db!(db, pool => {
+        sqlx::query_as("SELECT s.id, s.name, c.status, c.since, c.last_contact, (SELECT MAX(l.down_kbps) FROM school_links l WHERE l.school_id = s.id AND l.role = 'principal') FROM schools s LEFT JOIN school_connectivity c ON c.school_id = s.id WHERE s.collectivite_id = $1 AND s.status = 'active' ORDER BY s.name")
+            .bind(cid).fetch_all(pool).await?
+    });
+    let year = crate::years::current(db, p, preau_domain::paris::day(Utc::now())).await?;
+    let heads: HashMap<i64, i64> = match year {
+        None => HashMap::new(),
+        Some(y) => {
+            let rows: Vec<(i64, i64)> = with_db!(db, pool => {
+                sqlx::query_as("SELECT school_id, CAST(COALESCE(SUM(head_count), 0) AS BIGINT) FROM classes WHERE school_year_id = $1 GROUP BY school_id")
+                    .bind(y.id).fetch_all(pool).await?
+            });
+            rows.into_iter().collect()
+        }
+    };
+    let scope = p.readable_schools();
+    let mut out: Vec<SchoolStatus> = rows
+        .into_iter()
+        .filter(|r| scope.contains(r.0))
+        .map(
+            |(school_id, name, status, since, last_contact, down_kbps)| SchoolStatus {
+                status: status.as_deref().map_or(Status::Inconnu, Status::from_db),
+                pupils: heads.get(&school_id).copied().unwrap_or(0),
+                school_id,
+                name,
+                since,
+                last_contact,
+                down_kbps,
+            },
+        )
+        .collect();
+    let rank = |s: Status| match s {
+        Status::HorsLigne => 0,
+        Status::Inconnu => 2,
+        Status::EnLigne => 1,
+    };
+    out.sort_by_key(|s| rank(s.status));
+    Ok(out)
+}
+
+/// An outage of a school.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Outage {
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub class_minutes: Option<i64>,
+}
+
+pub async fn outages(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<Outage>> {
+    if !p.readable_schools().contains(school_id) {
+        return Err(AppError::NotFound);
+    }
+    Ok(with_db!(db, pool => {
+        sqlx::query_as("SELECT o.started_at, o.ended_at, o.class_minutes FROM outages o JOIN schools s ON s.id = o.school_id WHERE o.school_id = $1 AND s.collectivite_id = $2 ORDER BY o.started_at DESC LIMIT 50")
+            .bind(school_id).bind(p.collectivite_id).fetch_all(pool).await?
+    }))
+}
+
+/// What a pass changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    pub schools: usize,
+    pub went_offline: usize,
+    pub came_back: usize,
+}
+
+/// Judges every school of every collectivité as of `now` and writes what changed: the
+/// status and its start, an outage opened when a school goes offline (from the moment its
+/// silence reached the threshold) and closed, with its class minutes, when it is heard
+/// again.
+pub async fn pass(db: &Db, now: DateTime<Utc>) -> AppResult<Pass> {
+    let schools: Vec<(i64, i64)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT id, collectivite_id FROM schools WHERE status = 'active'").fetch_all(pool).await?
+    });
+    let contacts: HashMap<i64, DateTime<Utc>> = {
+        let rows: Vec<(i64, Option<DateTime<Utc>>)> = with_db!(db, pool => {
+            sqlx::query_as("SELECT school_id, MAX(last_inventory_at) FROM devices WHERE school_id IS NOT NULL AND last_inventory_at IS NOT NULL GROUP BY school_id").fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .filter_map(|(s, t)| Some((s, t?)))
+            .collect()
+    };
+    type Stored = (String, DateTime<Utc>, Option<DateTime<Utc>>);
+    type StoredRow = (i64, String, DateTime<Utc>, Option<DateTime<Utc>>);
+    let stored: HashMap<i64, Stored> = {
+        let rows: Vec<StoredRow> = with_db!(db, pool => {
+            sqlx::query_as("SELECT school_id, status, since, last_contact FROM school_connectivity").fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(|(s, st, since, last)| (s, (st, since, last)))
+            .collect()
+    };
+    let calendars = calendar::by_school(db, None).await?;
+    // The two latest reports of each collectivité, to know whether others were heard.
+    let mut latest: HashMap<i64, Vec<(DateTime<Utc>, i64)>> = HashMap::new();
+    for (school, cid) in &schools {
+        if let Some(t) = contacts.get(school) {
+            let l = latest.entry(*cid).or_default();
+            l.push((*t, *school));
+            l.sort_by(|a, b| b.cmp(a));
+            l.truncate(2);
+        }
+    }
+    let fallback = preau_domain::calendar::Calendar::school(
+        preau_domain::calendar::WeekHours::four_days(),
+        vec![],
+    );
+    let mut out = Pass::default();
+    for (school, cid) in &schools {
+        out.schools += 1;
+        let cal = calendars.get(school).unwrap_or(&fallback);
+        let last = contacts.get(school).copied();
+        let others = latest
+            .get(cid)
+            .and_then(|l| l.iter().find(|(_, s)| s != school))
+            .map(|(t, _)| *t);
+        let status = connectivity::judge(last, others, now, cal, DEFAULT_SILENT_HOURS);
+        let before = stored.get(school);
+        let changed = before.is_none_or(|(st, _, _)| Status::from_db(st) != status);
+        if !changed && before.is_some_and(|b| b.2 == last) {
+            continue;
+        }
+        let since = match (status, last) {
+            (Status::HorsLigne, Some(l)) => {
+                connectivity::offline_since(l, cal, DEFAULT_SILENT_HOURS)
+            }
+            (Status::EnLigne, Some(l)) if before.is_some() => l.max(before.map_or(l, |b| b.1)),
+            _ => now,
+        };
+        let mut tx = db.begin().await?;
+        with_tx!(&mut tx, c => {
+            if changed {
+                sqlx::query("DELETE FROM school_connectivity WHERE school_id = $1").bind(school).execute(&mut *c).await?;
+                sqlx::query("INSERT INTO school_connectivity (school_id, status, since, last_contact, checked_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(school).bind(status.code()).bind(since).bind(last).bind(now).execute(&mut *c).await?;
+            } else {
+                sqlx::query("UPDATE school_connectivity SET last_contact = $1, checked_at = $2 WHERE school_id = $3")
+                    .bind(last).bind(now).bind(school).execute(&mut *c).await?;
+            }
+        });
+        if changed && status == Status::HorsLigne {
+            with_tx!(&mut tx, c => {
+                sqlx::query("INSERT INTO outages (school_id, started_at) VALUES ($1, $2)")
+                    .bind(school).bind(since).execute(&mut *c).await?;
+            });
+            out.went_offline += 1;
+        }
+        let was_offline = before.is_some_and(|(st, _, _)| Status::from_db(st) == Status::HorsLigne);
+        if changed && was_offline {
+            let open: Option<(i64, DateTime<Utc>)> = with_tx!(&mut tx, c => {
+                sqlx::query_as("SELECT id, started_at FROM outages WHERE school_id = $1 AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1")
+                    .bind(school).fetch_optional(&mut *c).await?
+            });
+            if let Some((id, started)) = open {
+                let ended = last.unwrap_or(now).max(started);
+                let minutes = cal.working_minutes(started, ended);
+                with_tx!(&mut tx, c => {
+                    sqlx::query("UPDATE outages SET ended_at = $1, class_minutes = $2 WHERE id = $3")
+                        .bind(ended).bind(minutes).bind(id).execute(&mut *c).await?;
+                });
+            }
+            out.came_back += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(out)
+}
+
+/// The school of a link the caller may read.
+pub async fn link_school(db: &Db, p: &Principal, id: i64) -> AppResult<i64> {
+    let school: Option<i64> = with_db!(db, pool => {
+        sqlx::query_scalar("SELECT l.school_id FROM school_links l JOIN schools s ON s.id = l.school_id WHERE l.id = $1 AND s.collectivite_id = $2")
+            .bind(id).bind(p.collectivite_id).fetch_optional(pool).await?
+    });
+    match school {
+        Some(s) if p.readable_schools().contains(s) => Ok(s),
+        _ => Err(AppError::NotFound),
+    }
+}

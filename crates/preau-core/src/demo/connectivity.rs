@@ -1,0 +1,130 @@
+//! The demo commune's links: business fibre (FTTO) in most schools, two schools on VDSL
+//! with a 4G backup, one operator; a few speed tests and a year of outages; and one
+//! élémentaire whose agents have been silent for three class days, judged offline as soon
+//! as the demo is loaded (and online again when one of its agents reports).
+
+use chrono::{DateTime, Duration, Utc};
+use preau_domain::Principal;
+use preau_domain::connectivity::LinkInput;
+
+use crate::connectivity;
+use crate::db::{Db, Tx};
+use crate::error::{AppError, AppResult};
+use crate::with_tx;
+
+pub async fn load(tx: &mut Tx, sys: &Principal, now: DateTime<Utc>) -> AppResult<()> {
+    let cid = sys.collectivite_id;
+    let operator = crate::users::create_contractor(tx, sys, "Orange Business (démo)", now).await?;
+    let schools: Vec<i64> = with_tx!(tx, c => {
+        sqlx::query_scalar("SELECT id FROM schools WHERE collectivite_id = $1 ORDER BY id").bind(cid).fetch_all(&mut *c).await?
+    });
+    for (i, school) in schools.iter().enumerate() {
+        let vdsl = i == 4 || i == 9;
+        let link =
+            |technology: &str, role: &str, down: &str, up: &str, price: &str, line: String| {
+                LinkInput {
+                    technology: technology.into(),
+                    role: role.into(),
+                    operator_id: operator.to_string(),
+                    contract_ref: "MARCHE-RESEAU-2024-03".into(),
+                    line_number: line,
+                    down_mbps: down.into(),
+                    up_mbps: up.into(),
+                    monthly_price: price.into(),
+                    commissioned_on: if vdsl {
+                        "2016-09-01".into()
+                    } else {
+                        "2024-06-15".into()
+                    },
+                }
+            };
+        let mut links = vec![if vdsl {
+            link(
+                "vdsl",
+                "principal",
+                "50",
+                "8",
+                "45",
+                format!("0139{:06}", 100_000 + i),
+            )
+        } else {
+            link(
+                "ftto",
+                "principal",
+                "200",
+                "200",
+                "390",
+                format!("FTTO-78208-{:03}", i + 1),
+            )
+        }];
+        if vdsl {
+            links.push(link(
+                "4g5g",
+                "secours",
+                "100",
+                "20",
+                "35",
+                format!("0612{:06}", 300_000 + i),
+            ));
+        }
+        for l in links {
+            let l = l.check().map_err(AppError::Invalid)?;
+            connectivity::add_link(tx, sys, *school, &l, now).await?;
+        }
+        let (down, up) = if vdsl {
+            ("38,5", "6,9")
+        } else {
+            ("187", "192")
+        };
+        connectivity::add_speed_test(
+            tx,
+            sys,
+            *school,
+            down,
+            up,
+            now - Duration::days(40 + i as i64),
+        )
+        .await?;
+    }
+    // A year of outages on the VDSL schools: a morning now and then.
+    for (k, i) in [4usize, 9, 4, 9, 4].iter().enumerate() {
+        let Some(school) = schools.get(*i) else {
+            continue;
+        };
+        let start = now - Duration::days(30 + 61 * k as i64) - Duration::hours(2);
+        with_tx!(tx, c => {
+            sqlx::query("INSERT INTO outages (school_id, started_at, ended_at, class_minutes) VALUES ($1, $2, $3, $4)")
+                .bind(school).bind(start).bind(start + Duration::minutes(150)).bind(150i64).execute(&mut *c).await?;
+        });
+    }
+    Ok(())
+}
+
+/// After the demo is committed: the last élémentaire falls silent three class days before
+/// `now` (on its own calendar), and the first pass judges every school.
+pub async fn silence(db: &Db, cid: i64, now: DateTime<Utc>) -> AppResult<()> {
+    let school: Option<i64> = crate::with_db!(db, pool => {
+        sqlx::query_scalar("SELECT id FROM schools WHERE collectivite_id = $1 AND kind = 'elementaire' ORDER BY id DESC LIMIT 1").bind(cid).fetch_optional(pool).await?
+    });
+    let Some(school) = school else { return Ok(()) };
+    let calendars = crate::calendar::by_school(db, Some(cid)).await?;
+    if let Some(cal) = calendars.get(&school) {
+        // Back from today, three class days.
+        let mut day = preau_domain::paris::day(now);
+        let mut counted = 0;
+        while counted < 3 && day > preau_domain::paris::day(now) - Duration::days(120) {
+            day -= Duration::days(1);
+            if cal.is_working_day(day) {
+                counted += 1;
+            }
+        }
+        let at = preau_domain::paris::instant(day.and_hms_opt(16, 30, 0).unwrap_or_default())
+            .unwrap_or(now);
+        crate::with_db!(db, pool => {
+            sqlx::query("UPDATE devices SET last_inventory_at = $1 WHERE school_id = $2 AND last_inventory_at IS NOT NULL")
+                .bind(at).bind(school).execute(pool).await?;
+        });
+    }
+    connectivity::pass(db, now).await?;
+    Ok(())
+}

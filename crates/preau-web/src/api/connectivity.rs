@@ -1,0 +1,192 @@
+//! `/api/v1` for connectivity: whether each school reaches Préau, and its links (read
+//! where the school is readable; kept by the administrator and the school's technician).
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{NaiveDate, Utc};
+use preau_core::connectivity;
+use preau_core::write_tx;
+use preau_domain::connectivity::LinkInput;
+use serde::{Deserialize, Serialize};
+
+use super::schema::{List, input};
+use super::types;
+use super::{Answer, Created, Patch, body, created, merge, version};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::session::ApiAuth;
+
+/// Every readable school, offline first.
+pub(super) async fn statuses(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+) -> Answer<List<types::SchoolConnectivity>> {
+    let items = connectivity::statuses(&s.db, &p)
+        .await?
+        .iter()
+        .map(types::SchoolConnectivity::from)
+        .collect();
+    Ok(Json(List { items, next: None }))
+}
+
+pub(super) async fn links(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+) -> Answer<List<types::SchoolLink>> {
+    let items = connectivity::links(&s.db, &p, id)
+        .await?
+        .iter()
+        .map(types::SchoolLink::from)
+        .collect();
+    Ok(Json(List { items, next: None }))
+}
+
+/// A link as the API takes it: bandwidths in Mbit/s and the price in cents, as numbers.
+#[derive(Deserialize, Serialize, Default)]
+pub(super) struct LinkBody {
+    technology: String,
+    role: String,
+    #[serde(default)]
+    operator_id: Option<i64>,
+    #[serde(default)]
+    contract_ref: String,
+    #[serde(default)]
+    line_number: String,
+    down_mbps: f64,
+    up_mbps: f64,
+    #[serde(default)]
+    monthly_cents: Option<i64>,
+    #[serde(default)]
+    commissioned_on: Option<NaiveDate>,
+}
+
+input! {
+    /// A link: technology, role, bandwidths in Mbit/s (decimals allowed), the monthly price
+    /// in cents.
+    LinkDoc for LinkBody {
+        /// `ftth`, `ftto`, `vdsl`, `adsl`, `4g5g`, `satellite` or `radio`.
+        technology: String,
+        /// `principal` or `secours`.
+        role: String,
+        operator_id: Option<i64>,
+        contract_ref: String,
+        line_number: String,
+        down_mbps: f64,
+        up_mbps: f64,
+        monthly_cents: Option<i64>,
+        commissioned_on: Option<NaiveDate>,
+    }
+}
+
+impl LinkBody {
+    /// The same checks as the form's.
+    fn check(&self) -> Result<preau_domain::connectivity::Link, preau_core::AppError> {
+        let number = |x: f64| x.to_string();
+        let mut errors = Vec::new();
+        let cents = match self.monthly_cents {
+            Some(c) if c < 0 => {
+                errors.push(preau_domain::FieldError::new(
+                    "monthly_cents",
+                    "out_of_range",
+                ));
+                String::new()
+            }
+            Some(c) => format!("{},{:02}", c / 100, c % 100),
+            None => String::new(),
+        };
+        let checked = LinkInput {
+            technology: self.technology.clone(),
+            role: self.role.clone(),
+            operator_id: self.operator_id.map(|i| i.to_string()).unwrap_or_default(),
+            contract_ref: self.contract_ref.clone(),
+            line_number: self.line_number.clone(),
+            down_mbps: number(self.down_mbps),
+            up_mbps: number(self.up_mbps),
+            monthly_price: cents,
+            commissioned_on: self
+                .commissioned_on
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+        }
+        .check();
+        match checked {
+            Ok(l) if errors.is_empty() => Ok(l),
+            Ok(_) => Err(preau_core::AppError::Invalid(errors)),
+            Err(mut e) => {
+                e.append(&mut errors);
+                Err(preau_core::AppError::Invalid(e))
+            }
+        }
+    }
+
+    fn of(l: &connectivity::SchoolLink) -> LinkBody {
+        LinkBody {
+            technology: l.technology.code().into(),
+            role: l.role.code().into(),
+            operator_id: l.operator_id,
+            contract_ref: l.contract_ref.clone(),
+            line_number: l.line_number.clone(),
+            down_mbps: l.down_kbps as f64 / 1000.0,
+            up_mbps: l.up_kbps as f64 / 1000.0,
+            monthly_cents: l.monthly_cents,
+            commissioned_on: l.commissioned_on,
+        }
+    }
+}
+
+async fn link_of(
+    s: &AppState,
+    p: &preau_domain::Principal,
+    id: i64,
+) -> Result<connectivity::SchoolLink, ApiError> {
+    // A link is found through its school's links, so that scope applies.
+    let school = connectivity::link_school(&s.db, p, id).await?;
+    connectivity::links(&s.db, p, school)
+        .await?
+        .into_iter()
+        .find(|l| l.id == id)
+        .ok_or_else(|| preau_core::AppError::NotFound.into())
+}
+
+pub(super) async fn link_create(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+    b: Result<Json<LinkBody>, JsonRejection>,
+) -> Created<types::SchoolLink> {
+    let b = body(b)?;
+    let link = write_tx!(s.db, tx => {
+        let l = b.check()?;
+        connectivity::add_link(tx, &p, id, &l, Utc::now()).await?
+    })?;
+    created((&link_of(&s, &p, link).await?).into())
+}
+
+pub(super) async fn link_patch(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+    b: Result<Json<Patch>, JsonRejection>,
+) -> Answer<types::SchoolLink> {
+    let patch = body(b)?;
+    let ver = version(&patch)?;
+    let current = link_of(&s, &p, id).await?;
+    let input: LinkBody = merge(&LinkBody::of(&current), &patch.fields)?;
+    write_tx!(s.db, tx => {
+        let l = input.check()?;
+        connectivity::update_link(tx, &p, id, ver, &l, Utc::now()).await?
+    })?;
+    Ok(Json((&link_of(&s, &p, id).await?).into()))
+}
+
+pub(super) async fn link_delete(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    write_tx!(s.db, tx => connectivity::delete_link(tx, &p, id, Utc::now()).await?)?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,336 @@
+//! Connectivity pages: every school online or offline (offline first), its links, speed
+//! tests and outages; the administrator and the school's technician keep the links.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use chrono::Utc;
+use preau_core::connectivity::{self, SchoolStatus};
+use preau_core::{AppError, write_tx};
+use preau_domain::connectivity::{LinkInput, LinkRole, Status, Technology};
+use preau_domain::{FieldError, Lang, Principal};
+use serde::Deserialize;
+
+use super::form::{Field, FlashQuery, attach_errors, options};
+use super::parts::charts::euros;
+use super::{Ctx, LangTitle, flash_key, paris, render, see_other};
+use crate::AppState;
+use crate::error::PageError;
+use crate::session::{Auth, CsrfForm};
+
+type PageResult = Result<Response, PageError>;
+
+fn mbps(kbps: i64) -> String {
+    let m = kbps as f64 / 1000.0;
+    if m.fract() == 0.0 {
+        format!("{m:.0}")
+    } else {
+        format!("{m:.1}").replace('.', ",")
+    }
+}
+
+pub struct Line {
+    pub school_id: i64,
+    pub name: String,
+    pub status: &'static str,
+    pub status_code: &'static str,
+    pub since: String,
+    pub last_contact: String,
+    pub down: String,
+    pub per_mbps: String,
+}
+
+fn line(s: &SchoolStatus, lang: Lang) -> Line {
+    Line {
+        school_id: s.school_id,
+        name: s.name.clone(),
+        status: s.status.label(lang),
+        status_code: s.status.code(),
+        since: s.since.map(paris).unwrap_or_default(),
+        last_contact: s.last_contact.map(paris).unwrap_or_else(|| "—".into()),
+        down: s
+            .down_kbps
+            .map(|d| format!("{} Mbit/s", mbps(d)))
+            .unwrap_or_else(|| "—".into()),
+        per_mbps: s
+            .pupils_per_mbps()
+            .map(|x| format!("{x:.1}").replace('.', ","))
+            .unwrap_or_else(|| "—".into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "connectivity.html")]
+struct OverviewPage {
+    ctx: Ctx,
+    counts: Vec<(&'static str, &'static str, usize)>,
+    lines: Vec<Line>,
+}
+
+/// Every school, offline first.
+pub async fn overview(State(s): State<AppState>, a: Auth) -> PageResult {
+    let p = &a.p;
+    let all = connectivity::statuses(&s.db, p).await?;
+    let counts = [Status::HorsLigne, Status::EnLigne, Status::Inconnu]
+        .iter()
+        .map(|st| {
+            (
+                st.code(),
+                st.label(p.lang),
+                all.iter().filter(|x| x.status == *st).count(),
+            )
+        })
+        .collect();
+    render(&OverviewPage {
+        ctx: Ctx::for_user(
+            p,
+            &a.csrf,
+            p.lang_title("connectivity.title"),
+            "connectivity",
+        ),
+        counts,
+        lines: all.iter().map(|x| line(x, p.lang)).collect(),
+    })
+}
+
+pub struct LinkLine {
+    pub id: i64,
+    pub technology: &'static str,
+    pub role: &'static str,
+    pub operator: String,
+    pub contract: String,
+    pub bandwidth: String,
+    pub price: String,
+    pub commissioned: String,
+}
+
+#[derive(Template)]
+#[template(path = "connectivity_school.html")]
+struct SchoolPage {
+    ctx: Ctx,
+    school_id: i64,
+    status: Line,
+    links: Vec<LinkLine>,
+    tests: Vec<(String, String, String, String)>,
+    outages: Vec<(String, String, String)>,
+    can_edit: bool,
+    show_costs: bool,
+    fields: Vec<Field>,
+    has_errors: bool,
+    other_errors: Vec<String>,
+}
+
+fn link_fields(lang: Lang, v: &LinkInput, operators: &[(String, String)]) -> Vec<Field> {
+    let t = |k| crate::i18n::t(lang, k);
+    vec![
+        Field::select(
+            "technology",
+            t("connectivity.technology"),
+            v.technology.clone(),
+            options(Technology::ALL, Technology::code, |x| x.label(lang)),
+        )
+        .required(),
+        Field::select(
+            "role",
+            t("connectivity.role"),
+            v.role.clone(),
+            options(LinkRole::ALL, LinkRole::code, |x| x.label(lang)),
+        )
+        .required(),
+        Field::select(
+            "operator_id",
+            t("connectivity.operator"),
+            v.operator_id.clone(),
+            operators.to_vec(),
+        ),
+        Field::text("down_mbps", t("connectivity.down"), v.down_mbps.clone())
+            .required()
+            .hint(t("connectivity.mbps_hint")),
+        Field::text("up_mbps", t("connectivity.up"), v.up_mbps.clone())
+            .required()
+            .hint(t("connectivity.mbps_hint")),
+        Field::text(
+            "contract_ref",
+            t("connectivity.contract_ref"),
+            v.contract_ref.clone(),
+        ),
+        Field::text(
+            "line_number",
+            t("connectivity.line_number"),
+            v.line_number.clone(),
+        ),
+        Field::text(
+            "monthly_price",
+            t("connectivity.monthly_price"),
+            v.monthly_price.clone(),
+        )
+        .hint(t("funding.euros_hint")),
+        Field::text(
+            "commissioned_on",
+            t("connectivity.commissioned_on"),
+            v.commissioned_on.clone(),
+        )
+        .input("date"),
+    ]
+}
+
+async fn school_page(
+    s: &AppState,
+    a: &Auth,
+    school_id: i64,
+    form: &LinkInput,
+    errors: &[FieldError],
+    flash: Option<&str>,
+) -> PageResult {
+    let p = &a.p;
+    let lang = p.lang;
+    let school = preau_core::schools::get(&s.db, p, school_id).await?;
+    let status = connectivity::statuses(&s.db, p)
+        .await?
+        .into_iter()
+        .find(|x| x.school_id == school_id)
+        .ok_or(AppError::NotFound)?;
+    let links = connectivity::links(&s.db, p, school_id).await?;
+    let operators: Vec<(String, String)> = std::iter::once((String::new(), "—".to_string()))
+        .chain(
+            preau_core::users::contractors(&s.db, p)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| (c.id.to_string(), c.name)),
+        )
+        .collect();
+    let mut fields = link_fields(lang, form, &operators);
+    let other_errors = attach_errors(&mut fields, errors, lang);
+    let page = SchoolPage {
+        ctx: Ctx::for_user(p, &a.csrf, school.name.clone(), "connectivity")
+            .crumb("/connectivity", p.lang_title("connectivity.title"))
+            .flash(flash_key(flash)),
+        school_id,
+        status: line(&status, lang),
+        links: links
+            .iter()
+            .map(|l| LinkLine {
+                id: l.id,
+                technology: l.technology.label(lang),
+                role: l.role.label(lang),
+                operator: l.operator.clone().unwrap_or_default(),
+                contract: [l.contract_ref.as_str(), l.line_number.as_str()]
+                    .iter()
+                    .filter(|x| !x.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                bandwidth: format!("{} / {} Mbit/s", mbps(l.down_kbps), mbps(l.up_kbps)),
+                price: l.monthly_cents.map(euros).unwrap_or_default(),
+                commissioned: l
+                    .commissioned_on
+                    .map(|d| d.format("%d/%m/%Y").to_string())
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        tests: connectivity::speed_tests(&s.db, p, school_id)
+            .await?
+            .iter()
+            .map(|t| {
+                (
+                    paris(t.tested_at),
+                    mbps(t.down_kbps),
+                    mbps(t.up_kbps),
+                    t.tested_by.clone(),
+                )
+            })
+            .collect(),
+        outages: connectivity::outages(&s.db, p, school_id)
+            .await?
+            .iter()
+            .map(|o| {
+                (
+                    paris(o.started_at),
+                    o.ended_at.map(paris).unwrap_or_else(|| {
+                        crate::i18n::t(lang, "connectivity.ongoing").to_string()
+                    }),
+                    o.class_minutes
+                        .map(|m| format!("{} h {:02}", m / 60, m % 60))
+                        .unwrap_or_default(),
+                )
+            })
+            .collect(),
+        can_edit: p.can_edit_rooms(school_id),
+        show_costs: p.can_see_costs(),
+        fields,
+        has_errors: !errors.is_empty(),
+        other_errors,
+    };
+    let mut resp = render(&page)?;
+    if !errors.is_empty() {
+        *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(resp)
+}
+
+/// A school's connectivity: status, links, speed tests, outages.
+pub async fn school(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<FlashQuery>,
+) -> PageResult {
+    let form = LinkInput {
+        technology: "ftto".into(),
+        role: "principal".into(),
+        ..LinkInput::default()
+    };
+    school_page(&s, &a, id, &form, &[], q.flash()).await
+}
+
+/// Adds a link.
+pub async fn add_link(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<LinkInput>,
+) -> PageResult {
+    let p = &a.p;
+    let result = write_tx!(s.db, tx => {
+        let l = f.check().map_err(AppError::Invalid)?;
+        connectivity::add_link(tx, p, id, &l, Utc::now()).await?
+    });
+    match result {
+        Ok(_) => Ok(see_other(&format!("/connectivity/{id}"), "created")),
+        Err(e) => {
+            let errors = super::form::form_errors(e)?;
+            school_page(&s, &a, id, &f, &errors, None).await
+        }
+    }
+}
+
+/// Removes a link.
+pub async fn delete_link(
+    State(s): State<AppState>,
+    a: Auth,
+    Path((school, id)): Path<(i64, i64)>,
+    CsrfForm(_): CsrfForm<super::form::Empty>,
+) -> PageResult {
+    let p = &a.p;
+    write_tx!(s.db, tx => connectivity::delete_link(tx, p, id, Utc::now()).await?)?;
+    Ok(see_other(&format!("/connectivity/{school}"), "deleted"))
+}
+
+#[derive(Deserialize)]
+pub struct SpeedForm {
+    down_mbps: String,
+    up_mbps: String,
+}
+
+/// Records a speed test measured at the school.
+pub async fn speed_test(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<SpeedForm>,
+) -> PageResult {
+    let p: &Principal = &a.p;
+    write_tx!(s.db, tx => connectivity::add_speed_test(tx, p, id, &f.down_mbps, &f.up_mbps, Utc::now()).await?)?;
+    Ok(see_other(&format!("/connectivity/{id}"), "saved"))
+}

@@ -1,0 +1,337 @@
+//! Connectivity: the demo's silent school judged offline at load and back online when one
+//! of its agents reports (its outage closed with its class time), a silence shared by
+//! every school saying nothing, links kept by the technician with wrong values named, and
+//! who sees and does what.
+
+use axum::http::StatusCode;
+use chrono::{Duration, Utc};
+
+use crate::harness::TestApp;
+
+async fn int(app: &TestApp, sql: &str) -> i64 {
+    let sql = sql.to_string();
+    preau_core::with_db!(&app.db, p => {
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap()
+    })
+}
+
+async fn status_of(app: &TestApp, school: i64) -> String {
+    preau_core::with_db!(&app.db, p => {
+        sqlx::query_scalar::<_, String>("SELECT status FROM school_connectivity WHERE school_id = $1").bind(school).fetch_one(p).await.unwrap()
+    })
+}
+
+/// An instant in Paris (November: UTC+1).
+fn paris(d: u32, h: u32, m: u32) -> chrono::DateTime<Utc> {
+    preau_domain::paris::instant(
+        chrono::NaiveDate::from_ymd_opt(2026, 11, d)
+            .unwrap()
+            .and_hms_opt(h, m, 0)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_silent_school_is_offline_until_one_of_its_agents_reports() {
+    let app = TestApp::demo().await;
+    let silent = int(
+        &app,
+        "SELECT id FROM schools WHERE kind = 'elementaire' ORDER BY id DESC LIMIT 1",
+    )
+    .await;
+    // As loaded, the demo's silent school is the only one offline (it is not when the
+    // demo is loaded in the holidays, when silence does not count).
+    let others = int(&app, &format!("SELECT COUNT(*) FROM school_connectivity WHERE status = 'hors_ligne' AND school_id <> {silent}")).await;
+    assert_eq!(others, 0);
+
+    // A week of term: its agents last reported on Monday 16 November at 16:00, the
+    // others' a few minutes before Tuesday 11:00.
+    let now = paris(17, 11, 0);
+    preau_core::with_db!(&app.db, p => {
+        sqlx::query("DELETE FROM outages").execute(p).await.unwrap();
+        sqlx::query("DELETE FROM school_connectivity").execute(p).await.unwrap();
+        sqlx::query("UPDATE devices SET last_inventory_at = $1 WHERE last_inventory_at IS NOT NULL").bind(now - Duration::minutes(5)).execute(p).await.unwrap();
+        sqlx::query("UPDATE devices SET last_inventory_at = $1 WHERE school_id = $2 AND last_inventory_at IS NOT NULL").bind(paris(16, 16, 0)).bind(silent).execute(p).await.unwrap();
+    });
+    // Tuesday 8:45: half an hour on Monday and a quarter of an hour this morning: online.
+    preau_core::connectivity::pass(&app.db, paris(17, 8, 45))
+        .await
+        .unwrap();
+    assert_eq!(status_of(&app, silent).await, "en_ligne");
+    // 11:00: two class hours ran out at 10:00, others were heard since: offline from 10:00.
+    let pass = preau_core::connectivity::pass(&app.db, now).await.unwrap();
+    assert_eq!((pass.went_offline, pass.came_back), (1, 0));
+    assert_eq!(status_of(&app, silent).await, "hors_ligne");
+    let since: chrono::DateTime<Utc> = preau_core::with_db!(&app.db, p => {
+        sqlx::query_scalar("SELECT started_at FROM outages WHERE school_id = $1 AND ended_at IS NULL").bind(silent).fetch_one(p).await.unwrap()
+    });
+    assert_eq!(since, paris(17, 10, 0));
+    let tech = app.login("technicien", "demo").await;
+    let page = tech.get("/connectivity").await;
+    let first_row = page
+        .body
+        .split("<tbody>")
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        first_row.contains("Hors ligne"),
+        "offline schools come first: {first_row}"
+    );
+    // A pass later the same morning opens no second outage.
+    assert_eq!(
+        preau_core::connectivity::pass(&app.db, paris(17, 11, 20))
+            .await
+            .unwrap()
+            .went_offline,
+        0
+    );
+    // One of its agents reports at 12:00: online, the outage closed with its class time
+    // (10:00 to 11:30; lunch does not count).
+    preau_core::with_db!(&app.db, p => {
+        sqlx::query("UPDATE devices SET last_inventory_at = $1 WHERE id = (SELECT MIN(id) FROM devices WHERE school_id = $2 AND last_inventory_at IS NOT NULL)")
+            .bind(paris(17, 12, 0)).bind(silent).execute(p).await.unwrap();
+    });
+    let pass = preau_core::connectivity::pass(&app.db, paris(17, 12, 5))
+        .await
+        .unwrap();
+    assert_eq!((pass.went_offline, pass.came_back), (0, 1));
+    assert_eq!(status_of(&app, silent).await, "en_ligne");
+    assert_eq!(
+        int(
+            &app,
+            &format!("SELECT class_minutes FROM outages WHERE school_id = {silent}")
+        )
+        .await,
+        90
+    );
+    assert_eq!(
+        int(&app, "SELECT COUNT(*) FROM outages WHERE ended_at IS NULL").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_silence_every_school_shares_says_nothing() {
+    let app = TestApp::demo().await;
+    let long_ago = Utc::now() - Duration::days(20);
+    preau_core::with_db!(&app.db, p => {
+        sqlx::query("UPDATE devices SET last_inventory_at = $1 WHERE last_inventory_at IS NOT NULL").bind(long_ago).execute(p).await.unwrap();
+        sqlx::query("DELETE FROM school_connectivity").execute(p).await.unwrap();
+    });
+    let pass = preau_core::connectivity::pass(&app.db, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(pass.went_offline, 0);
+    assert_eq!(
+        int(
+            &app,
+            "SELECT COUNT(*) FROM school_connectivity WHERE status = 'hors_ligne'"
+        )
+        .await,
+        0
+    );
+    // A school without any agent or MDM report is unknown, never offline.
+    let unknown = int(
+        &app,
+        "SELECT COUNT(*) FROM school_connectivity WHERE status = 'inconnu'",
+    )
+    .await;
+    let without = int(&app, "SELECT COUNT(*) FROM schools s WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.school_id = s.id AND d.last_inventory_at IS NOT NULL)").await;
+    assert_eq!(unknown, without);
+}
+
+#[tokio::test]
+async fn links_are_kept_by_the_technician_with_wrong_values_named() {
+    let app = TestApp::demo().await;
+    let school = int(&app, "SELECT school_id FROM role_assignments a JOIN users u ON u.id = a.user_id WHERE u.login = 'directeur'").await;
+    let page = format!("/connectivity/{school}");
+    let links = format!("SELECT COUNT(*) FROM school_links WHERE school_id = {school}");
+    let before = int(&app, &links).await;
+    assert!(before >= 1, "the demo gives every school a link");
+    let tech = app.login("technicien", "demo").await;
+    let r = tech
+        .post(
+            &format!("{page}/links"),
+            &[
+                ("technology", "fibre-magique"),
+                ("role", "principal"),
+                ("down_mbps", "-5"),
+                ("up_mbps", "fast"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for message in [
+        "Technologie : Valeur inconnue pour ce champ.",
+        "Débit descendant (Mbit/s) : Cette valeur est hors des limites permises.",
+        "Débit montant (Mbit/s) : Un débit en Mbit/s est attendu",
+    ] {
+        assert!(r.body.contains(message), "{message} missing");
+    }
+    assert_eq!(int(&app, &links).await, before);
+    let r = tech
+        .post(
+            &format!("{page}/links"),
+            &[
+                ("technology", "4g5g"),
+                ("role", "secours"),
+                ("down_mbps", "100"),
+                ("up_mbps", "20,5"),
+                ("monthly_price", "35"),
+                ("operator_id", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let id = int(&app, "SELECT MAX(id) FROM school_links").await;
+    assert_eq!(
+        int(
+            &app,
+            &format!("SELECT up_kbps FROM school_links WHERE id = {id}")
+        )
+        .await,
+        20_500
+    );
+    assert_eq!(int(&app, &format!("SELECT COUNT(*) FROM audit_log WHERE object_type = 'school_link' AND object_id = {id}")).await, 1);
+    // A speed test, then the link removed.
+    assert_eq!(
+        tech.post(
+            &format!("{page}/speed-tests"),
+            &[("down_mbps", "93,4"), ("up_mbps", "19")]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        tech.post(
+            &format!("{page}/speed-tests"),
+            &[("down_mbps", "vite"), ("up_mbps", "19")]
+        )
+        .await
+        .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let r = tech.get(&page).await;
+    assert!(
+        r.body.contains("93,4") && r.body.contains("4G / 5G"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        tech.post(&format!("{page}/links/{id}/delete"), &[])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(int(&app, &links).await, before);
+
+    // The directrice reads her school's connection, without the form or the prices; a
+    // teacher may not add a link; another school's page is not found for the directrice.
+    let dir = app.login("directeur", "demo").await;
+    let r = dir.get(&page).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(!r.body.contains("Ajouter un lien") && !r.body.contains("Prix mensuel"));
+    let teacher = app.login("enseignant", "demo").await;
+    let r = teacher
+        .post(
+            &format!("{page}/links"),
+            &[
+                ("technology", "adsl"),
+                ("role", "principal"),
+                ("down_mbps", "8"),
+                ("up_mbps", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let other = int(
+        &app,
+        &format!("SELECT MAX(id) FROM schools WHERE id <> {school}"),
+    )
+    .await;
+    assert_eq!(
+        dir.get(&format!("/connectivity/{other}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn the_links_api_names_wrong_values_and_follows_versions() {
+    use axum::http::Method;
+    use serde_json::json;
+    let app = TestApp::demo().await;
+    let school = int(&app, "SELECT school_id FROM role_assignments a JOIN users u ON u.id = a.user_id WHERE u.login = 'directeur'").await;
+    let tech = app.token("technicien").await;
+    let uri = format!("/api/v1/schools/{school}/links");
+    let r = app
+        .api(&tech, Method::POST, &uri, Some(json!({"technology": "fibre-magique", "role": "principal", "down_mbps": -5, "up_mbps": 10, "monthly_cents": -1})))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(
+        r.error_fields(),
+        ["technology", "down_mbps", "monthly_cents"]
+    );
+    let r = app
+        .api(&tech, Method::POST, &uri, Some(json!({"technology": "vdsl", "role": "secours", "down_mbps": 50, "up_mbps": 8.5, "monthly_cents": 4500})))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let link = r.json();
+    assert_eq!(
+        (link["up_kbps"].as_i64(), link["monthly_cents"].as_i64()),
+        (Some(8_500), Some(4_500))
+    );
+    let id = link["id"].as_i64().unwrap();
+    let r = app
+        .api(
+            &tech,
+            Method::PATCH,
+            &format!("/api/v1/links/{id}"),
+            Some(json!({"version": 1, "down_mbps": 100})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["down_kbps"], 100_000);
+    let r = app
+        .api(
+            &tech,
+            Method::PATCH,
+            &format!("/api/v1/links/{id}"),
+            Some(json!({"version": 1, "down_mbps": 200})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    // The directrice reads, without prices; she may not remove a link.
+    let dir = app.token("directeur").await;
+    let r = app.api(&dir, Method::GET, &uri, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["monthly_cents"].is_null())
+    );
+    assert_eq!(
+        app.api(&dir, Method::DELETE, &format!("/api/v1/links/{id}"), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.api(&tech, Method::DELETE, &format!("/api/v1/links/{id}"), None)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    let statuses = app
+        .api(&tech, Method::GET, "/api/v1/connectivity", None)
+        .await
+        .json();
+    assert!(statuses["items"].as_array().unwrap().iter().all(|s| ["en_ligne", "hors_ligne", "inconnu"].contains(&s["status"].as_str().unwrap())));
+}
