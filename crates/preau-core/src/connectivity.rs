@@ -363,6 +363,8 @@ pub struct Outage {
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
     pub class_minutes: Option<i64>,
+    /// The ticket it opened.
+    pub ticket_id: Option<i64>,
 }
 
 pub async fn outages(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<Outage>> {
@@ -370,7 +372,7 @@ pub async fn outages(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<Ou
         return Err(AppError::NotFound);
     }
     Ok(with_db!(db, pool => {
-        sqlx::query_as("SELECT o.started_at, o.ended_at, o.class_minutes FROM outages o JOIN schools s ON s.id = o.school_id WHERE o.school_id = $1 AND s.collectivite_id = $2 ORDER BY o.started_at DESC LIMIT 50")
+        sqlx::query_as("SELECT o.started_at, o.ended_at, o.class_minutes, o.ticket_id FROM outages o JOIN schools s ON s.id = o.school_id WHERE o.school_id = $1 AND s.collectivite_id = $2 ORDER BY o.started_at DESC LIMIT 50")
             .bind(school_id).bind(p.collectivite_id).fetch_all(pool).await?
     }))
 }
@@ -458,31 +460,123 @@ pub async fn pass(db: &Db, now: DateTime<Utc>) -> AppResult<Pass> {
             }
         });
         if changed && status == Status::HorsLigne {
+            let ticket = open_ticket(&mut tx, *cid, *school, since, now).await?;
             with_tx!(&mut tx, c => {
-                sqlx::query("INSERT INTO outages (school_id, started_at) VALUES ($1, $2)")
-                    .bind(school).bind(since).execute(&mut *c).await?;
+                sqlx::query("INSERT INTO outages (school_id, started_at, ticket_id) VALUES ($1, $2, $3)")
+                    .bind(school).bind(since).bind(ticket).execute(&mut *c).await?;
             });
             out.went_offline += 1;
         }
         let was_offline = before.is_some_and(|(st, _, _)| Status::from_db(st) == Status::HorsLigne);
         if changed && was_offline {
-            let open: Option<(i64, DateTime<Utc>)> = with_tx!(&mut tx, c => {
-                sqlx::query_as("SELECT id, started_at FROM outages WHERE school_id = $1 AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1")
+            let open: Option<(i64, DateTime<Utc>, Option<i64>)> = with_tx!(&mut tx, c => {
+                sqlx::query_as("SELECT id, started_at, ticket_id FROM outages WHERE school_id = $1 AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1")
                     .bind(school).fetch_optional(&mut *c).await?
             });
-            if let Some((id, started)) = open {
+            if let Some((id, started, ticket)) = open {
                 let ended = last.unwrap_or(now).max(started);
                 let minutes = cal.working_minutes(started, ended);
                 with_tx!(&mut tx, c => {
                     sqlx::query("UPDATE outages SET ended_at = $1, class_minutes = $2 WHERE id = $3")
                         .bind(ended).bind(minutes).bind(id).execute(&mut *c).await?;
                 });
+                if let Some(ticket) = ticket {
+                    resolve_ticket(&mut tx, *cid, ticket, ended, minutes, now).await?;
+                }
             }
             out.came_back += 1;
         }
         tx.commit().await?;
     }
     Ok(out)
+}
+
+/// Who opens and resolves outage tickets: Préau itself, as the collectivité's system.
+fn system(cid: i64) -> Principal {
+    Principal::system(cid, "Préau (surveillance de la connexion)")
+}
+
+/// Opens the outage's ticket: category réseau, the class cannot work, sent to the lot of
+/// the main link's operator when a contract of its is in force (its clocks and penalties
+/// then run), else routed as any ticket of the school.
+async fn open_ticket(
+    tx: &mut Tx,
+    cid: i64,
+    school: i64,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> AppResult<Option<i64>> {
+    let v = crate::tickets::ValidTicket {
+        school_id: Some(school),
+        room_id: None,
+        device_ids: Vec::new(),
+        category: preau_domain::ticket::TicketCategory::Reseau,
+        priority: preau_domain::ticket::Priority::P1,
+        title: Some("L'école ne répond plus : connexion internet coupée".into()),
+        description: format!(
+            "Aucun ordinateur ni aucune tablette de l'école ne s'est signalé depuis {} (deux heures de classe). Le ticket sera résolu dès que l'école répondra de nouveau.",
+            preau_domain::paris::display(since)
+        ),
+    };
+    let sys = system(cid);
+    let t = crate::tickets::open(tx, &sys, &v, now).await?;
+    // To the operator of the school's main link, when a contract of its is in force;
+    // else where the school's other tickets go.
+    let today = preau_domain::paris::day(now);
+    let lot: Option<i64> = with_tx!(tx, c => {
+        sqlx::query_scalar("SELECT l.id FROM school_links sl JOIN contracts k ON k.contractor_id = sl.operator_id JOIN lots l ON l.contract_id = k.id WHERE sl.school_id = $1 AND sl.role = 'principal' AND k.collectivite_id = $2 AND k.starts_on <= $3 AND k.ends_on >= $3 ORDER BY k.starts_on DESC, l.number LIMIT 1")
+            .bind(school).bind(cid).bind(today).fetch_optional(&mut *c).await?
+    });
+    if let Some(lot) = lot
+        && t.lot_id != Some(lot)
+    {
+        crate::tickets::assign(
+            tx,
+            &sys,
+            t.id,
+            t.version,
+            Some(preau_domain::ticket::Assignee::Lot(lot)),
+            now,
+        )
+        .await?;
+    }
+    Ok(Some(t.id))
+}
+
+/// Resolves the outage's ticket, saying how long the school was cut off in class time;
+/// the school confirms as for any ticket. A ticket someone already resolved or closed is
+/// left as it is.
+async fn resolve_ticket(
+    tx: &mut Tx,
+    cid: i64,
+    ticket: i64,
+    ended: DateTime<Utc>,
+    minutes: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    use preau_domain::ticket::TicketStatus;
+    let sys = system(cid);
+    let t = crate::tickets::get_in_tx(tx, &sys, ticket).await?;
+    if t.status().check_move(TicketStatus::Resolu).is_err() {
+        return Ok(());
+    }
+    let message = format!(
+        "La connexion est revenue le {} : {} h {:02} de classe sans réseau.",
+        preau_domain::paris::display(ended),
+        minutes / 60,
+        minutes % 60
+    );
+    crate::tickets::set_status(
+        tx,
+        &sys,
+        ticket,
+        t.version,
+        TicketStatus::Resolu,
+        Some(&message),
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// The school of a link the caller may read.
@@ -495,4 +589,146 @@ pub async fn link_school(db: &Db, p: &Principal, id: i64) -> AppResult<i64> {
         Some(s) if p.readable_schools().contains(s) => Ok(s),
         _ => Err(AppError::NotFound),
     }
+}
+
+/// An access point of a school's Wi-Fi register.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessPoint {
+    pub device_id: i64,
+    pub name: String,
+    pub asset_tag: Option<String>,
+    /// Where it hangs.
+    pub room: Option<String>,
+    pub switchable: Option<bool>,
+    pub method: Option<preau_domain::connectivity::SwitchMethod>,
+    /// The rooms it covers: id and name.
+    pub covers: Vec<(i64, String)>,
+    pub council_informed_on: Option<NaiveDate>,
+    pub installed_on: Option<NaiveDate>,
+    pub flags: Vec<preau_domain::connectivity::WifiFlag>,
+}
+
+type ApRow = (
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<bool>,
+    Option<String>,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+);
+
+/// A school's Wi-Fi register: every access point in service (devices of a category with a
+/// Wi-Fi switch), what it covers and what does not comply.
+pub async fn wifi_register(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<AccessPoint>> {
+    if !p.readable_schools().contains(school_id) {
+        return Err(AppError::NotFound);
+    }
+    let rows: Vec<ApRow> = with_db!(db, pool => {
+        sqlx::query_as("SELECT d.id, d.name, d.asset_tag, r.name, d.wifi_switchable, d.wifi_switch_method, d.council_informed_on, d.purchase_date FROM devices d JOIN device_categories k ON k.id = d.category_id LEFT JOIN rooms r ON r.id = d.room_id WHERE d.school_id = $1 AND d.collectivite_id = $2 AND k.has_wifi_switch = TRUE AND d.state NOT IN ('reforme', 'perdu', 'vole') ORDER BY r.name, d.id")
+            .bind(school_id).bind(p.collectivite_id).fetch_all(pool).await?
+    });
+    let covers: Vec<(i64, i64, String)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT a.device_id, r.id, r.name FROM access_point_rooms a JOIN rooms r ON r.id = a.room_id WHERE r.school_id = $1 ORDER BY r.name")
+            .bind(school_id).fetch_all(pool).await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, name, tag, room, switchable, method, informed, installed)| {
+                let method = method
+                    .as_deref()
+                    .map(preau_domain::connectivity::SwitchMethod::from_db);
+                AccessPoint {
+                    device_id: id,
+                    name: name.unwrap_or_default(),
+                    asset_tag: tag,
+                    room,
+                    switchable,
+                    method,
+                    covers: covers
+                        .iter()
+                        .filter(|c| c.0 == id)
+                        .map(|c| (c.1, c.2.clone()))
+                        .collect(),
+                    council_informed_on: informed,
+                    installed_on: installed,
+                    flags: preau_domain::connectivity::wifi_flags(
+                        switchable, method, informed, installed,
+                    ),
+                }
+            },
+        )
+        .collect())
+}
+
+/// What the register says of an access point, as entered.
+#[derive(Debug, Clone, Default)]
+pub struct AccessPointFacts {
+    pub switchable: Option<bool>,
+    pub method: Option<preau_domain::connectivity::SwitchMethod>,
+    pub covers: Vec<i64>,
+    pub council_informed_on: Option<NaiveDate>,
+}
+
+/// Records an access point's register facts; the administrator's or the school's
+/// technician's (as for any device), audited.
+pub async fn set_access_point(
+    tx: &mut Tx,
+    p: &Principal,
+    device_id: i64,
+    f: &AccessPointFacts,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let row: Option<(Option<i64>, Option<String>)> = with_tx!(tx, c => {
+        sqlx::query_as("SELECT d.school_id, d.name FROM devices d JOIN device_categories k ON k.id = d.category_id WHERE d.id = $1 AND d.collectivite_id = $2 AND k.has_wifi_switch = TRUE")
+            .bind(device_id).bind(p.collectivite_id).fetch_optional(&mut *c).await?
+    });
+    let Some((Some(school), name)) = row else {
+        return Err(AppError::NotFound);
+    };
+    if !p.readable_schools().contains(school) {
+        return Err(AppError::NotFound);
+    }
+    if !p.can_edit_devices(Some(school)) {
+        return Err(AppError::Forbidden);
+    }
+    for room in &f.covers {
+        let n: i64 = with_tx!(tx, c => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM rooms WHERE id = $1 AND school_id = $2").bind(room).bind(school).fetch_one(&mut *c).await?
+        });
+        if n == 0 {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "covers",
+                "room_other_school",
+            )]));
+        }
+    }
+    with_tx!(tx, c => {
+        sqlx::query("UPDATE devices SET wifi_switchable = $1, wifi_switch_method = $2, council_informed_on = $3, version = version + 1, updated_at = $4 WHERE id = $5")
+            .bind(f.switchable).bind(f.method.map(|m| m.code())).bind(f.council_informed_on).bind(now).bind(device_id).execute(&mut *c).await?;
+        sqlx::query("DELETE FROM access_point_rooms WHERE device_id = $1").bind(device_id).execute(&mut *c).await?;
+        for room in &f.covers {
+            sqlx::query("INSERT INTO access_point_rooms (device_id, room_id) VALUES ($1, $2)").bind(device_id).bind(room).execute(&mut *c).await?;
+        }
+    });
+    audit::record(
+        tx,
+        &Actor::from(p),
+        now,
+        Entry {
+            action: "update",
+            object_type: "device",
+            object_id: device_id,
+            object_label: name.as_deref().unwrap_or(""),
+            changes: serde_json::json!({
+                "wifi_switchable": f.switchable,
+                "wifi_switch_method": f.method.map(|m| m.code()),
+                "council_informed_on": f.council_informed_on,
+                "covers": f.covers,
+            }),
+        },
+    )
+    .await
 }

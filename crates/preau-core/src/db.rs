@@ -120,6 +120,8 @@ const MIGRATIONS: &[Migration] = &[
     migration!(11, "0011", "token_expiry"),
     migration!(12, "0012", "needs_subsidies"),
     migration!(13, "0013", "connectivity"),
+    migration!(14, "0014", "outage_tickets"),
+    migration!(15, "0015", "wifi_register"),
 ];
 
 impl Db {

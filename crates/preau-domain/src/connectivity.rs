@@ -294,3 +294,75 @@ mod tests {
         );
     }
 }
+
+code_enum!(
+    /// How an access point's Wi-Fi is switched off when no class uses it.
+    SwitchMethod {
+        Interrupteur = "interrupteur" => ("Interrupteur dans la salle", "Switch in the room"),
+        Programmation = "programmation" => ("Programmation horaire", "Timer schedule"),
+        Controleur = "controleur" => ("Contrôleur Wi-Fi (à distance)", "Wi-Fi controller (remote)"),
+    }
+);
+
+code_enum!(
+    /// What an access point lacks for the register (loi Abeille, art. 7).
+    WifiFlag {
+        NonDebrayable = "non_debrayable" => ("Ne peut pas être désactivé", "Cannot be switched off"),
+        ModeInconnu = "mode_inconnu" => ("Manière de le désactiver non renseignée", "How to switch it off not recorded"),
+        ConseilNonInforme = "conseil_non_informe" => ("Conseil d'école non informé avant l'installation", "School council not told before installation"),
+    }
+);
+
+/// What does not comply in an access point: it must be switchable (and say how), and the
+/// conseil d'école must have been told before it was installed (`installed_on`, when
+/// known).
+pub fn wifi_flags(
+    switchable: Option<bool>,
+    method: Option<SwitchMethod>,
+    informed_on: Option<NaiveDate>,
+    installed_on: Option<NaiveDate>,
+) -> Vec<WifiFlag> {
+    let mut flags = Vec::new();
+    if switchable != Some(true) {
+        flags.push(WifiFlag::NonDebrayable);
+    } else if method.is_none() {
+        flags.push(WifiFlag::ModeInconnu);
+    }
+    let told_before = match (informed_on, installed_on) {
+        (None, _) => false,
+        (Some(i), Some(at)) => i <= at,
+        (Some(_), None) => true,
+    };
+    if !told_before {
+        flags.push(WifiFlag::ConseilNonInforme);
+    }
+    flags
+}
+
+#[cfg(test)]
+mod wifi_tests {
+    use super::*;
+
+    #[test]
+    fn the_register_flags_what_the_law_asks() {
+        let d = |m: u32| NaiveDate::from_ymd_opt(2025, m, 1);
+        assert!(wifi_flags(Some(true), Some(SwitchMethod::Interrupteur), d(3), d(4)).is_empty());
+        assert_eq!(
+            wifi_flags(Some(false), None, d(3), d(4)),
+            [WifiFlag::NonDebrayable]
+        );
+        assert_eq!(
+            wifi_flags(None, None, None, d(4)),
+            [WifiFlag::NonDebrayable, WifiFlag::ConseilNonInforme]
+        );
+        assert_eq!(
+            wifi_flags(Some(true), None, d(3), d(4)),
+            [WifiFlag::ModeInconnu]
+        );
+        // Told after it was installed: too late.
+        assert_eq!(
+            wifi_flags(Some(true), Some(SwitchMethod::Controleur), d(5), d(4)),
+            [WifiFlag::ConseilNonInforme]
+        );
+    }
+}

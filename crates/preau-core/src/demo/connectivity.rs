@@ -1,16 +1,21 @@
 //! The demo commune's links: business fibre (FTTO) in most schools, two schools on VDSL
-//! with a 4G backup, one operator; a few speed tests and a year of outages; and one
+//! with a 4G backup, one operator and its contract (a 4-hour GTR, where outage tickets
+//! go); a few speed tests and a year of outages; and one
 //! élémentaire whose agents have been silent for three class days, judged offline as soon
-//! as the demo is loaded (and online again when one of its agents reports).
+//! as the demo is loaded (and online again when one of its agents reports); the Wi-Fi
+//! register, with two access points not in order.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use preau_domain::Principal;
+use preau_domain::calendar::Span;
 use preau_domain::connectivity::LinkInput;
+use preau_domain::sla::{CalendarKind, ContractorHours, PenaltyUnit, SlaLine};
+use preau_domain::ticket::Priority;
 
-use crate::connectivity;
 use crate::db::{Db, Tx};
 use crate::error::{AppError, AppResult};
 use crate::with_tx;
+use crate::{connectivity, contracts};
 
 pub async fn load(tx: &mut Tx, sys: &Principal, now: DateTime<Utc>) -> AppResult<()> {
     let cid = sys.collectivite_id;
@@ -85,6 +90,84 @@ pub async fn load(tx: &mut Tx, sys: &Principal, now: DateTime<Utc>) -> AppResult
             now - Duration::days(40 + i as i64),
         )
         .await?;
+    }
+    // The operator's contract: its lot holds the schools' internet access, with a 4-hour
+    // GTR on the operator's hours; outage tickets go there.
+    let contract = contracts::create(
+        tx,
+        sys,
+        &contracts::ValidContract {
+            contractor_id: operator,
+            reference: "MARCHE-RESEAU-2024-03".into(),
+            title: "Accès internet et réseau des écoles".into(),
+            starts_on: NaiveDate::from_ymd_opt(2024, 6, 1).unwrap_or_default(),
+            ends_on: NaiveDate::from_ymd_opt(2028, 5, 31).unwrap_or_default(),
+            calendar: CalendarKind::Prestataire,
+            hours: ContractorHours::usual(),
+        },
+        now,
+    )
+    .await?;
+    let lot = contracts::lot_create(
+        tx,
+        sys,
+        contract.id,
+        &contracts::ValidLot {
+            number: 1,
+            label: "Accès internet des écoles (lien principal et secours)".into(),
+            cap_ticket_cents: Some(100_000),
+            cap_month_cents: Some(500_000),
+        },
+        now,
+    )
+    .await?;
+    let line = |gti: i64, gtr: Span, unit, gti_cents, gtr_cents| SlaLine {
+        gti: Some(Span::Minutes(gti)),
+        gtr: Some(gtr),
+        unit,
+        gti_penalty_cents: gti_cents,
+        gtr_penalty_cents: gtr_cents,
+    };
+    let grid = vec![
+        (
+            Priority::P1,
+            line(60, Span::Minutes(240), PenaltyUnit::Heure, 5_000, 10_000),
+        ),
+        (
+            Priority::P2,
+            line(240, Span::Days(1), PenaltyUnit::Jour, 5_000, 10_000),
+        ),
+        (
+            Priority::P3,
+            line(480, Span::Days(3), PenaltyUnit::Jour, 2_000, 5_000),
+        ),
+    ];
+    contracts::set_grid(tx, sys, lot.id, &grid, now).await?;
+    // The Wi-Fi register: each access point switched off by a switch in its room (or by
+    // the controller), covering its room, the conseil d'école told a month before it was
+    // installed — except one whose way of being switched off nobody wrote down and one
+    // the conseil learnt of after the fact.
+    let points: Vec<(i64, Option<i64>, Option<chrono::NaiveDate>)> = with_tx!(tx, c => {
+        sqlx::query_as("SELECT d.id, d.room_id, d.purchase_date FROM devices d JOIN device_categories k ON k.id = d.category_id WHERE d.collectivite_id = $1 AND k.has_wifi_switch = TRUE AND d.school_id IS NOT NULL ORDER BY d.id")
+            .bind(cid).fetch_all(&mut *c).await?
+    });
+    for (n, (id, room, bought)) in points.iter().enumerate() {
+        let method = if n % 3 == 0 {
+            "controleur"
+        } else {
+            "interrupteur"
+        };
+        let informed = match n {
+            1 => bought.map(|b| b + Duration::days(60)),
+            _ => bought.map(|b| b - Duration::days(30)),
+        };
+        with_tx!(tx, c => {
+            sqlx::query("UPDATE devices SET wifi_switchable = $1, wifi_switch_method = $2, council_informed_on = $3 WHERE id = $4")
+                .bind(true).bind(if n == 0 { None } else { Some(method) }).bind(informed).bind(id).execute(&mut *c).await?;
+            if let Some(r) = room {
+                sqlx::query("INSERT INTO access_point_rooms (device_id, room_id) VALUES ($1, $2)").bind(id).bind(r).execute(&mut *c).await?;
+            }
+        });
     }
     // A year of outages on the VDSL schools: a morning now and then.
     for (k, i) in [4usize, 9, 4, 9, 4].iter().enumerate() {

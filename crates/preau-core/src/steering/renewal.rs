@@ -51,11 +51,25 @@ pub struct RenewalReport {
     /// Accepted needs of the schools, per plan year: devices and their estimate (0 for
     /// those who do not see costs), in `years` order.
     pub needs: Vec<(i32, i64, i64)>,
+    /// This year so far, per category: what the plan had (devices reaching the end of
+    /// their life this year, whatever became of them, and the accepted needs of the year)
+    /// against what was bought.
+    pub this_year: Vec<PlannedBought>,
     pub costs_shown: bool,
 }
 
-/// School, category id, purchase date, devices, of which warranties end soon.
-type DeviceRow = (i64, i64, Option<NaiveDate>, i64, i64);
+/// One category's plan for the year against its purchases.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedBought {
+    pub category: String,
+    pub planned: i64,
+    pub bought: i64,
+    /// What was bought, at purchase price (0 for those who do not see costs).
+    pub bought_cents: i64,
+}
+
+/// School, category id, purchase date, devices, of which warranties end soon, their price.
+type DeviceRow = (i64, i64, Option<NaiveDate>, i64, i64, i64);
 
 /// Who sees the fleet over time: those who follow several schools — administrator, élu,
 /// technician, ERUN/IEN (the last without amounts).
@@ -86,7 +100,7 @@ pub async fn report(
     let repair_since = today - Duration::days(REPAIR_GRACE_DAYS);
     let horizon = today + Duration::days(183);
     let devices: Vec<DeviceRow> = with_db!(db, pool => {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT d.school_id, d.category_id, d.purchase_date, COUNT(*), CAST(SUM(CASE WHEN d.warranty_end >= $3 AND d.warranty_end <= $4 THEN 1 ELSE 0 END) AS BIGINT) FROM devices d WHERE {IN_SERVICE} GROUP BY d.school_id, d.category_id, d.purchase_date")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT d.school_id, d.category_id, d.purchase_date, COUNT(*), CAST(SUM(CASE WHEN d.warranty_end >= $3 AND d.warranty_end <= $4 THEN 1 ELSE 0 END) AS BIGINT), CAST(COALESCE(SUM(d.price_cents), 0) AS BIGINT) FROM devices d WHERE {IN_SERVICE} GROUP BY d.school_id, d.category_id, d.purchase_date")))
             .bind(cid).bind(repair_since).bind(today).bind(horizon).fetch_all(pool).await?
     });
     let devices: Vec<DeviceRow> = devices
@@ -121,7 +135,7 @@ pub async fn report(
     let mut aging: BTreeMap<(String, i32), i64> = BTreeMap::new();
     let mut undated = 0;
     let mut warranties_ending = 0;
-    for (_, category, bought, count, soon) in &devices {
+    for (_, category, bought, count, soon, _) in &devices {
         let Some((code, lifespan)) = categories_of.get(category) else {
             continue;
         };
@@ -177,7 +191,18 @@ pub async fn report(
             line.2 += prices.get(&code).copied().flatten().map_or(0, |u| u * n);
         }
     }
+    let this_year = planned_bought(
+        db,
+        cid,
+        &scope,
+        &devices,
+        &categories_of,
+        (today, repair_since),
+        costs_shown,
+    )
+    .await?;
     Ok(RenewalReport {
+        this_year,
         needs,
         from,
         yearly_cap_cents: if costs_shown { cap } else { None },
@@ -188,6 +213,74 @@ pub async fn report(
         ratios: ratios(db, p, &scope, &devices, &categories_of, today).await?,
         costs_shown,
     })
+}
+
+/// School (`None`: not placed), category id, purchase date, devices, their price.
+type BoughtRow = (Option<i64>, i64, Option<NaiveDate>, i64, i64);
+
+/// The current year's plan against its purchases, per category. Every device bought
+/// counts: those in service (already read, `in_service`) and the others — retired, lost,
+/// long under repair or not yet placed (a device replaced this year is retired by now),
+/// read here; those are few, so the grouping stays small.
+async fn planned_bought(
+    db: &Db,
+    cid: i64,
+    scope: &SchoolScope,
+    in_service: &[DeviceRow],
+    categories: &BTreeMap<i64, (String, Option<i64>)>,
+    (today, repair_since): (NaiveDate, NaiveDate),
+    costs_shown: bool,
+) -> AppResult<Vec<PlannedBought>> {
+    let year = today.year();
+    let others: Vec<BoughtRow> = with_db!(db, pool => {
+        sqlx::query_as("SELECT d.school_id, d.category_id, d.purchase_date, COUNT(*), CAST(COALESCE(SUM(d.price_cents), 0) AS BIGINT) FROM devices d WHERE d.collectivite_id = $1 AND d.purchase_date IS NOT NULL AND (d.school_id IS NULL OR d.state NOT IN ('en_service', 'prete', 'en_reparation') OR (d.state = 'en_reparation' AND d.state_since < $2)) GROUP BY d.school_id, d.category_id, d.purchase_date")
+            .bind(cid).bind(repair_since).fetch_all(pool).await?
+    });
+    let rows = in_service
+        .iter()
+        .map(|d| (Some(d.0), d.1, d.2, d.3, d.5))
+        .chain(others.into_iter().filter(|d| match d.0 {
+            Some(s) => scope.contains(s),
+            None => matches!(scope, SchoolScope::All),
+        }));
+    let mut out: BTreeMap<String, PlannedBought> = BTreeMap::new();
+    for (_, category, bought, count, cents) in rows {
+        let Some(bought) = bought else { continue };
+        let Some((code, lifespan)) = categories.get(&category) else {
+            continue;
+        };
+        let line = out.entry(code.clone()).or_insert_with(|| PlannedBought {
+            category: code.clone(),
+            planned: 0,
+            bought: 0,
+            bought_cents: 0,
+        });
+        if lifespan.is_some_and(|l| bought.year() + l as i32 == year) {
+            line.planned += count;
+        }
+        if bought.year() == year {
+            line.bought += count;
+            if costs_shown {
+                line.bought_cents += cents;
+            }
+        }
+    }
+    for (y, school, code, n) in super::needs::accepted(db, cid).await? {
+        if y == i64::from(year) && scope.contains(school) {
+            out.entry(code.clone())
+                .or_insert_with(|| PlannedBought {
+                    category: code,
+                    planned: 0,
+                    bought: 0,
+                    bought_cents: 0,
+                })
+                .planned += n;
+        }
+    }
+    Ok(out
+        .into_values()
+        .filter(|l| l.planned > 0 || l.bought > 0)
+        .collect())
 }
 
 /// Pupils (the current year's head counts) per tablet and per computer, school by school
@@ -217,7 +310,7 @@ async fn ratios(
     }];
     // Tablets and computers per school, in one pass over the counted devices.
     let mut per_school: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
-    for (school, category, _, count, _) in devices {
+    for (school, category, _, count, _, _) in devices {
         let e = per_school.entry(*school).or_default();
         match categories.get(category).map(|(c, _)| c.as_str()) {
             Some("tablette") => e.0 += count,

@@ -1,5 +1,5 @@
 //! Steering, continued: the schools' needs campaigns, subsidies and spending, the
-//! service's quality, the council report and the schools' connection.
+//! service's quality, the council report, the schools' connection and Wi-Fi register.
 
 /// `(key, français, English)`, sorted by key.
 pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
@@ -77,6 +77,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "Record a test",
     ),
     ("connectivity.role", "Rôle", "Role"),
+    (
+        "connectivity.see_ticket",
+        "voir le signalement",
+        "see the ticket",
+    ),
     ("connectivity.since", "depuis", "since"),
     ("connectivity.speed_tests", "Tests de débit", "Speed tests"),
     ("connectivity.started", "Début", "Start"),
@@ -89,6 +94,7 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("connectivity.technology", "Technologie", "Technology"),
     ("connectivity.tested_at", "Mesuré le", "Measured on"),
     ("connectivity.tested_by", "Par", "By"),
+    ("connectivity.ticket", "Signalement", "Ticket"),
     (
         "connectivity.title",
         "Connexion des écoles",
@@ -646,4 +652,47 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "réparés dans le délai (GTR)",
         "repaired in time (GTR)",
     ),
+    (
+        "wifi.compliant",
+        "points d'accès conformes",
+        "compliant access points",
+    ),
+    ("wifi.covers", "Salles couvertes", "Rooms covered"),
+    (
+        "wifi.edit",
+        "Compléter le registre",
+        "Complete the register",
+    ),
+    (
+        "wifi.help",
+        "Le registre s'imprime pour le conseil d'école.",
+        "The register prints for the school council.",
+    ),
+    (
+        "wifi.informed",
+        "Conseil d'école informé le",
+        "School council told on",
+    ),
+    ("wifi.installed", "Installé le", "Installed on"),
+    (
+        "wifi.law",
+        "Loi n° 2015-136 du 9 février 2015 (dite loi Abeille), article 7 : dans les écoles élémentaires, les points d'accès sans fil sont désactivés lorsqu'ils ne sont pas utilisés pour des activités numériques pédagogiques, et toute nouvelle installation est précédée d'une information du conseil d'école.",
+        "Law 2015-136 of 9 February 2015 (loi Abeille), article 7: in elementary schools, wireless access points are switched off when not used for digital teaching activities, and any new installation is preceded by informing the school council.",
+    ),
+    (
+        "wifi.method",
+        "Comment le désactiver",
+        "How to switch it off",
+    ),
+    (
+        "wifi.none",
+        "Aucun point d'accès Wi-Fi en service dans l'école.",
+        "No Wi-Fi access point in service in the school.",
+    ),
+    ("wifi.ok", "Conforme", "Compliant"),
+    ("wifi.point", "Point d'accès", "Access point"),
+    ("wifi.print", "Imprimer le registre", "Print the register"),
+    ("wifi.switchable", "Désactivable", "Can be switched off"),
+    ("wifi.title", "Registre du Wi-Fi", "Wi-Fi register"),
+    ("wifi.to_fix", "À régulariser", "To put right"),
 ];

@@ -216,6 +216,8 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "Âge du parc (en années)",
         "Age of the fleet (in years)",
     ),
+    ("renewal.bought", "Achetés", "Bought"),
+    ("renewal.bought_cost", "Montant des achats", "Amount bought"),
     ("renewal.budget", "Budget", "Budget"),
     (
         "renewal.cap",
@@ -248,6 +250,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("renewal.lifespan", "Durée de vie", "Lifespan"),
     ("renewal.needs", "Besoins acceptés", "Accepted needs"),
     (
+        "renewal.nothing_this_year",
+        "Rien n'était prévu ni n'a été acheté cette année.",
+        "Nothing was planned or bought this year.",
+    ),
+    (
         "renewal.past",
         "ont dépassé leur durée de vie",
         "past their lifespan",
@@ -264,6 +271,12 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "pupils per tablet",
     ),
     ("renewal.plan", "Plan de renouvellement", "Renewal plan"),
+    ("renewal.planned", "Prévus", "Planned"),
+    (
+        "renewal.planned_help",
+        "Prévus : le matériel arrivé en fin de vie cette année, quel que soit son sort depuis, et les besoins acceptés pour l'année. Achetés : le matériel acheté cette année.",
+        "Planned: devices reaching the end of their life this year, whatever became of them, and the needs accepted for the year. Bought: devices bought this year.",
+    ),
     (
         "renewal.ratios",
         "Élèves par équipement, école par école",
@@ -273,6 +286,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "renewal.summary",
         "Le parc en chiffres",
         "The fleet in figures",
+    ),
+    (
+        "renewal.this_year",
+        "Prévu et acheté en",
+        "Planned and bought in",
     ),
     (
         "renewal.title",

@@ -112,7 +112,7 @@ struct SchoolPage {
     status: Line,
     links: Vec<LinkLine>,
     tests: Vec<(String, String, String, String)>,
-    outages: Vec<(String, String, String)>,
+    outages: Vec<(String, String, String, Option<i64>)>,
     can_edit: bool,
     show_costs: bool,
     fields: Vec<Field>,
@@ -253,6 +253,7 @@ async fn school_page(
                     o.class_minutes
                         .map(|m| format!("{} h {:02}", m / 60, m % 60))
                         .unwrap_or_default(),
+                    o.ticket_id,
                 )
             })
             .collect(),
@@ -333,4 +334,149 @@ pub async fn speed_test(
     let p: &Principal = &a.p;
     write_tx!(s.db, tx => connectivity::add_speed_test(tx, p, id, &f.down_mbps, &f.up_mbps, Utc::now()).await?)?;
     Ok(see_other(&format!("/connectivity/{id}"), "saved"))
+}
+
+/// One access point as the register shows it.
+pub struct ApLine {
+    pub device_id: i64,
+    pub name: String,
+    pub tag: String,
+    pub room: String,
+    pub switchable: bool,
+    pub method: String,
+    pub method_code: String,
+    pub covers: String,
+    pub covers_ids: Vec<i64>,
+    pub informed: String,
+    pub informed_iso: String,
+    pub installed: String,
+    pub flags: Vec<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "connectivity_wifi.html")]
+struct WifiPage {
+    ctx: Ctx,
+    school_id: i64,
+    school: String,
+    date: String,
+    points: Vec<ApLine>,
+    compliant: usize,
+    rooms: Vec<(i64, String)>,
+    methods: Vec<(String, String)>,
+    can_edit: bool,
+}
+
+/// A school's Wi-Fi register (loi Abeille), printable for the conseil d'école.
+pub async fn wifi(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    Query(q): Query<FlashQuery>,
+) -> PageResult {
+    let p = &a.p;
+    let lang = p.lang;
+    let school = preau_core::schools::get(&s.db, p, id).await?;
+    let points = connectivity::wifi_register(&s.db, p, id).await?;
+    let day = |d: Option<chrono::NaiveDate>| {
+        d.map(|d| d.format("%d/%m/%Y").to_string())
+            .unwrap_or_else(|| "—".into())
+    };
+    let rooms = preau_core::rooms::list_for_school(&s.db, p, id)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    let page = WifiPage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("wifi.title"), "connectivity")
+            .crumb(format!("/connectivity/{id}"), school.name.clone())
+            .flash(flash_key(q.flash())),
+        school_id: id,
+        school: school.name.clone(),
+        date: super::today().format("%d/%m/%Y").to_string(),
+        compliant: points.iter().filter(|a| a.flags.is_empty()).count(),
+        points: points
+            .iter()
+            .map(|a| ApLine {
+                device_id: a.device_id,
+                name: a.name.clone(),
+                tag: a.asset_tag.clone().unwrap_or_default(),
+                room: a.room.clone().unwrap_or_default(),
+                switchable: a.switchable == Some(true),
+                method: a
+                    .method
+                    .map(|m| m.label(lang).to_string())
+                    .unwrap_or_else(|| "—".into()),
+                method_code: a.method.map(|m| m.code().to_string()).unwrap_or_default(),
+                covers: a
+                    .covers
+                    .iter()
+                    .map(|c| c.1.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                covers_ids: a.covers.iter().map(|c| c.0).collect(),
+                informed: day(a.council_informed_on),
+                informed_iso: a
+                    .council_informed_on
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                installed: day(a.installed_on),
+                flags: a.flags.iter().map(|f| f.label(lang)).collect(),
+            })
+            .collect(),
+        rooms,
+        methods: std::iter::once((String::new(), "—".to_string()))
+            .chain(options(
+                preau_domain::connectivity::SwitchMethod::ALL,
+                preau_domain::connectivity::SwitchMethod::code,
+                |m| m.label(lang),
+            ))
+            .collect(),
+        can_edit: p.can_edit_devices(Some(id)),
+    };
+    render(&page)
+}
+
+/// Records an access point's register facts (`switchable`, `method`, `covers` repeated,
+/// `informed_on`).
+pub async fn wifi_save(
+    State(s): State<AppState>,
+    a: Auth,
+    Path((school, device)): Path<(i64, i64)>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let p = &a.p;
+    let mut f = connectivity::AccessPointFacts {
+        switchable: Some(false),
+        ..Default::default()
+    };
+    let mut errors = Vec::new();
+    for (k, v) in &pairs {
+        match k.as_str() {
+            "switchable" => f.switchable = Some(v == "1"),
+            "method" if !v.trim().is_empty() => {
+                match preau_domain::connectivity::SwitchMethod::parse("method", v) {
+                    Ok(m) => f.method = Some(m),
+                    Err(e) => errors.push(e),
+                }
+            }
+            "covers" => match v.parse() {
+                Ok(r) => f.covers.push(r),
+                Err(_) => errors.push(FieldError::new("covers", "unknown_value")),
+            },
+            "informed_on" => match preau_domain::device::date("informed_on", Some(v)) {
+                Ok(d) => f.council_informed_on = d,
+                Err(e) => errors.push(e),
+            },
+            _ => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors).into());
+    }
+    write_tx!(s.db, tx => connectivity::set_access_point(tx, p, device, &f, Utc::now()).await?)?;
+    Ok(see_other(
+        &format!("/connectivity/{school}/wifi#ap{device}"),
+        "saved",
+    ))
 }

@@ -613,6 +613,9 @@ struct RenewalPage {
     cap: String,
     show_costs: bool,
     can_edit: bool,
+    /// This year: category, planned, bought, what it cost.
+    this_year: Vec<(String, i64, i64, String)>,
+    year: i32,
 }
 
 fn per(pupils: i64, devices: i64) -> String {
@@ -749,6 +752,19 @@ pub async fn renewal(State(s): State<AppState>, a: Auth, uri: axum::http::Uri) -
             .unwrap_or_default(),
         show_costs: r.costs_shown,
         can_edit: p.can_edit_referentiel(),
+        this_year: r
+            .this_year
+            .iter()
+            .map(|l| {
+                (
+                    label(&l.category),
+                    l.planned,
+                    l.bought,
+                    whole_euros(l.bought_cents),
+                )
+            })
+            .collect(),
+        year: from - 1,
     };
     render(&page)
 }

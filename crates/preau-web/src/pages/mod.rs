@@ -138,6 +138,11 @@ pub fn routes() -> Router<AppState> {
             "/connectivity/{id}/speed-tests",
             post(connectivity::speed_test),
         )
+        .route("/connectivity/{id}/wifi", get(connectivity::wifi))
+        .route(
+            "/connectivity/{school}/wifi/{device}",
+            post(connectivity::wifi_save),
+        )
         .route("/council", get(council::report))
         .route("/council.xlsx", get(council::workbook))
         .route("/quality", get(council::quality_page))

@@ -534,6 +534,9 @@ async fn a_directrice_asks_for_equipment_and_the_elu_prints_the_council_report()
             fits(&d, width, &format!("{base}/funding"), "Dossiers de subvention");
             fits(&d, width, &campaign, "Demandes");
             fits(&d, width, &format!("{base}/quality"), "Modèles les moins fiables");
+            fits(&d, width, &format!("{base}/connectivity"), "Élèves par Mbit/s");
+            fits(&d, width, &format!("{base}/connectivity/1"), "Liens internet");
+            fits(&d, width, &format!("{base}/connectivity/1/wifi"), "loi Abeille");
         }
     })
     .await

@@ -671,3 +671,68 @@ async fn the_quality_of_service_and_the_council_report_add_up() {
     let first_school = text(&app, "SELECT name FROM schools ORDER BY name LIMIT 1").await;
     assert!(coverage.contains(&first_school), "{coverage}");
 }
+
+#[tokio::test]
+async fn this_years_plan_is_set_against_what_was_bought() {
+    let app = TestApp::demo().await;
+    let p = principal(&app, "admin").await;
+    let now = Utc::now();
+    let year = preau_domain::paris::day(now).year();
+    let from = year + 1;
+    // One tablet bought this year, and one bought five years ago (a tablet's default life),
+    // since retired: both count, the retired one in the plan.
+    let tablet = int(
+        &app,
+        "SELECT id FROM device_categories WHERE code = 'tablette'",
+        &[],
+    )
+    .await;
+    let lifespan = preau_domain::renewal::default_lifespan("tablette").unwrap();
+    let school = int(&app, "SELECT MIN(id) FROM schools", &[]).await;
+    preau_core::with_db!(&app.db, pool => {
+        for (tag, bought, state) in [("PLAN-1", chrono::NaiveDate::from_ymd_opt(year, 1, 15).unwrap(), "en_service"), ("PLAN-2", chrono::NaiveDate::from_ymd_opt(year - lifespan as i32, 3, 1).unwrap(), "reforme")] {
+            sqlx::query("INSERT INTO devices (collectivite_id, category_id, school_id, state, state_since, asset_tag, purchase_date, price_cents, search_key, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 32900, $6, 1, $8, $8)")
+                .bind(p.collectivite_id).bind(tablet).bind(school).bind(state).bind(bought).bind(tag).bind(bought).bind(now).execute(pool).await.unwrap();
+        }
+    });
+    let count = |sql: &str| {
+        let sql = sql.to_string();
+        let app = &app;
+        async move {
+            preau_core::with_db!(&app.db, pool => {
+                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(chrono::NaiveDate::from_ymd_opt(year, 1, 1)).bind(chrono::NaiveDate::from_ymd_opt(year, 12, 31)).fetch_one(pool).await.unwrap()
+            })
+        }
+    };
+    let bought = count("SELECT COUNT(*) FROM devices d JOIN device_categories c ON c.id = d.category_id WHERE c.code = 'tablette' AND d.purchase_date >= $1 AND d.purchase_date <= $2").await;
+    // Planned: every tablet whose life ends this year, counted apart, and the needs accepted
+    // for this year.
+    let set: Option<i64> = preau_core::with_db!(&app.db, pool => {
+        sqlx::query_scalar("SELECT lifespan_years FROM device_categories WHERE id = $1").bind(tablet).fetch_one(pool).await.unwrap()
+    });
+    let life = set.unwrap_or(lifespan) as i32;
+    let dates: Vec<chrono::NaiveDate> = preau_core::with_db!(&app.db, pool => {
+        sqlx::query_scalar("SELECT purchase_date FROM devices WHERE category_id = $1 AND purchase_date IS NOT NULL").bind(tablet).fetch_all(pool).await.unwrap()
+    });
+    let ending = dates.iter().filter(|d| d.year() + life == year).count() as i64;
+    let needs = int(&app, &format!("SELECT COALESCE(CAST(SUM(r.quantity) AS BIGINT), 0) FROM needs_requests r WHERE r.category_id = {tablet} AND r.status = 'acceptee' AND r.plan_year = {year}"), &[]).await;
+    let r = preau_core::steering::renewal::report(&app.db, &p, from, 5, now)
+        .await
+        .unwrap();
+    let line = r
+        .this_year
+        .iter()
+        .find(|l| l.category == "tablette")
+        .expect("tablets this year");
+    assert_eq!((line.planned, line.bought), (ending + needs, bought));
+    assert!(line.bought >= 1 && line.planned >= 1, "{line:?}");
+    assert!(line.bought_cents >= 32_900);
+    // The élu reads it on the renewal page.
+    let elu = app.login("elu", "demo").await;
+    let page = elu.get("/renewal").await;
+    assert!(
+        page.body.contains(&format!("Prévu et acheté en {year}")),
+        "{}",
+        page.body
+    );
+}
