@@ -333,6 +333,9 @@ pub struct YearSpending {
     pub year: i32,
     pub purchases_cents: i64,
     pub maintenance_cents: i64,
+    /// The schools' internet links, at their monthly price, for the months they ran
+    /// (up to today).
+    pub links_cents: i64,
     /// Subsidies received on dossiers of that year.
     pub received_cents: i64,
     /// Pupils of the school year that starts in that year (or the latest before it).
@@ -341,7 +344,7 @@ pub struct YearSpending {
 
 impl YearSpending {
     pub fn total_cents(&self) -> i64 {
-        self.purchases_cents + self.maintenance_cents
+        self.purchases_cents + self.maintenance_cents + self.links_cents
     }
     /// Spending per pupil, `None` without pupils.
     pub fn per_pupil_cents(&self) -> Option<i64> {
@@ -396,7 +399,9 @@ fn months_in(year: i32, start: NaiveDate, end: NaiveDate) -> i64 {
         .count() as i64
 }
 
-/// Spending of the `count` years up to this one.
+/// Spending of the `count` years up to this one: purchases (the devices' recorded prices),
+/// maintenance contracts (their yearly cost over the months they run) and the schools'
+/// links (their monthly price over the months they ran).
 pub async fn spending(
     db: &Db,
     p: &Principal,
@@ -430,6 +435,10 @@ pub async fn spending(
         sqlx::query_as("SELECT c.id, c.reference, k.name, c.starts_on, c.ends_on, c.yearly_cents FROM contracts c JOIN contractors k ON k.id = c.contractor_id WHERE c.collectivite_id = $1 ORDER BY c.starts_on, c.reference")
             .bind(cid).fetch_all(pool).await?
     });
+    let links: Vec<(Option<NaiveDate>, DateTime<Utc>, i64)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT l.commissioned_on, l.created_at, l.monthly_cents FROM school_links l JOIN schools s ON s.id = l.school_id WHERE s.collectivite_id = $1 AND l.monthly_cents IS NOT NULL")
+            .bind(cid).fetch_all(pool).await?
+    });
     let received: Vec<(i64, i64)> = with_db!(db, pool => {
         sqlx::query_as("SELECT year, CAST(COALESCE(SUM(received_cents), 0) AS BIGINT) FROM subsidies WHERE collectivite_id = $1 GROUP BY year")
             .bind(cid).fetch_all(pool).await?
@@ -451,6 +460,14 @@ pub async fn spending(
             .entry(school.unwrap_or(0))
             .or_insert_with(|| vec![0; n])[i] += cents;
         by_category.entry(category).or_insert_with(|| vec![0; n])[i] += cents;
+    }
+    let today = paris::day(now);
+    let mut link_costs = vec![0; n];
+    for (i, y) in years.iter().enumerate() {
+        for (commissioned, created, monthly) in &links {
+            let start = commissioned.unwrap_or_else(|| paris::day(*created));
+            link_costs[i] += monthly * months_in(*y, start, today);
+        }
     }
     let mut maintenance = vec![0; n];
     for (i, y) in years.iter().enumerate() {
@@ -482,6 +499,7 @@ pub async fn spending(
             year: *y,
             purchases_cents: purchases[i],
             maintenance_cents: maintenance[i],
+            links_cents: link_costs[i],
             received_cents: received
                 .iter()
                 .filter(|r| r.0 == i64::from(*y))

@@ -216,8 +216,8 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("funding.cap", "Plafond", "Cap"),
     (
         "funding.chart",
-        "Dépenses par année (achats et maintenance), en euros",
-        "Spending per year (purchases and maintenance), in euros",
+        "Dépenses par année (achats, maintenance et connexions), en euros",
+        "Spending per year (purchases, maintenance and links), in euros",
     ),
     ("funding.contract", "Marché", "Contract"),
     (
@@ -287,6 +287,7 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "Date limite des justificatifs",
         "Proof deadline",
     ),
+    ("funding.links", "Connexions", "Internet links"),
     ("funding.maintenance", "Maintenance", "Maintenance"),
     (
         "funding.new",

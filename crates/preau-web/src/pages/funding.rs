@@ -238,6 +238,12 @@ pub async fn export(State(s): State<AppState>, a: Auth, uri: axum::http::Uri) ->
             .collect(),
     );
     rows.push(
+        [t("funding.links"), String::new()]
+            .into_iter()
+            .chain(sp.years.iter().map(|y| cents(y.links_cents)))
+            .collect(),
+    );
+    rows.push(
         [t("dashboard.total"), String::new()]
             .into_iter()
             .chain(sp.years.iter().map(|y| cents(y.total_cents())))

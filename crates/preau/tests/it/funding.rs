@@ -519,16 +519,28 @@ async fn spending_is_counted_per_year_school_and_pupil() {
     // The demo contract costs 38 400 € a year from its start; this year it runs 12 months.
     let last = s.years.last().unwrap();
     let starts: chrono::NaiveDate = preau_core::with_db!(&app.db, pool => {
-        sqlx::query_scalar("SELECT starts_on FROM contracts").fetch_one(pool).await.unwrap()
+        sqlx::query_scalar("SELECT starts_on FROM contracts WHERE reference = '2025-014'").fetch_one(pool).await.unwrap()
     });
     if starts.year() < this {
         assert_eq!(last.maintenance_cents, 3_840_000);
     }
     let pupils = int(&app, "SELECT CAST(SUM(c.head_count) AS BIGINT) FROM classes c JOIN school_years y ON y.id = c.school_year_id WHERE y.starts_on = (SELECT MAX(starts_on) FROM school_years)", &[]).await;
     assert_eq!(last.pupils, pupils);
+    // The links run every month of this year so far, at their monthly price (the demo's
+    // were all commissioned before this year).
+    let monthly = int(
+        &app,
+        "SELECT CAST(SUM(monthly_cents) AS BIGINT) FROM school_links",
+        &[],
+    )
+    .await;
+    let month = i64::from(chrono::Datelike::month(&preau_domain::paris::day(
+        Utc::now(),
+    )));
+    assert_eq!(last.links_cents, monthly * month);
     assert_eq!(
         last.per_pupil_cents(),
-        Some((last.purchases_cents + last.maintenance_cents) / pupils)
+        Some((last.purchases_cents + last.maintenance_cents + last.links_cents) / pupils)
     );
     // The spreadsheet gives the same total, typed as a number.
     let admin = app.login("admin", "demo").await;
@@ -545,7 +557,12 @@ async fn spending_is_counted_per_year_school_and_pupil() {
         "{total}"
     );
     // A yearly cost is set by the administrator only, in euros, audited.
-    let contract = int(&app, "SELECT id FROM contracts", &[]).await;
+    let contract = int(
+        &app,
+        "SELECT id FROM contracts WHERE reference = '2025-014'",
+        &[],
+    )
+    .await;
     let field = format!("yearly_{contract}");
     let elu = app.login("elu", "demo").await;
     assert_eq!(
