@@ -732,3 +732,104 @@ pub async fn set_access_point(
     )
     .await
 }
+
+/// An outage as the API lists it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OutageLine {
+    pub school_id: i64,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub class_minutes: Option<i64>,
+    pub ticket_id: Option<i64>,
+}
+
+/// The outages of the readable schools (or one), started in `[from, to)`, latest first,
+/// at most 1 000.
+pub async fn outages_between(
+    db: &Db,
+    p: &Principal,
+    school: Option<i64>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> AppResult<Vec<OutageLine>> {
+    if let Some(s) = school
+        && !p.readable_schools().contains(s)
+    {
+        return Err(AppError::NotFound);
+    }
+    let rows: Vec<OutageLine> = with_db!(db, pool => {
+        sqlx::query_as("SELECT o.school_id, o.started_at, o.ended_at, o.class_minutes, o.ticket_id FROM outages o JOIN schools s ON s.id = o.school_id WHERE s.collectivite_id = $1 AND ($2 IS NULL OR o.school_id = $2) AND o.started_at >= $3 AND o.started_at < $4 ORDER BY o.started_at DESC LIMIT 1000")
+            .bind(p.collectivite_id).bind(school).bind(from).bind(to).fetch_all(pool).await?
+    });
+    let scope = p.readable_schools();
+    Ok(rows
+        .into_iter()
+        .filter(|o| scope.contains(o.school_id))
+        .collect())
+}
+
+/// A school's availability over a month: its class minutes, and those lost to outages.
+#[derive(Debug, Clone, Serialize)]
+pub struct MonthAvailability {
+    pub month: crate::reports::Month,
+    pub class_minutes: i64,
+    pub lost_minutes: i64,
+}
+
+impl MonthAvailability {
+    /// Percent of class time online, one decimal (`None` for a month without class).
+    pub fn percent(&self) -> Option<f64> {
+        (self.class_minutes > 0).then(|| {
+            let up = (self.class_minutes - self.lost_minutes).max(0) as f64;
+            (up * 1000.0 / self.class_minutes as f64).round() / 10.0
+        })
+    }
+}
+
+/// A school's availability month by month over the twelve months up to `now`'s, in class
+/// time on its own calendar.
+pub async fn availability(
+    db: &Db,
+    p: &Principal,
+    school_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<MonthAvailability>> {
+    if !p.readable_schools().contains(school_id) {
+        return Err(AppError::NotFound);
+    }
+    let calendars = calendar::by_school(db, Some(p.collectivite_id)).await?;
+    let Some(cal) = calendars.get(&school_id) else {
+        return Err(AppError::NotFound);
+    };
+    let mut first = crate::reports::Month::of(now);
+    for _ in 0..11 {
+        first = first.previous();
+    }
+    let start = |m: crate::reports::Month| {
+        preau_domain::paris::instant(m.first_day().and_hms_opt(0, 0, 0).unwrap_or_default())
+            .unwrap_or(now)
+    };
+    let outages: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT started_at, ended_at FROM outages WHERE school_id = $1 AND (ended_at IS NULL OR ended_at >= $2) ORDER BY started_at")
+            .bind(school_id).bind(start(first)).fetch_all(pool).await?
+    });
+    let mut out = Vec::new();
+    let mut m = first;
+    for _ in 0..12 {
+        let (a, b) = (start(m), start(m.next()).min(now));
+        let lost = outages
+            .iter()
+            .map(|(s, e)| {
+                let (s, e) = ((*s).max(a), e.unwrap_or(now).min(b));
+                if e > s { cal.working_minutes(s, e) } else { 0 }
+            })
+            .sum();
+        out.push(MonthAvailability {
+            month: m,
+            class_minutes: if b > a { cal.working_minutes(a, b) } else { 0 },
+            lost_minutes: lost,
+        });
+        m = m.next();
+    }
+    Ok(out)
+}

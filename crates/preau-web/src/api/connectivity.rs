@@ -190,3 +190,70 @@ pub(super) async fn link_delete(
     write_tx!(s.db, tx => connectivity::delete_link(tx, &p, id, Utc::now()).await?)?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Deserialize)]
+pub(super) struct OutagesQuery {
+    #[serde(default, deserialize_with = "preau_domain::text::opt_i64")]
+    school: Option<i64>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+input! {
+    /// Which outages: one school's or all, started between two days (by default the last
+    /// twelve months).
+    OutagesQueryDoc for OutagesQuery {
+        school: Option<i64>,
+        /// First day, included.
+        from: Option<NaiveDate>,
+        /// Last day, included.
+        to: Option<NaiveDate>,
+    }
+}
+
+pub(super) async fn outages(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    q: Result<axum::extract::Query<OutagesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Answer<List<types::Outage>> {
+    let q = super::query(q)?;
+    let now = Utc::now();
+    let today = preau_domain::paris::day(now);
+    let to = q.to.unwrap_or(today);
+    let from = q.from.unwrap_or(to - chrono::Duration::days(365));
+    if from > to {
+        return Err(ApiError::invalid(vec![preau_domain::FieldError::new(
+            "to",
+            "dates_order",
+        )]));
+    }
+    let at = |d: NaiveDate| {
+        preau_domain::paris::instant(d.and_hms_opt(0, 0, 0).unwrap_or_default()).unwrap_or(now)
+    };
+    let items = connectivity::outages_between(
+        &s.db,
+        &p,
+        q.school,
+        at(from),
+        at(to + chrono::Duration::days(1)),
+    )
+    .await?
+    .iter()
+    .map(types::Outage::from)
+    .collect();
+    Ok(Json(List { items, next: None }))
+}
+
+/// A school's Wi-Fi register.
+pub(super) async fn wifi(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+) -> Answer<List<types::AccessPoint>> {
+    let items = connectivity::wifi_register(&s.db, &p, id)
+        .await?
+        .iter()
+        .map(types::AccessPoint::from)
+        .collect();
+    Ok(Json(List { items, next: None }))
+}

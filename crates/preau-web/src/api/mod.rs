@@ -443,6 +443,21 @@ pub fn ops() -> Vec<Op> {
         .answers::<List<types::SchoolConnectivity>>(),
         Op::new(
             "get",
+            "/outages",
+            "Schools' outages",
+            get(connectivity::outages),
+        )
+        .query::<connectivity::OutagesQueryDoc>()
+        .answers::<List<types::Outage>>(),
+        Op::new(
+            "get",
+            "/schools/{id}/wifi",
+            "A school's Wi-Fi register",
+            get(connectivity::wifi),
+        )
+        .answers::<List<types::AccessPoint>>(),
+        Op::new(
+            "get",
             "/schools/{id}/links",
             "A school's links to the internet",
             get(connectivity::links),

@@ -1527,3 +1527,63 @@ impl From<&preau_core::connectivity::SchoolStatus> for SchoolConnectivity {
         }
     }
 }
+
+object! {
+    /// An outage of a school: when its agents fell silent for two class hours, when it was
+    /// heard again, how much class time it took, and the ticket it opened.
+    Outage {
+        school_id: i64,
+        started_at: DateTime<Utc>,
+        ended_at: Option<DateTime<Utc>>,
+        class_minutes: Option<i64>,
+        ticket_id: Option<i64>,
+    }
+}
+
+impl From<&preau_core::connectivity::OutageLine> for Outage {
+    fn from(o: &preau_core::connectivity::OutageLine) -> Self {
+        Outage {
+            school_id: o.school_id,
+            started_at: o.started_at,
+            ended_at: o.ended_at,
+            class_minutes: o.class_minutes,
+            ticket_id: o.ticket_id,
+        }
+    }
+}
+
+object! {
+    /// An access point of a school's Wi-Fi register (loi Abeille).
+    AccessPoint {
+        device_id: i64,
+        name: String,
+        asset_tag: Option<String>,
+        room: Option<String>,
+        switchable: Option<bool>,
+        /// `interrupteur`, `programmation` or `controleur`.
+        method: Option<String>,
+        /// The rooms it covers.
+        covers: Vec<i64>,
+        council_informed_on: Option<NaiveDate>,
+        installed_on: Option<NaiveDate>,
+        /// `non_debrayable`, `mode_inconnu`, `conseil_non_informe`: what is not in order.
+        flags: Vec<String>,
+    }
+}
+
+impl From<&preau_core::connectivity::AccessPoint> for AccessPoint {
+    fn from(a: &preau_core::connectivity::AccessPoint) -> Self {
+        AccessPoint {
+            device_id: a.device_id,
+            name: a.name.clone(),
+            asset_tag: a.asset_tag.clone(),
+            room: a.room.clone(),
+            switchable: a.switchable,
+            method: a.method.map(|m| m.code().to_string()),
+            covers: a.covers.iter().map(|c| c.0).collect(),
+            council_informed_on: a.council_informed_on,
+            installed_on: a.installed_on,
+            flags: a.flags.iter().map(|f| f.code().to_string()).collect(),
+        }
+    }
+}

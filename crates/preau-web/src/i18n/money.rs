@@ -5,6 +5,11 @@
 pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("connectivity.add_link", "Ajouter un lien", "Add a link"),
     (
+        "connectivity.availability",
+        "Disponibilité sur douze mois (en temps de classe)",
+        "Availability over twelve months (in class time)",
+    ),
+    (
         "connectivity.bandwidth",
         "Débit (descendant / montant)",
         "Bandwidth (down / up)",
@@ -39,6 +44,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("connectivity.line_number", "Numéro de ligne", "Line number"),
     ("connectivity.links", "Liens internet", "Internet links"),
     (
+        "connectivity.lost",
+        "Temps de classe perdu",
+        "Class time lost",
+    ),
+    (
         "connectivity.mbps_hint",
         "En Mbit/s (ex. 1000 ou 8,5).",
         "In Mbit/s (e.g. 1000 or 8.5).",
@@ -64,6 +74,7 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "No speed test.",
     ),
     ("connectivity.ongoing", "en cours", "ongoing"),
+    ("connectivity.online_share", "En ligne", "Online"),
     ("connectivity.operator", "Opérateur", "Operator"),
     ("connectivity.outages", "Coupures", "Outages"),
     (

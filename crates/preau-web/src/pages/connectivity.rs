@@ -12,7 +12,7 @@ use preau_domain::{FieldError, Lang, Principal};
 use serde::Deserialize;
 
 use super::form::{Field, FlashQuery, attach_errors, options};
-use super::parts::charts::euros;
+use super::parts::charts::{euros, month_label};
 use super::{Ctx, LangTitle, flash_key, paris, render, see_other};
 use crate::AppState;
 use crate::error::PageError;
@@ -113,6 +113,8 @@ struct SchoolPage {
     links: Vec<LinkLine>,
     tests: Vec<(String, String, String, String)>,
     outages: Vec<(String, String, String, Option<i64>)>,
+    /// Month, share of class time online, class time lost.
+    availability: Vec<(String, String, String)>,
     can_edit: bool,
     show_costs: bool,
     fields: Vec<Field>,
@@ -254,6 +256,19 @@ async fn school_page(
                         .map(|m| format!("{} h {:02}", m / 60, m % 60))
                         .unwrap_or_default(),
                     o.ticket_id,
+                )
+            })
+            .collect(),
+        availability: connectivity::availability(&s.db, p, school_id, Utc::now())
+            .await?
+            .iter()
+            .map(|m| {
+                (
+                    month_label(lang, m.month),
+                    m.percent()
+                        .map(|x| format!("{x:.1} %").replace('.', ","))
+                        .unwrap_or_else(|| "—".into()),
+                    format!("{} h {:02}", m.lost_minutes / 60, m.lost_minutes % 60),
                 )
             })
             .collect(),

@@ -10,10 +10,10 @@ use chrono::{Datelike, Utc};
 use preau_core::AppError;
 use preau_core::steering::quality::{self, Quality};
 use preau_core::steering::{coverage, funding, needs, renewal};
+use preau_domain::Principal;
 use preau_domain::referentiel::Verdict;
-use preau_domain::{Lang, Principal};
 
-use super::parts::charts::{bar_chart, euros, whole_euros};
+use super::parts::charts::{bar_chart, euros, month_label, whole_euros};
 use super::parts::devices::category_label;
 use super::parts::spending::{SpendRow, YearRow, spending_view};
 use super::{Ctx, LangTitle, render};
@@ -26,22 +26,6 @@ type PageResult = Result<Response, PageError>;
 fn rate(r: Option<f64>) -> String {
     r.map(|r| format!("{r:.1} %").replace('.', ","))
         .unwrap_or_else(|| "—".into())
-}
-
-fn month_label(lang: Lang, m: preau_core::reports::Month) -> String {
-    const FR: [&str; 12] = [
-        "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
-        "déc.",
-    ];
-    const EN: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let names = if lang == Lang::Fr { FR } else { EN };
-    format!(
-        "{} {}",
-        names[(m.month as usize).saturating_sub(1) % 12],
-        m.year
-    )
 }
 
 pub struct SlaTable {

@@ -140,6 +140,48 @@ async fn a_silent_school_is_offline_until_one_of_its_agents_reports() {
         sqlx::query_scalar("SELECT body FROM ticket_events WHERE ticket_id = $1 AND kind = 'status' ORDER BY id DESC LIMIT 1").bind(ticket).fetch_one(p).await.unwrap()
     });
     assert!(said.contains("1 h 30 de classe sans réseau"), "{said}");
+    // November's availability: 90 minutes of class lost; the API lists the outage.
+    let tech_p = {
+        let id = int(&app, "SELECT id FROM users WHERE login = 'technicien'").await;
+        preau_core::users::principal(&app.db, id)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let months = preau_core::connectivity::availability(&app.db, &tech_p, silent, paris(17, 12, 5))
+        .await
+        .unwrap();
+    let november = months.last().unwrap();
+    assert_eq!((november.month.month, november.lost_minutes), (11, 90));
+    assert!(november.class_minutes > 90 && november.percent().unwrap() < 100.0);
+    let token = app.token("technicien").await;
+    let r = app
+        .api(
+            &token,
+            axum::http::Method::GET,
+            &format!("/api/v1/outages?school={silent}&from=2026-11-01&to=2026-11-30"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let items = r.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        (
+            items[0]["class_minutes"].as_i64(),
+            items[0]["ticket_id"].as_i64()
+        ),
+        (Some(90), Some(ticket))
+    );
+    let r = app
+        .api(
+            &token,
+            axum::http::Method::GET,
+            "/api/v1/outages?from=2026-11-30&to=2026-11-01",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let tickets = int(
         &app,
         &format!(
@@ -406,6 +448,24 @@ async fn the_wifi_register_flags_what_does_not_comply_and_prints() {
             .unwrap()
             .unwrap()
     };
+    let token = app.token("technicien").await;
+    let api = app
+        .api(
+            &token,
+            axum::http::Method::GET,
+            &format!("/api/v1/schools/{school}/wifi"),
+            None,
+        )
+        .await
+        .json();
+    let first_api = api["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["device_id"] == first)
+        .unwrap()
+        .clone();
+    assert_eq!(first_api["flags"], serde_json::json!(["mode_inconnu"]));
     let register = preau_core::connectivity::wifi_register(&app.db, &p, school)
         .await
         .unwrap();

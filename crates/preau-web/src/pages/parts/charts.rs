@@ -41,3 +41,24 @@ pub fn bar_chart(bars: &[(String, i64, String)]) -> String {
     svg.push_str("</svg>");
     svg
 }
+
+/// A month as a chart or a table heads it: « déc. 2026 ».
+pub fn month_label(lang: preau_domain::Lang, m: preau_core::reports::Month) -> String {
+    const FR: [&str; 12] = [
+        "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+        "déc.",
+    ];
+    const EN: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let names = if lang == preau_domain::Lang::Fr {
+        FR
+    } else {
+        EN
+    };
+    format!(
+        "{} {}",
+        names[(m.month as usize).saturating_sub(1) % 12],
+        m.year
+    )
+}
