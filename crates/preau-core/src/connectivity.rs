@@ -805,18 +805,14 @@ pub async fn availability(
     for _ in 0..11 {
         first = first.previous();
     }
-    let start = |m: crate::reports::Month| {
-        preau_domain::paris::instant(m.first_day().and_hms_opt(0, 0, 0).unwrap_or_default())
-            .unwrap_or(now)
-    };
     let outages: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> = with_db!(db, pool => {
         sqlx::query_as("SELECT started_at, ended_at FROM outages WHERE school_id = $1 AND (ended_at IS NULL OR ended_at >= $2) ORDER BY started_at")
-            .bind(school_id).bind(start(first)).fetch_all(pool).await?
+            .bind(school_id).bind(first.start()).fetch_all(pool).await?
     });
     let mut out = Vec::new();
     let mut m = first;
     for _ in 0..12 {
-        let (a, b) = (start(m), start(m.next()).min(now));
+        let (a, b) = (m.start(), m.next().start().min(now));
         let lost = outages
             .iter()
             .map(|(s, e)| {

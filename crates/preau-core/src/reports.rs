@@ -81,7 +81,7 @@ impl Month {
     }
 
     /// Local midnight of the first day, as an instant.
-    fn start(&self) -> DateTime<Utc> {
+    pub fn start(&self) -> DateTime<Utc> {
         preau_domain::paris::instant(self.first_day().and_hms_opt(0, 0, 0).unwrap_or_default())
             .unwrap_or_default()
     }
@@ -132,7 +132,7 @@ impl LotReport {
     }
 }
 
-fn rate(met: usize, counted: usize) -> Option<f64> {
+pub(crate) fn rate(met: usize, counted: usize) -> Option<f64> {
     (counted > 0).then(|| (met as f64 * 1000.0 / counted as f64).round() / 10.0)
 }
 

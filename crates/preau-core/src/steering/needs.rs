@@ -381,6 +381,19 @@ async fn request_in_tx(tx: &mut Tx, p: &Principal, id: i64) -> AppResult<NeedReq
     Ok(r)
 }
 
+/// The campaign of a request the caller may read.
+pub async fn campaign_of(db: &Db, p: &Principal, id: i64) -> AppResult<i64> {
+    reader(p)?;
+    let row: Option<(i64, i64)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT r.campaign_id, r.school_id FROM needs_requests r JOIN needs_campaigns k ON k.id = r.campaign_id WHERE r.id = $1 AND k.collectivite_id = $2")
+            .bind(id).bind(p.collectivite_id).fetch_optional(pool).await?
+    });
+    match row {
+        Some((campaign, school)) if p.needs_schools().contains(school) => Ok(campaign),
+        _ => Err(AppError::NotFound),
+    }
+}
+
 /// The school withdraws a request not yet decided, while the campaign is open.
 pub async fn withdraw(tx: &mut Tx, p: &Principal, id: i64, now: DateTime<Utc>) -> AppResult<()> {
     let r = request_in_tx(tx, p, id).await?;

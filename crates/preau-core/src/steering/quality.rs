@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::coverage::{IN_SERVICE, REPAIR_GRACE_DAYS};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::reports::{self, Month};
+use crate::reports::{self, Month, rate};
 use crate::{contracts, with_db};
 
 /// One month of one contract.
@@ -77,10 +77,6 @@ pub struct Quality {
 
 /// A model needs this many devices in service to be ranked (fewer say nothing).
 pub const MIN_MODEL_DEVICES: i64 = 5;
-
-fn rate(met: usize, counted: usize) -> Option<f64> {
-    (counted > 0).then(|| (met as f64 * 1000.0 / counted as f64).round() / 10.0)
-}
 
 /// The service of the twelve months up to `now`'s.
 pub async fn report(db: &Db, p: &Principal, now: DateTime<Utc>) -> AppResult<Quality> {

@@ -516,17 +516,6 @@ fn field_label(lang: Lang, field: &str) -> &'static str {
     )
 }
 
-async fn campaign_of(s: &AppState, p: &Principal, request: i64) -> Result<i64, PageError> {
-    // The request's campaign, for the redirect; a request out of reach is not found.
-    for c in needs::campaigns(&s.db, p).await? {
-        let v = needs::campaign(&s.db, p, c.id, Utc::now()).await?;
-        if v.requests.iter().any(|r| r.id == request) {
-            return Ok(c.id);
-        }
-    }
-    Err(AppError::NotFound.into())
-}
-
 pub async fn withdraw(
     State(s): State<AppState>,
     a: Auth,
@@ -534,7 +523,7 @@ pub async fn withdraw(
     CsrfForm(_): CsrfForm<super::form::Empty>,
 ) -> PageResult {
     let p = &a.p;
-    let campaign = campaign_of(&s, p, rid).await?;
+    let campaign = needs::campaign_of(&s.db, p, rid).await?;
     write_tx!(s.db, tx => needs::withdraw(tx, p, rid, Utc::now()).await?)?;
     Ok(see_other(&format!("/needs/{campaign}"), "deleted"))
 }
@@ -551,7 +540,7 @@ pub async fn opinion(
     CsrfForm(f): CsrfForm<OpinionForm>,
 ) -> PageResult {
     let p = &a.p;
-    let campaign = campaign_of(&s, p, rid).await?;
+    let campaign = needs::campaign_of(&s.db, p, rid).await?;
     write_tx!(s.db, tx => needs::give_opinion(tx, p, rid, &f.opinion, Utc::now()).await?)?;
     Ok(see_other(&format!("/needs/{campaign}#r{rid}"), "saved"))
 }
@@ -564,7 +553,7 @@ pub async fn decide(
 ) -> PageResult {
     let p = &a.p;
     decider(p)?;
-    let campaign = campaign_of(&s, p, rid).await?;
+    let campaign = needs::campaign_of(&s.db, p, rid).await?;
     let version = f.version.unwrap_or(0);
     write_tx!(s.db, tx => {
         let d = f.input.check().map_err(AppError::Invalid)?;
