@@ -122,6 +122,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(13, "0013", "connectivity"),
     migration!(14, "0014", "outage_tickets"),
     migration!(15, "0015", "wifi_register"),
+    migration!(16, "0016", "probes"),
 ];
 
 impl Db {

@@ -190,6 +190,102 @@ pub fn offline_since(last: DateTime<Utc>, calendar: &Calendar, silent_hours: i64
     calendar.add_minutes(last, silent_hours * 60, &[])
 }
 
+/// Where the server checks a school's link by itself, every few minutes: a TCP port that
+/// must accept a connection (`tcp://host:port`, such as the router's public address), or an
+/// HTTP address that must answer (`http://host[:port]/path`, any status). A school with a
+/// probe is judged by it alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    Tcp {
+        host: String,
+        port: u16,
+    },
+    Http {
+        host: String,
+        port: u16,
+        path: String,
+    },
+}
+
+/// Failed probes in a row after which a school is said offline: two passes, so that one
+/// lost packet does not open a ticket.
+pub const PROBE_FAILURES: i64 = 2;
+
+impl Probe {
+    /// Reads a probe address as typed; the error names the field `probe`.
+    pub fn parse(s: &str) -> Result<Probe, FieldError> {
+        let bad = || FieldError::new("probe", "probe_format");
+        let s = s.trim();
+        if s.len() > 200 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad());
+        }
+        let (scheme, rest) = s.split_once("://").ok_or_else(bad)?;
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let (host, port) = match authority.rsplit_once(':') {
+            // An IPv6 address is written in brackets: [2001:db8::1]:443.
+            Some((h, p)) if !p.contains(']') => (
+                h,
+                Some(p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad)?),
+            ),
+            _ => (authority, None),
+        };
+        let host_ok = !host.is_empty()
+            && (host.starts_with('[') && host.ends_with(']')
+                || host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
+        if !host_ok {
+            return Err(bad());
+        }
+        let host = host.to_ascii_lowercase();
+        match scheme.to_ascii_lowercase().as_str() {
+            "tcp" if path == "/" => Ok(Probe::Tcp {
+                host,
+                port: port.ok_or_else(bad)?,
+            }),
+            "http" => Ok(Probe::Http {
+                host,
+                port: port.unwrap_or(80),
+                path: path.to_string(),
+            }),
+            _ => Err(bad()),
+        }
+    }
+
+    /// The address as stored and shown.
+    pub fn url(&self) -> String {
+        match self {
+            Probe::Tcp { host, port } => format!("tcp://{host}:{port}"),
+            Probe::Http { host, port, path } if *port == 80 => format!("http://{host}{path}"),
+            Probe::Http { host, port, path } => format!("http://{host}:{port}{path}"),
+        }
+    }
+
+    /// Host and port to connect to.
+    pub fn address(&self) -> (&str, u16) {
+        match self {
+            Probe::Tcp { host, port } | Probe::Http { host, port, .. } => {
+                (host.trim_start_matches('[').trim_end_matches(']'), *port)
+            }
+        }
+    }
+}
+
+/// A probed school's status: offline after [`PROBE_FAILURES`] failures in a row, online
+/// once a probe has succeeded since, unknown before the first success.
+pub fn probe_status(failures: i64, last_ok: Option<DateTime<Utc>>) -> Status {
+    if failures >= PROBE_FAILURES {
+        Status::HorsLigne
+    } else if last_ok.is_some() {
+        Status::EnLigne
+    } else {
+        Status::Inconnu
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,5 +460,54 @@ mod wifi_tests {
             wifi_flags(Some(true), Some(SwitchMethod::Controleur), d(5), d(4)),
             [WifiFlag::ConseilNonInforme]
         );
+    }
+
+    #[test]
+    fn probe_addresses() {
+        assert_eq!(
+            Probe::parse("tcp://203.0.113.10:443").unwrap(),
+            Probe::Tcp {
+                host: "203.0.113.10".into(),
+                port: 443
+            }
+        );
+        let h = Probe::parse(" HTTP://Routeur.ecole-a.fr/status ").unwrap();
+        assert_eq!(h.url(), "http://routeur.ecole-a.fr/status");
+        assert_eq!(h.address(), ("routeur.ecole-a.fr", 80));
+        let h = Probe::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(h.url(), "http://127.0.0.1:8080/");
+        let v6 = Probe::parse("tcp://[2001:db8::1]:22").unwrap();
+        assert_eq!(v6.address(), ("2001:db8::1", 22));
+        for bad in [
+            "",
+            "203.0.113.10",
+            "tcp://203.0.113.10",
+            "tcp://h:0",
+            "tcp://h:99999",
+            "tcp://h:80/x",
+            "https://h/",
+            "ftp://h/",
+            "http://h h/",
+            "http://h/\r\nHost: x",
+            "http://user@h/",
+            "http://:80/",
+        ] {
+            let e = Probe::parse(bad).unwrap_err();
+            assert_eq!(
+                (e.field.as_str(), e.code),
+                ("probe", "probe_format"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn probe_verdicts() {
+        let t = Some(Utc::now());
+        assert_eq!(probe_status(0, None), Status::Inconnu);
+        assert_eq!(probe_status(0, t), Status::EnLigne);
+        assert_eq!(probe_status(1, t), Status::EnLigne);
+        assert_eq!(probe_status(PROBE_FAILURES, t), Status::HorsLigne);
+        assert_eq!(probe_status(PROBE_FAILURES, None), Status::HorsLigne);
     }
 }

@@ -307,6 +307,14 @@ impl FieldError {
                 "Cette demande a déjà reçu une décision, ou le recensement est clos.".into(),
                 "This request has already been decided, or the campaign is closed.".into(),
             ),
+            "probe_format" => (
+                "Adresse de sonde invalide : tcp://hôte:port (ex. tcp://203.0.113.10:443) ou http://hôte[:port]/chemin.".into(),
+                "Invalid probe address: tcp://host:port (e.g. tcp://203.0.113.10:443) or http://host[:port]/path.".into(),
+            ),
+            "link_format" => (
+                "Lien de réunion invalide : une adresse https://… sans espace (celle de l'outil de visio).".into(),
+                "Invalid meeting link: an https://… address without spaces (the visio tool's).".into(),
+            ),
             other => (format!("Valeur invalide ({other})."), format!("Invalid value ({other}).")),
         };
         match lang {

@@ -113,10 +113,16 @@ fn every_fixture_parses_as_in_the_snapshot() {
         root.display()
     );
     let snap = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures.snap");
-    if std::env::var_os("PREAU_UPDATE_SNAPSHOTS").is_some() || !snap.exists() {
+    if std::env::var_os("PREAU_UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&snap, &out).unwrap();
     }
-    let expected = std::fs::read_to_string(&snap).unwrap();
+    // A missing snapshot fails: it is written only when asked, then reviewed.
+    let expected = std::fs::read_to_string(&snap).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; write it with PREAU_UPDATE_SNAPSHOTS=1 and review it",
+            snap.display()
+        )
+    });
     if expected != out {
         let first = expected
             .lines()

@@ -13,6 +13,8 @@
 //!
 //! Prints the data's size and the p50/p99/max of `--runs` reports of each (default 200).
 
+#[path = "support/demo_db.rs"]
+mod demo_db;
 #[path = "support/http.rs"]
 #[allow(dead_code)] // the HTTP client is for the benchmarks against the running binary
 mod http;
@@ -23,24 +25,9 @@ use std::time::{Duration, Instant};
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let data = std::path::PathBuf::from(
-        arg(&args, "--data-dir").unwrap_or_else(|| "./coveragebench-data".into()),
-    );
-    let db = preau_core::Db::open(arg(&args, "--database-url").as_deref(), &data).await?;
-    db.migrate().await?;
-    let now = chrono::Utc::now();
-    preau_core::demo::load_if_empty(&db, now).await?;
-    let schools: usize = arg(&args, "--schools").map_or(0, |v| v.parse().expect("--schools N"));
     let per: usize = arg(&args, "--devices-per-school")
         .map_or(500, |v| v.parse().expect("--devices-per-school N"));
-    let have: i64 = preau_core::with_db!(&db, p => sqlx::query_scalar("SELECT COUNT(*) FROM schools").fetch_one(p).await?);
-    if schools > 0 && (have as usize) < 23 + schools {
-        let t = Instant::now();
-        let n =
-            preau_core::demo::bench_coverage(&db, schools - (have as usize - 23), per, now).await?;
-        println!("{n} devices added in {:.1} s", t.elapsed().as_secs_f64());
-        db.analyze().await?;
-    }
+    let db = demo_db::open(&args, "./coveragebench-data", per).await?;
     let devices: i64 = preau_core::with_db!(&db, p => sqlx::query_scalar("SELECT COUNT(*) FROM devices").fetch_one(p).await?);
     let schools: i64 = preau_core::with_db!(&db, p => sqlx::query_scalar("SELECT COUNT(*) FROM schools").fetch_one(p).await?);
     let admin = preau_core::users::find_by_login(&db, "admin")

@@ -169,15 +169,29 @@ pub async fn load(tx: &mut Tx, sys: &Principal, now: DateTime<Utc>) -> AppResult
             }
         });
     }
-    // A year of outages on the VDSL schools: a morning now and then.
+    // A year of outages on the VDSL schools: a class morning now and then, from 8:45 to
+    // 11:15 on a day the school had class, counted on its calendar.
     for (k, i) in [4usize, 9, 4, 9, 4].iter().enumerate() {
         let Some(school) = schools.get(*i) else {
             continue;
         };
-        let start = now - Duration::days(30 + 61 * k as i64) - Duration::hours(2);
+        let cal = crate::calendar::of_school_in_tx(tx, *school).await?;
+        let mut day = preau_domain::paris::day(now) - Duration::days(30 + 61 * k as i64);
+        for _ in 0..60 {
+            if cal.is_working_day(day) {
+                break;
+            }
+            day -= Duration::days(1);
+        }
+        let at = |h, m| {
+            preau_domain::paris::instant(day.and_hms_opt(h, m, 0).unwrap_or_default())
+                .unwrap_or(now)
+        };
+        let (start, end) = (at(8, 45), at(11, 15));
+        let minutes = cal.working_minutes(start, end);
         with_tx!(tx, c => {
             sqlx::query("INSERT INTO outages (school_id, started_at, ended_at, class_minutes) VALUES ($1, $2, $3, $4)")
-                .bind(school).bind(start).bind(start + Duration::minutes(150)).bind(150i64).execute(&mut *c).await?;
+                .bind(school).bind(start).bind(end).bind(minutes).execute(&mut *c).await?;
         });
     }
     Ok(())

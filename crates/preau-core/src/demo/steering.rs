@@ -119,7 +119,8 @@ pub async fn load(tx: &mut Tx, sys: &Principal, now: DateTime<Utc>) -> AppResult
 
 /// For benchmarks: `schools` more élémentaires in the demo commune, each with eight
 /// classrooms (board, teacher laptop, visio kit), a direction office, eight classes of 25
-/// and `devices_per_school` devices in all (the rest tablets on carts). Returns the
+/// and `devices_per_school` devices in all (the rest tablets on carts), each category of a
+/// school bought on one day of the last eight years at a plausible price. Returns the
 /// devices added.
 pub async fn bench(
     db: &crate::db::Db,
@@ -181,6 +182,21 @@ pub async fn bench(
                 })
                 .collect();
             insert_rows(&mut tx, "INSERT INTO classes (school_id, school_year_id, label, levels, head_count, room_id, created_at, updated_at)", classes, "").await?;
+            // Bought in batches: each school's category on one day of the last eight years,
+            // at a plausible price.
+            let bought = |category: &str| {
+                let k = category.bytes().map(usize::from).sum::<usize>();
+                today - chrono::Duration::days(((i * 37 + k * 101) % 2900) as i64)
+            };
+            let price = |category: &str| match category {
+                "tablette" => 32_000,
+                "eni" => 420_000,
+                "poste_enseignant" | "pc_fixe" => 75_000,
+                "kit_visio" => 90_000,
+                "imprimante" => 60_000,
+                "borne_wifi" => 25_000,
+                _ => 150_000,
+            };
             let mut devices: Vec<Vec<Param>> = Vec::with_capacity(devices_per_school);
             let mut push = |category: &str, room: Option<i64>| {
                 devices.push(vec![
@@ -190,6 +206,8 @@ pub async fn bench(
                     Param::OptI64(room),
                     Param::Text("en_service".into()),
                     Param::Date(today),
+                    Param::Date(bought(category)),
+                    Param::I64(price(category)),
                     Param::Text(String::new()),
                     Param::Time(now),
                     Param::Time(now),
@@ -213,13 +231,15 @@ pub async fn bench(
                     Param::OptI64(None),
                     Param::Text("en_service".into()),
                     Param::Date(today),
+                    Param::Date(bought("tablette")),
+                    Param::I64(price("tablette")),
                     Param::Text(String::new()),
                     Param::Time(now),
                     Param::Time(now),
                 ]);
             }
             added += devices.len();
-            insert_rows(&mut tx, "INSERT INTO devices (collectivite_id, category_id, school_id, room_id, state, state_since, search_key, created_at, updated_at)", devices, "").await?;
+            insert_rows(&mut tx, "INSERT INTO devices (collectivite_id, category_id, school_id, room_id, state, state_since, purchase_date, price_cents, search_key, created_at, updated_at)", devices, "").await?;
         }
         tx.commit().await?;
     }

@@ -1,7 +1,8 @@
 //! Is the money well spent: each maintenance contract's SLA month by month over the last
 //! twelve months (share within GTI and GTR, penalties), tickets per 100 devices by category
 //! and by model over a year (the least reliable models first), and tablets broken or lost
-//! on loan per school. Figures only, no names: the administrator, the élu and the
+//! on loan per school, and each operator's links online in class time month by month.
+//! Figures only, no names: the administrator, the élu and the
 //! technicians read it (those who read the SLA report).
 
 use std::collections::BTreeMap;
@@ -73,6 +74,8 @@ pub struct Quality {
     /// Models with at least `MIN_MODEL_DEVICES` devices, the most tickets per device first.
     pub models: Vec<Reliability>,
     pub tablets: Vec<TabletLosses>,
+    /// Each operator's links: class time online month by month, against its contract.
+    pub links: Vec<crate::connectivity::OperatorAvailability>,
 }
 
 /// A model needs this many devices in service to be ranked (fewer say nothing).
@@ -177,7 +180,9 @@ pub async fn report(db: &Db, p: &Principal, now: DateTime<Utc>) -> AppResult<Qua
             .bind(cid).bind(since_day).fetch_all(pool).await?
     });
     let scope = p.coverage_schools();
+    let links = crate::connectivity::operators_availability(db, p, &scope, now).await?;
     Ok(Quality {
+        links,
         contracts: out,
         categories: categories.into_values().filter(|c| c.devices > 0).collect(),
         models,

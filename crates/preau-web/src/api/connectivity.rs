@@ -257,3 +257,40 @@ pub(super) async fn wifi(
         .collect();
     Ok(Json(List { items, next: None }))
 }
+
+/// A school's probe.
+pub(super) async fn probe(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+) -> Answer<types::SchoolProbe> {
+    let state = connectivity::probes::get(&s.db, &p, id).await?;
+    Ok(Json(types::SchoolProbe::of(id, state.as_ref())))
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub(super) struct ProbeBody {
+    #[serde(default)]
+    target: Option<String>,
+}
+
+input! {
+    /// The address to check: `tcp://host:port` or `http://host[:port]/path`; `null` (or
+    /// empty) removes the probe.
+    ProbeDoc for ProbeBody {
+        target: Option<String>,
+    }
+}
+
+/// Sets or removes a school's probe; the administrator's or the school's technician's.
+pub(super) async fn probe_put(
+    State(s): State<AppState>,
+    ApiAuth(p): ApiAuth,
+    Path(id): Path<i64>,
+    b: Result<Json<ProbeBody>, JsonRejection>,
+) -> Answer<types::SchoolProbe> {
+    let b = body(b)?;
+    write_tx!(s.db, tx => connectivity::probes::set(tx, &p, id, b.target.as_deref(), Utc::now()).await?)?;
+    let state = connectivity::probes::get(&s.db, &p, id).await?;
+    Ok(Json(types::SchoolProbe::of(id, state.as_ref())))
+}

@@ -458,6 +458,21 @@ pub fn ops() -> Vec<Op> {
         .answers::<List<types::AccessPoint>>(),
         Op::new(
             "get",
+            "/schools/{id}/probe",
+            "A school's probe and what it last found",
+            get(connectivity::probe),
+        )
+        .answers::<types::SchoolProbe>(),
+        Op::new(
+            "put",
+            "/schools/{id}/probe",
+            "Sets or removes a school's probe",
+            put(connectivity::probe_put),
+        )
+        .body::<connectivity::ProbeDoc>()
+        .answers::<types::SchoolProbe>(),
+        Op::new(
+            "get",
             "/schools/{id}/links",
             "A school's links to the internet",
             get(connectivity::links),

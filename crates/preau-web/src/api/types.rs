@@ -1529,6 +1529,37 @@ impl From<&preau_core::connectivity::SchoolStatus> for SchoolConnectivity {
 }
 
 object! {
+    /// A school's probe: the address the server checks every five minutes, and what it
+    /// last found. A probed school is judged by its probe alone.
+    SchoolProbe {
+        school_id: i64,
+        /// `tcp://host:port` or `http://host[:port]/path`; `null` when there is none.
+        target: Option<String>,
+        last_checked_at: Option<DateTime<Utc>>,
+        last_ok_at: Option<DateTime<Utc>>,
+        /// Failed checks in a row (two make the school offline).
+        failures: i64,
+        failing_since: Option<DateTime<Utc>>,
+        /// Why the last check failed: `name`, `refused`, `timeout`, `not_http`, `unreachable`.
+        last_error: Option<String>,
+    }
+}
+
+impl SchoolProbe {
+    pub fn of(school_id: i64, s: Option<&preau_core::connectivity::probes::ProbeState>) -> Self {
+        SchoolProbe {
+            school_id,
+            target: s.map(|s| s.target.clone()),
+            last_checked_at: s.and_then(|s| s.last_checked_at),
+            last_ok_at: s.and_then(|s| s.last_ok_at),
+            failures: s.map_or(0, |s| s.failures),
+            failing_since: s.and_then(|s| s.failing_since),
+            last_error: s.and_then(|s| s.last_error.clone()),
+        }
+    }
+}
+
+object! {
     /// An outage of a school: when its agents fell silent for two class hours, when it was
     /// heard again, how much class time it took, and the ticket it opened.
     Outage {

@@ -37,8 +37,8 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("connectivity.ended", "Fin", "End"),
     (
         "connectivity.intro",
-        "Une école est hors ligne quand aucun de ses ordinateurs ou tablettes ne s'est signalé pendant deux heures de classe, alors que ceux des autres écoles l'ont fait. Les nuits, les mercredis et les vacances ne comptent pas.",
-        "A school is offline when none of its computers or tablets has reported for two class hours while other schools' did. Nights, Wednesdays and holidays do not count.",
+        "Une école est hors ligne quand aucun de ses ordinateurs ou tablettes ne s'est signalé pendant deux heures de classe alors que ceux des autres écoles l'ont fait (les nuits, les mercredis et les vacances ne comptent pas), ou, si elle a une sonde, quand la sonde ne répond pas deux fois de suite.",
+        "A school is offline when none of its computers or tablets has reported for two class hours while other schools' did (nights, Wednesdays and holidays do not count), or, if it has a probe, when the probe fails twice in a row.",
     ),
     ("connectivity.last_contact", "Dernier signe", "Last heard"),
     ("connectivity.line_number", "Numéro de ligne", "Line number"),
@@ -81,6 +81,75 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "connectivity.per_mbps",
         "Élèves par Mbit/s",
         "Pupils per Mbit/s",
+    ),
+    ("connectivity.probe", "Sonde du lien", "Link probe"),
+    (
+        "connectivity.probe_address",
+        "Adresse à vérifier",
+        "Address to check",
+    ),
+    ("connectivity.probe_checked", "vérifiée le", "checked on"),
+    ("connectivity.probe_err_name", "nom inconnu", "unknown name"),
+    (
+        "connectivity.probe_err_not_http",
+        "la réponse n'est pas du HTTP",
+        "the answer is not HTTP",
+    ),
+    (
+        "connectivity.probe_err_refused",
+        "connexion refusée",
+        "connection refused",
+    ),
+    (
+        "connectivity.probe_err_timeout",
+        "aucune réponse en 5 secondes",
+        "no answer within 5 seconds",
+    ),
+    (
+        "connectivity.probe_err_unreachable",
+        "adresse injoignable",
+        "address unreachable",
+    ),
+    (
+        "connectivity.probe_failed",
+        "ne répond pas",
+        "does not answer",
+    ),
+    (
+        "connectivity.probe_hint",
+        "tcp://hôte:port ou http://hôte/chemin ; laisser vide pour retirer la sonde.",
+        "tcp://host:port or http://host/path; leave empty to remove the probe.",
+    ),
+    (
+        "connectivity.probe_in_a_row",
+        "échec(s) de suite",
+        "failure(s) in a row",
+    ),
+    (
+        "connectivity.probe_intro",
+        "Préau peut vérifier lui-même, toutes les 5 minutes, que l'école répond à une adresse (par exemple l'adresse publique de son routeur). Une école sondée est jugée par sa sonde seule : deux échecs de suite la disent hors ligne et ouvrent le signalement à l'opérateur.",
+        "Préau can check by itself, every 5 minutes, that the school answers at an address (such as its router's public address). A probed school is judged by its probe alone: two failures in a row say it is offline and open the ticket to the operator.",
+    ),
+    (
+        "connectivity.probe_last_ok",
+        "dernière réponse",
+        "last answer",
+    ),
+    (
+        "connectivity.probe_none",
+        "Pas de sonde : l'état de l'école vient de ses ordinateurs et tablettes.",
+        "No probe: the school's state comes from its computers and tablets.",
+    ),
+    ("connectivity.probe_ok", "répond", "answers"),
+    (
+        "connectivity.probe_save",
+        "Enregistrer la sonde",
+        "Save the probe",
+    ),
+    (
+        "connectivity.probe_waiting",
+        "pas encore vérifiée (au plus tard dans 5 minutes)",
+        "not checked yet (within 5 minutes)",
     ),
     (
         "connectivity.record_test",
@@ -132,6 +201,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "Renewal budget of the next five years",
     ),
     (
+        "council.class_minutes",
+        "Temps de classe (minutes)",
+        "Class time (minutes)",
+    ),
+    (
         "council.coverage_table",
         "Écoles par conformité",
         "Schools by compliance",
@@ -145,6 +219,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "council.in_service",
         "équipements en service",
         "devices in service",
+    ),
+    (
+        "council.lost_minutes",
+        "Temps de classe perdu (minutes)",
+        "Class time lost (minutes)",
     ),
     ("council.missing", "manquant(s)", "missing"),
     ("council.money", "Finances", "Finances"),
@@ -178,6 +257,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("council.sheet_coverage", "Couverture", "Coverage"),
     ("council.sheet_fleet", "Parc", "Fleet"),
+    (
+        "council.sheet_links",
+        "Liens par opérateur",
+        "Links per operator",
+    ),
     ("council.sheet_reliability", "Fiabilité", "Reliability"),
     ("council.sheet_renewal", "Renouvellement", "Renewal"),
     (
@@ -602,6 +686,31 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "Les douze derniers mois : le respect des délais par chaque prestataire, les pannes rapportées au parc, les tablettes cassées ou perdues en prêt.",
         "The last twelve months: each contractor's deadlines, breakdowns against the fleet, tablets broken or lost on loan.",
     ),
+    (
+        "quality.links",
+        "Liens internet des écoles, par opérateur (temps de classe)",
+        "Schools' internet links, per operator (class time)",
+    ),
+    (
+        "quality.links_gtr",
+        "délai de rétablissement promis (GTR)",
+        "promised repair time (GTR)",
+    ),
+    (
+        "quality.links_gtr_met",
+        "signalements rétablis dans ce délai",
+        "tickets repaired within it",
+    ),
+    (
+        "quality.links_online",
+        "en ligne sur douze mois",
+        "online over twelve months",
+    ),
+    (
+        "quality.links_schools",
+        "école(s) reliée(s)",
+        "school(s) connected",
+    ),
     ("quality.loans", "Prêts", "Loans"),
     ("quality.lost", "Perdues ou volées", "Lost or stolen"),
     ("quality.model", "Modèle", "Model"),
@@ -620,6 +729,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "quality.no_contract",
         "Aucun marché de maintenance.",
         "No maintenance contract.",
+    ),
+    (
+        "quality.no_links",
+        "Aucun lien principal n'a d'opérateur renseigné.",
+        "No main link has an operator entered.",
     ),
     (
         "quality.no_loans",

@@ -115,6 +115,10 @@ struct SchoolPage {
     outages: Vec<(String, String, String, Option<i64>)>,
     /// Month, share of class time online, class time lost.
     availability: Vec<(String, String, String)>,
+    /// The probe's address (as typed after an error), what it last found, an error.
+    probe_target: String,
+    probe: Option<ProbeLine>,
+    probe_error: Option<String>,
     can_edit: bool,
     show_costs: bool,
     fields: Vec<Field>,
@@ -183,15 +187,12 @@ async fn school_page(
     form: &LinkInput,
     errors: &[FieldError],
     flash: Option<&str>,
+    (probe_field, probe_error): (Option<String>, Option<&FieldError>),
 ) -> PageResult {
     let p = &a.p;
     let lang = p.lang;
-    let school = preau_core::schools::get(&s.db, p, school_id).await?;
-    let status = connectivity::statuses(&s.db, p)
-        .await?
-        .into_iter()
-        .find(|x| x.school_id == school_id)
-        .ok_or(AppError::NotFound)?;
+    let status = connectivity::status(&s.db, p, school_id).await?;
+    let probe = connectivity::probes::get(&s.db, p, school_id).await?;
     let links = connectivity::links(&s.db, p, school_id).await?;
     let operators: Vec<(String, String)> = std::iter::once((String::new(), "—".to_string()))
         .chain(
@@ -205,11 +206,15 @@ async fn school_page(
     let mut fields = link_fields(lang, form, &operators);
     let other_errors = attach_errors(&mut fields, errors, lang);
     let page = SchoolPage {
-        ctx: Ctx::for_user(p, &a.csrf, school.name.clone(), "connectivity")
+        ctx: Ctx::for_user(p, &a.csrf, status.name.clone(), "connectivity")
             .crumb("/connectivity", p.lang_title("connectivity.title"))
             .flash(flash_key(flash)),
         school_id,
         status: line(&status, lang),
+        probe_target: probe_field
+            .unwrap_or_else(|| probe.as_ref().map(|p| p.target.clone()).unwrap_or_default()),
+        probe: probe.as_ref().map(|pr| probe_line(pr, lang)),
+        probe_error: probe_error.map(|e| e.message(lang)),
         links: links
             .iter()
             .map(|l| LinkLine {
@@ -297,7 +302,7 @@ pub async fn school(
         role: "principal".into(),
         ..LinkInput::default()
     };
-    school_page(&s, &a, id, &form, &[], q.flash()).await
+    school_page(&s, &a, id, &form, &[], q.flash(), (None, None)).await
 }
 
 /// Adds a link.
@@ -316,7 +321,77 @@ pub async fn add_link(
         Ok(_) => Ok(see_other(&format!("/connectivity/{id}"), "created")),
         Err(e) => {
             let errors = super::form::form_errors(e)?;
-            school_page(&s, &a, id, &f, &errors, None).await
+            school_page(&s, &a, id, &f, &errors, None, (None, None)).await
+        }
+    }
+}
+
+/// What a school's probe last found, in words.
+pub struct ProbeLine {
+    pub checked: String,
+    pub ok: bool,
+    pub last_ok: String,
+    pub failures: i64,
+    pub error: String,
+}
+
+fn probe_line(pr: &connectivity::probes::ProbeState, lang: Lang) -> ProbeLine {
+    ProbeLine {
+        checked: pr.last_checked_at.map(paris).unwrap_or_default(),
+        ok: pr.failures == 0 && pr.last_ok_at.is_some(),
+        last_ok: pr.last_ok_at.map(paris).unwrap_or_else(|| "—".into()),
+        failures: pr.failures,
+        error: pr
+            .last_error
+            .as_deref()
+            .map(|e| match e {
+                "name" => crate::i18n::t(lang, "connectivity.probe_err_name"),
+                "refused" => crate::i18n::t(lang, "connectivity.probe_err_refused"),
+                "timeout" => crate::i18n::t(lang, "connectivity.probe_err_timeout"),
+                "not_http" => crate::i18n::t(lang, "connectivity.probe_err_not_http"),
+                _ => crate::i18n::t(lang, "connectivity.probe_err_unreachable"),
+            })
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ProbeForm {
+    #[serde(default)]
+    target: String,
+}
+
+/// Sets or removes (empty address) the school's probe.
+pub async fn set_probe(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ProbeForm>,
+) -> PageResult {
+    let p = &a.p;
+    match write_tx!(s.db, tx => connectivity::probes::set(tx, p, id, Some(&f.target), Utc::now()).await?)
+    {
+        Ok(()) => Ok(see_other(&format!("/connectivity/{id}#probe"), "saved")),
+        Err(e) => {
+            let errors = super::form::form_errors(e)?;
+            let form = LinkInput {
+                technology: "ftto".into(),
+                role: "principal".into(),
+                ..LinkInput::default()
+            };
+            let mut resp = school_page(
+                &s,
+                &a,
+                id,
+                &form,
+                &[],
+                None,
+                (Some(f.target.clone()), errors.first()),
+            )
+            .await?;
+            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
         }
     }
 }
@@ -391,17 +466,23 @@ pub async fn wifi(
 ) -> PageResult {
     let p = &a.p;
     let lang = p.lang;
-    let school = preau_core::schools::get(&s.db, p, id).await?;
+    let school = connectivity::status(&s.db, p, id).await?;
     let points = connectivity::wifi_register(&s.db, p, id).await?;
     let day = |d: Option<chrono::NaiveDate>| {
         d.map(|d| d.format("%d/%m/%Y").to_string())
             .unwrap_or_else(|| "—".into())
     };
-    let rooms = preau_core::rooms::list_for_school(&s.db, p, id)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.name))
-        .collect();
+    let can_edit = p.can_edit_devices(Some(id));
+    // The rooms an access point may cover, for those who edit the register.
+    let rooms = if can_edit {
+        preau_core::rooms::list_for_school(&s.db, p, id)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = WifiPage {
         ctx: Ctx::for_user(p, &a.csrf, p.lang_title("wifi.title"), "connectivity")
             .crumb(format!("/connectivity/{id}"), school.name.clone())
@@ -447,7 +528,7 @@ pub async fn wifi(
                 |m| m.label(lang),
             ))
             .collect(),
-        can_edit: p.can_edit_devices(Some(id)),
+        can_edit,
     };
     render(&page)
 }

@@ -38,8 +38,22 @@ pub struct SlaTable {
     pub penalties: String,
 }
 
+/// One operator's links over twelve months.
+pub struct LinksTable {
+    pub operator: String,
+    pub contract: String,
+    pub gtr: String,
+    /// The contract's share of tickets repaired within the GTR over the year.
+    pub gtr_rate: String,
+    pub schools: usize,
+    pub online: String,
+    /// Month, share of class time online, class time lost, outages.
+    pub months: Vec<(String, String, String, usize)>,
+}
+
 pub struct QualityView {
     pub contracts: Vec<SlaTable>,
+    pub links: Vec<LinksTable>,
     pub categories: Vec<(String, i64, i64, String)>,
     pub models: Vec<(String, i64, i64, String)>,
     pub tablets: Vec<(String, i64, i64, i64, String)>,
@@ -52,7 +66,42 @@ fn per_100(r: &quality::Reliability) -> String {
 async fn quality_view(s: &AppState, p: &Principal, q: &Quality) -> Result<QualityView, PageError> {
     let lang = p.lang;
     let cats = preau_core::inventory::categories::list(&s.db, p).await?;
+    let hours = |m: i64| format!("{} h {:02}", m / 60, m % 60);
     Ok(QualityView {
+        links: q
+            .links
+            .iter()
+            .map(|o| LinksTable {
+                operator: o.operator.clone(),
+                contract: o.contract.as_ref().map(|c| c.1.clone()).unwrap_or_default(),
+                gtr: o
+                    .gtr
+                    .as_deref()
+                    .and_then(|g| preau_domain::calendar::Span::parse(g).ok())
+                    .map(|g| g.label(lang))
+                    .unwrap_or_else(|| "—".into()),
+                gtr_rate: rate(
+                    o.contract
+                        .as_ref()
+                        .and_then(|c| q.contracts.iter().find(|k| k.contract_id == c.0))
+                        .and_then(|k| k.gtr_rate),
+                ),
+                schools: o.schools,
+                online: rate(o.percent()),
+                months: o
+                    .months
+                    .iter()
+                    .map(|(m, n)| {
+                        (
+                            month_label(lang, m.month),
+                            rate(m.percent()),
+                            hours(m.lost_minutes),
+                            *n,
+                        )
+                    })
+                    .collect(),
+            })
+            .collect(),
         contracts: q
             .contracts
             .iter()
@@ -556,6 +605,29 @@ pub async fn workbook(State(s): State<AppState>, a: Auth) -> PageResult {
         }
     }
     sheets.push((t("council.sheet_sla"), sla));
+    let mut links = vec![vec![
+        t("connectivity.operator"),
+        t("quality.month"),
+        t("connectivity.online_share"),
+        t("council.class_minutes"),
+        t("council.lost_minutes"),
+        t("connectivity.outages"),
+    ]];
+    for o in &g.quality.links {
+        for (m, n) in &o.months {
+            links.push(vec![
+                o.operator.clone(),
+                m.month.code(),
+                m.percent()
+                    .map(|r| format!("{r:.1}").replace('.', ","))
+                    .unwrap_or_default(),
+                m.class_minutes.to_string(),
+                m.lost_minutes.to_string(),
+                n.to_string(),
+            ]);
+        }
+    }
+    sheets.push((t("council.sheet_links"), links));
     let mut reliability = vec![vec![
         t("field.category"),
         t("quality.devices"),

@@ -138,6 +138,7 @@ pub fn routes() -> Router<AppState> {
             "/connectivity/{id}/speed-tests",
             post(connectivity::speed_test),
         )
+        .route("/connectivity/{id}/probe", post(connectivity::set_probe))
         .route("/connectivity/{id}/wifi", get(connectivity::wifi))
         .route(
             "/connectivity/{school}/wifi/{device}",

@@ -127,10 +127,13 @@ fn ocs_and_fusioninventory_agents_report_to_the_server() {
     let fusion = fresh_devices(&server, &token, "FusionInventory agent");
     assert_eq!(fusion.len(), 1);
     assert!(fusion[0]["software_count"].as_i64().unwrap() > 100);
+    // The machine the tests run on is Debian (its packages provide the agents).
     assert!(
         fusion[0]["os_name"]
             .as_str()
-            .is_some_and(|o| o.contains("Debian") || !o.is_empty())
+            .is_some_and(|o| o.contains("Debian")),
+        "{}",
+        fusion[0]["os_name"]
     );
     let mut args: Vec<String> = vec!["--server".into(), with_creds];
     args.extend(fusion_common.iter().cloned());

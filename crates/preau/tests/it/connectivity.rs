@@ -560,3 +560,291 @@ async fn the_wifi_register_flags_what_does_not_comply_and_prints() {
         }
     );
 }
+
+/// A TCP port on loopback that answers each connection with `answer` (nothing: accepts
+/// and closes), until the task is aborted.
+async fn answering(answer: &'static [u8]) -> (u16, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 512];
+            let _ =
+                tokio::time::timeout(std::time::Duration::from_millis(200), s.read(&mut buf)).await;
+            let _ = s.write_all(answer).await;
+        }
+    });
+    (port, task)
+}
+
+#[tokio::test]
+async fn a_probe_decides_alone_going_down_and_up_against_loopback_listeners() {
+    let app = TestApp::demo().await;
+    let school = int(&app, "SELECT school_id FROM role_assignments a JOIN users u ON u.id = a.user_id WHERE u.login = 'directeur'").await;
+    let page = format!("/connectivity/{school}");
+    let tech = app.login("technicien", "demo").await;
+    let short = std::time::Duration::from_secs(2);
+
+    // A wrong address is named and nothing is stored.
+    let r = tech
+        .post(
+            &format!("{page}/probe"),
+            &[("target", "routeur de l'école")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Adresse de sonde invalide"), "{}", r.body);
+    assert_eq!(int(&app, "SELECT COUNT(*) FROM school_probes").await, 0);
+
+    // A TCP probe on a listening port: the school is online by its probe.
+    let (port, listener) = answering(b"").await;
+    let target = format!("tcp://127.0.0.1:{port}");
+    let r = tech
+        .post(&format!("{page}/probe"), &[("target", &target)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(int(&app, &format!("SELECT COUNT(*) FROM audit_log WHERE object_type = 'school_probe' AND object_id = {school}")).await, 1);
+    let t0 = Utc::now();
+    preau_core::connectivity::pass_with(&app.db, t0, short)
+        .await
+        .unwrap();
+    assert_eq!(status_of(&app, school).await, "en_ligne");
+
+    // The port closes: one failure is not enough, the second makes the school offline
+    // from the first, with its ticket to the operator.
+    listener.abort();
+    let _ = listener.await;
+    let p1 = preau_core::connectivity::pass_with(&app.db, t0 + Duration::minutes(5), short)
+        .await
+        .unwrap();
+    assert_eq!(p1.went_offline, 0);
+    assert_eq!(status_of(&app, school).await, "en_ligne");
+    let p2 = preau_core::connectivity::pass_with(&app.db, t0 + Duration::minutes(10), short)
+        .await
+        .unwrap();
+    assert_eq!(p2.went_offline, 1);
+    assert_eq!(status_of(&app, school).await, "hors_ligne");
+    let (started, ticket): (chrono::DateTime<Utc>, i64) = preau_core::with_db!(&app.db, p => {
+        sqlx::query_as("SELECT started_at, ticket_id FROM outages WHERE school_id = $1 AND ended_at IS NULL").bind(school).fetch_one(p).await.unwrap()
+    });
+    assert_eq!(started.timestamp(), (t0 + Duration::minutes(5)).timestamp());
+    let (category, description): (String, String) = preau_core::with_db!(&app.db, p => {
+        sqlx::query_as("SELECT category, description FROM tickets WHERE id = $1").bind(ticket).fetch_one(p).await.unwrap()
+    });
+    assert_eq!(category, "reseau");
+    assert!(
+        description.contains(&format!("La sonde de l'école ({target}) ne répond plus")),
+        "{description}"
+    );
+    let r = tech.get(&page).await;
+    assert!(
+        r.body.contains("connexion refusée") && r.body.contains("ne répond pas"),
+        "{}",
+        r.body
+    );
+    // Another pass still offline: no second ticket.
+    preau_core::connectivity::pass_with(&app.db, t0 + Duration::minutes(15), short)
+        .await
+        .unwrap();
+    assert_eq!(
+        int(
+            &app,
+            &format!("SELECT COUNT(*) FROM outages WHERE school_id = {school}")
+        )
+        .await,
+        1
+    );
+
+    // An HTTP probe answered by a web server: back online, the outage closed and its
+    // ticket resolved.
+    let (http, server) = answering(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n").await;
+    let r = tech
+        .post(
+            &format!("{page}/probe"),
+            &[("target", &format!("http://127.0.0.1:{http}/etat"))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let back = preau_core::connectivity::pass_with(&app.db, t0 + Duration::minutes(20), short)
+        .await
+        .unwrap();
+    assert_eq!(back.came_back, 1);
+    assert_eq!(status_of(&app, school).await, "en_ligne");
+    assert_eq!(
+        int(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM outages WHERE school_id = {school} AND ended_at IS NULL"
+            )
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        int(
+            &app,
+            &format!("SELECT COUNT(*) FROM tickets WHERE id = {ticket} AND status = 'resolu'")
+        )
+        .await,
+        1
+    );
+    server.abort();
+
+    // Something that is not a web server answers: the HTTP probe fails, naming why.
+    let (ssh, other) = answering(b"SSH-2.0-OpenSSH_9.2\r\n").await;
+    let r = tech
+        .post(
+            &format!("{page}/probe"),
+            &[("target", &format!("http://127.0.0.1:{ssh}/"))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    preau_core::connectivity::pass_with(&app.db, t0 + Duration::minutes(25), short)
+        .await
+        .unwrap();
+    let error: Option<String> = preau_core::with_db!(&app.db, p => {
+        sqlx::query_scalar("SELECT last_error FROM school_probes WHERE school_id = $1").bind(school).fetch_one(p).await.unwrap()
+    });
+    assert_eq!(error.as_deref(), Some("not_http"));
+    other.abort();
+
+    // When every probe fails at once, the server's own network is out: nothing counts.
+    let other_school = int(
+        &app,
+        &format!("SELECT MIN(id) FROM schools WHERE id <> {school}"),
+    )
+    .await;
+    let admin = app.token("admin").await;
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    for s in [school, other_school] {
+        let r = app
+            .api(
+                &admin,
+                axum::http::Method::PUT,
+                &format!("/api/v1/schools/{s}/probe"),
+                Some(serde_json::json!({"target": format!("tcp://127.0.0.1:{closed}")})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["failures"], 0);
+    }
+    for k in 0..3 {
+        preau_core::connectivity::pass_with(&app.db, t0 + Duration::minutes(30 + 5 * k), short)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        int(&app, "SELECT COALESCE(MAX(failures), 0) FROM school_probes").await,
+        0
+    );
+    assert_eq!(status_of(&app, school).await, "en_ligne");
+    let r = app
+        .api(
+            &admin,
+            axum::http::Method::PUT,
+            &format!("/api/v1/schools/{school}/probe"),
+            Some(serde_json::json!({"target": "tcp://127.0.0.1"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error_fields()),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["probe".to_string()])
+    );
+
+    // Who reads and who sets: the directrice reads, may not set; removing it is the
+    // technician's too.
+    let dir = app.token("directeur").await;
+    let r = app
+        .api(
+            &dir,
+            axum::http::Method::GET,
+            &format!("/api/v1/schools/{school}/probe"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["target"], format!("tcp://127.0.0.1:{closed}"));
+    let r = app
+        .api(
+            &dir,
+            axum::http::Method::PUT,
+            &format!("/api/v1/schools/{school}/probe"),
+            Some(serde_json::json!({"target": null})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = tech.post(&format!("{page}/probe"), &[("target", "")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        int(
+            &app,
+            &format!("SELECT COUNT(*) FROM school_probes WHERE school_id = {school}")
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn each_operator_is_held_to_its_schools_class_time_on_the_quality_page() {
+    let app = TestApp::demo().await;
+    let admin = crate::tickets::principal(&app, "admin").await;
+    let now = Utc::now();
+    let scope = admin.coverage_schools();
+    let ops = preau_core::connectivity::operators_availability(&app.db, &admin, &scope, now)
+        .await
+        .unwrap();
+    let op = ops
+        .iter()
+        .find(|o| o.operator == "Orange Business (démo)")
+        .expect("the demo operator");
+    let served = int(&app, &format!("SELECT COUNT(DISTINCT school_id) FROM school_links WHERE role = 'principal' AND operator_id = {}", op.operator_id)).await;
+    assert_eq!(op.schools as i64, served);
+    assert_eq!(op.months.len(), 12);
+    assert_eq!(op.gtr.as_deref(), Some("4h"), "the operator contract's GTR");
+    // The year of outages: class time was lost, and each outage is counted in its month.
+    let lost: i64 = op.months.iter().map(|(m, _)| m.lost_minutes).sum();
+    let started: usize = op.months.iter().map(|(_, n)| n).sum();
+    assert!(lost > 0 && started > 0, "{op:?}");
+    let percent = op.percent().unwrap();
+    assert!(percent < 100.0 && percent > 90.0, "{percent}");
+    // The same per school: the operator's months are the sum of its schools'.
+    let mut class = 0;
+    for id in preau_core::with_db!(&app.db, p => {
+        sqlx::query_scalar::<_, i64>("SELECT DISTINCT school_id FROM school_links WHERE role = 'principal' AND operator_id = $1").bind(op.operator_id).fetch_all(p).await.unwrap()
+    }) {
+        let months = preau_core::connectivity::availability(&app.db, &admin, id, now)
+            .await
+            .unwrap();
+        class += months.iter().map(|m| m.class_minutes).sum::<i64>();
+    }
+    assert_eq!(
+        op.months.iter().map(|(m, _)| m.class_minutes).sum::<i64>(),
+        class
+    );
+
+    // The quality page and the council's workbook show it; the directrice does not read it.
+    let elu = app.login("elu", "demo").await;
+    let r = elu.get("/quality").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("Liens internet des écoles, par opérateur")
+            && r.body.contains("Orange Business (démo)"),
+        "{}",
+        r.body
+    );
+    let book = elu.get("/council.xlsx").await;
+    assert_eq!(book.status, StatusCode::OK);
+    let sheets = crate::harness::xlsx_sheets(book.body_bytes());
+    let links = sheets
+        .iter()
+        .find(|(n, _)| n == "Liens par opérateur")
+        .expect("links sheet");
+    assert!(links.1.contains("Orange Business (démo)"));
+    let dir = app.login("directeur", "demo").await;
+    assert_eq!(dir.get("/quality").await.status, StatusCode::FORBIDDEN);
+}

@@ -680,7 +680,7 @@ async fn the_quality_of_service_and_the_council_report_add_up() {
     let sheets = crate::harness::xlsx_sheets(&x.bytes);
     assert_eq!(
         sheets.len(),
-        9,
+        10,
         "{:?}",
         sheets.iter().map(|s| &s.0).collect::<Vec<_>>()
     );

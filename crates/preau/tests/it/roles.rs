@@ -95,6 +95,9 @@ async fn every_role_against_every_endpoint() {
     let reporters = ["ok", "403", "ok", "403", "ok", "ok", "403"];
     let contract_readers = ["ok", "ok", "ok", "ok", "403", "403", "403"];
     let sla_readers = ["ok", "ok", "ok", "403", "403", "403", "403"];
+    // Connectivity: the contractor reads the schools of its lots' perimeters (both).
+    let connectivity_a = everyone;
+    let connectivity_b = ["ok", "ok", "ok", "ok", "404", "404", "404"];
     let pages: Vec<(String, [&str; 7])> = vec![
         ("/".into(), everyone),
         ("/schools".into(), everyone),
@@ -258,6 +261,10 @@ async fn every_role_against_every_endpoint() {
         ("/reports/sla/csv".into(), sla_readers),
         ("/admin/agents".into(), admin_only),
         ("/admin/categories".into(), admin_only),
+        ("/connectivity".into(), everyone),
+        (format!("/connectivity/{a}"), connectivity_a),
+        (format!("/connectivity/{b}"), connectivity_b),
+        (format!("/connectivity/{b}/wifi"), connectivity_b),
     ];
     let api_get: Vec<(String, [&str; 7])> = vec![
         ("/api/v1/me".into(), everyone),
@@ -313,6 +320,13 @@ async fn every_role_against_every_endpoint() {
             ["ok", "403", "ok", "403", "ok", "ok", "403"],
         ),
         (format!("/api/v1/devices/{dev_a}/loans"), perimeter_a),
+        ("/api/v1/connectivity".into(), everyone),
+        (format!("/api/v1/schools/{a}/links"), connectivity_a),
+        (format!("/api/v1/schools/{b}/links"), connectivity_b),
+        (format!("/api/v1/outages?school={b}"), connectivity_b),
+        ("/api/v1/outages".into(), everyone),
+        (format!("/api/v1/schools/{b}/wifi"), connectivity_b),
+        (format!("/api/v1/schools/{b}/probe"), connectivity_b),
     ];
     let mut mismatches = Vec::new();
     for (r, role) in ROLES.iter().enumerate() {
@@ -402,6 +416,18 @@ async fn every_role_against_every_endpoint() {
                 "/api/v1/loans".into(),
                 json!({"school_id": a, "device": "INCONNU-0", "kind": "classe", "class_id": pclass_a}),
                 ["other", "403", "other", "404", "other", "403", "403"],
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/schools/{b}/probe"),
+                json!({"target": null}),
+                ["ok", "403", "ok", "403", "404", "404", "404"],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/schools/{b}/links"),
+                json!({"technology": "adsl", "role": "secours", "down_mbps": 8, "up_mbps": 1}),
+                ["ok", "403", "ok", "403", "404", "404", "404"],
             ),
             (
                 Method::POST,

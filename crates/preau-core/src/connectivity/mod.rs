@@ -4,11 +4,13 @@
 //! (`preau_domain::connectivity::judge`), keeps the judgement and its start, and records
 //! each outage with its length in class time.
 
+pub mod probes;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use preau_domain::connectivity::{self, DEFAULT_SILENT_HOURS, Link, LinkRole, Status, Technology};
-use preau_domain::{FieldError, Principal};
+use preau_domain::{FieldError, Principal, SchoolScope};
 use serde::Serialize;
 
 use crate::audit::{self, Actor, Entry};
@@ -73,9 +75,32 @@ impl From<LinkRow> for SchoolLink {
 
 const LINK: &str = "SELECT l.id, l.school_id, l.technology, l.role, l.operator_id, k.name AS operator, l.contract_ref, l.line_number, l.down_kbps, l.up_kbps, l.monthly_cents, l.commissioned_on, l.version FROM school_links l JOIN schools s ON s.id = l.school_id LEFT JOIN contractors k ON k.id = l.operator_id";
 
+/// The schools whose connectivity the caller reads: those it reads anyway, and for a
+/// contractor's or an operator's staff the schools of its lots' perimeters.
+pub(crate) async fn scope(db: &Db, p: &Principal) -> AppResult<SchoolScope> {
+    let base = p.readable_schools();
+    if p.lots.is_empty() || base == SchoolScope::All {
+        return Ok(base);
+    }
+    let mut ids: std::collections::BTreeSet<i64> =
+        base.ids().unwrap_or_default().into_iter().collect();
+    let lots = p
+        .lots
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let rows: Vec<i64> = with_db!(db, pool => {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT DISTINCT lp.school_id FROM lot_perimeters lp JOIN schools s ON s.id = lp.school_id WHERE s.collectivite_id = $1 AND lp.lot_id IN ({lots})")))
+            .bind(p.collectivite_id).fetch_all(pool).await?
+    });
+    ids.extend(rows);
+    Ok(SchoolScope::Only(ids))
+}
+
 /// A school's links, the main one first. Prices only for those who see costs.
 pub async fn links(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<SchoolLink>> {
-    if !p.readable_schools().contains(school_id) {
+    if !scope(db, p).await?.contains(school_id) {
         return Err(AppError::NotFound);
     }
     let sql = format!(
@@ -112,14 +137,16 @@ async fn check_operator(tx: &mut Tx, cid: i64, l: &Link) -> AppResult<()> {
     Ok(())
 }
 
+/// The administrator and the school's technician keep its links and probe. A contractor's
+/// staff (who may read the schools of its lots) is told no, whatever the school, so that
+/// the answer says nothing of which ids exist.
 fn editor(p: &Principal, school_id: i64) -> AppResult<()> {
-    if !p.readable_schools().contains(school_id) {
-        return Err(AppError::NotFound);
-    }
     if p.can_edit_rooms(school_id) {
         Ok(())
-    } else {
+    } else if p.readable_schools().contains(school_id) || !p.lots.is_empty() {
         Err(AppError::Forbidden)
+    } else {
+        Err(AppError::NotFound)
     }
 }
 
@@ -273,7 +300,7 @@ pub async fn add_speed_test(
 }
 
 pub async fn speed_tests(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<SpeedTest>> {
-    if !p.readable_schools().contains(school_id) {
+    if !scope(db, p).await?.contains(school_id) {
         return Err(AppError::NotFound);
     }
     Ok(with_db!(db, pool => {
@@ -316,10 +343,22 @@ type StatusRow = (
 
 /// Every readable school's connectivity, offline first.
 pub async fn statuses(db: &Db, p: &Principal) -> AppResult<Vec<SchoolStatus>> {
+    statuses_of(db, p, None).await
+}
+
+/// One school's connectivity (404 outside the caller's reach).
+pub async fn status(db: &Db, p: &Principal, school_id: i64) -> AppResult<SchoolStatus> {
+    statuses_of(db, p, Some(school_id))
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)
+}
+
+async fn statuses_of(db: &Db, p: &Principal, only: Option<i64>) -> AppResult<Vec<SchoolStatus>> {
     let cid = p.collectivite_id;
     let rows: Vec<StatusRow> = with_db!(db, pool => {
-        sqlx::query_as("SELECT s.id, s.name, c.status, c.since, c.last_contact, (SELECT MAX(l.down_kbps) FROM school_links l WHERE l.school_id = s.id AND l.role = 'principal') FROM schools s LEFT JOIN school_connectivity c ON c.school_id = s.id WHERE s.collectivite_id = $1 AND s.status = 'active' ORDER BY s.name")
-            .bind(cid).fetch_all(pool).await?
+        sqlx::query_as("SELECT s.id, s.name, c.status, c.since, c.last_contact, (SELECT MAX(l.down_kbps) FROM school_links l WHERE l.school_id = s.id AND l.role = 'principal') FROM schools s LEFT JOIN school_connectivity c ON c.school_id = s.id WHERE s.collectivite_id = $1 AND s.status = 'active' AND ($2 IS NULL OR s.id = $2) ORDER BY s.name")
+            .bind(cid).bind(only).fetch_all(pool).await?
     });
     let year = crate::years::current(db, p, preau_domain::paris::day(Utc::now())).await?;
     let heads: HashMap<i64, i64> = match year {
@@ -332,7 +371,7 @@ pub async fn statuses(db: &Db, p: &Principal) -> AppResult<Vec<SchoolStatus>> {
             rows.into_iter().collect()
         }
     };
-    let scope = p.readable_schools();
+    let scope = scope(db, p).await?;
     let mut out: Vec<SchoolStatus> = rows
         .into_iter()
         .filter(|r| scope.contains(r.0))
@@ -368,7 +407,7 @@ pub struct Outage {
 }
 
 pub async fn outages(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<Outage>> {
-    if !p.readable_schools().contains(school_id) {
+    if !scope(db, p).await?.contains(school_id) {
         return Err(AppError::NotFound);
     }
     Ok(with_db!(db, pool => {
@@ -390,6 +429,16 @@ pub struct Pass {
 /// silence reached the threshold) and closed, with its class minutes, when it is heard
 /// again.
 pub async fn pass(db: &Db, now: DateTime<Utc>) -> AppResult<Pass> {
+    pass_with(db, now, probes::TIMEOUT).await
+}
+
+/// [`pass`], probes waiting at most `probe_timeout` (tests shorten it).
+pub async fn pass_with(
+    db: &Db,
+    now: DateTime<Utc>,
+    probe_timeout: std::time::Duration,
+) -> AppResult<Pass> {
+    let probed = probes::run_all(db, now, probe_timeout).await?;
     let schools: Vec<(i64, i64)> = with_db!(db, pool => {
         sqlx::query_as("SELECT id, collectivite_id FROM schools WHERE status = 'active'").fetch_all(pool).await?
     });
@@ -430,18 +479,34 @@ pub async fn pass(db: &Db, now: DateTime<Utc>) -> AppResult<Pass> {
     for (school, cid) in &schools {
         out.schools += 1;
         let cal = calendars.get(school).unwrap_or(&fallback);
-        let last = contacts.get(school).copied();
-        let others = latest
-            .get(cid)
-            .and_then(|l| l.iter().find(|(_, s)| s != school))
-            .map(|(t, _)| *t);
-        let status = connectivity::judge(last, others, now, cal, DEFAULT_SILENT_HOURS);
+        // A probed school is judged by its probe alone, once it has answered or failed
+        // enough (a new probe waits for that, the agents judging meanwhile).
+        let probe = probed
+            .get(school)
+            .filter(|pr| pr.last_ok_at.is_some() || pr.failures >= connectivity::PROBE_FAILURES);
+        let mut last = contacts.get(school).copied();
+        let status = match probe {
+            Some(pr) => {
+                last = last.max(pr.last_ok_at);
+                connectivity::probe_status(pr.failures, pr.last_ok_at)
+            }
+            None => {
+                let others = latest
+                    .get(cid)
+                    .and_then(|l| l.iter().find(|(_, s)| s != school))
+                    .map(|(t, _)| *t);
+                connectivity::judge(last, others, now, cal, DEFAULT_SILENT_HOURS)
+            }
+        };
         let before = stored.get(school);
         let changed = before.is_none_or(|(st, _, _)| Status::from_db(st) != status);
         if !changed && before.is_some_and(|b| b.2 == last) {
             continue;
         }
         let since = match (status, last) {
+            (Status::HorsLigne, _) if probe.is_some() => {
+                probe.and_then(|pr| pr.failing_since).unwrap_or(now)
+            }
             (Status::HorsLigne, Some(l)) => {
                 connectivity::offline_since(l, cal, DEFAULT_SILENT_HOURS)
             }
@@ -460,7 +525,18 @@ pub async fn pass(db: &Db, now: DateTime<Utc>) -> AppResult<Pass> {
             }
         });
         if changed && status == Status::HorsLigne {
-            let ticket = open_ticket(&mut tx, *cid, *school, since, now).await?;
+            let cause = match probe {
+                Some(pr) => format!(
+                    "La sonde de l'école ({}) ne répond plus depuis {}.",
+                    pr.target,
+                    preau_domain::paris::display(since)
+                ),
+                None => format!(
+                    "Aucun ordinateur ni aucune tablette de l'école ne s'est signalé depuis {} (deux heures de classe).",
+                    preau_domain::paris::display(since)
+                ),
+            };
+            let ticket = open_ticket(&mut tx, *cid, *school, &cause, now).await?;
             with_tx!(&mut tx, c => {
                 sqlx::query("INSERT INTO outages (school_id, started_at, ticket_id) VALUES ($1, $2, $3)")
                     .bind(school).bind(since).bind(ticket).execute(&mut *c).await?;
@@ -503,7 +579,7 @@ async fn open_ticket(
     tx: &mut Tx,
     cid: i64,
     school: i64,
-    since: DateTime<Utc>,
+    cause: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Option<i64>> {
     let v = crate::tickets::ValidTicket {
@@ -513,10 +589,7 @@ async fn open_ticket(
         category: preau_domain::ticket::TicketCategory::Reseau,
         priority: preau_domain::ticket::Priority::P1,
         title: Some("L'école ne répond plus : connexion internet coupée".into()),
-        description: format!(
-            "Aucun ordinateur ni aucune tablette de l'école ne s'est signalé depuis {} (deux heures de classe). Le ticket sera résolu dès que l'école répondra de nouveau.",
-            preau_domain::paris::display(since)
-        ),
+        description: format!("{cause} Le ticket sera résolu dès que l'école répondra de nouveau."),
     };
     let sys = system(cid);
     let t = crate::tickets::open(tx, &sys, &v, now).await?;
@@ -622,7 +695,7 @@ type ApRow = (
 /// A school's Wi-Fi register: every access point in service (devices of a category with a
 /// Wi-Fi switch), what it covers and what does not comply.
 pub async fn wifi_register(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<AccessPoint>> {
-    if !p.readable_schools().contains(school_id) {
+    if !scope(db, p).await?.contains(school_id) {
         return Err(AppError::NotFound);
     }
     let rows: Vec<ApRow> = with_db!(db, pool => {
@@ -752,8 +825,9 @@ pub async fn outages_between(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> AppResult<Vec<OutageLine>> {
+    let scope = scope(db, p).await?;
     if let Some(s) = school
-        && !p.readable_schools().contains(s)
+        && !scope.contains(s)
     {
         return Err(AppError::NotFound);
     }
@@ -761,7 +835,6 @@ pub async fn outages_between(
         sqlx::query_as("SELECT o.school_id, o.started_at, o.ended_at, o.class_minutes, o.ticket_id FROM outages o JOIN schools s ON s.id = o.school_id WHERE s.collectivite_id = $1 AND ($2 IS NULL OR o.school_id = $2) AND o.started_at >= $3 AND o.started_at < $4 ORDER BY o.started_at DESC LIMIT 1000")
             .bind(p.collectivite_id).bind(school).bind(from).bind(to).fetch_all(pool).await?
     });
-    let scope = p.readable_schools();
     Ok(rows
         .into_iter()
         .filter(|o| scope.contains(o.school_id))
@@ -794,7 +867,7 @@ pub async fn availability(
     school_id: i64,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<MonthAvailability>> {
-    if !p.readable_schools().contains(school_id) {
+    if !scope(db, p).await?.contains(school_id) {
         return Err(AppError::NotFound);
     }
     let calendars = calendar::by_school(db, Some(p.collectivite_id)).await?;
@@ -805,10 +878,23 @@ pub async fn availability(
     for _ in 0..11 {
         first = first.previous();
     }
-    let outages: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> = with_db!(db, pool => {
+    let outages: Vec<Span> = with_db!(db, pool => {
         sqlx::query_as("SELECT started_at, ended_at FROM outages WHERE school_id = $1 AND (ended_at IS NULL OR ended_at >= $2) ORDER BY started_at")
             .bind(school_id).bind(first.start()).fetch_all(pool).await?
     });
+    Ok(months_of(cal, &outages, first, now))
+}
+
+/// An outage's start and end (`None`: still going on).
+type Span = (DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// Twelve months from `first` of one school: its class minutes and those `outages` took.
+fn months_of(
+    cal: &preau_domain::calendar::Calendar,
+    outages: &[Span],
+    first: crate::reports::Month,
+    now: DateTime<Utc>,
+) -> Vec<MonthAvailability> {
     let mut out = Vec::new();
     let mut m = first;
     for _ in 0..12 {
@@ -826,6 +912,103 @@ pub async fn availability(
             lost_minutes: lost,
         });
         m = m.next();
+    }
+    out
+}
+
+/// An operator's service over twelve months: the schools whose main link it runs, their
+/// class time online month by month, its outages, and what its contract promises.
+#[derive(Debug, Clone, Serialize)]
+pub struct OperatorAvailability {
+    pub operator_id: i64,
+    pub operator: String,
+    pub schools: usize,
+    /// The contract in force with this operator, and its GTR for the most urgent tickets
+    /// (an outage's priority), as written (`4h`…).
+    pub contract: Option<(i64, String)>,
+    pub gtr: Option<String>,
+    /// Per month: the schools' class minutes, those lost, and the outages that started.
+    pub months: Vec<(MonthAvailability, usize)>,
+}
+
+impl OperatorAvailability {
+    /// Percent of class time online over the twelve months.
+    pub fn percent(&self) -> Option<f64> {
+        let (class, lost) = self.months.iter().fold((0, 0), |(c, l), (m, _)| {
+            (c + m.class_minutes, l + m.lost_minutes)
+        });
+        (class > 0).then(|| ((class - lost) as f64 * 1000.0 / class as f64).round() / 10.0)
+    }
+}
+
+/// Each operator's availability over the twelve months up to `now`'s, over the schools of
+/// `scope` whose main link it runs.
+pub async fn operators_availability(
+    db: &Db,
+    p: &Principal,
+    scope: &SchoolScope,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<OperatorAvailability>> {
+    let cid = p.collectivite_id;
+    let mut first = crate::reports::Month::of(now);
+    for _ in 0..11 {
+        first = first.previous();
+    }
+    let links: Vec<(i64, i64, String)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT DISTINCT l.school_id, k.id, k.name FROM school_links l JOIN schools s ON s.id = l.school_id JOIN contractors k ON k.id = l.operator_id WHERE s.collectivite_id = $1 AND s.status = 'active' AND l.role = 'principal' ORDER BY k.name, k.id")
+            .bind(cid).fetch_all(pool).await?
+    });
+    let outages: Vec<(i64, DateTime<Utc>, Option<DateTime<Utc>>)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT o.school_id, o.started_at, o.ended_at FROM outages o JOIN schools s ON s.id = o.school_id WHERE s.collectivite_id = $1 AND (o.ended_at IS NULL OR o.ended_at >= $2) ORDER BY o.started_at")
+            .bind(cid).bind(first.start()).fetch_all(pool).await?
+    });
+    let today = preau_domain::paris::day(now);
+    let contracts: Vec<(i64, i64, String, Option<String>)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT k.contractor_id, k.id, k.reference, (SELECT g.gtr FROM lots l JOIN sla_lines g ON g.lot_id = l.id WHERE l.contract_id = k.id AND g.priority = 'p1' ORDER BY l.number LIMIT 1) FROM contracts k WHERE k.collectivite_id = $1 AND k.starts_on <= $2 AND k.ends_on >= $2 ORDER BY k.starts_on")
+            .bind(cid).bind(today).fetch_all(pool).await?
+    });
+    let calendars = calendar::by_school(db, Some(cid)).await?;
+    let mut of_school: HashMap<i64, Vec<Span>> = HashMap::new();
+    for (school, start, end) in outages {
+        of_school.entry(school).or_default().push((start, end));
+    }
+    let mut out: Vec<OperatorAvailability> = Vec::new();
+    for (school, operator_id, operator) in links {
+        if !scope.contains(school) {
+            continue;
+        }
+        let Some(cal) = calendars.get(&school) else {
+            continue;
+        };
+        if out.last().is_none_or(|o| o.operator_id != operator_id) {
+            let contract = contracts.iter().rev().find(|c| c.0 == operator_id);
+            out.push(OperatorAvailability {
+                operator_id,
+                operator,
+                schools: 0,
+                contract: contract.map(|c| (c.1, c.2.clone())),
+                gtr: contract.and_then(|c| c.3.clone()),
+                months: Vec::new(),
+            });
+        }
+        let Some(o) = out.last_mut() else { continue };
+        o.schools += 1;
+        let cut = of_school
+            .get(&school)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for (k, m) in months_of(cal, cut, first, now).into_iter().enumerate() {
+            let (a, b) = (m.month.start(), m.month.next().start());
+            let started = cut.iter().filter(|(s, _)| *s >= a && *s < b).count();
+            match o.months.get_mut(k) {
+                Some((total, n)) => {
+                    total.class_minutes += m.class_minutes;
+                    total.lost_minutes += m.lost_minutes;
+                    *n += started;
+                }
+                None => o.months.push((m, started)),
+            }
+        }
     }
     Ok(out)
 }
