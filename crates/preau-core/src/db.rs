@@ -123,6 +123,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(14, "0014", "outage_tickets"),
     migration!(15, "0015", "wifi_register"),
     migration!(16, "0016", "probes"),
+    migration!(17, "0017", "visio"),
 ];
 
 impl Db {

@@ -30,6 +30,7 @@ pub mod spreadsheet;
 pub mod steering;
 pub mod tickets;
 pub mod users;
+pub mod visio;
 pub mod years;
 
 pub use db::{Db, Tx};

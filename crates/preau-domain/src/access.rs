@@ -20,6 +20,7 @@ code_enum!(
         Directeur = "directeur" => ("Directeur d'école", "Head teacher"),
         Enseignant = "enseignant" => ("Enseignant", "Teacher"),
         Erun = "erun" => ("ERUN / IEN", "ERUN / district inspector"),
+        Intervenant = "intervenant" => ("Intervenant (visio)", "Remote speaker (visio)"),
     }
 );
 
@@ -39,7 +40,7 @@ impl Role {
         match self {
             Role::Administrateur | Role::Elu => ScopeKind::Collectivite,
             Role::Technicien | Role::Directeur | Role::Enseignant | Role::Erun => ScopeKind::School,
-            Role::Prestataire => ScopeKind::Contractor,
+            Role::Prestataire | Role::Intervenant => ScopeKind::Contractor,
         }
     }
 }
@@ -96,6 +97,33 @@ impl SchoolScope {
             SchoolScope::All => None,
             SchoolScope::Only(ids) => Some(ids.iter().copied().collect()),
         }
+    }
+}
+
+/// The visio sessions a person reads: every one, or those of some schools, of some
+/// providers' programmes, and an intervenant's own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VisioReach {
+    pub all: bool,
+    pub schools: Vec<i64>,
+    pub providers: Vec<i64>,
+    /// The intervenant's user id: their own sessions.
+    pub intervenant: Option<i64>,
+}
+
+impl VisioReach {
+    pub fn is_empty(&self) -> bool {
+        !self.all
+            && self.schools.is_empty()
+            && self.providers.is_empty()
+            && self.intervenant.is_none()
+    }
+
+    pub fn contains(&self, school_id: i64, provider_id: i64, intervenant_id: Option<i64>) -> bool {
+        self.all
+            || self.schools.contains(&school_id)
+            || self.providers.contains(&provider_id)
+            || (self.intervenant.is_some() && intervenant_id == self.intervenant)
     }
 }
 
@@ -450,8 +478,47 @@ impl Principal {
         self.readable_schools().contains(school_id) && !self.has_only(Role::Prestataire)
     }
 
-    fn has_only(&self, role: Role) -> bool {
+    /// Whether every role held is `role` (a contractor's staff and nothing else, say).
+    pub fn has_only(&self, role: Role) -> bool {
         !self.assignments.is_empty() && self.assignments.iter().all(|a| a.role == role)
+    }
+
+    /// The visio sessions the caller reads (see [`VisioReach`]).
+    pub fn visio_reach(&self) -> VisioReach {
+        if self.is_admin() || self.has(Role::Elu) {
+            return VisioReach {
+                all: true,
+                ..VisioReach::default()
+            };
+        }
+        VisioReach {
+            all: false,
+            schools: self
+                .schools_for(&[
+                    Role::Technicien,
+                    Role::Directeur,
+                    Role::Enseignant,
+                    Role::Erun,
+                ])
+                .into_iter()
+                .collect(),
+            providers: self.contractor_ids(),
+            intervenant: self.has(Role::Intervenant).then_some(self.user_id),
+        }
+    }
+
+    /// Planning visio series and declaring a school closed: the administrator and the
+    /// school's directeur.
+    pub fn can_plan_visio(&self, school_id: i64) -> bool {
+        self.is_admin() || self.has_at(Role::Directeur, school_id)
+    }
+
+    /// Recording a session held or not, or cancelling it, for the school: the
+    /// administrator, the school's directeur and teachers.
+    pub fn can_record_visio(&self, school_id: i64) -> bool {
+        self.is_admin()
+            || self.has_at(Role::Directeur, school_id)
+            || self.has_at(Role::Enseignant, school_id)
     }
 
     /// The contractor companies whose staff this principal is.

@@ -311,6 +311,14 @@ impl FieldError {
                 "Adresse de sonde invalide : tcp://hôte:port (ex. tcp://203.0.113.10:443) ou http://hôte[:port]/chemin.".into(),
                 "Invalid probe address: tcp://host:port (e.g. tcp://203.0.113.10:443) or http://host[:port]/path.".into(),
             ),
+            "not_started" => (
+                "Cette séance n'a pas encore commencé : elle sera notée tenue ou non tenue ensuite.".into(),
+                "This session has not started yet: record it held or not afterwards.".into(),
+            ),
+            "not_class_time" => (
+                "Ce créneau n'est pas un temps de classe de l'école (vacances, jour férié, mercredi sans classe, soir…).".into(),
+                "This slot is not class time at the school (holidays, public holiday, Wednesday without class, evening…).".into(),
+            ),
             "link_format" => (
                 "Lien de réunion invalide : une adresse https://… sans espace (celle de l'outil de visio).".into(),
                 "Invalid meeting link: an https://… address without spaces (the visio tool's).".into(),

@@ -23,6 +23,7 @@ pub mod subsidy;
 pub mod text;
 pub mod ticket;
 pub mod uai;
+pub mod visio;
 
 pub use access::{Assignment, Principal, Role, SchoolScope};
 pub use error::{FieldError, Lang};

@@ -622,9 +622,9 @@ async fn admin(db: &Db, command: &AdminCommand) -> anyhow::Result<()> {
                         .id,
                 );
             }
-            if role == Role::Prestataire {
+            if matches!(role, Role::Prestataire | Role::Intervenant) {
                 bail!(
-                    "a prestataire needs a contractor company: create it in the web interface (Marchés → Prestataires)"
+                    "a prestataire or an intervenant needs a contractor company: create it in the web interface (Marchés → Prestataires) and give the role there"
                 );
             }
             if school_ids.is_empty() && users::needs_school(role) {

@@ -21,6 +21,7 @@ mod fleet;
 mod pupils;
 mod steering;
 mod tickets;
+mod visio;
 use crate::{classes, collectivites, rooms, schools, users, years};
 
 pub const COLLECTIVITE: &str = "Commune de Val-d'Élancourt (démo)";
@@ -429,6 +430,7 @@ pub async fn load_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
     steering::load(&mut tx, &sys, now).await?;
     steering::load_money(&mut tx, &sys, now).await?;
     connectivity::load(&mut tx, &sys, now).await?;
+    visio::load(&mut tx, &sys, now).await?;
     tx.commit().await?;
     connectivity::silence(db, cid, now).await?;
     Ok(true)

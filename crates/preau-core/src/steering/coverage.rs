@@ -73,13 +73,52 @@ pub async fn report(
     {
         return Err(AppError::NotFound);
     }
-    let referentiel = rules::get(db, p).await?;
     let cid = p.collectivite_id;
     let today = paris::day(now);
-    let schools: Vec<SchoolRow> = with_db!(db, pool => {
-        sqlx::query_as("SELECT id, name, uai, kind FROM schools WHERE collectivite_id = $1 AND status = 'active' ORDER BY name, id")
-            .bind(cid).fetch_all(pool).await?
-    });
+    let repair_since: NaiveDate = today - Duration::days(REPAIR_GRACE_DAYS);
+    let show_costs = p.can_see_costs();
+    // The reads do not depend on one another: on PostgreSQL they run side by side on the
+    // pool's connections (the devices' tally is the long one).
+    let (referentiel, schools, rooms, year, tallies, codes, declared, prices) = tokio::try_join!(
+        rules::get(db, p),
+        async {
+            let rows: Vec<SchoolRow> = with_db!(db, pool => {
+                sqlx::query_as("SELECT id, name, uai, kind FROM schools WHERE collectivite_id = $1 AND status = 'active' ORDER BY name, id")
+                    .bind(cid).fetch_all(pool).await?
+            });
+            Ok::<_, AppError>(rows)
+        },
+        async {
+            let rows: Vec<RoomRow> = with_db!(db, pool => {
+                sqlx::query_as("SELECT r.id, r.school_id, r.kind, r.name FROM rooms r JOIN schools s ON s.id = r.school_id WHERE s.collectivite_id = $1 ORDER BY r.name, r.id")
+                    .bind(cid).fetch_all(pool).await?
+            });
+            Ok::<_, AppError>(rows)
+        },
+        years::current(db, p, today),
+        async {
+            let rows: Vec<TallyRow> = with_db!(db, pool => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT d.school_id, d.room_id, d.category_id, COUNT(*), CAST(SUM(CASE WHEN d.inventory_source = 'MDM' THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN d.wifi_switchable THEN 1 ELSE 0 END) AS BIGINT) FROM devices d WHERE {IN_SERVICE} GROUP BY d.school_id, d.room_id, d.category_id")))
+                    .bind(cid).bind(repair_since).fetch_all(pool).await?
+            });
+            Ok::<_, AppError>(rows)
+        },
+        category_codes(db, cid),
+        async {
+            let rows: Vec<(i64, String)> = with_db!(db, pool => {
+                sqlx::query_as("SELECT d.school_id, d.key FROM school_declarations d JOIN schools s ON s.id = d.school_id WHERE s.collectivite_id = $1")
+                    .bind(cid).fetch_all(pool).await?
+            });
+            Ok::<_, AppError>(rows)
+        },
+        async {
+            if show_costs {
+                unit_prices(db, cid, today).await
+            } else {
+                Ok(BTreeMap::new())
+            }
+        },
+    )?;
     let schools: Vec<SchoolRow> = schools
         .into_iter()
         .filter(|s| scope.contains(s.0) && only.is_none_or(|o| o == s.0))
@@ -87,32 +126,12 @@ pub async fn report(
     if only.is_some() && schools.is_empty() {
         return Err(AppError::NotFound);
     }
-    let rooms: Vec<RoomRow> = with_db!(db, pool => {
-        sqlx::query_as("SELECT r.id, r.school_id, r.kind, r.name FROM rooms r JOIN schools s ON s.id = r.school_id WHERE s.collectivite_id = $1 ORDER BY r.name, r.id")
-            .bind(cid).fetch_all(pool).await?
-    });
-    let year = years::current(db, p, today).await?;
     let classes: Vec<ClassRow> = match &year {
         None => Vec::new(),
         Some(y) => with_db!(db, pool => {
             sqlx::query_as("SELECT c.id, c.school_id, c.room_id, c.head_count FROM classes c JOIN schools s ON s.id = c.school_id WHERE s.collectivite_id = $1 AND c.school_year_id = $2")
                 .bind(cid).bind(y.id).fetch_all(pool).await?
         }),
-    };
-    let repair_since: NaiveDate = today - Duration::days(REPAIR_GRACE_DAYS);
-    let tallies: Vec<TallyRow> = with_db!(db, pool => {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT d.school_id, d.room_id, d.category_id, COUNT(*), CAST(SUM(CASE WHEN d.inventory_source = 'MDM' THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN d.wifi_switchable THEN 1 ELSE 0 END) AS BIGINT) FROM devices d WHERE {IN_SERVICE} GROUP BY d.school_id, d.room_id, d.category_id")))
-            .bind(cid).bind(repair_since).fetch_all(pool).await?
-    });
-    let codes = category_codes(db, cid).await?;
-    let declared: Vec<(i64, String)> = with_db!(db, pool => {
-        sqlx::query_as("SELECT d.school_id, d.key FROM school_declarations d JOIN schools s ON s.id = d.school_id WHERE s.collectivite_id = $1")
-            .bind(cid).fetch_all(pool).await?
-    });
-    let prices = if p.can_see_costs() {
-        unit_prices(db, cid, today).await?
-    } else {
-        BTreeMap::new()
     };
 
     let mut by_room: BTreeMap<i64, Tallies> = BTreeMap::new();
@@ -149,7 +168,6 @@ pub async fn report(
     for r in &rooms {
         rooms_of.entry(r.1).or_default().push(r);
     }
-    let show_costs = p.can_see_costs();
     let items = schools
         .into_iter()
         .map(|(id, name, uai, kind)| {

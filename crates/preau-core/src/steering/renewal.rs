@@ -99,37 +99,59 @@ pub async fn report(
     let cid = p.collectivite_id;
     let repair_since = today - Duration::days(REPAIR_GRACE_DAYS);
     let horizon = today + Duration::days(183);
-    let devices: Vec<DeviceRow> = with_db!(db, pool => {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT d.school_id, d.category_id, d.purchase_date, COUNT(*), CAST(SUM(CASE WHEN d.warranty_end >= $3 AND d.warranty_end <= $4 THEN 1 ELSE 0 END) AS BIGINT), CAST(COALESCE(SUM(d.price_cents), 0) AS BIGINT) FROM devices d WHERE {IN_SERVICE} GROUP BY d.school_id, d.category_id, d.purchase_date")))
-            .bind(cid).bind(repair_since).bind(today).bind(horizon).fetch_all(pool).await?
-    });
+    let costs_shown = p.can_see_costs();
+    // Independent reads, side by side on PostgreSQL's pool: the fleet in service grouped by
+    // school, category and purchase day; the devices no longer (or not yet) in service,
+    // for this year's purchases; categories, prices, the cap and the accepted needs.
+    let (devices, others, category_rows, prices, cap, accepted) = tokio::try_join!(
+        async {
+            let rows: Vec<DeviceRow> = with_db!(db, pool => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT d.school_id, d.category_id, d.purchase_date, COUNT(*), CAST(SUM(CASE WHEN d.warranty_end >= $3 AND d.warranty_end <= $4 THEN 1 ELSE 0 END) AS BIGINT), CAST(COALESCE(SUM(d.price_cents), 0) AS BIGINT) FROM devices d WHERE {IN_SERVICE} GROUP BY d.school_id, d.category_id, d.purchase_date")))
+                    .bind(cid).bind(repair_since).bind(today).bind(horizon).fetch_all(pool).await?
+            });
+            Ok::<_, AppError>(rows)
+        },
+        async {
+            let rows: Vec<BoughtRow> = with_db!(db, pool => {
+                sqlx::query_as("SELECT d.school_id, d.category_id, d.purchase_date, COUNT(*), CAST(COALESCE(SUM(d.price_cents), 0) AS BIGINT) FROM devices d WHERE d.collectivite_id = $1 AND d.purchase_date IS NOT NULL AND (d.school_id IS NULL OR d.state NOT IN ('en_service', 'prete', 'en_reparation') OR (d.state = 'en_reparation' AND d.state_since < $2)) GROUP BY d.school_id, d.category_id, d.purchase_date")
+                    .bind(cid).bind(repair_since).fetch_all(pool).await?
+            });
+            Ok::<_, AppError>(rows)
+        },
+        async {
+            let rows: Vec<(i64, String, Option<i64>)> = with_db!(db, pool => {
+                sqlx::query_as("SELECT id, code, lifespan_years FROM device_categories WHERE collectivite_id = $1")
+                    .bind(cid).fetch_all(pool).await?
+            });
+            Ok::<_, AppError>(rows)
+        },
+        async {
+            if costs_shown {
+                unit_prices(db, cid, today).await
+            } else {
+                Ok(BTreeMap::new())
+            }
+        },
+        async {
+            let cap: Option<Option<i64>> = with_db!(db, pool => {
+                sqlx::query_scalar("SELECT yearly_cap_cents FROM renewal_settings WHERE collectivite_id = $1")
+                    .bind(cid).fetch_optional(pool).await?
+            });
+            Ok::<_, AppError>(cap.flatten())
+        },
+        super::needs::accepted(db, cid),
+    )?;
     let devices: Vec<DeviceRow> = devices
         .into_iter()
         .filter(|d| scope.contains(d.0))
         .collect();
-    let categories_of: BTreeMap<i64, (String, Option<i64>)> = {
-        let rows: Vec<(i64, String, Option<i64>)> = with_db!(db, pool => {
-            sqlx::query_as("SELECT id, code, lifespan_years FROM device_categories WHERE collectivite_id = $1")
-                .bind(cid).fetch_all(pool).await?
-        });
-        rows.into_iter()
-            .map(|(id, code, years)| {
-                let years = years.or_else(|| renewal::default_lifespan(&code));
-                (id, (code, years))
-            })
-            .collect()
-    };
-    let costs_shown = p.can_see_costs();
-    let prices = if costs_shown {
-        unit_prices(db, cid, today).await?
-    } else {
-        BTreeMap::new()
-    };
-    let cap: Option<i64> = with_db!(db, pool => {
-        sqlx::query_scalar("SELECT yearly_cap_cents FROM renewal_settings WHERE collectivite_id = $1")
-            .bind(cid).fetch_optional(pool).await?
-    })
-    .flatten();
+    let categories_of: BTreeMap<i64, (String, Option<i64>)> = category_rows
+        .into_iter()
+        .map(|(id, code, years)| {
+            let years = years.or_else(|| renewal::default_lifespan(&code));
+            (id, (code, years))
+        })
+        .collect();
 
     let mut categories: BTreeMap<String, CategoryAges> = BTreeMap::new();
     let mut aging: BTreeMap<(String, i32), i64> = BTreeMap::new();
@@ -182,7 +204,7 @@ pub async fn report(
         }
     }
     let mut needs: Vec<(i32, i64, i64)> = plan.iter().map(|y| (y.year, 0, 0)).collect();
-    for (year, school, code, n) in super::needs::accepted(db, cid).await? {
+    for (year, school, code, n) in accepted.iter().cloned() {
         if !scope.contains(school) {
             continue;
         }
@@ -192,15 +214,14 @@ pub async fn report(
         }
     }
     let this_year = planned_bought(
-        db,
-        cid,
         &scope,
         &devices,
+        others,
+        &accepted,
         &categories_of,
-        (today, repair_since),
+        today,
         costs_shown,
-    )
-    .await?;
+    );
     Ok(RenewalReport {
         this_year,
         needs,
@@ -219,23 +240,19 @@ pub async fn report(
 type BoughtRow = (Option<i64>, i64, Option<NaiveDate>, i64, i64);
 
 /// The current year's plan against its purchases, per category. Every device bought
-/// counts: those in service (already read, `in_service`) and the others — retired, lost,
-/// long under repair or not yet placed (a device replaced this year is retired by now),
-/// read here; those are few, so the grouping stays small.
-async fn planned_bought(
-    db: &Db,
-    cid: i64,
+/// counts: those in service (`in_service`) and the others (`others`) — retired, lost, long
+/// under repair or not yet placed (a device replaced this year is retired by now); those
+/// are few, so their grouping stays small.
+fn planned_bought(
     scope: &SchoolScope,
     in_service: &[DeviceRow],
+    others: Vec<BoughtRow>,
+    accepted: &[(i64, i64, String, i64)],
     categories: &BTreeMap<i64, (String, Option<i64>)>,
-    (today, repair_since): (NaiveDate, NaiveDate),
+    today: NaiveDate,
     costs_shown: bool,
-) -> AppResult<Vec<PlannedBought>> {
+) -> Vec<PlannedBought> {
     let year = today.year();
-    let others: Vec<BoughtRow> = with_db!(db, pool => {
-        sqlx::query_as("SELECT d.school_id, d.category_id, d.purchase_date, COUNT(*), CAST(COALESCE(SUM(d.price_cents), 0) AS BIGINT) FROM devices d WHERE d.collectivite_id = $1 AND d.purchase_date IS NOT NULL AND (d.school_id IS NULL OR d.state NOT IN ('en_service', 'prete', 'en_reparation') OR (d.state = 'en_reparation' AND d.state_since < $2)) GROUP BY d.school_id, d.category_id, d.purchase_date")
-            .bind(cid).bind(repair_since).fetch_all(pool).await?
-    });
     let rows = in_service
         .iter()
         .map(|d| (Some(d.0), d.1, d.2, d.3, d.5))
@@ -265,7 +282,7 @@ async fn planned_bought(
             }
         }
     }
-    for (y, school, code, n) in super::needs::accepted(db, cid).await? {
+    for (y, school, code, n) in accepted.iter().cloned() {
         if y == i64::from(year) && scope.contains(school) {
             out.entry(code.clone())
                 .or_insert_with(|| PlannedBought {
@@ -277,10 +294,9 @@ async fn planned_bought(
                 .planned += n;
         }
     }
-    Ok(out
-        .into_values()
+    out.into_values()
         .filter(|l| l.planned > 0 || l.bought > 0)
-        .collect())
+        .collect()
 }
 
 /// Pupils (the current year's head counts) per tablet and per computer, school by school

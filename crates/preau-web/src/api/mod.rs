@@ -23,6 +23,7 @@ pub mod schema;
 mod steering;
 mod tickets;
 pub mod types;
+mod visio;
 
 use schema::{Defs, Fields, List, Object, Schema, SchemaFn, input};
 use types::{
@@ -501,6 +502,37 @@ pub fn ops() -> Vec<Op> {
             delete(connectivity::link_delete),
         )
         .empty(),
+        Op::new(
+            "get",
+            "/visio/programmes",
+            "Visio programmes and their providers",
+            get(visio::programmes),
+        )
+        .answers::<List<types::VisioProgramme>>(),
+        Op::new(
+            "post",
+            "/visio/series",
+            "Creates a weekly series and its sessions on the school's calendar",
+            post(visio::series_create),
+        )
+        .body::<visio::SeriesDoc>()
+        .creates::<types::VisioSeries>(),
+        Op::new(
+            "get",
+            "/visio/sessions",
+            "Visio sessions with their room's readiness",
+            get(visio::sessions),
+        )
+        .query::<visio::SessionsQueryDoc>()
+        .answers::<List<types::VisioSession>>(),
+        Op::new(
+            "patch",
+            "/visio/sessions/{id}",
+            "Records a session held, not held or cancelled, or moves it",
+            patch(visio::session_patch),
+        )
+        .patch::<visio::SessionDoc>()
+        .answers::<types::VisioSession>(),
         Op::new(
             "get",
             "/needs",

@@ -1618,3 +1618,108 @@ impl From<&preau_core::connectivity::AccessPoint> for AccessPoint {
         }
     }
 }
+
+object! {
+    /// A visio programme and its provider (the price per session held only for those who
+    /// see costs).
+    VisioProgramme {
+        id: i64,
+        name: String,
+        provider_id: i64,
+        provider: String,
+        session_price_cents: Option<i64>,
+        series: i64,
+    }
+}
+
+impl From<&preau_core::visio::Programme> for VisioProgramme {
+    fn from(g: &preau_core::visio::Programme) -> Self {
+        VisioProgramme {
+            id: g.id,
+            name: g.name.clone(),
+            provider_id: g.provider_id,
+            provider: g.provider.clone(),
+            session_price_cents: g.session_price_cents,
+            series: g.series,
+        }
+    }
+}
+
+object! {
+    /// Whether the room is ready: a display, camera, micro and speakers working (no urgent
+    /// ticket open on them) and the school online.
+    VisioReadiness {
+        ready: bool,
+        /// `affichage`, `camera`, `micro`, `haut_parleurs`, `reseau`.
+        missing: Vec<String>,
+    }
+}
+
+object! {
+    /// A session: when, which class and room, the meeting link, what became of it.
+    VisioSession {
+        id: i64,
+        series_id: i64,
+        programme: String,
+        school_id: i64,
+        class_id: i64,
+        class_label: String,
+        room_id: i64,
+        room: String,
+        intervenant_id: Option<i64>,
+        date: NaiveDate,
+        start: String,
+        end: String,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        link: String,
+        /// `prevue`, `tenue`, `non_tenue` or `annulee`.
+        status: String,
+        reason: Option<String>,
+        /// `ecole`, `prestataire` or `preau`.
+        cancelled_by: Option<String>,
+        readiness: VisioReadiness,
+        version: i64,
+    }
+}
+
+impl VisioSession {
+    pub fn of(s: &preau_core::visio::Session, r: Option<&preau_domain::visio::Readiness>) -> Self {
+        let local = |t: DateTime<Utc>| preau_domain::paris::local(t);
+        VisioSession {
+            id: s.id,
+            series_id: s.series_id,
+            programme: s.programme.clone(),
+            school_id: s.school_id,
+            class_id: s.class_id,
+            class_label: s.class_label.clone(),
+            room_id: s.room_id,
+            room: s.room.clone(),
+            intervenant_id: s.intervenant_id,
+            date: local(s.starts_at).date_naive(),
+            start: local(s.starts_at).format("%H:%M").to_string(),
+            end: local(s.ends_at).format("%H:%M").to_string(),
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+            link: s.link.clone(),
+            status: s.status.clone(),
+            reason: s.reason.clone(),
+            cancelled_by: s.cancelled_by.clone(),
+            readiness: VisioReadiness {
+                ready: r.is_some_and(|r| r.ready),
+                missing: r
+                    .map(|r| r.missing.iter().map(|n| n.code().to_string()).collect())
+                    .unwrap_or_default(),
+            },
+            version: s.version,
+        }
+    }
+}
+
+object! {
+    /// A series created, with its sessions.
+    VisioSeries {
+        id: i64,
+        sessions: Vec<VisioSession>,
+    }
+}

@@ -12,6 +12,7 @@ mod org;
 mod pupils;
 mod steering;
 mod tickets;
+mod visio;
 
 /// Every table: `(key, français, English)`, sorted by key.
 const TABLES: &[&[(&str, &str, &str)]] = &[
@@ -23,6 +24,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     pupils::MESSAGES,
     steering::MESSAGES,
     tickets::MESSAGES,
+    visio::MESSAGES,
 ];
 
 /// Every message of every table.

@@ -23,6 +23,7 @@ pub mod pupils;
 mod tickets;
 pub(crate) mod upload;
 mod user;
+mod visio;
 
 pub(crate) use form::*;
 pub(crate) use page::*;
@@ -127,6 +128,17 @@ pub fn routes() -> Router<AppState> {
         .route("/renewal.xlsx", get(coverage::renewal))
         .route("/renewal.csv", get(coverage::renewal))
         .route("/renewal/settings", post(coverage::renewal_settings))
+        .route("/visio", get(visio::list))
+        .route(
+            "/visio/sessions/{id}",
+            get(visio::session).post(visio::session_post),
+        )
+        .route("/visio/closed-days", post(visio::closed_day))
+        .route(
+            "/visio/programmes",
+            get(visio::programmes).post(visio::programme_create),
+        )
+        .route("/visio/series", post(visio::series_create))
         .route("/connectivity", get(connectivity::overview))
         .route("/connectivity/{id}", get(connectivity::school))
         .route("/connectivity/{id}/links", post(connectivity::add_link))

@@ -37,6 +37,91 @@ struct HomePage {
     schools: Vec<schools::School>,
     /// An open needs campaign and what it asks of the caller: (link, sentence).
     needs: Option<(String, String)>,
+    /// The caller's visio sessions to record, then those of the week ahead.
+    visio: Vec<VisioTodo>,
+}
+
+/// The visio sessions of a teacher, a directeur or an intervenant: those ended in the last
+/// two weeks and not recorded yet (state `record`), then the next ones of the week with
+/// their room's readiness (`ready`, or `not_ready` and what is missing).
+async fn visio_next(
+    s: &AppState,
+    p: &preau_domain::Principal,
+) -> Result<Vec<VisioTodo>, PageError> {
+    use preau_core::visio::{self, SessionFilter};
+    use preau_domain::visio::SessionStatus;
+    let reach = p.visio_reach();
+    let close = p.has(Role::Intervenant) || p.has(Role::Enseignant) || p.has(Role::Directeur);
+    if reach.is_empty() || reach.all || !close {
+        return Ok(Vec::new());
+    }
+    let now = chrono::Utc::now();
+    let window = |from, to| SessionFilter {
+        from: Some(from),
+        to: Some(to),
+        status: Some(SessionStatus::Prevue),
+        ..SessionFilter::default()
+    };
+    let ended = window(now - chrono::Duration::days(14), now);
+    let mut out: Vec<VisioTodo> = visio::sessions(&s.db, p, &ended, 0, 20)
+        .await?
+        .into_iter()
+        .filter(|x| x.ends_at < now)
+        .map(|x| VisioTodo {
+            id: x.id,
+            what: format!(
+                "{} — {} ({})",
+                super::paris(x.starts_at),
+                x.class_label,
+                x.school
+            ),
+            state: "record",
+            detail: String::new(),
+        })
+        .collect();
+    let next = window(
+        now - chrono::Duration::minutes(30),
+        now + chrono::Duration::days(7),
+    );
+    let list = visio::sessions(&s.db, p, &next, 0, 5).await?;
+    let rooms: Vec<(i64, i64)> = list.iter().map(|x| (x.room_id, x.school_id)).collect();
+    let ready = visio::readiness(&s.db, &rooms).await?;
+    out.extend(list.iter().filter(|x| x.ends_at >= now).map(|x| {
+        let r = ready.get(&x.room_id);
+        VisioTodo {
+            id: x.id,
+            what: format!(
+                "{} — {} ({}), {}",
+                super::paris(x.starts_at),
+                x.class_label,
+                x.school,
+                x.room
+            ),
+            state: if r.is_some_and(|r| r.ready) {
+                "ready"
+            } else {
+                "not_ready"
+            },
+            detail: r
+                .map(|r| {
+                    r.missing
+                        .iter()
+                        .map(|n| n.label(p.lang))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default(),
+        }
+    }));
+    Ok(out)
+}
+
+/// A visio session on someone's home page.
+pub struct VisioTodo {
+    id: i64,
+    what: String,
+    state: &'static str,
+    detail: String,
 }
 
 /// What an open needs campaign asks of the caller: a decision (administrator), an opinion
@@ -108,6 +193,7 @@ pub async fn home(State(s): State<AppState>, a: Auth) -> PageResult {
         no_perimeter: p.has(Role::Prestataire) && listed.is_empty() && !wide,
         schools: listed,
         needs: needs_todo(&s, p).await?,
+        visio: visio_next(&s, p).await?,
     };
     render(&page)
 }

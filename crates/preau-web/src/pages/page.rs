@@ -54,7 +54,15 @@ impl Ctx {
 
     /// The layout for a logged-in user; `section` marks the current menu entry.
     pub fn for_user(p: &Principal, csrf: &str, title: impl Into<String>, section: &str) -> Ctx {
-        let lang = p.lang;
+        if p.has_only(Role::Intervenant) {
+            // A remote speaker: their sessions, nothing of the schools' fleet.
+            let nav = vec![
+                ("/", "nav.home", "home"),
+                ("/visio", "nav.visio", "visio"),
+                ("/account", "nav.account", "account"),
+            ];
+            return Ctx::with_nav(p, csrf, title.into(), section, nav);
+        }
         let mut nav = vec![
             ("/", "nav.home", "home"),
             ("/schools", "nav.schools", "schools"),
@@ -73,6 +81,9 @@ impl Ctx {
         if !p.has(Role::Prestataire) || p.assignments.iter().any(|a| a.role != Role::Prestataire) {
             nav.push(("/tablets", "nav.tablets", "tablets"));
         }
+        if !p.visio_reach().is_empty() {
+            nav.push(("/visio", "nav.visio", "visio"));
+        }
         if p.can_read_contracts() {
             nav.push(("/contracts", "nav.contracts", "contracts"));
         }
@@ -88,9 +99,8 @@ impl Ctx {
         if p.sees_some_coverage() {
             nav.push(("/needs", "nav.needs", "needs"));
         }
-        if !p.has(Role::Prestataire) || p.assignments.iter().any(|a| a.role != Role::Prestataire) {
-            nav.push(("/connectivity", "nav.connectivity", "connectivity"));
-        }
+        // Contractors and operators read the connection of their lots' schools.
+        nav.push(("/connectivity", "nav.connectivity", "connectivity"));
         if p.can_see_funding() {
             nav.push(("/funding", "nav.funding", "funding"));
             nav.push(("/council", "nav.council", "council"));
@@ -99,9 +109,20 @@ impl Ctx {
             nav.push(("/admin", "nav.admin", "admin"));
         }
         nav.push(("/account", "nav.account", "account"));
+        Ctx::with_nav(p, csrf, title.into(), section, nav)
+    }
+
+    fn with_nav(
+        p: &Principal,
+        csrf: &str,
+        title: String,
+        section: &str,
+        nav: Vec<(&'static str, &'static str, &'static str)>,
+    ) -> Ctx {
+        let lang = p.lang;
         Ctx {
             lang,
-            title: title.into(),
+            title,
             user: Some(UserBox {
                 display_name: p.display_name.clone(),
                 collectivite: String::new(),

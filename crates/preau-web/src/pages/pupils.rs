@@ -1039,7 +1039,7 @@ pub async fn registre(State(s): State<AppState>, a: Auth) -> PageResult {
                     "registre.sees_labels"
                 }
                 Role::Elu | Role::Erun => "registre.sees_counts",
-                Role::Prestataire => "registre.sees_nothing",
+                Role::Prestataire | Role::Intervenant => "registre.sees_nothing",
             };
             (r.label(lang), t(lang, sees))
         })

@@ -542,3 +542,40 @@ async fn a_directrice_asks_for_equipment_and_the_elu_prints_the_council_report()
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_intervenant_records_the_last_session_from_the_home_page() {
+    let app = TestApp::demo().await;
+    let base = serve(&app).await;
+    let db = app.db.clone();
+    let recorded = tokio::task::spawn_blocking(move || {
+        let d = Driver::start();
+        d.login(&base, "intervenant");
+        let home = d.wait_for("Vos séances en visio");
+        assert!(home.contains("À renseigner"), "{home}");
+        // One click opens the session to record, one more says it took place.
+        d.click("section[aria-labelledby=visio-next] li a");
+        let page = d.wait_for("Après la séance");
+        assert!(
+            page.contains("Prévue") && !page.contains("voir l'équipement"),
+            "{page}"
+        );
+        let url = d.url();
+        d.click("form.filters button.primary");
+        let done = d.wait_for("Tenue");
+        assert!(done.contains("Tenue"), "{done}");
+        // The session page and the list fit a tablet and a phone.
+        for width in [768, 390] {
+            fits(&d, width, &url, "Après la séance");
+            fits(&d, width, &format!("{base}/visio"), "Séances en visio");
+        }
+        url
+    })
+    .await
+    .unwrap();
+    let id: i64 = recorded.rsplit('/').next().unwrap().parse().unwrap();
+    let status: String = preau_core::with_db!(&db, p => {
+        sqlx::query_scalar("SELECT status FROM visio_sessions WHERE id = $1").bind(id).fetch_one(p).await.unwrap()
+    });
+    assert_eq!(status, "tenue");
+}

@@ -19,3 +19,4 @@ mod pupils;
 mod roles;
 mod steering;
 mod tickets;
+mod visio;

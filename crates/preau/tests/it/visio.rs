@@ -1,0 +1,523 @@
+//! Lessons by visio: series generated on the school calendar (Christmas and winter
+//! holidays, Easter Monday, a four-day week's Wednesday), a session moved alone, an edited
+//! series leaving the past and the moved session alone, readiness with each missing piece,
+//! the intervenant's scope, a day declared closed, the provider's statement.
+
+use axum::http::{Method, StatusCode};
+use chrono::{DateTime, NaiveDate, Utc};
+use preau_core::visio::{self, Change, SeriesPlace, SessionFilter};
+use preau_domain::visio::{Reason, SeriesInput};
+
+use crate::harness::TestApp;
+use crate::tickets::principal;
+
+async fn int(app: &TestApp, sql: &str) -> i64 {
+    let sql = sql.to_string();
+    preau_core::with_db!(&app.db, p => {
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap()
+    })
+}
+
+fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    preau_domain::paris::at(NaiveDate::from_ymd_opt(y, m, d).unwrap(), h, min)
+}
+
+/// The directrice's school's first class with a room, its room, and the programme.
+async fn place(app: &TestApp) -> SeriesPlace {
+    let school = int(app, "SELECT school_id FROM role_assignments a JOIN users u ON u.id = a.user_id WHERE u.login = 'directeur'").await;
+    let class = int(
+        app,
+        &format!("SELECT MIN(id) FROM classes WHERE school_id = {school} AND room_id IS NOT NULL"),
+    )
+    .await;
+    SeriesPlace {
+        programme_id: int(app, "SELECT MIN(id) FROM visio_programmes").await,
+        class_id: class,
+        room_id: int(
+            app,
+            &format!("SELECT room_id FROM classes WHERE id = {class}"),
+        )
+        .await,
+        intervenant_id: Some(int(app, "SELECT id FROM users WHERE login = 'intervenant'").await),
+    }
+}
+
+fn series(weekday: &str, from: &str, to: &str) -> preau_domain::visio::Series {
+    SeriesInput {
+        weekday: weekday.into(),
+        start: "10:15".into(),
+        duration_min: "45".into(),
+        from: from.into(),
+        to: to.into(),
+        link: "https://visio.education.fr/meeting/test".into(),
+    }
+    .check()
+    .unwrap()
+}
+
+async fn days_of(app: &TestApp, series: i64) -> Vec<(String, String, bool)> {
+    let rows: Vec<(DateTime<Utc>, String, bool)> = preau_core::with_db!(&app.db, p => {
+        sqlx::query_as("SELECT starts_at, status, detached FROM visio_sessions WHERE series_id = $1 ORDER BY starts_at").bind(series).fetch_all(p).await.unwrap()
+    });
+    rows.into_iter()
+        .map(|(t, s, d)| {
+            (
+                preau_domain::paris::local(t)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+                s,
+                d,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn series_follow_the_school_calendar_and_edits_leave_the_past_alone() {
+    let app = TestApp::demo().await;
+    let admin = principal(&app, "admin").await;
+    let at0 = place(&app).await;
+    let t0 = at(2025, 12, 1, 8, 0);
+    // Thursdays from 4 December 2025 to 12 March 2026, zone C: Christmas (25 December,
+    // 1 January) and winter (26 February, 5 March) skipped.
+    let thursdays = series("4", "2025-12-04", "2026-03-12");
+    let mut tx = app.db.begin().await.unwrap();
+    let (id, n) = visio::create_series(&mut tx, &admin, &at0, &thursdays, t0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(n, 11);
+    let days = days_of(&app, id).await;
+    for skipped in ["2025-12-25", "2026-01-01", "2026-02-26", "2026-03-05"] {
+        assert!(!days.iter().any(|d| d.0.starts_with(skipped)), "{skipped}");
+    }
+    assert_eq!(days[0].0, "2025-12-04 10:15");
+    // Easter Monday (6 April 2026) is a public holiday; a Wednesday in a four-day week has
+    // no class at all.
+    let mut tx = app.db.begin().await.unwrap();
+    let (mondays, n) = visio::create_series(
+        &mut tx,
+        &admin,
+        &at0,
+        &series("1", "2026-03-30", "2026-04-13"),
+        t0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 2);
+    let (_, n) = visio::create_series(
+        &mut tx,
+        &admin,
+        &at0,
+        &series("3", "2026-01-05", "2026-01-30"),
+        t0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 0);
+    tx.commit().await.unwrap();
+    assert!(
+        !days_of(&app, mondays)
+            .await
+            .iter()
+            .any(|d| d.0.starts_with("2026-04-06"))
+    );
+
+    // The first session held; the one of 12 February moved alone to Friday 13th, not to
+    // Wednesday 11th (no class).
+    let sid = |day: &'static str| {
+        let app = &app;
+        async move {
+            int(app, &format!("SELECT id FROM visio_sessions WHERE series_id = {id} AND CAST(planned_on AS TEXT) = '{day}'")).await
+        }
+    };
+    let first = sid("2025-12-04").await;
+    let mut tx = app.db.begin().await.unwrap();
+    visio::change(
+        &mut tx,
+        &admin,
+        first,
+        1,
+        &Change::Held,
+        at(2025, 12, 4, 12, 0),
+    )
+    .await
+    .unwrap();
+    let feb = sid("2026-02-12").await;
+    let err = visio::change(
+        &mut tx,
+        &admin,
+        feb,
+        1,
+        &Change::Move(at(2026, 2, 11, 10, 15)),
+        t0,
+    )
+    .await
+    .unwrap_err();
+    assert!(format!("{err:?}").contains("not_class_time"), "{err:?}");
+    visio::change(
+        &mut tx,
+        &admin,
+        feb,
+        1,
+        &Change::Move(at(2026, 2, 13, 10, 15)),
+        t0,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    // On 10 January the series moves to 14:00: the past stays (held at 10:15, the 11th
+    // December planned at 10:15), the moved session stays, the rest follows at 14:00 and
+    // 12 February is not planned twice.
+    let mut later = thursdays.clone();
+    later.start = chrono::NaiveTime::from_hms_opt(14, 0, 0).unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    let n = visio::update_series(&mut tx, &admin, id, 1, &at0, &later, at(2026, 1, 10, 9, 0))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(n, 6, "15, 22, 29 January, 5 and 19 February, 12 March");
+    let days = days_of(&app, id).await;
+    assert_eq!(
+        days[0],
+        ("2025-12-04 10:15".to_string(), "tenue".to_string(), false)
+    );
+    assert_eq!(days[1].0, "2025-12-11 10:15");
+    assert!(days.contains(&("2026-02-13 10:15".to_string(), "prevue".to_string(), true)));
+    assert!(!days.iter().any(|d| d.0.starts_with("2026-02-12")));
+    assert!(days.iter().any(|d| d.0 == "2026-01-15 14:00"));
+    assert_eq!(days.len(), 11);
+    // A stale edit is refused.
+    let mut tx = app.db.begin().await.unwrap();
+    let err = visio::update_series(
+        &mut tx,
+        &admin,
+        id,
+        1,
+        &at0,
+        &thursdays,
+        at(2026, 1, 10, 9, 0),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, preau_core::AppError::Conflict(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn readiness_names_what_is_missing_and_the_demo_shows_a_room_not_ready() {
+    let app = TestApp::demo().await;
+    let admin = app.token("admin").await;
+    // The demo's next session whose room's only display (a VPI) has an urgent ticket.
+    let ticket = int(
+        &app,
+        "SELECT MIN(id) FROM tickets WHERE title = 'Le VPI ne s''allume plus'",
+    )
+    .await;
+    let room = int(
+        &app,
+        &format!("SELECT room_id FROM tickets WHERE id = {ticket}"),
+    )
+    .await;
+    let r = app
+        .api(
+            &admin,
+            Method::GET,
+            "/api/v1/visio/sessions?status=prevue&limit=2000",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let items = r.json()["items"].as_array().unwrap().clone();
+    let in_room: Vec<_> = items.iter().filter(|s| s["room_id"] == room).collect();
+    assert!(!in_room.is_empty());
+    let missing = |s: &serde_json::Value| -> Vec<String> {
+        s["readiness"]["missing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(in_room[0]["readiness"]["ready"], false);
+    assert!(missing(in_room[0]).contains(&"affichage".to_string()));
+    // The school offline: the network is missing too.
+    let school = in_room[0]["school_id"].as_i64().unwrap();
+    preau_core::with_db!(&app.db, p => {
+        sqlx::query("UPDATE school_connectivity SET status = 'hors_ligne' WHERE school_id = $1").bind(school).execute(p).await.unwrap();
+    });
+    let ready = preau_core::visio::readiness(&app.db, &[(room, school)])
+        .await
+        .unwrap();
+    assert!(
+        ready[&room]
+            .missing
+            .contains(&preau_domain::visio::Need::Reseau)
+    );
+    // The VPI repaired and the school back: the display is no longer missing.
+    preau_core::with_db!(&app.db, p => {
+        sqlx::query("UPDATE tickets SET status = 'resolu' WHERE id = $1").bind(ticket).execute(p).await.unwrap();
+        sqlx::query("UPDATE school_connectivity SET status = 'en_ligne' WHERE school_id = $1").bind(school).execute(p).await.unwrap();
+    });
+    let ready = preau_core::visio::readiness(&app.db, &[(room, school)])
+        .await
+        .unwrap();
+    assert!(
+        !ready[&room]
+            .missing
+            .contains(&preau_domain::visio::Need::Affichage),
+        "{:?}",
+        ready[&room]
+    );
+    assert!(
+        !ready[&room]
+            .missing
+            .contains(&preau_domain::visio::Need::Reseau)
+    );
+}
+
+#[tokio::test]
+async fn an_intervenant_sees_only_their_sessions_and_records_them() {
+    let app = TestApp::demo().await;
+    let me = int(&app, "SELECT id FROM users WHERE login = 'intervenant'").await;
+    let token = app.token("intervenant").await;
+    let r = app
+        .api(
+            &token,
+            Method::GET,
+            "/api/v1/visio/sessions?limit=2000",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let items = r.json()["items"].as_array().unwrap().clone();
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|s| s["intervenant_id"] == me));
+    // Another speaker's session is not found; pupils, tickets and devices stay closed.
+    let other = int(
+        &app,
+        &format!("SELECT MIN(id) FROM visio_sessions WHERE intervenant_id <> {me}"),
+    )
+    .await;
+    let s = app.login("intervenant", "demo").await;
+    assert_eq!(
+        s.get(&format!("/visio/sessions/{other}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let class = items[0]["class_id"].as_i64().unwrap();
+    assert_eq!(
+        app.api(
+            &token,
+            Method::GET,
+            &format!("/api/v1/classes/{class}/pupils"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.api(&token, Method::GET, "/api/v1/tickets", None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let devices = app.api(&token, Method::GET, "/api/v1/devices", None).await;
+    assert_eq!(devices.json()["items"].as_array().map(Vec::len), Some(0));
+    let home = s.get("/").await;
+    assert!(
+        home.body.contains("Vos séances en visio") && home.body.contains("À renseigner"),
+        "{}",
+        home.body
+    );
+    assert!(!home.body.contains("href=\"/devices\""));
+    // A session to come cannot be marked held; a past one can, with its reason when not.
+    let next = items
+        .iter()
+        .find(|s| {
+            s["status"] == "prevue"
+                && s["starts_at"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<DateTime<Utc>>()
+                    .unwrap()
+                    > Utc::now()
+        })
+        .unwrap();
+    let r = app
+        .api(
+            &token,
+            Method::PATCH,
+            &format!("/api/v1/visio/sessions/{}", next["id"]),
+            Some(serde_json::json!({"version": next["version"], "status": "tenue"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error_fields()),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["status".to_string()])
+    );
+    let past = int(&app, &format!("SELECT MAX(id) FROM visio_sessions WHERE intervenant_id = {me} AND ends_at < CURRENT_TIMESTAMP AND status = 'tenue'")).await;
+    let version = int(
+        &app,
+        &format!("SELECT version FROM visio_sessions WHERE id = {past}"),
+    )
+    .await;
+    let r = app
+        .api(
+            &token,
+            Method::PATCH,
+            &format!("/api/v1/visio/sessions/{past}"),
+            Some(serde_json::json!({"version": version, "status": "non_tenue"})),
+        )
+        .await;
+    assert_eq!(r.error_fields(), ["reason"]);
+    let r = app
+        .api(&token, Method::PATCH, &format!("/api/v1/visio/sessions/{past}"), Some(serde_json::json!({"version": version, "status": "non_tenue", "reason": "reseau", "note": "coupures"})))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        (r.json()["status"].as_str(), r.json()["reason"].as_str()),
+        (Some("non_tenue"), Some("reseau"))
+    );
+    // The same version again: someone changed it first.
+    let r = app
+        .api(
+            &token,
+            Method::PATCH,
+            &format!("/api/v1/visio/sessions/{past}"),
+            Some(serde_json::json!({"version": version, "status": "tenue"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_day_declared_closed_cancels_its_sessions_and_tells_the_speakers() {
+    let app = TestApp::demo().await;
+    let school = int(&app, "SELECT school_id FROM role_assignments a JOIN users u ON u.id = a.user_id WHERE u.login = 'directeur'").await;
+    // The directrice plans a weekly series for her class through the API, from the day
+    // after tomorrow.
+    let at0 = place(&app).await;
+    let first = preau_domain::paris::day(Utc::now()) + chrono::Duration::days(2);
+    let weekday = chrono::Datelike::weekday(&first)
+        .number_from_monday()
+        .min(5);
+    let token = app.token("directeur").await;
+    let r = app
+        .api(
+            &token,
+            Method::POST,
+            "/api/v1/visio/series",
+            Some(serde_json::json!({
+                "programme_id": at0.programme_id, "class_id": at0.class_id, "room_id": at0.room_id,
+                "intervenant_id": at0.intervenant_id, "weekday": weekday, "start": "09:00",
+                "duration_min": 45, "from": first.to_string(),
+                "to": (first + chrono::Duration::days(60)).to_string(),
+                "link": "https://visio.education.fr/meeting/maternelle",
+            })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let created = r.json();
+    let sessions = created["sessions"].as_array().unwrap();
+    assert!(!sessions.is_empty());
+    assert!(
+        sessions
+            .iter()
+            .all(|s| s["start"] == "09:00" && s["status"] == "prevue")
+    );
+    // Wrong values are named and nothing is written.
+    let count = "SELECT COUNT(*) FROM visio_series";
+    let before_series = int(&app, count).await;
+    let r = app
+        .api(
+            &token,
+            Method::POST,
+            "/api/v1/visio/series",
+            Some(serde_json::json!({
+                "programme_id": at0.programme_id, "class_id": at0.class_id, "room_id": at0.room_id,
+                "weekday": 6, "start": "25:00", "duration_min": 5, "from": "2027-01-10",
+                "to": "2026-12-01", "link": "javascript:alert(1)",
+            })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        r.error_fields(),
+        ["weekday", "start", "duration_min", "to", "link"]
+    );
+    assert_eq!(int(&app, count).await, before_series);
+    let id = sessions[0]["id"].as_i64().unwrap();
+    let starts: DateTime<Utc> = sessions[0]["starts_at"].as_str().unwrap().parse().unwrap();
+    let day = preau_domain::paris::day(starts);
+    let jobs = "SELECT COUNT(*) FROM jobs WHERE kind = 'mail'";
+    let before = int(&app, jobs).await;
+    let close = |who: &'static str, school: i64| {
+        let app = &app;
+        async move {
+            let s = app.login(who, "demo").await;
+            s.post(
+                "/visio/closed-days",
+                &[
+                    ("school_id", school.to_string().as_str()),
+                    ("day", day.to_string().as_str()),
+                    ("reason", "Grève"),
+                ],
+            )
+            .await
+        }
+    };
+    let r = close("directeur", school).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (status, reason, by): (String, String, String) = preau_core::with_db!(&app.db, p => {
+        sqlx::query_as("SELECT status, reason, cancelled_by FROM visio_sessions WHERE id = $1").bind(id).fetch_one(p).await.unwrap()
+    });
+    assert_eq!(
+        (status.as_str(), reason.as_str(), by.as_str()),
+        ("annulee", "ecole_fermee", "ecole")
+    );
+    assert!(int(&app, jobs).await > before, "the intervenant is told");
+    // A teacher may not declare it; another school is not the directrice's.
+    let other = int(
+        &app,
+        &format!("SELECT MIN(id) FROM schools WHERE id <> {school}"),
+    )
+    .await;
+    assert_eq!(
+        close("directeur", other).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        close("enseignant", school).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn the_provider_statement_counts_the_sessions_held_at_the_programme_price() {
+    let app = TestApp::demo().await;
+    let admin = principal(&app, "admin").await;
+    let programme = int(&app, "SELECT MIN(id) FROM visio_programmes").await;
+    let now = Utc::now();
+    let month = preau_core::reports::Month::of(now).previous();
+    let st = visio::statement(&app.db, &admin, programme, month)
+        .await
+        .unwrap();
+    let held = int(&app, &format!("SELECT COUNT(*) FROM visio_sessions v JOIN visio_series x ON x.id = v.series_id WHERE x.programme_id = {programme} AND v.status = 'tenue' AND v.starts_at >= '{}' AND v.starts_at < '{}'", month.start().to_rfc3339(), month.next().start().to_rfc3339())).await;
+    assert_eq!(st.held, held);
+    assert_eq!(st.total_cents, Some(held * 4_500));
+    // What the outcomes count: every session of the last three months, some lost to the
+    // equipment or the network.
+    let o = visio::outcomes(&app.db, &admin, now - chrono::Duration::days(92), now)
+        .await
+        .unwrap();
+    assert!(o.total.held > 0 && o.total.technical > 0, "{:?}", o.total);
+    let f = SessionFilter::default();
+    let all = visio::sessions(&app.db, &admin, &f, 0, visio::MAX_SESSIONS)
+        .await
+        .unwrap();
+    assert!(
+        all.iter().any(|s| s.reason() == Some(Reason::EcoleFermee)),
+        "the strike day"
+    );
+}
