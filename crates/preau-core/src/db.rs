@@ -124,6 +124,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(15, "0015", "wifi_register"),
     migration!(16, "0016", "probes"),
     migration!(17, "0017", "visio"),
+    migration!(18, "0018", "visio_checks"),
 ];
 
 impl Db {

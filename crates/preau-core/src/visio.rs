@@ -390,19 +390,7 @@ pub async fn sessions(
     let mut sql = format!(
         "{SESSION} WHERE g.collectivite_id = $1 AND ($2 IS NULL OR v.school_id = $2) AND ($3 IS NULL OR v.class_id = $3) AND ($4 IS NULL OR v.starts_at >= $4) AND ($5 IS NULL OR v.starts_at < $5) AND ($6 IS NULL OR v.status = $6)"
     );
-    if !reach.all {
-        let mut or = Vec::new();
-        if !reach.schools.is_empty() {
-            or.push(format!("v.school_id IN ({})", ids(&reach.schools)));
-        }
-        if !reach.providers.is_empty() {
-            or.push(format!("g.provider_id IN ({})", ids(&reach.providers)));
-        }
-        if let Some(u) = reach.intervenant {
-            or.push(format!("v.intervenant_id = {u}"));
-        }
-        sql.push_str(&format!(" AND ({})", or.join(" OR ")));
-    }
+    sql.push_str(&reach_clause(&reach));
     sql.push_str(" ORDER BY v.starts_at, v.id LIMIT $7 OFFSET $8");
     Ok(with_db!(db, pool => {
         sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -410,6 +398,28 @@ pub async fn sessions(
             .bind(f.status.map(SessionStatus::code)).bind(limit.clamp(1, MAX_SESSIONS)).bind(offset.max(0))
             .fetch_all(pool).await?
     }))
+}
+
+/// The `AND (…)` that keeps a query on `visio_sessions v` joined to `visio_programmes g`
+/// within what `reach` reads (ids only: no text from outside).
+fn reach_clause(reach: &preau_domain::access::VisioReach) -> String {
+    if reach.all {
+        return String::new();
+    }
+    let mut or = Vec::new();
+    if !reach.schools.is_empty() {
+        or.push(format!("v.school_id IN ({})", ids(&reach.schools)));
+    }
+    if !reach.providers.is_empty() {
+        or.push(format!("g.provider_id IN ({})", ids(&reach.providers)));
+    }
+    if let Some(u) = reach.intervenant {
+        or.push(format!("v.intervenant_id = {u}"));
+    }
+    if or.is_empty() {
+        return " AND 1 = 0".into();
+    }
+    format!(" AND ({})", or.join(" OR "))
 }
 
 fn ids(v: &[i64]) -> String {
@@ -683,16 +693,25 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, status: SessionStatus, reason: Option<Reason>) {
+    fn add(&mut self, status: SessionStatus, reason: Option<Reason>, n: i64) {
         match status {
-            SessionStatus::Prevue => self.planned += 1,
-            SessionStatus::Tenue => self.held += 1,
-            SessionStatus::NonTenue => self.not_held += 1,
-            SessionStatus::Annulee => self.cancelled += 1,
+            SessionStatus::Prevue => self.planned += n,
+            SessionStatus::Tenue => self.held += n,
+            SessionStatus::NonTenue => self.not_held += n,
+            SessionStatus::Annulee => self.cancelled += n,
         }
         if reason.is_some_and(Reason::is_technical) {
-            self.technical += 1;
+            self.technical += n;
         }
+    }
+
+    /// Adds another's counts.
+    pub fn merge(&mut self, o: &Counts) {
+        self.planned += o.planned;
+        self.held += o.held;
+        self.not_held += o.not_held;
+        self.cancelled += o.cancelled;
+        self.technical += o.technical;
     }
 
     /// Percent of the sessions due (held, not held or cancelled) lost to the equipment or
@@ -717,19 +736,28 @@ pub async fn outcomes(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> AppResult<Outcomes> {
-    let f = SessionFilter {
-        from: Some(from),
-        to: Some(to),
-        ..SessionFilter::default()
-    };
-    let list = sessions(db, p, &f, 0, MAX_SESSIONS).await?;
+    let reach = p.visio_reach();
+    if reach.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    let sql = format!(
+        "SELECT s.name, c.label, v.status, v.reason, COUNT(*) FROM visio_sessions v JOIN visio_series x ON x.id = v.series_id JOIN visio_programmes g ON g.id = x.programme_id JOIN schools s ON s.id = v.school_id JOIN classes c ON c.id = v.class_id WHERE g.collectivite_id = $1 AND v.starts_at >= $2 AND v.starts_at < $3{} GROUP BY s.name, c.label, v.status, v.reason",
+        reach_clause(&reach)
+    );
+    let rows: Vec<(String, String, String, Option<String>, i64)> = with_db!(db, pool => {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(p.collectivite_id).bind(from).bind(to).fetch_all(pool).await?
+    });
     let mut out = Outcomes::default();
     let mut by: std::collections::BTreeMap<(String, String), Counts> = Default::default();
-    for s in &list {
-        out.total.add(s.status(), s.reason());
-        by.entry((s.school.clone(), s.class_label.clone()))
+    for (school, class, status, reason, n) in rows {
+        let (status, reason) = (
+            SessionStatus::from_db(&status),
+            reason.as_deref().map(Reason::from_db),
+        );
+        out.total.add(status, reason, n);
+        by.entry((school, class))
             .or_default()
-            .add(s.status(), s.reason());
+            .add(status, reason, n);
     }
     out.classes = by.into_iter().map(|((a, b), c)| (a, b, c)).collect();
     Ok(out)
@@ -822,4 +850,151 @@ pub async fn intervenants(db: &Db, p: &Principal) -> AppResult<Vec<(i64, String,
         sqlx::query_as("SELECT u.id, u.display_name, ra.contractor_id FROM users u JOIN role_assignments ra ON ra.user_id = u.id WHERE u.collectivite_id = $1 AND u.active = TRUE AND ra.role = 'intervenant' ORDER BY u.display_name")
             .bind(p.collectivite_id).fetch_all(pool).await?
     }))
+}
+
+/// What a readiness pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReadinessPass {
+    pub checked: usize,
+    pub not_ready: usize,
+    pub tickets: usize,
+}
+
+/// How far ahead sessions are looked at: the class day before a session can be two weeks
+/// of holidays earlier.
+const EVE_LOOKAHEAD_DAYS: i64 = 21;
+
+/// When a session's room is checked the day before: 16:00 on the school's last class day
+/// before the session's day.
+pub fn eve_check(cal: &preau_domain::calendar::Calendar, day: NaiveDate) -> DateTime<Utc> {
+    let mut d = day - Duration::days(1);
+    for _ in 0..EVE_LOOKAHEAD_DAYS {
+        if cal.is_working_day(d) {
+            break;
+        }
+        d -= Duration::days(1);
+    }
+    paris::at(d, 16, 0)
+}
+
+/// Checks the rooms of the sessions due for a check — at 16:00 on the class day before,
+/// and 30 minutes before the start — across every collectivité. A room not ready opens
+/// one ticket for the session (category son/visio, on the room, saying what is missing;
+/// P1 within a day of the session, else P2), routed as any report, unless what fails is a
+/// device already under an urgent ticket or the school's link (its outage ticket is open);
+/// the school's directeur and the intervenant are told by e-mail.
+pub async fn readiness_pass(db: &Db, now: DateTime<Utc>) -> AppResult<ReadinessPass> {
+    type Due = (
+        i64,
+        i64,
+        i64,
+        i64,
+        DateTime<Utc>,
+        Option<i64>,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+        Option<i64>,
+    );
+    let due: Vec<Due> = with_db!(db, pool => {
+        sqlx::query_as("SELECT v.id, s.collectivite_id, v.school_id, v.room_id, v.starts_at, v.intervenant_id, v.checked_eve_at, v.checked_last_at, v.ticket_id FROM visio_sessions v JOIN schools s ON s.id = v.school_id WHERE v.status = 'prevue' AND v.starts_at > $1 AND v.starts_at <= $2 AND v.checked_last_at IS NULL ORDER BY v.starts_at")
+            .bind(now).bind(now + Duration::days(EVE_LOOKAHEAD_DAYS)).fetch_all(pool).await?
+    });
+    let calendars = calendar::by_school(db, None).await?;
+    let mut out = ReadinessPass::default();
+    let mut checks = Vec::new();
+    for d in due {
+        let Some(cal) = calendars.get(&d.2) else {
+            continue;
+        };
+        let eve = eve_check(cal, paris::day(d.4));
+        let last = d.4 - Duration::minutes(30);
+        if now >= last {
+            checks.push((d, true));
+        } else if now >= eve && d.6.is_none() {
+            checks.push((d, false));
+        }
+    }
+    if checks.is_empty() {
+        return Ok(out);
+    }
+    let rooms: Vec<(i64, i64)> = checks.iter().map(|(d, _)| (d.3, d.2)).collect();
+    let ready = readiness(db, &rooms).await?;
+    for ((id, cid, school, room, starts, intervenant, _, _, ticket), last) in checks {
+        out.checked += 1;
+        let r = ready.get(&room).cloned().unwrap_or_default();
+        let mut tx = db.begin().await?;
+        let column = if last {
+            "checked_last_at"
+        } else {
+            "checked_eve_at"
+        };
+        with_tx!(&mut tx, c => {
+            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE visio_sessions SET {column} = $1 WHERE id = $2"))).bind(now).bind(id).execute(&mut *c).await?;
+        });
+        if !r.ready {
+            out.not_ready += 1;
+            // What a ticket of the session would be about: a need with no device at all.
+            let unmet: Vec<preau_domain::visio::Need> = r
+                .missing
+                .iter()
+                .copied()
+                .filter(|n| {
+                    *n != preau_domain::visio::Need::Reseau && !r.broken.iter().any(|(b, _)| b == n)
+                })
+                .collect();
+            let words = r
+                .missing
+                .iter()
+                .map(|n| n.label(preau_domain::Lang::Fr))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if ticket.is_none() && !unmet.is_empty() {
+                let sys = Principal::system(cid, "Préau (préparation des séances de visio)");
+                let v = crate::tickets::ValidTicket {
+                    school_id: Some(school),
+                    room_id: Some(room),
+                    device_ids: Vec::new(),
+                    category: preau_domain::ticket::TicketCategory::SonVisio,
+                    priority: if starts - now <= Duration::hours(24) {
+                        preau_domain::ticket::Priority::P1
+                    } else {
+                        preau_domain::ticket::Priority::P2
+                    },
+                    title: Some("Salle pas prête pour une séance de visio".into()),
+                    description: format!(
+                        "La séance de visio du {} ne pourra pas se tenir dans cette salle : il manque {}.",
+                        paris::display(starts),
+                        unmet
+                            .iter()
+                            .map(|n| n.label(preau_domain::Lang::Fr))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                let t = crate::tickets::open(&mut tx, &sys, &v, now).await?;
+                with_tx!(&mut tx, c => {
+                    sqlx::query("UPDATE visio_sessions SET ticket_id = $1 WHERE id = $2").bind(t.id).bind(id).execute(&mut *c).await?;
+                });
+                out.tickets += 1;
+            }
+            let mut to = jobs::addresses(&mut tx, cid, "directeur", Some(school)).await?;
+            to.extend(jobs::address_of(&mut tx, intervenant).await?);
+            jobs::enqueue_mail(
+                &mut tx,
+                cid,
+                &to,
+                &format!("Salle pas prête pour la visio du {}", paris::display(starts)),
+                &format!(
+                    "Bonjour,\n\nPour la séance de visio du {}, la salle n'est pas prête : {}.\nLe signalement suit son cours ; la séance peut aussi être déplacée ou annulée dans Préau.\n\nPréau",
+                    paris::display(starts),
+                    words
+                ),
+                Some(&format!("/visio/sessions/{id}")),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(out)
 }

@@ -323,6 +323,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         Ok(_) => {}
                         Err(e) => tracing::warn!(error = %e, "connectivity pass failed"),
                     }
+                    // Rooms checked the class day before each visio session, and just before.
+                    match preau_core::visio::readiness_pass(&ticker_db, chrono::Utc::now()).await {
+                        Ok(p) if p.not_ready > 0 => tracing::info!(
+                            checked = p.checked,
+                            not_ready = p.not_ready,
+                            tickets = p.tickets,
+                            "visio readiness pass"
+                        ),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "visio readiness pass failed"),
+                    }
                     match preau_core::tickets::tick(&ticker_db, chrono::Utc::now()).await {
                         Ok(t) if t.closed + t.escalated > 0 => {
                             tracing::info!(

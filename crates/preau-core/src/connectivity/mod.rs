@@ -476,6 +476,7 @@ pub async fn pass_with(
         vec![],
     );
     let mut out = Pass::default();
+    let mut contacted: Vec<(i64, Option<DateTime<Utc>>)> = Vec::new();
     for (school, cid) in &schools {
         out.schools += 1;
         let cal = calendars.get(school).unwrap_or(&fallback);
@@ -503,6 +504,11 @@ pub async fn pass_with(
         if !changed && before.is_some_and(|b| b.2 == last) {
             continue;
         }
+        if !changed {
+            // Only heard again: written with the others in one transaction below.
+            contacted.push((*school, last));
+            continue;
+        }
         let since = match (status, last) {
             (Status::HorsLigne, _) if probe.is_some() => {
                 probe.and_then(|pr| pr.failing_since).unwrap_or(now)
@@ -515,16 +521,11 @@ pub async fn pass_with(
         };
         let mut tx = db.begin().await?;
         with_tx!(&mut tx, c => {
-            if changed {
-                sqlx::query("DELETE FROM school_connectivity WHERE school_id = $1").bind(school).execute(&mut *c).await?;
-                sqlx::query("INSERT INTO school_connectivity (school_id, status, since, last_contact, checked_at) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(school).bind(status.code()).bind(since).bind(last).bind(now).execute(&mut *c).await?;
-            } else {
-                sqlx::query("UPDATE school_connectivity SET last_contact = $1, checked_at = $2 WHERE school_id = $3")
-                    .bind(last).bind(now).bind(school).execute(&mut *c).await?;
-            }
+            sqlx::query("DELETE FROM school_connectivity WHERE school_id = $1").bind(school).execute(&mut *c).await?;
+            sqlx::query("INSERT INTO school_connectivity (school_id, status, since, last_contact, checked_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(school).bind(status.code()).bind(since).bind(last).bind(now).execute(&mut *c).await?;
         });
-        if changed && status == Status::HorsLigne {
+        if status == Status::HorsLigne {
             let cause = match probe {
                 Some(pr) => format!(
                     "La sonde de l'école ({}) ne répond plus depuis {}.",
@@ -544,7 +545,7 @@ pub async fn pass_with(
             out.went_offline += 1;
         }
         let was_offline = before.is_some_and(|(st, _, _)| Status::from_db(st) == Status::HorsLigne);
-        if changed && was_offline {
+        if was_offline {
             let open: Option<(i64, DateTime<Utc>, Option<i64>)> = with_tx!(&mut tx, c => {
                 sqlx::query_as("SELECT id, started_at, ticket_id FROM outages WHERE school_id = $1 AND ended_at IS NULL ORDER BY started_at DESC LIMIT 1")
                     .bind(school).fetch_optional(&mut *c).await?
@@ -561,6 +562,16 @@ pub async fn pass_with(
                 }
             }
             out.came_back += 1;
+        }
+        tx.commit().await?;
+    }
+    if !contacted.is_empty() {
+        let mut tx = db.begin().await?;
+        for (school, last) in &contacted {
+            with_tx!(&mut tx, c => {
+                sqlx::query("UPDATE school_connectivity SET last_contact = $1, checked_at = $2 WHERE school_id = $3")
+                    .bind(last).bind(now).bind(school).execute(&mut *c).await?;
+            });
         }
         tx.commit().await?;
     }

@@ -1,7 +1,8 @@
 //! Is the money well spent: each maintenance contract's SLA month by month over the last
 //! twelve months (share within GTI and GTR, penalties), tickets per 100 devices by category
 //! and by model over a year (the least reliable models first), and tablets broken or lost
-//! on loan per school, and each operator's links online in class time month by month.
+//! on loan per school, each operator's links online in class time month by month, and the
+//! lessons by visio lost to the equipment or the network.
 //! Figures only, no names: the administrator, the élu and the
 //! technicians read it (those who read the SLA report).
 
@@ -76,6 +77,8 @@ pub struct Quality {
     pub tablets: Vec<TabletLosses>,
     /// Each operator's links: class time online month by month, against its contract.
     pub links: Vec<crate::connectivity::OperatorAvailability>,
+    /// Lessons by visio over the twelve months: what became of them, per school and class.
+    pub visio: crate::visio::Outcomes,
 }
 
 /// A model needs this many devices in service to be ranked (fewer say nothing).
@@ -181,8 +184,10 @@ pub async fn report(db: &Db, p: &Principal, now: DateTime<Utc>) -> AppResult<Qua
     });
     let scope = p.coverage_schools();
     let links = crate::connectivity::operators_availability(db, p, &scope, now).await?;
+    let visio = crate::visio::outcomes(db, p, first.start(), now).await?;
     Ok(Quality {
         links,
+        visio,
         contracts: out,
         categories: categories.into_values().filter(|c| c.devices > 0).collect(),
         models,

@@ -774,6 +774,24 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("quality.tickets_lower", "signalements", "tickets"),
     ("quality.title", "Qualité du service", "Quality of service"),
     (
+        "quality.visio",
+        "Séances de visio sur douze mois",
+        "Visio lessons over twelve months",
+    ),
+    ("quality.visio_cancelled", "Annulées", "Cancelled"),
+    ("quality.visio_held", "Tenues", "Held"),
+    ("quality.visio_not_held", "Non tenues", "Not held"),
+    (
+        "quality.visio_share",
+        "Part perdue pour la technique",
+        "Share lost to technology",
+    ),
+    (
+        "quality.visio_technical",
+        "Perdues (équipement, réseau)",
+        "Lost (equipment, network)",
+    ),
+    (
         "quality.within_gtr",
         "réparés dans le délai (GTR)",
         "repaired in time (GTR)",

@@ -52,6 +52,10 @@ pub struct LinksTable {
 }
 
 pub struct QualityView {
+    /// Visio over the year: held, not held, cancelled, lost to equipment or network, its
+    /// share; then per school the same.
+    pub visio: (i64, i64, i64, i64, String),
+    pub visio_schools: Vec<(String, i64, i64, i64, i64, String)>,
     pub contracts: Vec<SlaTable>,
     pub links: Vec<LinksTable>,
     pub categories: Vec<(String, i64, i64, String)>,
@@ -67,7 +71,32 @@ async fn quality_view(s: &AppState, p: &Principal, q: &Quality) -> Result<Qualit
     let lang = p.lang;
     let cats = preau_core::inventory::categories::list(&s.db, p).await?;
     let hours = |m: i64| format!("{} h {:02}", m / 60, m % 60);
+    let share = |c: &preau_core::visio::Counts| rate(c.technical_share());
+    let mut per_school: Vec<(String, preau_core::visio::Counts)> = Vec::new();
+    for (school, _, c) in &q.visio.classes {
+        if per_school.last().is_none_or(|l| &l.0 != school) {
+            per_school.push((school.clone(), Default::default()));
+        }
+        if let Some(l) = per_school.last_mut() {
+            l.1.merge(c);
+        }
+    }
+    let t = &q.visio.total;
     Ok(QualityView {
+        visio: (t.held, t.not_held, t.cancelled, t.technical, share(t)),
+        visio_schools: per_school
+            .iter()
+            .map(|(name, c)| {
+                (
+                    name.clone(),
+                    c.held,
+                    c.not_held,
+                    c.cancelled,
+                    c.technical,
+                    share(c),
+                )
+            })
+            .collect(),
         links: q
             .links
             .iter()

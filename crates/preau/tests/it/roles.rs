@@ -476,6 +476,53 @@ async fn every_role_against_every_endpoint() {
             ));
         }
     }
+    // The intervenant (a remote speaker) against the same table: their visio sessions and
+    // nothing of the schools — every page or answer they get either refuses or names no
+    // school, except the visio ones, which name only the schools of their sessions.
+    let names: Vec<String> = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT name FROM schools").fetch_all(p).await.unwrap());
+    let own: Vec<String> = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT DISTINCT s.name FROM visio_sessions v JOIN schools s ON s.id = v.school_id JOIN users u ON u.id = v.intervenant_id WHERE u.login = 'intervenant'").fetch_all(p).await.unwrap());
+    let session = app.login("intervenant", "demo").await;
+    let token = app.token("intervenant").await;
+    let mut checked = 0;
+    for (path, expected) in pages.iter().chain(api_get.iter()) {
+        let api = path.starts_with("/api/");
+        let resp = if api {
+            app.api(&token, Method::GET, path, None).await
+        } else {
+            session.get(path).await
+        };
+        let got = class_of(resp.status.as_u16());
+        // The visio pages and the home page (its list of sessions) name their schools.
+        let visio = path.contains("visio") || path == "/";
+        // Where the contractor is refused, so is the speaker.
+        if expected[3] != "ok" && !visio && got == "ok" {
+            mismatches.push(format!(
+                "intervenant GET {path}: expected a refusal, got {got}"
+            ));
+        }
+        if got == "ok" {
+            checked += 1;
+            for name in &names {
+                if resp.body.contains(name.as_str()) && !(visio && own.contains(name)) {
+                    mismatches.push(format!("intervenant GET {path} names {name}"));
+                }
+            }
+        }
+    }
+    assert!(checked >= 10, "the intervenant's own pages answer");
+    for (path, want) in [
+        ("/visio", 200),
+        ("/tickets", 403),
+        ("/dashboard", 403),
+        ("/visio/programmes", 403),
+    ] {
+        let got = session.get(path).await.status.as_u16();
+        if got != want {
+            mismatches.push(format!(
+                "intervenant GET {path}: expected {want}, got {got}"
+            ));
+        }
+    }
     // Anonymous callers: pages send to the login page, the API answers 401.
     for (path, _) in &pages {
         let resp = app.request(Method::GET, path, &[], None).await;

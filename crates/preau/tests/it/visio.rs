@@ -508,10 +508,38 @@ async fn the_provider_statement_counts_the_sessions_held_at_the_programme_price(
     assert_eq!(st.total_cents, Some(held * 4_500));
     // What the outcomes count: every session of the last three months, some lost to the
     // equipment or the network.
-    let o = visio::outcomes(&app.db, &admin, now - chrono::Duration::days(92), now)
-        .await
-        .unwrap();
+    let since = now - chrono::Duration::days(92);
+    let o = visio::outcomes(&app.db, &admin, since, now).await.unwrap();
     assert!(o.total.held > 0 && o.total.technical > 0, "{:?}", o.total);
+    let counted: Vec<(String, Option<String>, i64)> = preau_core::with_db!(&app.db, p => {
+        sqlx::query_as("SELECT status, reason, COUNT(*) FROM visio_sessions WHERE starts_at >= $1 AND starts_at < $2 GROUP BY status, reason").bind(since).bind(now).fetch_all(p).await.unwrap()
+    });
+    let of = |st: &str| {
+        counted
+            .iter()
+            .filter(|c| c.0 == st)
+            .map(|c| c.2)
+            .sum::<i64>()
+    };
+    assert_eq!(
+        (o.total.held, o.total.not_held, o.total.cancelled),
+        (of("tenue"), of("non_tenue"), of("annulee"))
+    );
+    let technical: i64 = counted
+        .iter()
+        .filter(|c| matches!(c.1.as_deref(), Some("equipement" | "reseau")))
+        .map(|c| c.2)
+        .sum();
+    assert_eq!(o.total.technical, technical);
+    // The steering pages show it.
+    let elu = app.login("elu", "demo").await;
+    let q = elu.get("/quality").await;
+    assert!(
+        q.body.contains("Séances de visio sur douze mois")
+            && q.body.contains("Part perdue pour la technique"),
+        "{}",
+        q.body
+    );
     let f = SessionFilter::default();
     let all = visio::sessions(&app.db, &admin, &f, 0, visio::MAX_SESSIONS)
         .await
@@ -520,4 +548,71 @@ async fn the_provider_statement_counts_the_sessions_held_at_the_programme_price(
         all.iter().any(|s| s.reason() == Some(Reason::EcoleFermee)),
         "the strike day"
     );
+}
+
+#[tokio::test]
+async fn a_room_not_ready_the_day_before_opens_one_ticket_and_tells_the_school() {
+    let app = TestApp::demo().await;
+    // A session to come whose room loses its visio kit, webcams and visualisers.
+    let (id, room, school, starts): (i64, i64, i64, DateTime<Utc>) = preau_core::with_db!(&app.db, p => {
+        sqlx::query_as("SELECT id, room_id, school_id, starts_at FROM visio_sessions WHERE status = 'prevue' AND starts_at > $1 ORDER BY starts_at LIMIT 1 OFFSET 3").bind(Utc::now() + chrono::Duration::days(2)).fetch_one(p).await.unwrap()
+    });
+    preau_core::with_db!(&app.db, p => {
+        sqlx::query("UPDATE devices SET state = 'reforme' WHERE room_id = $1 AND category_id IN (SELECT id FROM device_categories WHERE code IN ('kit_visio', 'webcam', 'visualiseur', 'micro'))").bind(room).execute(p).await.unwrap();
+    });
+    let cal = preau_core::calendar::of_school(&app.db, school)
+        .await
+        .unwrap();
+    let eve = visio::eve_check(&cal, preau_domain::paris::day(starts));
+    assert!(eve < starts && eve > starts - chrono::Duration::days(21));
+    assert_eq!(chrono::Timelike::hour(&preau_domain::paris::local(eve)), 16);
+    let tickets = format!(
+        "SELECT COUNT(*) FROM tickets WHERE room_id = {room} AND title = 'Salle pas prête pour une séance de visio'"
+    );
+    let mails = "SELECT COUNT(*) FROM jobs WHERE kind = 'mail'";
+    // Before 16:00 the day before: nothing is checked.
+    visio::readiness_pass(&app.db, eve - chrono::Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        int(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM visio_sessions WHERE id = {id} AND checked_eve_at IS NOT NULL"
+            )
+        )
+        .await,
+        0
+    );
+    // At 16:00: not ready (camera, micro), one P2 ticket on the room, the school and the
+    // speaker told.
+    let before = int(&app, mails).await;
+    let pass = visio::readiness_pass(&app.db, eve + chrono::Duration::minutes(1))
+        .await
+        .unwrap();
+    assert!(pass.not_ready >= 1 && pass.tickets >= 1, "{pass:?}");
+    assert_eq!(int(&app, &tickets).await, 1);
+    let (priority, description): (String, String) = preau_core::with_db!(&app.db, p => {
+        sqlx::query_as("SELECT priority, description FROM tickets WHERE room_id = $1 AND title = 'Salle pas prête pour une séance de visio'").bind(room).fetch_one(p).await.unwrap()
+    });
+    assert!(
+        description.contains("Caméra") && description.contains("Micro"),
+        "{description}"
+    );
+    let expected = if starts - eve <= chrono::Duration::hours(24) {
+        "p1"
+    } else {
+        "p2"
+    };
+    assert_eq!(priority, expected);
+    assert!(int(&app, mails).await > before);
+    // Later passes, and the check 30 minutes before, open no second ticket.
+    visio::readiness_pass(&app.db, eve + chrono::Duration::minutes(6))
+        .await
+        .unwrap();
+    visio::readiness_pass(&app.db, starts - chrono::Duration::minutes(29))
+        .await
+        .unwrap();
+    assert_eq!(int(&app, &tickets).await, 1);
+    assert_eq!(int(&app, &format!("SELECT COUNT(*) FROM visio_sessions WHERE id = {id} AND checked_eve_at IS NOT NULL AND checked_last_at IS NOT NULL AND ticket_id IS NOT NULL")).await, 1);
 }
