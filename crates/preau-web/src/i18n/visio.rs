@@ -120,8 +120,14 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("visio.room", "Salle", "Room"),
     ("visio.see_device", "voir l'équipement", "see the device"),
     ("visio.series", "Séries", "Series"),
+    ("visio.show", "Afficher", "Show"),
     ("visio.start", "Début", "Start"),
     ("visio.state", "État", "State"),
+    (
+        "visio.statement",
+        "Relevé mensuel du prestataire",
+        "Provider's monthly statement",
+    ),
     (
         "visio.technical",
         "perdues pour l'équipement ou le réseau",

@@ -139,6 +139,8 @@ pub fn routes() -> Router<AppState> {
             get(visio::programmes).post(visio::programme_create),
         )
         .route("/visio/series", post(visio::series_create))
+        .route("/visio/statement", get(visio::statement))
+        .route("/visio/statement/{format}", get(visio::statement_export))
         .route("/connectivity", get(connectivity::overview))
         .route("/connectivity/{id}", get(connectivity::school))
         .route("/connectivity/{id}/links", post(connectivity::add_link))

@@ -93,6 +93,7 @@ struct ListPage {
     schools: Vec<(i64, String)>,
     today: String,
     can_plan: bool,
+    can_statement: bool,
 }
 
 #[derive(Deserialize)]
@@ -155,6 +156,7 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>
         lines: lines(&list, &ready, lang, upcoming),
         counts,
         can_plan: !schools.is_empty(),
+        can_statement: p.is_admin() || p.has(Role::Elu) || p.has(Role::Prestataire),
         schools,
         today: super::today().to_string(),
     })
@@ -492,4 +494,122 @@ pub async fn series_create(
             programmes_page(&s, &a, None, &errors, f.series.clone()).await
         }
     }
+}
+
+#[derive(Deserialize)]
+pub struct StatementQuery {
+    programme: Option<i64>,
+    #[serde(default)]
+    month: String,
+}
+
+#[derive(Template)]
+#[template(path = "visio_statement.html")]
+struct StatementPage {
+    ctx: Ctx,
+    programmes: Vec<(i64, String)>,
+    programme_id: i64,
+    month: String,
+    provider: String,
+    held: i64,
+    price: String,
+    total: String,
+    /// When, school, class, intervenant.
+    lines: Vec<(String, String, String, String)>,
+}
+
+/// The provider's monthly statement: the sessions held in a month at the programme's
+/// price (the administrator, the élu, the provider's staff).
+async fn statement_of(
+    s: &AppState,
+    p: &preau_domain::Principal,
+    q: &StatementQuery,
+) -> Result<
+    (
+        Vec<visio::Programme>,
+        i64,
+        preau_core::reports::Month,
+        visio::Statement,
+    ),
+    PageError,
+> {
+    let programmes = visio::programmes(&s.db, p).await?;
+    let id = q
+        .programme
+        .or_else(|| programmes.first().map(|g| g.id))
+        .ok_or(AppError::NotFound)?;
+    let month = if q.month.trim().is_empty() {
+        preau_core::reports::Month::of(Utc::now()).previous()
+    } else {
+        preau_core::reports::Month::parse(&q.month).map_err(|e| AppError::Invalid(vec![e]))?
+    };
+    let st = visio::statement(&s.db, p, id, month).await?;
+    Ok((programmes, id, month, st))
+}
+
+pub async fn statement(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<StatementQuery>,
+) -> PageResult {
+    let p = &a.p;
+    let (programmes, id, month, st) = statement_of(&s, p, &q).await?;
+    render(&StatementPage {
+        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("visio.statement"), "visio")
+            .crumb("/visio", p.lang_title("visio.title")),
+        programmes: programmes.iter().map(|g| (g.id, g.name.clone())).collect(),
+        programme_id: id,
+        month: month.code(),
+        provider: st.provider.clone(),
+        held: st.held,
+        price: st.price_cents.map(euros).unwrap_or_else(|| "—".into()),
+        total: st.total_cents.map(euros).unwrap_or_else(|| "—".into()),
+        lines: st
+            .sessions
+            .iter()
+            .map(|x| {
+                (
+                    paris(x.starts_at),
+                    x.school.clone(),
+                    x.class_label.clone(),
+                    x.intervenant.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+    })
+}
+
+/// The statement's sessions as a spreadsheet (`csv` or `xlsx`).
+pub async fn statement_export(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(format): Path<String>,
+    Query(q): Query<StatementQuery>,
+) -> PageResult {
+    let p = &a.p;
+    let (_, _, month, st) = statement_of(&s, p, &q).await?;
+    let t = |k| crate::i18n::t(p.lang, k).to_string();
+    let mut rows = vec![vec![
+        t("visio.when"),
+        t("field.school"),
+        t("visio.class"),
+        t("visio.intervenant"),
+        t("visio.price"),
+    ]];
+    let cents = |c: i64| format!("{},{:02}", c / 100, c % 100);
+    for x in &st.sessions {
+        rows.push(vec![
+            paris(x.starts_at),
+            x.school.clone(),
+            x.class_label.clone(),
+            x.intervenant.clone().unwrap_or_default(),
+            st.price_cents.map(cents).unwrap_or_default(),
+        ]);
+    }
+    crate::export::table(
+        &format,
+        &format!("releve-visio-{}", month.code()),
+        &st.programme,
+        &rows,
+    )
 }

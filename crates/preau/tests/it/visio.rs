@@ -531,8 +531,36 @@ async fn the_provider_statement_counts_the_sessions_held_at_the_programme_price(
         .map(|c| c.2)
         .sum();
     assert_eq!(o.total.technical, technical);
-    // The steering pages show it.
+    // The statement as a page and a spreadsheet, for the élu; not for a directrice, nor
+    // for another contractor.
     let elu = app.login("elu", "demo").await;
+    let query = format!("programme={programme}&month={}", month.code());
+    let page = elu.get(&format!("/visio/statement?{query}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&format!("{held} tenues")),
+        "{}",
+        page.body
+    );
+    let csv = elu.get(&format!("/visio/statement/csv?{query}")).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.body.lines().count() as i64, held + 1);
+    assert!(
+        csv.body.lines().nth(1).is_none_or(|l| l.ends_with("45,00")),
+        "{}",
+        csv.body
+    );
+    let dir = app.login("directeur", "demo").await;
+    assert_eq!(
+        dir.get(&format!("/visio/statement?{query}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let other = app.login("prestataire", "demo").await;
+    assert_eq!(
+        other.get(&format!("/visio/statement?{query}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The steering pages show it.
     let q = elu.get("/quality").await;
     assert!(
         q.body.contains("Séances de visio sur douze mois")
