@@ -124,6 +124,16 @@ pub async fn create_programme(
     Ok(id)
 }
 
+/// Why someone who may not plan at `school` is refused: 403 where they read the school,
+/// 404 elsewhere.
+fn refusal(p: &Principal, school: i64) -> AppError {
+    if p.readable_schools().contains(school) {
+        AppError::Forbidden
+    } else {
+        AppError::NotFound
+    }
+}
+
 /// What a series is attached to: its programme, class, room and speaker.
 #[derive(Debug, Clone, Copy)]
 pub struct SeriesPlace {
@@ -147,11 +157,7 @@ async fn place_school(tx: &mut Tx, p: &Principal, at: &SeriesPlace) -> AppResult
         return Err(FieldError::new("class_id", "unknown_value").into());
     };
     if !p.can_plan_visio(school) {
-        return Err(if p.readable_schools().contains(school) {
-            AppError::Forbidden
-        } else {
-            AppError::NotFound
-        });
+        return Err(refusal(p, school));
     }
     let mut errors = Vec::new();
     let Some(provider) = programme else {
@@ -217,6 +223,22 @@ pub(crate) async fn generate(
     Ok(n)
 }
 
+/// Writes a series' row (its sessions apart), checked by the caller.
+pub(crate) async fn insert_series(
+    tx: &mut Tx,
+    school: i64,
+    at: &SeriesPlace,
+    s: &Series,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    Ok(with_tx!(tx, c => {
+        sqlx::query_scalar("INSERT INTO visio_series (programme_id, school_id, class_id, room_id, intervenant_id, weekday, start_time, duration_min, starts_on, ends_on, link, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12) RETURNING id")
+            .bind(at.programme_id).bind(school).bind(at.class_id).bind(at.room_id).bind(at.intervenant_id)
+            .bind(i64::from(s.weekday)).bind(s.start.format("%H:%M").to_string()).bind(s.duration_min)
+            .bind(s.from).bind(s.to).bind(&s.link).bind(now).fetch_one(&mut *c).await?
+    }))
+}
+
 /// Creates a series and its sessions; the administrator's or the school's directeur's.
 /// Returns the series and the number of sessions.
 pub async fn create_series(
@@ -227,12 +249,7 @@ pub async fn create_series(
     now: DateTime<Utc>,
 ) -> AppResult<(i64, usize)> {
     let school = place_school(tx, p, at).await?;
-    let id: i64 = with_tx!(tx, c => {
-        sqlx::query_scalar("INSERT INTO visio_series (programme_id, school_id, class_id, room_id, intervenant_id, weekday, start_time, duration_min, starts_on, ends_on, link, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12) RETURNING id")
-            .bind(at.programme_id).bind(school).bind(at.class_id).bind(at.room_id).bind(at.intervenant_id)
-            .bind(i64::from(s.weekday)).bind(s.start.format("%H:%M").to_string()).bind(s.duration_min)
-            .bind(s.from).bind(s.to).bind(&s.link).bind(now).fetch_one(&mut *c).await?
-    });
+    let id = insert_series(tx, school, at, s, now).await?;
     // Sessions still to come: a series entered in October for the whole year starts with
     // its next session, not with September's.
     let n = generate(tx, id, school, at, s, now, now).await?;
@@ -362,11 +379,14 @@ impl Session {
 
 const SESSION: &str = "SELECT v.id, v.series_id, x.programme_id, g.name AS programme, v.school_id, s.name AS school, v.class_id, c.label AS class_label, c.levels, v.room_id, r.name AS room, v.intervenant_id, u.display_name AS intervenant, v.starts_at, v.ends_at, v.link, v.status, v.reason, v.cancelled_by, v.note, v.detached, v.version, g.provider_id FROM visio_sessions v JOIN visio_series x ON x.id = v.series_id JOIN visio_programmes g ON g.id = x.programme_id JOIN schools s ON s.id = v.school_id JOIN classes c ON c.id = v.class_id JOIN rooms r ON r.id = v.room_id LEFT JOIN users u ON u.id = v.intervenant_id";
 
-/// Which sessions: a school's, a class's, between two instants, one status.
+/// Which sessions: a school's, a class's, a series', a programme's, between two instants,
+/// one status.
 #[derive(Debug, Clone, Default)]
 pub struct SessionFilter {
     pub school: Option<i64>,
     pub class: Option<i64>,
+    pub series: Option<i64>,
+    pub programme: Option<i64>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub status: Option<SessionStatus>,
@@ -388,7 +408,7 @@ pub async fn sessions(
         return Err(AppError::Forbidden);
     }
     let mut sql = format!(
-        "{SESSION} WHERE g.collectivite_id = $1 AND ($2 IS NULL OR v.school_id = $2) AND ($3 IS NULL OR v.class_id = $3) AND ($4 IS NULL OR v.starts_at >= $4) AND ($5 IS NULL OR v.starts_at < $5) AND ($6 IS NULL OR v.status = $6)"
+        "{SESSION} WHERE g.collectivite_id = $1 AND ($2 IS NULL OR v.school_id = $2) AND ($3 IS NULL OR v.class_id = $3) AND ($4 IS NULL OR v.starts_at >= $4) AND ($5 IS NULL OR v.starts_at < $5) AND ($6 IS NULL OR v.status = $6) AND ($9 IS NULL OR v.series_id = $9) AND ($10 IS NULL OR x.programme_id = $10)"
     );
     sql.push_str(&reach_clause(&reach));
     sql.push_str(" ORDER BY v.starts_at, v.id LIMIT $7 OFFSET $8");
@@ -396,7 +416,7 @@ pub async fn sessions(
         sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(p.collectivite_id).bind(f.school).bind(f.class).bind(f.from).bind(f.to)
             .bind(f.status.map(SessionStatus::code)).bind(limit.clamp(1, MAX_SESSIONS)).bind(offset.max(0))
-            .fetch_all(pool).await?
+            .bind(f.series).bind(f.programme).fetch_all(pool).await?
     }))
 }
 
@@ -580,11 +600,7 @@ pub async fn close_day(
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
     if !p.can_plan_visio(school) {
-        return Err(if p.readable_schools().contains(school) {
-            AppError::Forbidden
-        } else {
-            AppError::NotFound
-        });
+        return Err(refusal(p, school));
     }
     let s = crate::schools::get_in_tx(tx, p.collectivite_id, school).await?;
     let reason = preau_domain::text::required("reason", reason, 200)?;
@@ -654,12 +670,19 @@ pub async fn readiness(db: &Db, rooms: &[(i64, i64)]) -> AppResult<HashMap<i64, 
     if rooms.is_empty() {
         return Ok(HashMap::new());
     }
-    let room_ids = ids(&rooms.iter().map(|r| r.0).collect::<Vec<_>>());
+    // Many sessions share a room: each room and school is read once.
+    let distinct = |of: fn(&(i64, i64)) -> i64| {
+        let mut v: Vec<i64> = rooms.iter().map(of).collect();
+        v.sort_unstable();
+        v.dedup();
+        ids(&v)
+    };
+    let room_ids = distinct(|r| r.0);
     let devices: Vec<(i64, String, i64, i64)> = with_db!(db, pool => {
         sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT d.room_id, k.code, d.id, (SELECT COUNT(*) FROM ticket_devices td JOIN tickets t ON t.id = td.ticket_id WHERE td.device_id = d.id AND t.priority IN ('p1', 'p2') AND t.status NOT IN ('resolu', 'clos')) FROM devices d JOIN device_categories k ON k.id = d.category_id WHERE d.room_id IN ({room_ids}) AND d.state IN ('en_service', 'prete')")))
             .fetch_all(pool).await?
     });
-    let school_ids = ids(&rooms.iter().map(|r| r.1).collect::<Vec<_>>());
+    let school_ids = distinct(|r| r.1);
     let offline: Vec<i64> = with_db!(db, pool => {
         sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT school_id FROM school_connectivity WHERE status = 'hors_ligne' AND school_id IN ({school_ids})")))
             .fetch_all(pool).await?
@@ -736,16 +759,27 @@ pub async fn outcomes(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> AppResult<Outcomes> {
+    outcomes_of(db, p, from, to, None).await
+}
+
+/// [`outcomes`], of one programme when given.
+async fn outcomes_of(
+    db: &Db,
+    p: &Principal,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    programme: Option<i64>,
+) -> AppResult<Outcomes> {
     let reach = p.visio_reach();
     if reach.is_empty() {
         return Err(AppError::Forbidden);
     }
     let sql = format!(
-        "SELECT s.name, c.label, v.status, v.reason, COUNT(*) FROM visio_sessions v JOIN visio_series x ON x.id = v.series_id JOIN visio_programmes g ON g.id = x.programme_id JOIN schools s ON s.id = v.school_id JOIN classes c ON c.id = v.class_id WHERE g.collectivite_id = $1 AND v.starts_at >= $2 AND v.starts_at < $3{} GROUP BY s.name, c.label, v.status, v.reason",
+        "SELECT s.name, c.label, v.status, v.reason, COUNT(*) FROM visio_sessions v JOIN visio_series x ON x.id = v.series_id JOIN visio_programmes g ON g.id = x.programme_id JOIN schools s ON s.id = v.school_id JOIN classes c ON c.id = v.class_id WHERE g.collectivite_id = $1 AND v.starts_at >= $2 AND v.starts_at < $3 AND ($4 IS NULL OR x.programme_id = $4){} GROUP BY s.name, c.label, v.status, v.reason",
         reach_clause(&reach)
     );
     let rows: Vec<(String, String, String, Option<String>, i64)> = with_db!(db, pool => {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(p.collectivite_id).bind(from).bind(to).fetch_all(pool).await?
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(p.collectivite_id).bind(from).bind(to).bind(programme).fetch_all(pool).await?
     });
     let mut out = Outcomes::default();
     let mut by: std::collections::BTreeMap<(String, String), Counts> = Default::default();
@@ -771,6 +805,8 @@ pub struct Statement {
     pub held: i64,
     pub price_cents: Option<i64>,
     pub total_cents: Option<i64>,
+    /// The sessions held, in time order (the first [`MAX_SESSIONS`]; `held` counts them
+    /// all).
     pub sessions: Vec<Session>,
 }
 
@@ -788,21 +824,21 @@ pub async fn statement(
         .into_iter()
         .find(|g| g.id == programme_id)
         .ok_or(AppError::NotFound)?;
+    // The price as the contract says, even for a provider's staff (who see no other cost).
     let price: Option<i64> = with_db!(db, pool => {
         sqlx::query_scalar("SELECT session_price_cents FROM visio_programmes WHERE id = $1").bind(programme_id).fetch_one(pool).await?
     });
+    let (from, to) = (month.start(), month.next().start());
+    let o = outcomes_of(db, p, from, to, Some(programme_id)).await?;
     let f = SessionFilter {
-        from: Some(month.start()),
-        to: Some(month.next().start()),
+        programme: Some(programme_id),
+        from: Some(from),
+        to: Some(to),
         status: Some(SessionStatus::Tenue),
         ..SessionFilter::default()
     };
-    let sessions: Vec<Session> = sessions(db, p, &f, 0, MAX_SESSIONS)
-        .await?
-        .into_iter()
-        .filter(|s| s.programme_id == programme_id)
-        .collect();
-    let held = sessions.len() as i64;
+    let sessions = sessions(db, p, &f, 0, MAX_SESSIONS).await?;
+    let held = o.total.held;
     Ok(Statement {
         programme: g.name,
         provider: g.provider,
@@ -942,12 +978,7 @@ pub async fn readiness_pass(db: &Db, now: DateTime<Utc>) -> AppResult<ReadinessP
                     *n != preau_domain::visio::Need::Reseau && !r.broken.iter().any(|(b, _)| b == n)
                 })
                 .collect();
-            let words = r
-                .missing
-                .iter()
-                .map(|n| n.label(preau_domain::Lang::Fr))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let words = r.missing_words(preau_domain::Lang::Fr);
             if ticket.is_none() && !unmet.is_empty() {
                 let sys = Principal::system(cid, "Préau (préparation des séances de visio)");
                 let v = crate::tickets::ValidTicket {

@@ -191,6 +191,14 @@ pub fn format_euros(cents: i64) -> String {
     format!("{}{grouped},{:02} €", if neg { "-" } else { "" }, c % 100)
 }
 
+/// An amount as a spreadsheet cell or a form's value: `1234,50`, no grouping, no symbol
+/// (what `euros_to_cents` reads back).
+pub fn plain_euros(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.unsigned_abs();
+    format!("{sign}{},{:02}", c / 100, c % 100)
+}
+
 /// A calendar date typed as `AAAA-MM-JJ` (what `<input type="date">` sends) or `JJ/MM/AAAA`.
 pub fn date(field: &str, v: Option<&str>) -> Result<Option<NaiveDate>, FieldError> {
     let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else {

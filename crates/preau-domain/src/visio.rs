@@ -248,6 +248,17 @@ pub struct Readiness {
     pub broken: Vec<(Need, i64)>,
 }
 
+impl Readiness {
+    /// What is missing, in words: « Caméra, Micro ».
+    pub fn missing_words(&self, lang: Lang) -> String {
+        self.missing
+            .iter()
+            .map(|n| n.label(lang))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// A room's readiness: each need met by a working device of its categories, and the
 /// school's link up (`link_down`: the school is offline).
 pub fn readiness(devices: &[RoomDevice], link_down: bool) -> Readiness {

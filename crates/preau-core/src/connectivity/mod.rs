@@ -1,8 +1,9 @@
 //! Each school's links to the internet and whether it reaches Préau. Links are kept by the
 //! administrator and the school's technician (audited); manual speed tests by them too.
 //! `pass` judges every school from its agents' last reports on its own calendar
-//! (`preau_domain::connectivity::judge`), keeps the judgement and its start, and records
-//! each outage with its length in class time.
+//! (`preau_domain::connectivity::judge`), or by its probe alone when it has one
+//! (`probes`), keeps the judgement and its start, and records each outage with its length
+//! in class time.
 
 pub mod probes;
 
@@ -84,15 +85,14 @@ pub(crate) async fn scope(db: &Db, p: &Principal) -> AppResult<SchoolScope> {
     }
     let mut ids: std::collections::BTreeSet<i64> =
         base.ids().unwrap_or_default().into_iter().collect();
-    let lots = p
-        .lots
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let mut sql = crate::db::Sql::new(
+        "SELECT DISTINCT lp.school_id FROM lot_perimeters lp JOIN schools s ON s.id = lp.school_id WHERE s.collectivite_id = ",
+    );
+    sql.bind(crate::db::Param::I64(p.collectivite_id))
+        .push(" AND lp.lot_id IN ")
+        .bind_list(&p.lots);
     let rows: Vec<i64> = with_db!(db, pool => {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT DISTINCT lp.school_id FROM lot_perimeters lp JOIN schools s ON s.id = lp.school_id WHERE s.collectivite_id = $1 AND lp.lot_id IN ({lots})")))
-            .bind(p.collectivite_id).fetch_all(pool).await?
+        crate::bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.text.clone())), &sql.params).fetch_all(pool).await?
     });
     ids.extend(rows);
     Ok(SchoolScope::Only(ids))

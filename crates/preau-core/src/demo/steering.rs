@@ -449,7 +449,7 @@ pub async fn load_money(tx: &mut Tx, sys: &Principal, now: DateTime<Utc>) -> App
     });
     let eligible: i64 = snee_orders.iter().map(|o| o.1).sum();
     let granted = subsidy::expected_cents(eligible, Some(70), None);
-    let euros = |c: i64| format!("{},{:02}", c / 100, c % 100);
+    let euros = preau_domain::device::plain_euros;
     let snee = subsidy::Input {
         funder: "snee".into(),
         title: "Socle numérique dans les écoles élémentaires — tablettes".into(),

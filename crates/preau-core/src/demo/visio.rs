@@ -85,12 +85,7 @@ pub async fn load(tx: &mut Tx, sys: &Principal, now: DateTime<Utc>) -> AppResult
             to: last_day,
             link: format!("https://visio.education.fr/meeting/anglais-{class}"),
         };
-        let series: i64 = with_tx!(tx, c => {
-            sqlx::query_scalar("INSERT INTO visio_series (programme_id, school_id, class_id, room_id, intervenant_id, weekday, start_time, duration_min, starts_on, ends_on, link, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12) RETURNING id")
-                .bind(programme).bind(school).bind(class).bind(room).bind(at.intervenant_id)
-                .bind(i64::from(s.weekday)).bind(s.start.format("%H:%M").to_string()).bind(s.duration_min)
-                .bind(s.from).bind(s.to).bind(&s.link).bind(now).fetch_one(&mut *c).await?
-        });
+        let series = visio::insert_series(tx, *school, &at, &s, now).await?;
         visio::generate(tx, series, *school, &at, &s, start_of_year, now).await?;
         // The strike: a Thursday three weeks back at the first school with a Thursday series.
         if strike.is_none() && weekday == 4 {

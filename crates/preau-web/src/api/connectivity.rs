@@ -94,7 +94,7 @@ impl LinkBody {
                 ));
                 String::new()
             }
-            Some(c) => format!("{},{:02}", c / 100, c % 100),
+            Some(c) => preau_domain::device::plain_euros(c),
             None => String::new(),
         };
         let checked = LinkInput {

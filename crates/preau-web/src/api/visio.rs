@@ -98,12 +98,12 @@ async fn series_sessions(
     p: &preau_domain::Principal,
     id: i64,
 ) -> Result<Vec<types::VisioSession>, ApiError> {
-    let all = visio::sessions(&s.db, p, &SessionFilter::default(), 0, visio::MAX_SESSIONS)
-        .await?
-        .into_iter()
-        .filter(|x| x.series_id == id)
-        .collect::<Vec<_>>();
-    with_readiness(s, &all).await
+    let f = SessionFilter {
+        series: Some(id),
+        ..SessionFilter::default()
+    };
+    let list = visio::sessions(&s.db, p, &f, 0, visio::MAX_SESSIONS).await?;
+    with_readiness(s, &list).await
 }
 
 async fn with_readiness(
@@ -178,6 +178,8 @@ pub(super) async fn sessions(
     let f = SessionFilter {
         school: q.school,
         class: q.class,
+        series: None,
+        programme: None,
         from: q.from.map(day_start),
         to: q.to.map(|d| day_start(d + chrono::Duration::days(1))),
         status,

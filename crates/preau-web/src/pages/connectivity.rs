@@ -290,6 +290,15 @@ async fn school_page(
     Ok(resp)
 }
 
+/// The link form as first shown: a main business-fibre line.
+fn new_link() -> LinkInput {
+    LinkInput {
+        technology: "ftto".into(),
+        role: "principal".into(),
+        ..LinkInput::default()
+    }
+}
+
 /// A school's connectivity: status, links, speed tests, outages.
 pub async fn school(
     State(s): State<AppState>,
@@ -297,11 +306,7 @@ pub async fn school(
     Path(id): Path<i64>,
     Query(q): Query<FlashQuery>,
 ) -> PageResult {
-    let form = LinkInput {
-        technology: "ftto".into(),
-        role: "principal".into(),
-        ..LinkInput::default()
-    };
+    let form = new_link();
     school_page(&s, &a, id, &form, &[], q.flash(), (None, None)).await
 }
 
@@ -375,11 +380,7 @@ pub async fn set_probe(
         Ok(()) => Ok(see_other(&format!("/connectivity/{id}#probe"), "saved")),
         Err(e) => {
             let errors = super::form::form_errors(e)?;
-            let form = LinkInput {
-                technology: "ftto".into(),
-                role: "principal".into(),
-                ..LinkInput::default()
-            };
+            let form = new_link();
             let mut resp = school_page(
                 &s,
                 &a,

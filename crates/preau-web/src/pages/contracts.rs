@@ -496,7 +496,7 @@ fn cents_text(c: i64) -> String {
     } else if c % 100 == 0 {
         (c / 100).to_string()
     } else {
-        format!("{},{:02}", c / 100, c % 100)
+        preau_domain::device::plain_euros(c)
     }
 }
 
@@ -971,7 +971,7 @@ fn report_rows(lang: Lang, r: &SlaReport) -> Vec<Vec<String>> {
         t("report.penalty"),
         t("report.provisional"),
     ]];
-    let money = |c: i64| format!("{},{:02}", c / 100, c % 100);
+    let money = preau_domain::device::plain_euros;
     for l in &r.lots {
         for x in &l.lines {
             rows.push(vec![

@@ -499,7 +499,7 @@ pub async fn workbook(State(s): State<AppState>, a: Auth) -> PageResult {
     let t = |k: &str| crate::i18n::t(lang, k).to_string();
     let g = gather(&s, p).await?;
     let cats = preau_core::inventory::categories::list(&s.db, p).await?;
-    let cents = |c: i64| format!("{},{:02}", c / 100, c % 100);
+    let cents = preau_domain::device::plain_euros;
     let mut sheets: Vec<(String, Vec<Vec<String>>)> = Vec::new();
     let mut coverage = vec![vec![
         t("field.school"),

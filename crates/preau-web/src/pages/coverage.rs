@@ -417,7 +417,7 @@ pub async fn referentiel_page(
                     code: c.code.clone(),
                     label: c.label(lang).to_string(),
                     value: set
-                        .map(|v| format!("{},{:02}", v / 100, v % 100))
+                        .map(preau_domain::device::plain_euros)
                         .unwrap_or_default(),
                     average: match (set, averages.get(&c.code).copied().flatten()) {
                         (None, Some(avg)) => euros(avg),
@@ -517,10 +517,8 @@ pub async fn plan(State(s): State<AppState>, a: Auth, uri: axum::http::Uri) -> P
         ]];
         for sc in &report.schools {
             for x in &sc.purchases {
-                let cents = |c: Option<i64>| {
-                    c.map(|c| format!("{},{:02}", c / 100, c % 100))
-                        .unwrap_or_default()
-                };
+                let cents =
+                    |c: Option<i64>| c.map(preau_domain::device::plain_euros).unwrap_or_default();
                 rows.push(vec![
                     sc.name.clone(),
                     sc.uai.clone(),
@@ -658,7 +656,7 @@ pub async fn renewal(State(s): State<AppState>, a: Auth, uri: axum::http::Uri) -
                 t("dashboard.total"),
                 y.devices.to_string(),
                 if r.costs_shown {
-                    format!("{},{:02}", y.budget_cents / 100, y.budget_cents % 100)
+                    preau_domain::device::plain_euros(y.budget_cents)
                 } else {
                     String::new()
                 },

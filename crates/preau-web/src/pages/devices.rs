@@ -200,7 +200,7 @@ pub async fn export(
         if costs {
             r.extend([
                 d.price_cents
-                    .map(|c| format!("{},{:02}", c / 100, c % 100))
+                    .map(preau_domain::device::plain_euros)
                     .unwrap_or_default(),
                 d.supplier.clone().unwrap_or_default(),
                 d.funding.clone().unwrap_or_default(),
@@ -637,7 +637,7 @@ async fn device_fields(s: &AppState, a: &Auth, v: &DeviceInput) -> Result<Vec<Fi
         let price = v
             .price
             .clone()
-            .or_else(|| v.price_cents.map(|c| format!("{},{:02}", c / 100, c % 100)));
+            .or_else(|| v.price_cents.map(preau_domain::device::plain_euros));
         fields.extend([
             Field::text("price", t("field.price"), price.unwrap_or_default())
                 .hint(t("devices.price_hint")),

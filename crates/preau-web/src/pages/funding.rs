@@ -160,7 +160,7 @@ pub async fn page(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuery
                 ),
                 yearly: c
                     .yearly_cents
-                    .map(|c| format!("{},{:02}", c / 100, c % 100))
+                    .map(preau_domain::device::plain_euros)
                     .unwrap_or_default(),
             })
             .collect(),
@@ -179,7 +179,7 @@ pub async fn export(State(s): State<AppState>, a: Auth, uri: axum::http::Uri) ->
     let now = Utc::now();
     let path = uri.path();
     let format = path.rsplit('.').next().unwrap_or_default();
-    let cents = |c: i64| format!("{},{:02}", c / 100, c % 100);
+    let cents = preau_domain::device::plain_euros;
     if path.starts_with("/funding/dossiers.") {
         let mut rows = vec![vec![
             t("funding.dossier"),
@@ -346,8 +346,7 @@ fn dossier_fields(lang: Lang, v: &Input) -> Vec<Field> {
 }
 
 fn cents_input(c: Option<i64>) -> String {
-    c.map(|c| format!("{},{:02}", c / 100, c % 100))
-        .unwrap_or_default()
+    c.map(preau_domain::device::plain_euros).unwrap_or_default()
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -446,7 +446,7 @@ pub async fn export(
         if v.costs_shown {
             row.push(
                 r.estimate_cents
-                    .map(|c| format!("{},{:02}", c / 100, c % 100))
+                    .map(preau_domain::device::plain_euros)
                     .unwrap_or_default(),
             );
         }

@@ -102,15 +102,7 @@ async fn visio_next(
             } else {
                 "not_ready"
             },
-            detail: r
-                .map(|r| {
-                    r.missing
-                        .iter()
-                        .map(|n| n.label(p.lang))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default(),
+            detail: r.map(|r| r.missing_words(p.lang)).unwrap_or_default(),
         }
     }));
     Ok(out)

@@ -68,15 +68,7 @@ fn lines(
                 status_code: s.status().code(),
                 status: status_words(s, lang),
                 ready: r.map(|r| r.ready),
-                missing: r
-                    .map(|r| {
-                        r.missing
-                            .iter()
-                            .map(|n| n.label(lang))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
-                    .unwrap_or_default(),
+                missing: r.map(|r| r.missing_words(lang)).unwrap_or_default(),
             }
         })
         .collect()
@@ -596,7 +588,7 @@ pub async fn statement_export(
         t("visio.intervenant"),
         t("visio.price"),
     ]];
-    let cents = |c: i64| format!("{},{:02}", c / 100, c % 100);
+    let cents = preau_domain::device::plain_euros;
     for x in &st.sessions {
         rows.push(vec![
             paris(x.starts_at),
