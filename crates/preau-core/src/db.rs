@@ -125,6 +125,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(16, "0016", "probes"),
     migration!(17, "0017", "visio"),
     migration!(18, "0018", "visio_checks"),
+    migration!(19, "0019", "bookings"),
 ];
 
 impl Db {

@@ -6,6 +6,7 @@
 //! scope, validation, audit — is written once. SQL lives only in this crate.
 
 pub mod audit;
+pub mod bookings;
 pub mod calendar;
 pub mod classes;
 pub mod collectivites;

@@ -126,7 +126,7 @@ pub async fn create_programme(
 
 /// Why someone who may not plan at `school` is refused: 403 where they read the school,
 /// 404 elsewhere.
-fn refusal(p: &Principal, school: i64) -> AppError {
+pub(crate) fn refusal(p: &Principal, school: i64) -> AppError {
     if p.readable_schools().contains(school) {
         AppError::Forbidden
     } else {
@@ -663,13 +663,12 @@ pub async fn close_day(
     Ok(planned.len())
 }
 
-/// Readiness of each room, for sessions: its devices in service of the needs'
-/// categories (an urgent ticket open on one makes it broken), and whether its school is
-/// offline.
-pub async fn readiness(db: &Db, rooms: &[(i64, i64)]) -> AppResult<HashMap<i64, Readiness>> {
-    if rooms.is_empty() {
-        return Ok(HashMap::new());
-    }
+/// The devices of the needs' categories in each room (an urgent ticket open on one makes
+/// it broken), and the schools offline among those given.
+async fn room_devices(
+    db: &Db,
+    rooms: &[(i64, i64)],
+) -> AppResult<(HashMap<i64, Vec<RoomDevice>>, Vec<i64>)> {
     // Many sessions share a room: each room and school is read once.
     let distinct = |of: fn(&(i64, i64)) -> i64| {
         let mut v: Vec<i64> = rooms.iter().map(of).collect();
@@ -695,11 +694,73 @@ pub async fn readiness(db: &Db, rooms: &[(i64, i64)]) -> AppResult<HashMap<i64, 
             broken: open > 0,
         });
     }
+    Ok((by_room, offline))
+}
+
+/// Readiness of each room as it stands: its display, camera, micro and speakers in
+/// service (an urgent ticket open on one makes it broken), its school online.
+pub async fn readiness(db: &Db, rooms: &[(i64, i64)]) -> AppResult<HashMap<i64, Readiness>> {
+    if rooms.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (by_room, offline) = room_devices(db, rooms).await?;
     Ok(rooms
         .iter()
         .map(|(room, school)| {
             let list = by_room.get(room).map(Vec::as_slice).unwrap_or_default();
             (*room, visio::readiness(list, offline.contains(school)))
+        })
+        .collect())
+}
+
+/// A session as readiness needs it: its id, room, school and time.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPlace {
+    pub id: i64,
+    pub room_id: i64,
+    pub school_id: i64,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+impl From<&Session> for SessionPlace {
+    fn from(s: &Session) -> SessionPlace {
+        SessionPlace {
+            id: s.id,
+            room_id: s.room_id,
+            school_id: s.school_id,
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+        }
+    }
+}
+
+/// Readiness of each session (by id): its room's, where a visio kit the school booked
+/// for the whole session counts as the room's own devices.
+pub async fn session_readiness(
+    db: &Db,
+    sessions: &[SessionPlace],
+) -> AppResult<HashMap<i64, Readiness>> {
+    if sessions.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rooms: Vec<(i64, i64)> = sessions.iter().map(|s| (s.room_id, s.school_id)).collect();
+    let (by_room, offline) = room_devices(db, &rooms).await?;
+    let asks: Vec<(i64, DateTime<Utc>, DateTime<Utc>)> = sessions
+        .iter()
+        .map(|s| (s.school_id, s.starts_at, s.ends_at))
+        .collect();
+    let kits = crate::bookings::booked_kit_devices(db, &asks).await?;
+    Ok(sessions
+        .iter()
+        .zip(kits)
+        .map(|(s, kit)| {
+            let mut list = by_room.get(&s.room_id).cloned().unwrap_or_default();
+            list.extend(kit);
+            (
+                s.id,
+                visio::readiness(&list, offline.contains(&s.school_id)),
+            )
         })
         .collect())
 }
@@ -930,9 +991,10 @@ pub async fn readiness_pass(db: &Db, now: DateTime<Utc>) -> AppResult<ReadinessP
         Option<DateTime<Utc>>,
         Option<DateTime<Utc>>,
         Option<i64>,
+        DateTime<Utc>,
     );
     let due: Vec<Due> = with_db!(db, pool => {
-        sqlx::query_as("SELECT v.id, s.collectivite_id, v.school_id, v.room_id, v.starts_at, v.intervenant_id, v.checked_eve_at, v.checked_last_at, v.ticket_id FROM visio_sessions v JOIN schools s ON s.id = v.school_id WHERE v.status = 'prevue' AND v.starts_at > $1 AND v.starts_at <= $2 AND v.checked_last_at IS NULL ORDER BY v.starts_at")
+        sqlx::query_as("SELECT v.id, s.collectivite_id, v.school_id, v.room_id, v.starts_at, v.intervenant_id, v.checked_eve_at, v.checked_last_at, v.ticket_id, v.ends_at FROM visio_sessions v JOIN schools s ON s.id = v.school_id WHERE v.status = 'prevue' AND v.starts_at > $1 AND v.starts_at <= $2 AND v.checked_last_at IS NULL ORDER BY v.starts_at")
             .bind(now).bind(now + Duration::days(EVE_LOOKAHEAD_DAYS)).fetch_all(pool).await?
     });
     let calendars = calendar::by_school(db, None).await?;
@@ -953,11 +1015,20 @@ pub async fn readiness_pass(db: &Db, now: DateTime<Utc>) -> AppResult<ReadinessP
     if checks.is_empty() {
         return Ok(out);
     }
-    let rooms: Vec<(i64, i64)> = checks.iter().map(|(d, _)| (d.3, d.2)).collect();
-    let ready = readiness(db, &rooms).await?;
-    for ((id, cid, school, room, starts, intervenant, _, _, ticket), last) in checks {
+    let places: Vec<SessionPlace> = checks
+        .iter()
+        .map(|(d, _)| SessionPlace {
+            id: d.0,
+            room_id: d.3,
+            school_id: d.2,
+            starts_at: d.4,
+            ends_at: d.9,
+        })
+        .collect();
+    let ready = session_readiness(db, &places).await?;
+    for ((id, cid, school, room, starts, intervenant, _, _, ticket, _), last) in checks {
         out.checked += 1;
-        let r = ready.get(&room).cloned().unwrap_or_default();
+        let r = ready.get(&id).cloned().unwrap_or_default();
         let mut tx = db.begin().await?;
         let column = if last {
             "checked_last_at"

@@ -91,6 +91,11 @@ impl SchoolScope {
         }
     }
 
+    /// No school at all (a contractor's staff, a remote speaker).
+    pub fn is_empty(&self) -> bool {
+        matches!(self, SchoolScope::Only(s) if s.is_empty())
+    }
+
     /// The explicit list, or `None` for "every school of the collectivité".
     pub fn ids(&self) -> Option<Vec<i64>> {
         match self {
@@ -519,6 +524,24 @@ impl Principal {
         self.is_admin()
             || self.has_at(Role::Directeur, school_id)
             || self.has_at(Role::Enseignant, school_id)
+    }
+
+    /// Booking a shared kit or room for the school: its teachers, its directeur, its
+    /// technician, the administrator.
+    pub fn can_book(&self, school_id: i64) -> bool {
+        self.is_admin()
+            || [Role::Technicien, Role::Directeur, Role::Enseignant]
+                .iter()
+                .any(|r| self.has_at(*r, school_id))
+    }
+
+    /// Making the school's devices and rooms bookable, its booking slots, cancelling any
+    /// booking of the school: the administrator, the school's directeur and technician.
+    /// Sharing a resource with other schools is the administrator's.
+    pub fn can_manage_bookables(&self, school_id: i64) -> bool {
+        self.is_admin()
+            || self.has_at(Role::Directeur, school_id)
+            || self.has_at(Role::Technicien, school_id)
     }
 
     /// The contractor companies whose staff this principal is.

@@ -36,6 +36,9 @@ pub struct FieldError {
     pub code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<usize>,
+    /// What the message names beyond the field: who already holds a slot, say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 impl FieldError {
@@ -44,6 +47,7 @@ impl FieldError {
             field: field.into(),
             code,
             max: None,
+            detail: None,
         }
     }
 
@@ -52,7 +56,14 @@ impl FieldError {
             field: field.into(),
             code: "too_long",
             max: Some(max),
+            detail: None,
         }
+    }
+
+    /// Adds what the message names (the holder of a slot, the class a kit is lent to).
+    pub fn with_detail(mut self, detail: impl Into<String>) -> FieldError {
+        self.detail = Some(detail.into());
+        self
     }
 
     /// Renames the field, for callers whose input names differ from the domain's.
@@ -64,6 +75,7 @@ impl FieldError {
     /// The human message in the given language.
     pub fn message(&self, lang: Lang) -> String {
         let max = self.max.unwrap_or(0);
+        let detail = self.detail.as_deref().unwrap_or("");
         let (fr, en): (String, String) = match self.code {
             "required" => ("Ce champ est obligatoire.".into(), "This field is required.".into()),
             "too_long" => (
@@ -322,6 +334,54 @@ impl FieldError {
             "link_format" => (
                 "Lien de réunion invalide : une adresse https://… sans espace (celle de l'outil de visio).".into(),
                 "Invalid meeting link: an https://… address without spaces (the visio tool's).".into(),
+            ),
+            "slot_format" => (
+                "Créneau invalide : une heure de début et de fin, par exemple 08:30-09:30.".into(),
+                "Invalid slot: a start and an end time, for example 08:30-09:30.".into(),
+            ),
+            "slots_overlap" => (
+                "Deux créneaux se chevauchent.".into(),
+                "Two slots overlap.".into(),
+            ),
+            "too_many_slots" => (
+                "Trop de créneaux : 12 par jour au plus.".into(),
+                "Too many slots: 12 a day at most.".into(),
+            ),
+            "not_a_slot" => (
+                "Ce créneau n'existe pas ce jour-là dans l'école (vacances, jour férié, jour sans classe ou heure hors des créneaux).".into(),
+                "This slot does not exist that day at the school (holidays, public holiday, day without class, or a time outside its slots).".into(),
+            ),
+            "in_past" => (
+                "Ce créneau est déjà passé.".into(),
+                "This slot is already over.".into(),
+            ),
+            "before_start" => (
+                "Cette date précède la première.".into(),
+                "This date is before the first one.".into(),
+            ),
+            "slot_taken" => (
+                format!("Ce créneau est déjà réservé : {detail}."),
+                format!("This slot is already booked: {detail}."),
+            ),
+            "lent_to_class" => (
+                format!("Indisponible : prêtée à une classe ({detail})."),
+                format!("Unavailable: lent to a class ({detail})."),
+            ),
+            "not_shared" => (
+                "Cette ressource n'est pas partagée avec cette école.".into(),
+                "This resource is not shared with this school.".into(),
+            ),
+            "not_bookable_kind" => (
+                "Seul un matériel en service ou une salle peut être réservé.".into(),
+                "Only a device in service or a room can be booked.".into(),
+            ),
+            "already_bookable" => (
+                "Ce matériel ou cette salle est déjà réservable.".into(),
+                "This device or room is already bookable.".into(),
+            ),
+            "cancelled" => (
+                "Cette réservation est déjà annulée.".into(),
+                "This booking is already cancelled.".into(),
             ),
             other => (format!("Valeur invalide ({other})."), format!("Invalid value ({other}).")),
         };

@@ -5,6 +5,7 @@
 //! of the code never holds an unchecked string where a domain value is meant.
 
 pub mod access;
+pub mod booking;
 pub mod calendar;
 pub mod connectivity;
 pub mod device;

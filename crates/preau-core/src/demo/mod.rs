@@ -16,6 +16,7 @@ use crate::schools::ValidSchool;
 use crate::users::UserInput;
 use crate::years::ValidSchoolYear;
 
+mod bookings;
 mod connectivity;
 mod fleet;
 mod pupils;
@@ -431,6 +432,7 @@ pub async fn load_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
     steering::load_money(&mut tx, &sys, now).await?;
     connectivity::load(&mut tx, &sys, now).await?;
     visio::load(&mut tx, &sys, now).await?;
+    bookings::load(&mut tx, &sys, now).await?;
     tx.commit().await?;
     connectivity::silence(db, cid, now).await?;
     Ok(true)

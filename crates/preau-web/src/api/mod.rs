@@ -16,6 +16,7 @@ use preau_domain::org::{SchoolKind, SchoolStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+mod bookings;
 mod connectivity;
 mod devices;
 mod loans;
@@ -533,6 +534,38 @@ pub fn ops() -> Vec<Op> {
         )
         .patch::<visio::SessionDoc>()
         .answers::<types::VisioSession>(),
+        Op::new(
+            "get",
+            "/bookable",
+            "Kits, carts and rooms that can be booked by slot",
+            get(bookings::bookable),
+        )
+        .query::<bookings::BookableQueryDoc>()
+        .answers::<List<types::Bookable>>(),
+        Op::new(
+            "get",
+            "/bookings",
+            "Bookings of shared kits and rooms",
+            get(bookings::list),
+        )
+        .query::<bookings::BookingsQueryDoc>()
+        .answers::<List<types::Booking>>(),
+        Op::new(
+            "post",
+            "/bookings",
+            "Books a slot, alone or every week until a day",
+            post(bookings::create),
+        )
+        .body::<bookings::BookingDoc>()
+        .creates::<List<types::Booking>>(),
+        Op::new(
+            "delete",
+            "/bookings/{id}",
+            "Cancels a booking (and the rest of its weekly repeat)",
+            delete(bookings::cancel),
+        )
+        .query::<bookings::CancelQueryDoc>()
+        .empty(),
         Op::new(
             "get",
             "/needs",

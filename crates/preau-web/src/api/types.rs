@@ -1723,3 +1723,88 @@ object! {
         sessions: Vec<VisioSession>,
     }
 }
+
+object! {
+    /// A device (with the devices under it) or a room that can be booked by slot: its home
+    /// school, the schools it is shared with and the minutes it takes to move between them,
+    /// and the class its tablets are lent to as a set (not bookable then).
+    Bookable {
+        id: i64,
+        school_id: i64,
+        name: String,
+        device_id: Option<i64>,
+        room_id: Option<i64>,
+        /// The device's category code, or `salle`.
+        kind: String,
+        shared_with: Vec<i64>,
+        move_minutes: i64,
+        active: bool,
+        lent_to_class: Option<String>,
+        /// The address of its iCalendar feed, for those who may book it.
+        feed: Option<String>,
+        version: i64,
+    }
+}
+
+impl From<&preau_core::bookings::Bookable> for Bookable {
+    fn from(b: &preau_core::bookings::Bookable) -> Self {
+        Bookable {
+            id: b.id,
+            school_id: b.school_id,
+            name: b.name.clone(),
+            device_id: b.device_id,
+            room_id: b.room_id,
+            kind: b.kind.clone(),
+            shared_with: b.shared.iter().map(|s| s.0).collect(),
+            move_minutes: b.move_minutes,
+            active: b.active,
+            lent_to_class: b.lent.as_ref().map(|l| l.0.clone()),
+            feed: (!b.feed_token.is_empty()).then(|| format!("/calendrier/{}.ics", b.feed_token)),
+            version: b.version,
+        }
+    }
+}
+
+object! {
+    /// A booking of one slot of a class day (`slot`: local `HH:MM-HH:MM`), for a school and
+    /// possibly a class; those of a weekly repeat share `repeat_id`.
+    Booking {
+        id: i64,
+        bookable_id: i64,
+        bookable: String,
+        school_id: i64,
+        class_id: Option<i64>,
+        class_label: Option<String>,
+        day: NaiveDate,
+        slot: String,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        repeat_id: Option<i64>,
+        note: String,
+        /// Empty for those who do not see the school's people.
+        booked_by: String,
+        cancelled: bool,
+    }
+}
+
+impl From<&preau_core::bookings::Booking> for Booking {
+    fn from(b: &preau_core::bookings::Booking) -> Self {
+        let local = |t: DateTime<Utc>| preau_domain::paris::local(t).format("%H:%M").to_string();
+        Booking {
+            id: b.id,
+            bookable_id: b.bookable_id,
+            bookable: b.bookable.clone(),
+            school_id: b.school_id,
+            class_id: b.class_id,
+            class_label: b.class_label.clone(),
+            day: b.day,
+            slot: format!("{}-{}", local(b.starts_at), local(b.ends_at)),
+            starts_at: b.starts_at,
+            ends_at: b.ends_at,
+            repeat_id: b.repeat_id,
+            note: b.note.clone(),
+            booked_by: b.booked_by_name.clone(),
+            cancelled: b.cancelled_at.is_some(),
+        }
+    }
+}

@@ -110,11 +110,11 @@ async fn with_readiness(
     s: &AppState,
     list: &[visio::Session],
 ) -> Result<Vec<types::VisioSession>, ApiError> {
-    let rooms: Vec<(i64, i64)> = list.iter().map(|x| (x.room_id, x.school_id)).collect();
-    let ready = visio::readiness(&s.db, &rooms).await?;
+    let places: Vec<visio::SessionPlace> = list.iter().map(Into::into).collect();
+    let ready = visio::session_readiness(&s.db, &places).await?;
     Ok(list
         .iter()
-        .map(|x| types::VisioSession::of(x, ready.get(&x.room_id)))
+        .map(|x| types::VisioSession::of(x, ready.get(&x.id)))
         .collect())
 }
 

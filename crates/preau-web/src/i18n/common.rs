@@ -185,6 +185,12 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("field.year", "Année scolaire", "School year"),
     ("field.zone", "Zone de vacances", "Holiday zone"),
+    ("flash.booked", "Réservé.", "Booked."),
+    (
+        "flash.booking_cancelled",
+        "Réservation annulée.",
+        "Booking cancelled.",
+    ),
     (
         "flash.choose_school",
         "Choisissez une école.",
@@ -258,6 +264,17 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("form.required", "obligatoire", "required"),
     ("form.save", "Enregistrer", "Save"),
     ("form.show", "Afficher", "Show"),
+    (
+        "home.book_hint",
+        "Voir les créneaux libres",
+        "See the free slots",
+    ),
+    (
+        "home.book_mine",
+        "Mes prochaines réservations",
+        "My next bookings",
+    ),
+    ("home.book_title", "Réserver du matériel", "Book equipment"),
     ("home.figures", "Chiffres clés", "Key figures"),
     ("home.hello", "Bonjour", "Hello"),
     (
@@ -302,6 +319,7 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("nav.account", "Mon compte", "My account"),
     ("nav.admin", "Administration", "Administration"),
     ("nav.audit", "Journal", "Audit log"),
+    ("nav.bookings", "Réservations", "Bookings"),
     ("nav.breadcrumb", "Fil d'Ariane", "Breadcrumb"),
     ("nav.connectivity", "Connexion", "Connection"),
     ("nav.contracts", "Marchés", "Contracts"),

@@ -5,6 +5,7 @@
 use preau_domain::Lang;
 
 mod admin;
+mod bookings;
 mod common;
 mod devices;
 mod money;
@@ -17,6 +18,7 @@ mod visio;
 /// Every table: `(key, français, English)`, sorted by key.
 const TABLES: &[&[(&str, &str, &str)]] = &[
     admin::MESSAGES,
+    bookings::MESSAGES,
     common::MESSAGES,
     devices::MESSAGES,
     money::MESSAGES,

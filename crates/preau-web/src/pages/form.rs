@@ -156,6 +156,8 @@ pub fn flash_key(flash: Option<&str>) -> Option<&'static str> {
         "merged" => Some("flash.merged"),
         "choose_school" => Some("flash.choose_school"),
         "nothing_selected" => Some("flash.nothing_selected"),
+        "booked" => Some("flash.booked"),
+        "booking_cancelled" => Some("flash.booking_cancelled"),
         _ => None,
     }
 }

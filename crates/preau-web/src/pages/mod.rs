@@ -3,6 +3,7 @@
 
 mod admin;
 mod assistance;
+mod bookings;
 mod connectivity;
 mod contracts;
 mod council;
@@ -128,6 +129,21 @@ pub fn routes() -> Router<AppState> {
         .route("/renewal.xlsx", get(coverage::renewal))
         .route("/renewal.csv", get(coverage::renewal))
         .route("/renewal/settings", post(coverage::renewal_settings))
+        .route("/reservations", get(bookings::week).post(bookings::create))
+        .route("/reservations/new", get(bookings::new))
+        .route("/reservations/mine", get(bookings::mine))
+        .route("/reservations/{id}", get(bookings::show))
+        .route("/reservations/{id}/cancel", post(bookings::cancel))
+        .route(
+            "/reservations/ressources",
+            get(bookings::manage).post(bookings::bookable_create),
+        )
+        .route(
+            "/reservations/ressources/{id}",
+            get(bookings::edit).post(bookings::update),
+        )
+        .route("/reservations/slots", post(bookings::slots))
+        .route("/calendrier/{file}", get(bookings::feed))
         .route("/visio", get(visio::list))
         .route(
             "/visio/sessions/{id}",

@@ -39,6 +39,8 @@ struct HomePage {
     needs: Option<(String, String)>,
     /// The caller's visio sessions to record, then those of the week ahead.
     visio: Vec<VisioTodo>,
+    /// The school's shared kits and rooms to book, and the caller's next bookings.
+    bookings: Option<super::bookings::HomeBookings>,
 }
 
 /// The visio sessions of a teacher, a directeur or an intervenant: those ended in the last
@@ -84,10 +86,10 @@ async fn visio_next(
         now + chrono::Duration::days(7),
     );
     let list = visio::sessions(&s.db, p, &next, 0, 5).await?;
-    let rooms: Vec<(i64, i64)> = list.iter().map(|x| (x.room_id, x.school_id)).collect();
-    let ready = visio::readiness(&s.db, &rooms).await?;
+    let places: Vec<visio::SessionPlace> = list.iter().map(Into::into).collect();
+    let ready = visio::session_readiness(&s.db, &places).await?;
     out.extend(list.iter().filter(|x| x.ends_at >= now).map(|x| {
-        let r = ready.get(&x.room_id);
+        let r = ready.get(&x.id);
         VisioTodo {
             id: x.id,
             what: format!(
@@ -186,6 +188,7 @@ pub async fn home(State(s): State<AppState>, a: Auth) -> PageResult {
         schools: listed,
         needs: needs_todo(&s, p).await?,
         visio: visio_next(&s, p).await?,
+        bookings: super::bookings::home(&s, p).await?,
     };
     render(&page)
 }

@@ -84,6 +84,9 @@ impl Ctx {
         if !p.visio_reach().is_empty() {
             nav.push(("/visio", "nav.visio", "visio"));
         }
+        if !p.readable_schools().is_empty() {
+            nav.push(("/reservations", "nav.bookings", "bookings"));
+        }
         if p.can_read_contracts() {
             nav.push(("/contracts", "nav.contracts", "contracts"));
         }

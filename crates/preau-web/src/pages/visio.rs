@@ -53,7 +53,7 @@ fn lines(
 ) -> Vec<Line> {
     list.iter()
         .map(|s| {
-            let r = ready.get(&s.room_id).filter(|_| upcoming);
+            let r = ready.get(&s.id).filter(|_| upcoming);
             Line {
                 id: s.id,
                 when: format!(
@@ -119,9 +119,9 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>
     if !upcoming {
         list.reverse();
     }
-    let rooms: Vec<(i64, i64)> = list.iter().map(|x| (x.room_id, x.school_id)).collect();
+    let places: Vec<visio::SessionPlace> = list.iter().map(Into::into).collect();
     let ready = if upcoming {
-        visio::readiness(&s.db, &rooms).await?
+        visio::session_readiness(&s.db, &places).await?
     } else {
         Default::default()
     };
@@ -187,11 +187,11 @@ async fn session_page(
     let x = visio::session(&s.db, p, id).await?;
     let now = Utc::now();
     let upcoming = x.status() == SessionStatus::Prevue && x.ends_at > now;
-    let ready = visio::readiness(&s.db, &[(x.room_id, x.school_id)]).await?;
+    let ready = visio::session_readiness(&s.db, &[(&x).into()]).await?;
     let own = p.has(Role::Intervenant) && x.intervenant_id == Some(p.user_id);
     let school_side = p.can_record_visio(x.school_id);
     let local = preau_domain::paris::local(x.starts_at);
-    let r = ready.get(&x.room_id);
+    let r = ready.get(&x.id);
     let mut page = SessionPage {
         ctx: Ctx::for_user(
             p,

@@ -579,3 +579,69 @@ async fn an_intervenant_records_the_last_session_from_the_home_page() {
     });
     assert_eq!(status, "tenue");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_teacher_books_a_cart_for_thursday_morning_in_three_clicks() {
+    use chrono::Datelike;
+    let app = TestApp::demo().await;
+    let base = serve(&app).await;
+    // The teacher's school's own cart, and the next Thursday whose morning is to come.
+    let (school, cart, name): (i64, i64, String) = preau_core::with_db!(&app.db, p => {
+        sqlx::query_as("SELECT b.school_id, b.id, b.name FROM bookables b JOIN role_assignments a ON a.school_id = b.school_id JOIN users u ON u.id = a.user_id WHERE u.login = 'enseignant' AND b.device_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM devices t JOIN loans l ON l.device_id = t.id AND l.returned_on IS NULL WHERE t.parent_id = b.device_id) ORDER BY b.id LIMIT 1").fetch_one(p).await.unwrap()
+    });
+    let days = preau_core::bookings::school_days(&app.db, school)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let today = preau_domain::paris::day(now);
+    let thursday = (0..14)
+        .map(|i| today + chrono::Duration::days(i))
+        .find(|d| {
+            d.weekday() == chrono::Weekday::Thu
+                && days.slots(*d).first().is_some_and(|s| s.on(*d).1 > now)
+        })
+        .expect("a Thursday with class within two weeks");
+    let db = app.db.clone();
+    let grid = format!("{base}/reservations?bookable={cart}");
+    tokio::task::spawn_blocking(move || {
+        let d = Driver::start();
+        d.login(&base, "enseignant");
+        d.wait_for("Réserver du matériel");
+        // One click: the cart from the home page; two: Thursday morning; three: "Réserver".
+        d.click_link(&name);
+        d.wait_for("Semaine du");
+        d.click(&format!(
+            "a.slot-free[href*='day={thursday}'][href*='slot=08:30']"
+        ));
+        let form = d.wait_for("Réserver un créneau");
+        assert!(form.contains("jeudi") && form.contains("matin"), "{form}");
+        d.click("form[action='/reservations'] button.primary");
+        let done = d.wait_for("Réservé.");
+        assert!(done.contains("Luc Enseignant"), "{done}");
+        // The week, the form and the teacher's list fit a tablet and a phone.
+        for width in [768, 390] {
+            fits(&d, width, &grid, "Semaine du");
+            fits(
+                &d,
+                width,
+                &format!("{base}/reservations/mine"),
+                "Mes réservations",
+            );
+            fits(
+                &d,
+                width,
+                &format!(
+                    "{base}/reservations/new?bookable={cart}&day={}&slot=13:30-16:30",
+                    thursday + chrono::Duration::days(7)
+                ),
+                "Réserver un créneau",
+            );
+        }
+    })
+    .await
+    .unwrap();
+    let booked: i64 = preau_core::with_db!(&db, p => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM bookings k JOIN users u ON u.id = k.booked_by WHERE k.bookable_id = $1 AND k.starts_at = $2 AND u.login = 'enseignant' AND k.cancelled_at IS NULL").bind(cart).bind(preau_domain::paris::at(thursday, 8, 30)).fetch_one(p).await.unwrap()
+    });
+    assert_eq!(booked, 1);
+}

@@ -6,6 +6,7 @@ mod admin;
 mod agents;
 mod api;
 mod binary;
+mod bookings;
 mod browser;
 mod cli;
 mod connectivity;

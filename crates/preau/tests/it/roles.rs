@@ -80,6 +80,8 @@ async fn every_role_against_every_endpoint() {
     let pupil_readers = ["ok", "403", "ok", "404", "ok", "ok", "403"];
     let lenders = ["ok", "403", "ok", "404", "ok", "403", "403"];
     let lot = ids("SELECT MIN(id) FROM lots".to_string()).await;
+    // A cart of school A that no class holds as a set (the demo makes it bookable).
+    let cart_a = ids(format!("SELECT MIN(b.id) FROM bookables b WHERE b.school_id = {a} AND NOT EXISTS (SELECT 1 FROM devices t JOIN loans l ON l.device_id = t.id AND l.returned_on IS NULL AND l.kind = 'classe' WHERE t.parent_id = b.device_id)")).await;
 
     // (what, expected for admin, elu, technicien, prestataire, directeur, enseignant, erun)
     let scoped_a = ["ok", "ok", "ok", "404", "ok", "ok", "ok"];
@@ -98,6 +100,8 @@ async fn every_role_against_every_endpoint() {
     // Connectivity: the contractor reads the schools of its lots' perimeters (both).
     let connectivity_a = everyone;
     let connectivity_b = ["ok", "ok", "ok", "ok", "404", "404", "404"];
+    // Bookings: whoever reads schools (a contractor's staff reads none).
+    let bookers = ["ok", "ok", "ok", "403", "ok", "ok", "ok"];
     let pages: Vec<(String, [&str; 7])> = vec![
         ("/".into(), everyone),
         ("/schools".into(), everyone),
@@ -267,6 +271,13 @@ async fn every_role_against_every_endpoint() {
             "/visio/programmes".into(),
             ["ok", "403", "403", "403", "ok", "403", "403"],
         ),
+        ("/reservations".into(), bookers),
+        ("/reservations/mine".into(), bookers),
+        (format!("/reservations?school={b}"), scoped_b),
+        (
+            "/reservations/ressources".into(),
+            ["ok", "403", "ok", "403", "ok", "403", "403"],
+        ),
         ("/connectivity".into(), everyone),
         (format!("/connectivity/{a}"), connectivity_a),
         (format!("/connectivity/{b}"), connectivity_b),
@@ -328,6 +339,9 @@ async fn every_role_against_every_endpoint() {
         (format!("/api/v1/devices/{dev_a}/loans"), perimeter_a),
         ("/api/v1/visio/programmes".into(), everyone),
         ("/api/v1/visio/sessions".into(), everyone),
+        ("/api/v1/bookable".into(), everyone),
+        (format!("/api/v1/bookable?school={b}"), scoped_b),
+        ("/api/v1/bookings".into(), everyone),
         ("/api/v1/connectivity".into(), everyone),
         (format!("/api/v1/schools/{a}/links"), connectivity_a),
         (format!("/api/v1/schools/{b}/links"), connectivity_b),
@@ -424,6 +438,13 @@ async fn every_role_against_every_endpoint() {
                 "/api/v1/loans".into(),
                 json!({"school_id": a, "device": "INCONNU-0", "kind": "classe", "class_id": pclass_a}),
                 ["other", "403", "other", "404", "other", "403", "403"],
+            ),
+            // Each role its own Thursday of March 2027 (the morning), so no two clash.
+            (
+                Method::POST,
+                "/api/v1/bookings".into(),
+                json!({"bookable_id": cart_a, "day": (chrono::NaiveDate::from_ymd_opt(2027, 3, 4).unwrap() + chrono::Duration::weeks(r as i64)).to_string(), "slot": "08:30-11:30"}),
+                ["ok", "403", "ok", "404", "ok", "ok", "403"],
             ),
             (
                 Method::PUT,
