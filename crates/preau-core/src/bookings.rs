@@ -409,6 +409,9 @@ pub struct Booking {
     pub id: i64,
     pub bookable_id: i64,
     pub bookable: String,
+    /// The resource's home school.
+    pub home_school_id: i64,
+    pub home_school: String,
     pub school_id: i64,
     pub school: String,
     pub class_id: Option<i64>,
@@ -455,6 +458,16 @@ impl Booking {
         s
     }
 
+    /// The resource's name, with its home school when that is not the booking school's
+    /// ("Classe mobile 1 (École maternelle Les Tilleuls)").
+    pub fn resource(&self) -> String {
+        if self.home_school_id == self.school_id {
+            self.bookable.clone()
+        } else {
+            format!("{} ({})", self.bookable, self.home_school)
+        }
+    }
+
     pub fn held(&self) -> Held {
         Held {
             school_id: self.school_id,
@@ -464,7 +477,7 @@ impl Booking {
     }
 }
 
-const BOOKING: &str = "SELECT k.id, k.bookable_id, b.name AS bookable, k.school_id, s.name AS school, k.class_id, c.label AS class_label, k.day, k.starts_at, k.ends_at, k.repeat_id, k.note, k.booked_by, k.booked_by_name, k.cancelled_at FROM bookings k JOIN bookables b ON b.id = k.bookable_id JOIN schools s ON s.id = k.school_id LEFT JOIN classes c ON c.id = k.class_id WHERE b.collectivite_id = ";
+const BOOKING: &str = "SELECT k.id, k.bookable_id, b.name AS bookable, b.school_id AS home_school_id, h.name AS home_school, k.school_id, s.name AS school, k.class_id, c.label AS class_label, k.day, k.starts_at, k.ends_at, k.repeat_id, k.note, k.booked_by, k.booked_by_name, k.cancelled_at FROM bookings k JOIN bookables b ON b.id = k.bookable_id JOIN schools h ON h.id = b.school_id JOIN schools s ON s.id = k.school_id LEFT JOIN classes c ON c.id = k.class_id WHERE b.collectivite_id = ";
 
 /// Which bookings to list.
 #[derive(Debug, Clone, Default)]
@@ -542,11 +555,8 @@ pub async fn booking(db: &Db, p: &Principal, id: i64) -> AppResult<Booking> {
         bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.text.clone())), &sql.params).fetch_optional(pool).await?
     });
     let mut b = b.ok_or(AppError::NotFound)?;
-    let home: i64 = with_db!(db, pool => {
-        sqlx::query_scalar("SELECT school_id FROM bookables WHERE id = $1").bind(b.bookable_id).fetch_one(pool).await?
-    });
     let reach = p.readable_schools();
-    if !reach.contains(b.school_id) && !reach.contains(home) {
+    if !reach.contains(b.school_id) && !reach.contains(b.home_school_id) {
         return Err(AppError::NotFound);
     }
     if !p.can_see_people(b.school_id) {
@@ -557,10 +567,10 @@ pub async fn booking(db: &Db, p: &Principal, id: i64) -> AppResult<Booking> {
 
 /// Whether the caller may cancel a booking: who booked it, the booking school's or the
 /// resource's home school's directeur or technician, the administrator.
-pub fn may_cancel(p: &Principal, b: &Booking, home: i64) -> bool {
+pub fn may_cancel(p: &Principal, b: &Booking) -> bool {
     b.booked_by == Some(p.user_id)
         || p.can_manage_bookables(b.school_id)
-        || p.can_manage_bookables(home)
+        || p.can_manage_bookables(b.home_school_id)
 }
 
 /// A booking asked for.

@@ -94,6 +94,7 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "No equipment in this room.",
     ),
     ("room.title", "Salle", "Room"),
+    ("room.visio", "Visio dans cette salle", "Visio in this room"),
     ("school.classes", "Classes", "Classes"),
     ("school.edit", "Modifier l'école", "Edit the school"),
     ("school.edit_title", "Modifier l'école", "Edit the school"),

@@ -115,6 +115,14 @@ pub async fn week(State(s): State<AppState>, a: Auth, Query(q): Query<WeekQuery>
                 .unwrap_or(r.school_id),
         );
     }
+    if school.is_none() {
+        // The first of the caller's schools that has something to book.
+        let offered = bookings::bookables(&s.db, p, None, false).await?;
+        school = schools
+            .iter()
+            .map(|x| x.0)
+            .find(|id| offered.iter().any(|b| b.usable_at(*id)));
+    }
     let Some(school) = school.or_else(|| schools.first().map(|x| x.0)) else {
         return Err(AppError::Forbidden.into());
     };
@@ -502,23 +510,18 @@ pub async fn show(
     let p = &a.p;
     let lang = p.lang;
     let b = bookings::booking(&s.db, p, id).await?;
-    let r = bookings::bookable(&s.db, p, b.bookable_id).await;
-    let home = match &r {
-        Ok(r) => r.school_id,
-        Err(_) => b.school_id,
-    };
     let days = bookings::school_days(&s.db, b.school_id).await?;
     render(&BookingPage {
         ctx: Ctx::for_user(
             p,
             &a.csrf,
-            format!("{} — {}", b.bookable, rules::day_label(b.day, lang)),
+            format!("{} — {}", b.resource(), rules::day_label(b.day, lang)),
             "bookings",
         )
         .crumb("/reservations", p.lang_title("booking.title"))
         .flash(flash_key(q.flash())),
         id: b.id,
-        resource: b.bookable.clone(),
+        resource: b.resource(),
         resource_id: b.bookable_id,
         school: b.school.clone(),
         class: b.class_label.clone().unwrap_or_default(),
@@ -529,7 +532,7 @@ pub async fn show(
         repeated: b.repeat_id.is_some(),
         can_cancel: b.cancelled_at.is_none()
             && b.ends_at > Utc::now()
-            && bookings::may_cancel(p, &b, home),
+            && bookings::may_cancel(p, &b),
         back: week_href(b.school_id, Some(b.bookable_id), bookings::monday_of(b.day)),
     })
 }
@@ -955,7 +958,7 @@ pub async fn home(s: &AppState, p: &Principal) -> Result<Option<HomeBookings>, P
                     b.id,
                     format!(
                         "{} — {}",
-                        b.bookable,
+                        b.resource(),
                         bookings::when_words(b, days.halves(), lang)
                     ),
                 )
@@ -1005,7 +1008,7 @@ pub async fn mine(State(s): State<AppState>, a: Auth, Query(q): Query<MineQuery>
         lines.push((
             b.id,
             bookings::when_words(b, h, p.lang),
-            b.bookable.clone(),
+            b.resource(),
             b.school.clone(),
             b.class_label.clone().unwrap_or_default(),
         ));

@@ -617,6 +617,58 @@ struct RoomPage {
     can_add_device: bool,
     can_report: bool,
     equipment: Vec<super::parts::devices::DeviceRow>,
+    /// The room's next visio sessions (two weeks), whether it is ready and what it lacks.
+    visio: Option<RoomVisio>,
+}
+
+pub struct RoomVisio {
+    ready: bool,
+    missing: String,
+    next: Vec<(i64, String)>,
+}
+
+/// The visio sessions of the next two weeks in a room, and its readiness for the first.
+async fn room_visio(
+    s: &AppState,
+    p: &preau_domain::Principal,
+    room: &rooms::Room,
+) -> Result<Option<RoomVisio>, PageError> {
+    use preau_core::visio::{self, SessionFilter};
+    if p.visio_reach().is_empty() {
+        return Ok(None);
+    }
+    let now = chrono::Utc::now();
+    let f = SessionFilter {
+        school: Some(room.school_id),
+        from: Some(now),
+        to: Some(now + chrono::Duration::days(14)),
+        status: Some(preau_domain::visio::SessionStatus::Prevue),
+        ..SessionFilter::default()
+    };
+    let list: Vec<visio::Session> = visio::sessions(&s.db, p, &f, 0, 500)
+        .await?
+        .into_iter()
+        .filter(|x| x.room_id == room.id)
+        .collect();
+    let Some(first) = list.first() else {
+        return Ok(None);
+    };
+    let ready = visio::session_readiness(&s.db, &[first.into()]).await?;
+    let r = ready.get(&first.id).cloned().unwrap_or_default();
+    Ok(Some(RoomVisio {
+        ready: r.ready,
+        missing: r.missing_words(p.lang),
+        next: list
+            .iter()
+            .take(3)
+            .map(|x| {
+                (
+                    x.id,
+                    format!("{} — {}", super::paris(x.starts_at), x.class_label),
+                )
+            })
+            .collect(),
+    }))
 }
 
 pub async fn room(
@@ -647,6 +699,7 @@ pub async fn room(
         can_add_device: p.can_edit_devices(Some(room.school_id)),
         can_report: p.can_report(room.school_id),
         equipment,
+        visio: room_visio(&s, p, &room).await?,
         room,
         school,
     };
