@@ -630,13 +630,9 @@ pub async fn usual_class(
     {
         return Ok(Some(c));
     }
-    let me = preau_domain::text::search_key(&p.display_name);
     Ok(classes
         .iter()
-        .find(|(_, _, teacher)| {
-            let t = preau_domain::text::search_key(teacher);
-            !t.is_empty() && (t == me || me.ends_with(&t) || t.ends_with(&me))
-        })
+        .find(|(_, _, teacher)| preau_domain::text::same_person(teacher, &p.display_name))
         .map(|c| c.0))
 }
 

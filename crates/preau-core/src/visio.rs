@@ -949,6 +949,25 @@ pub async fn intervenants(db: &Db, p: &Principal) -> AppResult<Vec<(i64, String,
     }))
 }
 
+/// The e-mail of the class's teacher, when the teacher has an account at the school
+/// (a user with the enseignant role there whose name is the class's teacher's).
+async fn class_teacher_addresses(tx: &mut Tx, school: i64, class: i64) -> AppResult<Vec<String>> {
+    let teacher: Option<Option<String>> = with_tx!(tx, c => {
+        sqlx::query_scalar("SELECT teacher_name FROM classes WHERE id = $1").bind(class).fetch_optional(&mut *c).await?
+    });
+    let Some(teacher) = teacher.flatten() else {
+        return Ok(Vec::new());
+    };
+    let staff: Vec<(String, String)> = with_tx!(tx, c => {
+        sqlx::query_as("SELECT DISTINCT u.display_name, u.email FROM users u JOIN role_assignments ra ON ra.user_id = u.id WHERE ra.role = 'enseignant' AND ra.school_id = $1 AND u.active = TRUE AND u.email IS NOT NULL").bind(school).fetch_all(&mut *c).await?
+    });
+    Ok(staff
+        .into_iter()
+        .filter(|(name, _)| preau_domain::text::same_person(&teacher, name))
+        .map(|(_, email)| email)
+        .collect())
+}
+
 /// What a readiness pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ReadinessPass {
@@ -992,9 +1011,10 @@ pub async fn readiness_pass(db: &Db, now: DateTime<Utc>) -> AppResult<ReadinessP
         Option<DateTime<Utc>>,
         Option<i64>,
         DateTime<Utc>,
+        i64,
     );
     let due: Vec<Due> = with_db!(db, pool => {
-        sqlx::query_as("SELECT v.id, s.collectivite_id, v.school_id, v.room_id, v.starts_at, v.intervenant_id, v.checked_eve_at, v.checked_last_at, v.ticket_id, v.ends_at FROM visio_sessions v JOIN schools s ON s.id = v.school_id WHERE v.status = 'prevue' AND v.starts_at > $1 AND v.starts_at <= $2 AND v.checked_last_at IS NULL ORDER BY v.starts_at")
+        sqlx::query_as("SELECT v.id, s.collectivite_id, v.school_id, v.room_id, v.starts_at, v.intervenant_id, v.checked_eve_at, v.checked_last_at, v.ticket_id, v.ends_at, v.class_id FROM visio_sessions v JOIN schools s ON s.id = v.school_id WHERE v.status = 'prevue' AND v.starts_at > $1 AND v.starts_at <= $2 AND v.checked_last_at IS NULL ORDER BY v.starts_at")
             .bind(now).bind(now + Duration::days(EVE_LOOKAHEAD_DAYS)).fetch_all(pool).await?
     });
     let calendars = calendar::by_school(db, None).await?;
@@ -1026,7 +1046,7 @@ pub async fn readiness_pass(db: &Db, now: DateTime<Utc>) -> AppResult<ReadinessP
         })
         .collect();
     let ready = session_readiness(db, &places).await?;
-    for ((id, cid, school, room, starts, intervenant, _, _, ticket, _), last) in checks {
+    for ((id, cid, school, room, starts, intervenant, _, _, ticket, _, class), last) in checks {
         out.checked += 1;
         let r = ready.get(&id).cloned().unwrap_or_default();
         let mut tx = db.begin().await?;
@@ -1081,6 +1101,9 @@ pub async fn readiness_pass(db: &Db, now: DateTime<Utc>) -> AppResult<ReadinessP
             }
             let mut to = jobs::addresses(&mut tx, cid, "directeur", Some(school)).await?;
             to.extend(jobs::address_of(&mut tx, intervenant).await?);
+            to.extend(class_teacher_addresses(&mut tx, school, class).await?);
+            to.sort();
+            to.dedup();
             jobs::enqueue_mail(
                 &mut tx,
                 cid,

@@ -33,6 +33,25 @@ fn bounded(field: &str, v: &str, max: usize) -> Result<String, FieldError> {
     Ok(v.to_string())
 }
 
+/// Whether a class's teacher (as the school typed it: "Mme Durand", "Durand") is the
+/// person with this account name ("Claire Durand"): the same words, or one name ending
+/// the other, accents and case aside.
+pub fn same_person(teacher: &str, account: &str) -> bool {
+    let (t, a) = (search_key(teacher), search_key(account));
+    let strip = |s: &str| {
+        s.strip_prefix("mme ")
+            .or_else(|| s.strip_prefix("m. "))
+            .or_else(|| s.strip_prefix("m "))
+            .unwrap_or(s)
+            .trim()
+            .to_string()
+    };
+    let (t, a) = (strip(&t), strip(&a));
+    !t.is_empty()
+        && !a.is_empty()
+        && (t == a || a.ends_with(&format!(" {t}")) || t.ends_with(&format!(" {a}")))
+}
+
 /// Lower-case, accents removed, blanks folded: the same key on SQLite and PostgreSQL, so
 /// that "ecole" finds "École" whatever the database's collation.
 pub fn search_key(s: &str) -> String {
@@ -132,6 +151,16 @@ pub fn opt_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_teacher_is_matched_by_name_not_by_a_fragment() {
+        assert!(same_person("Mme Durand", "Claire Durand"));
+        assert!(same_person("DURAND", "Claire Durand"));
+        assert!(same_person("M. Pétit", "Luc Petit"));
+        assert!(!same_person("Mme Durand", "Claire Durandal"));
+        assert!(!same_person("", "Claire Durand"));
+        assert!(!same_person("Mme Martin", "Luc Enseignant"));
+    }
 
     #[test]
     fn folds_accents_and_blanks() {

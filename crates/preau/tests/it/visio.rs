@@ -598,6 +598,12 @@ async fn a_room_not_ready_the_day_before_opens_one_ticket_and_tells_the_school()
         "SELECT COUNT(*) FROM tickets WHERE room_id = {room} AND title = 'Salle pas prête pour une séance de visio'"
     );
     let mails = "SELECT COUNT(*) FROM jobs WHERE kind = 'mail'";
+    // The class's teacher has an account at the school: told too.
+    let teacher = int(&app, "SELECT id FROM users WHERE login = 'enseignant'").await;
+    preau_core::with_db!(&app.db, p => {
+        sqlx::query("UPDATE classes SET teacher_name = 'M. Enseignant' WHERE id = (SELECT class_id FROM visio_sessions WHERE id = $1)").bind(id).execute(p).await.unwrap();
+        sqlx::query("INSERT INTO role_assignments (user_id, role, school_id, created_at) VALUES ($1, 'enseignant', $2, $3) ON CONFLICT DO NOTHING").bind(teacher).bind(school).bind(Utc::now()).execute(p).await.unwrap();
+    });
     // Before 16:00 the day before: nothing is checked.
     visio::readiness_pass(&app.db, eve - chrono::Duration::minutes(5))
         .await
@@ -634,6 +640,8 @@ async fn a_room_not_ready_the_day_before_opens_one_ticket_and_tells_the_school()
     };
     assert_eq!(priority, expected);
     assert!(int(&app, mails).await > before);
+    let told = int(&app, "SELECT COUNT(*) FROM jobs WHERE kind = 'mail' AND payload LIKE '%enseignant@demo.preau.invalid%' AND payload LIKE '%Salle pas prête%'").await;
+    assert_eq!(told, 1, "the class's teacher is told once");
     // Later passes, and the check 30 minutes before, open no second ticket.
     visio::readiness_pass(&app.db, eve + chrono::Duration::minutes(6))
         .await
