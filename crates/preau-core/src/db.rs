@@ -106,6 +106,47 @@ macro_rules! migration {
     };
 }
 
+/// The first line of a SQLite migration that rebuilds tables other tables point to (SQLite
+/// cannot drop a constraint): it runs with foreign keys off, which only takes effect
+/// outside a transaction, and its foreign keys are checked before it commits.
+const REBUILDS_TABLES: &str = "-- rebuilds tables: foreign keys off";
+
+async fn rebuild_sqlite(pool: &sqlx::SqlitePool, m: &Migration) -> anyhow::Result<()> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *conn)
+        .await?;
+    let result: anyhow::Result<()> = async {
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        sqlx::raw_sql(m.sqlite).execute(&mut *conn).await?;
+        sqlx::query("INSERT INTO preau_migrations (version, name) VALUES ($1, $2)")
+            .bind(m.version)
+            .bind(m.name)
+            .execute(&mut *conn)
+            .await?;
+        let dangling = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&mut *conn)
+            .await?;
+        if !dangling.is_empty() {
+            anyhow::bail!(
+                "migration {} would leave {} rows pointing nowhere",
+                m.version,
+                dangling.len()
+            );
+        }
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
+        Ok(())
+    }
+    .await;
+    if result.is_err() {
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+    }
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await?;
+    result
+}
+
 const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001", "foundation"),
     migration!(2, "0002", "collectivite_version"),
@@ -126,6 +167,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(17, "0017", "visio"),
     migration!(18, "0018", "visio_checks"),
     migration!(19, "0019", "bookings"),
+    migration!(20, "0020", "login_namespaces"),
 ];
 
 impl Db {
@@ -224,13 +266,31 @@ impl Db {
 
     /// Applies the migrations not yet applied, each in its own transaction.
     pub async fn migrate(&self) -> anyhow::Result<Vec<i64>> {
+        self.migrate_until(i64::MAX).await
+    }
+
+    /// Applies the pending migrations up to version `last` (an older schema, for the
+    /// upgrade tests).
+    pub async fn migrate_until(&self, last: i64) -> anyhow::Result<Vec<i64>> {
         let create = "CREATE TABLE IF NOT EXISTS preau_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)";
         with_db!(self, p => sqlx::query(create).execute(p).await.map(|_| ()))?;
         let done: Vec<i64> = with_db!(self, p => {
             sqlx::query_scalar("SELECT version FROM preau_migrations").fetch_all(p).await
         })?;
         let mut applied = Vec::new();
-        for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
+        for m in MIGRATIONS
+            .iter()
+            .filter(|m| !done.contains(&m.version) && m.version <= last)
+        {
+            if let Db::Sqlite(pool, lock) = self
+                && m.sqlite.starts_with(REBUILDS_TABLES)
+            {
+                let _writer = lock.lock().await;
+                rebuild_sqlite(pool, m).await?;
+                tracing::info!(version = m.version, name = m.name, "migration applied");
+                applied.push(m.version);
+                continue;
+            }
             let mut tx = self.begin().await?;
             let sql = match self {
                 Db::Sqlite(..) => m.sqlite,

@@ -130,6 +130,10 @@ enum AdminCommand {
         user: String,
         #[arg(long, default_value = "cli")]
         name: String,
+        /// The user's collectivité (logins are unique within one); needed when there are
+        /// several.
+        #[arg(long)]
+        collectivite: Option<String>,
     },
 }
 
@@ -679,8 +683,13 @@ async fn admin(db: &Db, command: &AdminCommand) -> anyhow::Result<()> {
             eprintln!("identifiants des agents d'inventaire : {login} / (secret ci-dessous)");
             println!("{secret}");
         }
-        AdminCommand::Token { user, name } => {
-            let u = users::find_by_login(db, user)
+        AdminCommand::Token {
+            user,
+            name,
+            collectivite: c,
+        } => {
+            let cid = collectivite(db, c.as_deref()).await?;
+            let u = users::find_by_login_in(db, cid, user)
                 .await?
                 .with_context(|| format!("no user {user:?}"))?;
             let sys = Principal::system(u.collectivite_id, "cli");

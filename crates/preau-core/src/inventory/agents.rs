@@ -19,31 +19,39 @@ pub struct AgentCredentials {
 }
 
 /// Whose agents sign in with this login and secret: the collectivité's id and the
-/// credentials' rotation stamp (when they were set), or `None`.
+/// credentials' rotation stamp (when they were set), or `None`. Logins are unique within a
+/// collectivité only: the secret tells collectivités sharing a login apart (both matching
+/// is refused).
 pub async fn check(db: &Db, login: &str, secret: &str) -> AppResult<Option<(i64, DateTime<Utc>)>> {
-    let row: Option<(i64, String, DateTime<Utc>)> = with_db!(db, pool => {
-        sqlx::query_as("SELECT collectivite_id, secret_hash, created_at FROM agent_credentials WHERE login = $1")
-            .bind(login).fetch_optional(pool).await?
+    let rows: Vec<(i64, String, DateTime<Utc>)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT collectivite_id, secret_hash, created_at FROM agent_credentials WHERE login = $1 ORDER BY id LIMIT $2")
+            .bind(login).bind(crate::users::auth::MAX_HOMONYMS).fetch_all(pool).await?
     });
-    match row {
-        Some((cid, hash, stamp)) => {
-            Ok(verify_password(secret, &hash).await.then_some((cid, stamp)))
-        }
-        None => {
-            // The same work as a real check, so that logins cannot be probed by timing.
-            let _ = crate::users::auth::check_credentials(db, "", secret).await?;
-            Ok(None)
+    if rows.is_empty() {
+        // The same work as a real check, so that logins cannot be probed by timing.
+        let _ = crate::users::auth::check_credentials(db, "", secret).await?;
+        return Ok(None);
+    }
+    let mut found = None;
+    for (cid, hash, stamp) in rows {
+        if verify_password(secret, &hash).await {
+            if found.is_some() {
+                return Ok(None);
+            }
+            found = Some((cid, stamp));
         }
     }
+    Ok(found)
 }
 
 /// When the credentials of `login` were last set (`None`: no such login any more): a
 /// sign-in remembered by a server stays good only while this has not changed, so a
 /// rotation done anywhere (the page, the command line, another server) takes effect at once.
+/// Several collectivités sharing the login: the latest of their rotations.
 pub async fn stamp(db: &Db, login: &str) -> AppResult<Option<DateTime<Utc>>> {
     Ok(with_db!(db, pool => {
-        sqlx::query_scalar("SELECT created_at FROM agent_credentials WHERE login = $1")
-            .bind(login).fetch_optional(pool).await?
+        sqlx::query_scalar("SELECT MAX(created_at) FROM agent_credentials WHERE login = $1")
+            .bind(login).fetch_one(pool).await?
     }))
 }
 

@@ -21,26 +21,37 @@ pub const SESSION_HOURS: i64 = 12;
 /// take the same time.
 static DUMMY_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
 
-/// Checks a login and password; returns the user id of an active user.
+/// At most this many accounts of different collectivités sharing a login are tried.
+pub const MAX_HOMONYMS: i64 = 8;
+
+/// Checks a login and password; returns the user id of an active user. Logins are unique
+/// within a collectivité only: the password tells apart the accounts of different
+/// collectivités sharing a login (if two match, neither signs in).
 pub async fn check_credentials(db: &Db, login: &str, password: &str) -> AppResult<Option<i64>> {
-    let row: Option<(i64, String, bool)> = with_db!(db, pool => {
-        sqlx::query_as("SELECT id, password_hash, active FROM users WHERE login = $1")
+    let rows: Vec<(i64, String, bool)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT id, password_hash, active FROM users WHERE login = $1 ORDER BY id LIMIT $2")
             .bind(login.trim().to_lowercase())
-            .fetch_optional(pool)
+            .bind(MAX_HOMONYMS)
+            .fetch_all(pool)
             .await?
     });
-    match row {
-        Some((id, hash, active)) => {
-            Ok((verify_password(password, &hash).await && active).then_some(id))
-        }
-        None => {
-            let dummy = DUMMY_HASH
-                .get_or_try_init(|| async { hash_password(&random_token()).await })
-                .await?;
-            verify_password(password, dummy).await;
-            Ok(None)
+    if rows.is_empty() {
+        let dummy = DUMMY_HASH
+            .get_or_try_init(|| async { hash_password(&random_token()).await })
+            .await?;
+        verify_password(password, dummy).await;
+        return Ok(None);
+    }
+    let mut found = None;
+    for (id, hash, active) in rows {
+        if verify_password(password, &hash).await && active {
+            if found.is_some() {
+                return Ok(None);
+            }
+            found = Some(id);
         }
     }
+    Ok(found)
 }
 
 /// A new session: the id to put in the cookie and its CSRF token.

@@ -103,10 +103,24 @@ pub async fn get(db: &Db, p: &Principal, id: i64) -> AppResult<User> {
     u.ok_or(AppError::NotFound)
 }
 
+/// The user with this login — the first created, where collectivités share it (the
+/// command line names one with [`find_by_login_in`]).
 pub async fn find_by_login(db: &Db, login: &str) -> AppResult<Option<User>> {
-    let sql = format!("{SELECT} WHERE login = $1");
+    let sql = format!("{SELECT} WHERE login = $1 ORDER BY id LIMIT 1");
     Ok(with_db!(db, pool => {
         sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(sql)).bind(login.trim().to_lowercase()).fetch_optional(pool).await?
+    }))
+}
+
+/// The user with this login in one collectivité.
+pub async fn find_by_login_in(
+    db: &Db,
+    collectivite_id: i64,
+    login: &str,
+) -> AppResult<Option<User>> {
+    let sql = format!("{SELECT} WHERE collectivite_id = $1 AND login = $2");
+    Ok(with_db!(db, pool => {
+        sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(sql)).bind(collectivite_id).bind(login.trim().to_lowercase()).fetch_optional(pool).await?
     }))
 }
 

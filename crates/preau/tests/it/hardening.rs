@@ -571,3 +571,305 @@ async fn weak_passwords_are_refused_with_the_reason_in_french() {
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
 }
+
+/// Finding 6: logins are unique within a collectivité; another collectivité creating the
+/// same user or agent login learns nothing, and sign-in tells homonyms apart by password.
+#[tokio::test]
+async fn no_collectivite_learns_another_s_logins() {
+    use base64::Engine;
+    let app = TestApp::demo().await;
+    let now = chrono::Utc::now();
+    let mut tx = app.db.begin().await.unwrap();
+    let other = preau_core::collectivites::create(
+        &mut tx,
+        preau_domain::org::CollectiviteKind::Commune,
+        "Commune voisine",
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+    let sys = preau_domain::Principal::system(other, "test");
+    // Its administrator is called "admin" too.
+    let strong = "Ardoise-Marelle-Cerf-Volant-2026";
+    let admin2 = preau_core::users::create(
+        &mut tx,
+        &sys,
+        &preau_core::users::UserInput {
+            login: "admin".into(),
+            display_name: "Inès Voisine".into(),
+            email: None,
+            password: strong.into(),
+            lang: None,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    preau_core::users::add_role(
+        &mut tx,
+        &sys,
+        admin2.id,
+        preau_domain::Role::Administrateur,
+        None,
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    // Each "admin" signs into their own collectivité, told apart by the password.
+    let me = |login: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            let s = app.login(login, password).await;
+            s.get("/account").await
+        }
+    };
+    let theirs = me("admin", strong).await;
+    assert!(theirs.body.contains("Inès Voisine"), "{}", theirs.body);
+    let ours = me("admin", "demo").await;
+    assert!(ours.body.contains("Claire Admin"), "{}", ours.body);
+    // Creating the demo's logins there: accepted like any new login, for users and agents.
+    let s = app.login("admin", strong).await;
+    let r = s
+        .post(
+            "/admin/users",
+            &[
+                ("login", "directeur"),
+                ("display_name", "Paul Voisin"),
+                ("password", "Toboggan-Cartable-Preau-2026"),
+            ],
+        )
+        .await;
+    assert!(r.status.is_redirection(), "{}: {}", r.status, r.body);
+    assert!(!r.body.contains("déjà pris"));
+    let secret = "secret-des-agents-voisins-2026";
+    let r = s
+        .post("/admin/agents", &[("login", "agent"), ("secret", secret)])
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    assert!(!r.body.contains("déjà pris"), "{}", r.body);
+    // Within one collectivité a login is still taken once.
+    let again = s
+        .post(
+            "/admin/users",
+            &[
+                ("login", "directeur"),
+                ("display_name", "Paul Voisin"),
+                ("password", "Toboggan-Cartable-Preau-2026"),
+            ],
+        )
+        .await;
+    assert!(again.body.contains("déjà pris"), "{}", again.body);
+    // Each collectivité's agents file their inventories at home, by their secret.
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("agent:{secret}"))
+    );
+    let body = ocs_inventory("pc-voisin-1", "pc-voisin", None, None, None, Some(3));
+    let r = crate::inventory::post_agent(
+        &app,
+        "/ocsinventory",
+        &[
+            ("authorization", auth.as_str()),
+            ("content-type", "application/xml"),
+            ("user-agent", "OCS-NG_unified_unix_agent_v2.10.0"),
+        ],
+        body,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = post_ocs(
+        &app,
+        ocs_inventory("pc-demo-9", "pc-demo", None, None, None, Some(3)),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let homes: Vec<(String, i64)> = with_db!(&app.db, p => sqlx::query_as("SELECT agent_device_id, collectivite_id FROM devices WHERE agent_device_id IN ('pc-voisin-1', 'pc-demo-9') ORDER BY agent_device_id").fetch_all(p).await.unwrap());
+    let demo = app.scalar("SELECT MIN(id) FROM collectivites").await;
+    assert_eq!(
+        homes,
+        vec![
+            ("pc-demo-9".to_string(), demo),
+            ("pc-voisin-1".to_string(), other)
+        ]
+    );
+    // Two homonyms with the same password: neither is signed in.
+    preau_core::write_tx!(app.db, tx => preau_core::users::force_password(tx, admin2.id, "demo", now).await?).unwrap();
+    assert_eq!(
+        preau_core::users::auth::check_credentials(&app.db, "admin", "demo")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// The login namespaces' migration on a deployment with data: every account, role,
+/// session and agent credential kept, nothing pointing nowhere, sign-in as before.
+#[tokio::test]
+async fn logins_become_per_collectivite_on_a_deployment_with_data() {
+    let app = TestApp::demo_upgraded_from(19).await;
+    let fresh = TestApp::demo().await;
+    for table in [
+        "users",
+        "role_assignments",
+        "agent_credentials",
+        "tickets",
+        "loans",
+    ] {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        let count = |app: &TestApp| {
+            let (db, sql) = (app.db.clone(), sql.clone());
+            async move {
+                with_db!(&db, p => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap())
+            }
+        };
+        assert_eq!(count(&app).await, count(&fresh).await, "{table}");
+    }
+    if let preau_core::Db::Sqlite(p, _) = &app.db {
+        let dangling = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(p)
+            .await
+            .unwrap();
+        assert!(dangling.is_empty());
+        let on: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(p)
+            .await
+            .unwrap();
+        assert_eq!(on, 1, "foreign keys are back on");
+    }
+    let s = app.login("directeur", "demo").await;
+    assert_eq!(s.get("/").await.status, 200);
+    let r = post_ocs(
+        &app,
+        ocs_inventory("pc-upgrade-1", "pc-upgrade", None, None, None, Some(3)),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// The routes of the pages' router, read from its source, with the methods each answers:
+/// a route added without a handler method here is still walked.
+fn page_routes() -> Vec<(String, bool)> {
+    let source = include_str!("../../../preau-web/src/pages/mod.rs");
+    source
+        .split(".route(")
+        .skip(1)
+        .filter_map(|chunk| {
+            let path = chunk.split('"').nth(1)?;
+            path.starts_with('/')
+                .then(|| (path.to_string(), chunk.contains("post(")))
+        })
+        .collect()
+}
+
+/// A route's path with its parameters filled: ids with 1, the rest with a word.
+fn filled(path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find('}').map_or(rest.len(), |j| i + j + 1);
+        let name = &rest[i + 1..end - 1];
+        out.push_str(match name {
+            "format" => "csv",
+            "file" | "token" => "x.ics",
+            _ => "1",
+        });
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every POST route of the pages refuses a form without the session's CSRF token, or with
+/// another one, and changes nothing; every API write refuses a session cookie alone (the
+/// API takes bearer tokens only).
+#[tokio::test]
+async fn every_post_route_refuses_a_request_without_its_csrf_token() {
+    let app = TestApp::demo().await;
+    let routes: Vec<String> = page_routes()
+        .into_iter()
+        .filter(|(_, post)| *post)
+        .map(|(p, _)| p)
+        .collect();
+    assert!(routes.len() >= 60, "{routes:?}");
+    let s = app.login("admin", "demo").await;
+    let audit = "SELECT COUNT(*) FROM audit_log";
+    let before = app.scalar(audit).await;
+    let mut accepted = Vec::new();
+    for route in &routes {
+        // Signing in has its own anonymous token (checked in the login tests).
+        if route == "/login" {
+            continue;
+        }
+        let path = filled(route);
+        for body in [
+            "csrf=not-the-session-token&name=x&login=x",
+            "name=x&login=x",
+        ] {
+            let r = app
+                .request(
+                    Method::POST,
+                    &path,
+                    &[
+                        ("cookie", s.cookie.clone()),
+                        ("content-type", "application/x-www-form-urlencoded".into()),
+                    ],
+                    Some(body.to_string()),
+                )
+                .await;
+            // An upload route reads a multipart form: the same two, as uploads.
+            let r = if r.status == 400 {
+                let token = if body.starts_with("csrf=") {
+                    "--b\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nnot-the-session-token\r\n"
+                } else {
+                    ""
+                };
+                let form = format!(
+                    "{token}--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\nuai;nom\r\n--b--\r\n"
+                );
+                app.request(
+                    Method::POST,
+                    &path,
+                    &[
+                        ("cookie", s.cookie.clone()),
+                        ("content-type", "multipart/form-data; boundary=b".into()),
+                    ],
+                    Some(form),
+                )
+                .await
+            } else {
+                r
+            };
+            if r.status != 403 {
+                accepted.push(format!("POST {path} ({body}): {}", r.status));
+            }
+        }
+    }
+    assert!(accepted.is_empty(), "{}", accepted.join("\n"));
+    assert_eq!(app.scalar(audit).await, before, "nothing was changed");
+    // The API: a session cookie is no credential.
+    let mut api = 0;
+    for op in preau_web::api::ops().iter().filter(|o| o.method != "get") {
+        let path = format!("/api/v1{}", filled(op.path));
+        let r = app
+            .request(
+                op.method.to_uppercase().parse().unwrap(),
+                &path,
+                &[
+                    ("cookie", s.cookie.clone()),
+                    ("content-type", "application/json".into()),
+                ],
+                Some("{}".into()),
+            )
+            .await;
+        assert_eq!(r.status, 401, "{} {path}", op.method);
+        api += 1;
+    }
+    assert!(api >= 20, "{api}");
+    // With its token, the same session is let through.
+    let r = s.post("/account/lang", &[("lang", "fr")]).await;
+    assert!(r.status.is_redirection(), "{}", r.status);
+}

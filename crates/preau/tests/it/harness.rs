@@ -55,6 +55,11 @@ impl Resp {
 
 /// A fresh, migrated database on the backend the environment names.
 pub async fn fresh_db() -> (Db, Option<std::path::PathBuf>) {
+    fresh_db_until(i64::MAX).await
+}
+
+/// A fresh database on the schema of migration `last`.
+pub async fn fresh_db_until(last: i64) -> (Db, Option<std::path::PathBuf>) {
     let n = N.fetch_add(1, Ordering::SeqCst);
     match std::env::var("PREAU_TEST_DATABASE_URL")
         .ok()
@@ -70,14 +75,14 @@ pub async fn fresh_db() -> (Db, Option<std::path::PathBuf>) {
             let db = Db::open_postgres(&url, Some(&schema))
                 .await
                 .expect("postgres");
-            db.migrate().await.expect("migrate");
+            db.migrate_until(last).await.expect("migrate");
             (db, None)
         }
         None => {
             let dir = std::env::temp_dir().join(format!("preau-it-{}-{n}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
             let db = Db::open_sqlite(&dir).await.expect("sqlite");
-            db.migrate().await.expect("migrate");
+            db.migrate_until(last).await.expect("migrate");
             (db, Some(dir))
         }
     }
@@ -91,6 +96,28 @@ impl TestApp {
             ..Default::default()
         })
         .await
+    }
+
+    /// The demo loaded on the schema of migration `version`, then upgraded to the current
+    /// one, as a deployment of that version would be.
+    pub async fn demo_upgraded_from(version: i64) -> TestApp {
+        let (db, dir) = fresh_db_until(version).await;
+        preau_core::demo::load_if_empty(&db, chrono::Utc::now())
+            .await
+            .expect("demo");
+        db.migrate().await.expect("upgrade");
+        let router = preau_web::router(preau_web::AppState::new(
+            db.clone(),
+            preau_web::WebConfig {
+                secure_cookies: false,
+                ..Default::default()
+            },
+        ));
+        TestApp {
+            db,
+            router,
+            _dir: dir,
+        }
     }
 
     /// The demo under another configuration (limits, agent paths…).
