@@ -112,7 +112,16 @@ async fn csv_exports_never_carry_a_formula() {
         .get("/devices/export/materiel.xlsx?search=attacker")
         .await;
     assert_eq!(xlsx.status, 200);
-    assert!(xlsx.bytes.starts_with(b"PK"));
+    let sheets = crate::harness::xlsx_sheets(&xlsx.bytes);
+    assert!(
+        sheets[0].1.contains("=HYPERLINK(") && sheets[0].1.contains("@SUM(1+1)"),
+        "{:?}",
+        sheets[0]
+    );
+    assert!(
+        !String::from_utf8_lossy(&xlsx.bytes).contains("<f>"),
+        "no formula"
+    );
 }
 
 #[tokio::test]

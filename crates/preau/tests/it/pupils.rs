@@ -530,7 +530,9 @@ async fn a_directeur_lends_a_class_set_and_a_broken_tablet_opens_a_ticket() {
     let list = s.get(&format!("{loans_url}?status=all")).await;
     assert!(list.body.contains("Mme Rose") && list.body.contains("Lot de classe"));
     let xlsx = s.get(&format!("{loans_url}/xlsx?status=all")).await;
-    assert!(xlsx.status == 200 && xlsx.bytes.starts_with(b"PK"));
+    assert_eq!(xlsx.status, 200);
+    let sheets = crate::harness::xlsx_sheets(&xlsx.bytes);
+    assert!(sheets[0].1.contains("Mme Rose"), "{:?}", sheets[0]);
     let teacher = app.login("enseignant", "demo").await;
     assert_eq!(teacher.get(&format!("/loans/{loan}")).await.status, 200);
     assert_eq!(

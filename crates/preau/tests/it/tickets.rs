@@ -271,7 +271,18 @@ async fn clocks_run_on_the_school_calendar_pause_on_the_school_and_cost_penaltie
             "/reports/sla/xlsx?contract={contract}&month=2026-03"
         ))
         .await;
-    assert!(xlsx.body_bytes().starts_with(b"PK"));
+    // The workbook read back: the ticket's row, its penalty a number.
+    let sheets = crate::harness::xlsx_sheets(xlsx.body_bytes());
+    let row = sheets[0]
+        .1
+        .lines()
+        .find(|l| l.split('\t').any(|c| c == t.number.to_string()))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        row.split('\t').any(|c| c == "160" || c == "160.00"),
+        "{row}"
+    );
     // A ticket opened on a Sunday evening does not get a zero delay: it starts on Monday.
     let t = open(
         &app,
@@ -1223,4 +1234,109 @@ async fn routing_rules_the_closing_delay_and_the_calendar_are_set_by_the_adminis
         tech.get("/admin/assistance").await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+/// Penalties across a month boundary: a ticket counts in the month its clock started,
+/// whenever it is resolved; each ticket's penalty stops at the lot's cap per ticket, and
+/// the month's total at its cap per month — all read back from the stored tickets.
+#[tokio::test]
+async fn penalties_are_capped_per_ticket_and_per_month_across_a_month_boundary() {
+    let app = TestApp::demo().await;
+    let (a, _) = first_and_other_school(&app).await;
+    let room = first_classroom(&app, a).await;
+    let teacher = principal(&app, "enseignant").await;
+    let presta = principal(&app, "prestataire").await;
+    let admin = principal(&app, "admin").await;
+    // Lot 1 (the boards): 200 € at most per ticket, 300 € per month.
+    preau_core::with_db!(&app.db, p => {
+        sqlx::query("UPDATE lots SET cap_ticket_cents = 20000, cap_month_cents = 30000 WHERE number = 1").execute(p).await.unwrap();
+    });
+    // Two P1 tickets of March resolved in April, long after their one-school-day GTR, and
+    // one of April.
+    let mut march = Vec::new();
+    for (opened, resolved) in [
+        ("2026-03-30 09:00", "2026-04-02 10:30"),
+        ("2026-03-31 15:00", "2026-04-03 16:00"),
+        ("2026-04-02 09:00", "2026-04-03 16:00"),
+    ] {
+        let t = open(
+            &app,
+            &teacher,
+            Some(room),
+            None,
+            "ecran",
+            "p1",
+            paris(opened),
+        )
+        .await;
+        assert_eq!(
+            t.sla_cap_cents,
+            Some(20_000),
+            "the lot's cap is the ticket's"
+        );
+        let t = write_tx!(app.db, tx => tickets::take(tx, &presta, t.id, paris(opened) + chrono::Duration::minutes(30)).await?).unwrap();
+        let t = write_tx!(app.db, tx => tickets::set_status(tx, &presta, t.id, t.version, TicketStatus::Resolu, Some("Carte mère remplacée"), paris(resolved)).await?).unwrap();
+        march.push(t.id);
+    }
+    let april_ticket = march.pop().unwrap();
+    let contract: i64 = app.scalar("SELECT MIN(id) FROM contracts").await;
+    let report = |month: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            reports::monthly(
+                &app.db,
+                admin,
+                contract,
+                reports::Month::parse(month).unwrap(),
+                paris("2026-05-04 08:00"),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let m = report("2026-03").await;
+    let lot = m.lots.iter().find(|l| l.lot.number == 1).unwrap();
+    let ids: Vec<i64> = lot.lines.iter().map(|l| l.ticket.id).collect();
+    assert!(
+        march.iter().all(|id| ids.contains(id)),
+        "March counts its tickets"
+    );
+    assert!(!ids.contains(&april_ticket), "not April's");
+    for id in &march {
+        let line = lot.lines.iter().find(|l| l.ticket.id == *id).unwrap();
+        assert!(line.penalty.gross_cents > 20_000, "{:?}", line.penalty);
+        assert_eq!(line.penalty.cents, 20_000);
+        assert!(line.penalty.capped && !line.provisional);
+    }
+    // The month's total: the tickets' capped penalties, then the lot's monthly cap.
+    let sum: i64 = lot.lines.iter().map(|l| l.penalty.cents).sum();
+    assert_eq!(lot.total.gross_cents, sum);
+    assert!(sum >= 40_000);
+    assert_eq!(lot.total.cents, 30_000);
+    assert!(lot.total.capped);
+    // April has its own ticket, and not March's resolved in April.
+    let m = report("2026-04").await;
+    let lot = m.lots.iter().find(|l| l.lot.number == 1).unwrap();
+    let ids: Vec<i64> = lot.lines.iter().map(|l| l.ticket.id).collect();
+    assert!(ids.contains(&april_ticket) && march.iter().all(|id| !ids.contains(id)));
+    let line = lot
+        .lines
+        .iter()
+        .find(|l| l.ticket.id == april_ticket)
+        .unwrap();
+    assert!(line.gtr_met == Some(false) && line.penalty.cents > 0);
+    assert!(lot.total.cents <= 30_000);
+    // The report's spreadsheet says the same capped total for March.
+    let session = app.login("admin", "demo").await;
+    let csv = session
+        .get(&format!(
+            "/reports/sla/csv?contract={contract}&month=2026-03"
+        ))
+        .await;
+    let total = csv
+        .body
+        .lines()
+        .find(|l| l.starts_with("1;Total du mois"))
+        .unwrap_or_default();
+    assert!(total.ends_with(";300,00;"), "{total:?}");
 }
