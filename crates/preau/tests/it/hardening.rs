@@ -758,47 +758,13 @@ async fn logins_become_per_collectivite_on_a_deployment_with_data() {
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
-/// The routes of the pages' router, read from its source, with the methods each answers:
-/// a route added without a handler method here is still walked.
-fn page_routes() -> Vec<(String, bool)> {
-    let source = include_str!("../../../preau-web/src/pages/mod.rs");
-    source
-        .split(".route(")
-        .skip(1)
-        .filter_map(|chunk| {
-            let path = chunk.split('"').nth(1)?;
-            path.starts_with('/')
-                .then(|| (path.to_string(), chunk.contains("post(")))
-        })
-        .collect()
-}
-
-/// A route's path with its parameters filled: ids with 1, the rest with a word.
-fn filled(path: &str) -> String {
-    let mut out = String::new();
-    let mut rest = path;
-    while let Some(i) = rest.find('{') {
-        out.push_str(&rest[..i]);
-        let end = rest[i..].find('}').map_or(rest.len(), |j| i + j + 1);
-        let name = &rest[i + 1..end - 1];
-        out.push_str(match name {
-            "format" => "csv",
-            "file" | "token" => "x.ics",
-            _ => "1",
-        });
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// Every POST route of the pages refuses a form without the session's CSRF token, or with
 /// another one, and changes nothing; every API write refuses a session cookie alone (the
 /// API takes bearer tokens only).
 #[tokio::test]
 async fn every_post_route_refuses_a_request_without_its_csrf_token() {
     let app = TestApp::demo().await;
-    let routes: Vec<String> = page_routes()
+    let routes: Vec<String> = crate::harness::page_routes()
         .into_iter()
         .filter(|(_, post)| *post)
         .map(|(p, _)| p)
@@ -813,7 +779,7 @@ async fn every_post_route_refuses_a_request_without_its_csrf_token() {
         if route == "/login" {
             continue;
         }
-        let path = filled(route);
+        let path = crate::harness::filled(route);
         for body in [
             "csrf=not-the-session-token&name=x&login=x",
             "name=x&login=x",
@@ -862,7 +828,7 @@ async fn every_post_route_refuses_a_request_without_its_csrf_token() {
     // The API: a session cookie is no credential.
     let mut api = 0;
     for op in preau_web::api::ops().iter().filter(|o| o.method != "get") {
-        let path = format!("/api/v1{}", filled(op.path));
+        let path = format!("/api/v1{}", crate::harness::filled(op.path));
         let r = app
             .request(
                 op.method.to_uppercase().parse().unwrap(),

@@ -389,6 +389,50 @@ impl Drop for SmtpListener {
     }
 }
 
+/// The routes of the pages' router, read from its source, with the methods each answers:
+/// a route added without a handler method here is still walked.
+pub fn page_routes() -> Vec<(String, bool)> {
+    let source = include_str!("../../../preau-web/src/pages/mod.rs");
+    source
+        .split(".route(")
+        .skip(1)
+        .filter_map(|chunk| {
+            let path = chunk.split('"').nth(1)?;
+            path.starts_with('/')
+                .then(|| (path.to_string(), chunk.contains("post(")))
+        })
+        .collect()
+}
+
+/// A route's path with its parameters filled: ids with 1, the rest with a word.
+pub fn filled(path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find('}').map_or(rest.len(), |j| i + j + 1);
+        let name = &rest[i + 1..end - 1];
+        out.push_str(match name {
+            "format" => "csv",
+            "file" | "token" => "x.ics",
+            _ => "1",
+        });
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether a concrete path (query aside) is an instance of a route's pattern.
+pub fn matches_route(path: &str, route: &str) -> bool {
+    let path = path.split('?').next().unwrap_or_default();
+    let (p, r): (Vec<&str>, Vec<&str>) = (path.split('/').collect(), route.split('/').collect());
+    p.len() == r.len()
+        && p.iter()
+            .zip(&r)
+            .all(|(a, b)| a == b || (b.starts_with('{') && b.ends_with('}')))
+}
+
 /// An XLSX workbook read back: each sheet's name and its cells' text, tab-separated by
 /// cell and one line per row (numbers as stored, `749.00`).
 pub fn xlsx_sheets(book: &[u8]) -> Vec<(String, String)> {

@@ -17,6 +17,15 @@ const ROLES: [&str; 7] = [
     "erun",
 ];
 
+/// A read's answer: a redirect is not an answer (a refusal sent to the sign-in page, or to
+/// another page, must not pass for an allowed read).
+fn read_class(status: u16) -> &'static str {
+    match status {
+        300..=399 => "redirect",
+        s => class_of(s),
+    }
+}
+
 fn class_of(status: u16) -> &'static str {
     match status {
         200..=399 => "ok",
@@ -80,6 +89,14 @@ async fn every_role_against_every_endpoint() {
     let pupil_readers = ["ok", "403", "ok", "404", "ok", "ok", "403"];
     let lenders = ["ok", "403", "ok", "404", "ok", "403", "403"];
     let lot = ids("SELECT MIN(id) FROM lots".to_string()).await;
+    let session_b = ids(format!(
+        "SELECT MIN(id) FROM visio_sessions WHERE school_id = {b}"
+    ))
+    .await;
+    let booking = ids("SELECT MIN(id) FROM bookings".to_string()).await;
+    let cid = ids("SELECT MIN(id) FROM collectivites".to_string()).await;
+    let dossier = ids("SELECT MIN(id) FROM subsidies".to_string()).await;
+    let campaign = ids("SELECT MIN(id) FROM needs_campaigns".to_string()).await;
     // A cart of school A that no class holds as a set (the demo makes it bookable).
     let cart_a = ids(format!("SELECT MIN(b.id) FROM bookables b WHERE b.school_id = {a} AND NOT EXISTS (SELECT 1 FROM devices t JOIN loans l ON l.device_id = t.id AND l.returned_on IS NULL AND l.kind = 'classe' WHERE t.parent_id = b.device_id)")).await;
 
@@ -100,6 +117,11 @@ async fn every_role_against_every_endpoint() {
     // Connectivity: the contractor reads the schools of its lots' perimeters (both).
     let connectivity_a = everyone;
     let connectivity_b = ["ok", "ok", "ok", "ok", "404", "404", "404"];
+    // Steering: the schools' référentiel and needs (not the teachers, not contractors);
+    // money (the administrator and the élu); the provider's statement, found by neither.
+    let coverage_readers = ["ok", "ok", "ok", "403", "ok", "403", "ok"];
+    let money_readers = ["ok", "ok", "403", "403", "403", "403", "403"];
+    let money_readers_404 = ["ok", "ok", "403", "404", "404", "404", "403"];
     // Bookings: whoever reads schools (a contractor's staff reads none).
     let bookers = ["ok", "ok", "ok", "403", "ok", "ok", "ok"];
     let pages: Vec<(String, [&str; 7])> = vec![
@@ -242,7 +264,8 @@ async fn every_role_against_every_endpoint() {
             format!("/tickets/{t_b}"),
             ["ok", "404", "ok", "404", "404", "404", "404"],
         ),
-        (format!("/q/{dev_a}"), everyone),
+        // The QR label's address sends on to the device or the report form.
+        (format!("/q/{dev_a}"), ["redirect"; 7]),
         ("/contracts".into(), contract_readers),
         (format!("/contracts/{contract}"), contract_readers),
         ("/contracts/new".into(), admin_only),
@@ -272,6 +295,71 @@ async fn every_role_against_every_endpoint() {
             ["ok", "403", "403", "403", "ok", "403", "403"],
         ),
         ("/reservations".into(), bookers),
+        (
+            format!("/reservations/new?bookable={cart_a}"),
+            ["ok", "403", "ok", "404", "ok", "ok", "403"],
+        ),
+        (
+            format!("/reservations/{booking}"),
+            ["ok", "ok", "ok", "404", "ok", "ok", "ok"],
+        ),
+        (
+            format!("/reservations/ressources/{cart_a}"),
+            ["ok", "403", "ok", "404", "ok", "403", "403"],
+        ),
+        (format!("/contracts/{contract}/lots/new"), admin_only),
+        (
+            format!("/reports/sla/xlsx?contract={contract}&month=2026-11"),
+            sla_readers,
+        ),
+        ("/coverage".into(), coverage_readers),
+        (
+            format!("/coverage/{a}"),
+            ["ok", "ok", "ok", "404", "ok", "404", "ok"],
+        ),
+        (
+            format!("/coverage/{b}"),
+            ["ok", "ok", "ok", "404", "404", "404", "404"],
+        ),
+        ("/coverage/plan".into(), sla_readers),
+        ("/coverage/plan.xlsx".into(), sla_readers),
+        ("/coverage/plan.csv".into(), sla_readers),
+        ("/renewal".into(), dashboard),
+        ("/renewal.xlsx".into(), dashboard),
+        ("/renewal.csv".into(), dashboard),
+        (format!("/visio/sessions/{session_b}"), scoped_b),
+        ("/visio/statement".into(), money_readers_404),
+        ("/visio/statement/csv".into(), money_readers_404),
+        ("/council".into(), money_readers),
+        ("/council.xlsx".into(), money_readers),
+        ("/quality".into(), sla_readers),
+        ("/funding".into(), money_readers),
+        ("/funding/new".into(), admin_only),
+        ("/funding/dossiers.xlsx".into(), money_readers),
+        ("/funding/dossiers.csv".into(), money_readers),
+        ("/funding/spending.xlsx".into(), money_readers),
+        ("/funding/spending.csv".into(), money_readers),
+        (format!("/funding/{dossier}"), money_readers),
+        (format!("/funding/{dossier}/edit"), admin_only),
+        ("/needs".into(), coverage_readers),
+        ("/needs/new".into(), admin_only),
+        (format!("/needs/{campaign}"), coverage_readers),
+        (format!("/needs/{campaign}/edit"), admin_only),
+        (format!("/needs/{campaign}/requests.xlsx"), coverage_readers),
+        (format!("/needs/{campaign}/requests.csv"), coverage_readers),
+        ("/admin/referentiel".into(), coverage_readers),
+        ("/admin/referentiel/edit".into(), admin_only),
+        (format!("/schools/{a}/loans/xlsx"), pupil_readers),
+        (format!("/classes/{pclass_a}/pupils/csv"), pupil_readers),
+        // No agreement was scanned for this loan: nothing to show, to those who may see it.
+        (
+            format!("/loans/{loan_a}/document"),
+            ["404", "403", "404", "404", "404", "404", "403"],
+        ),
+        (
+            "/tablets/csv".into(),
+            ["ok", "ok", "ok", "403", "ok", "ok", "ok"],
+        ),
         ("/reservations/mine".into(), bookers),
         (format!("/reservations?school={b}"), scoped_b),
         (
@@ -339,6 +427,14 @@ async fn every_role_against_every_endpoint() {
         (format!("/api/v1/devices/{dev_a}/loans"), perimeter_a),
         ("/api/v1/visio/programmes".into(), everyone),
         ("/api/v1/visio/sessions".into(), everyone),
+        (format!("/api/v1/collectivites/{cid}"), everyone),
+        // Visits: each reads those of their scope (an empty list for the others).
+        ("/api/v1/interventions".into(), everyone),
+        ("/api/v1/coverage".into(), coverage_readers),
+        ("/api/v1/referentiel".into(), coverage_readers),
+        ("/api/v1/renewal".into(), dashboard),
+        ("/api/v1/needs".into(), coverage_readers),
+        ("/api/v1/subsidies".into(), money_readers),
         ("/api/v1/bookable".into(), everyone),
         (format!("/api/v1/bookable?school={b}"), scoped_b),
         ("/api/v1/bookings".into(), everyone),
@@ -350,12 +446,55 @@ async fn every_role_against_every_endpoint() {
         (format!("/api/v1/schools/{b}/wifi"), connectivity_b),
         (format!("/api/v1/schools/{b}/probe"), connectivity_b),
     ];
+    // Every route the routers answer to GET has its rule here: a route added without one
+    // fails. Public addresses (signing in, the calendar feeds by secret) and a ticket's
+    // attachment (its own tests: `tickets.rs`) are named apart.
+    let public = [
+        "/login",
+        "/ical/{file}",
+        "/calendrier/{file}",
+        "/healthz",
+        "/static/{*path}",
+    ];
+    let apart = ["/tickets/{id}/attachments/{aid}"];
+    let unruled: Vec<String> = crate::harness::page_routes()
+        .into_iter()
+        .filter(|(route, _)| !public.contains(&route.as_str()) && !apart.contains(&route.as_str()))
+        .filter(|(route, post)| {
+            // A route with a GET handler (those with only POST are walked by the CSRF test).
+            let source = include_str!("../../../preau-web/src/pages/mod.rs");
+            let chunk = source
+                .split(&format!("\"{route}\""))
+                .nth(1)
+                .unwrap_or_default();
+            let chunk = chunk.split(".route(").next().unwrap_or_default();
+            chunk.contains("get(") || !*post
+        })
+        .filter(|(route, _)| {
+            !pages
+                .iter()
+                .any(|(path, _)| crate::harness::matches_route(path, route))
+        })
+        .map(|(route, _)| route)
+        .collect();
+    assert!(unruled.is_empty(), "pages without a rule: {unruled:?}");
+    let unruled: Vec<&str> = preau_web::api::ops()
+        .iter()
+        .filter(|o| o.method == "get" && !o.public)
+        .map(|o| o.path)
+        .filter(|route| {
+            !api_get
+                .iter()
+                .any(|(path, _)| crate::harness::matches_route(&path["/api/v1".len()..], route))
+        })
+        .collect();
+    assert!(unruled.is_empty(), "API reads without a rule: {unruled:?}");
     let mut mismatches = Vec::new();
     for (r, role) in ROLES.iter().enumerate() {
         let session = app.login(role, "demo").await;
         let token = app.token(role).await;
         for (path, expected) in &pages {
-            let got = class_of(session.get(path).await.status.as_u16());
+            let got = read_class(session.get(path).await.status.as_u16());
             if got != expected[r] {
                 mismatches.push(format!(
                     "{role} GET {path}: expected {}, got {got}",
@@ -364,7 +503,7 @@ async fn every_role_against_every_endpoint() {
             }
         }
         for (path, expected) in &api_get {
-            let got = class_of(
+            let got = read_class(
                 app.api(&token, Method::GET, path, None)
                     .await
                     .status
@@ -512,7 +651,7 @@ async fn every_role_against_every_endpoint() {
         } else {
             session.get(path).await
         };
-        let got = class_of(resp.status.as_u16());
+        let got = read_class(resp.status.as_u16());
         // The visio pages and the home page (its list of sessions) name their schools.
         let visio = path.contains("visio") || path == "/";
         // Where the contractor is refused, so is the speaker.
