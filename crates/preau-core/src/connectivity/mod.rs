@@ -98,11 +98,26 @@ pub(crate) async fn scope(db: &Db, p: &Principal) -> AppResult<SchoolScope> {
     Ok(SchoolScope::Only(ids))
 }
 
-/// A school's links, the main one first. Prices only for those who see costs.
-pub async fn links(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<SchoolLink>> {
+/// Checks that the caller reads this school's connection: in its scope, and a school of
+/// its collectivité (the administrator's scope is "every school", which must not reach
+/// another collectivité's ids). `NotFound` otherwise, as for a missing id.
+pub(crate) async fn reach_school(db: &Db, p: &Principal, school_id: i64) -> AppResult<()> {
     if !scope(db, p).await?.contains(school_id) {
         return Err(AppError::NotFound);
     }
+    let known: i64 = with_db!(db, pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM schools WHERE id = $1 AND collectivite_id = $2")
+            .bind(school_id).bind(p.collectivite_id).fetch_one(pool).await?
+    });
+    if known == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+/// A school's links, the main one first. Prices only for those who see costs.
+pub async fn links(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<SchoolLink>> {
+    reach_school(db, p, school_id).await?;
     let sql = format!(
         "{LINK} WHERE l.school_id = $1 AND s.collectivite_id = $2 ORDER BY l.role DESC, l.id"
     );
@@ -300,9 +315,7 @@ pub async fn add_speed_test(
 }
 
 pub async fn speed_tests(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<SpeedTest>> {
-    if !scope(db, p).await?.contains(school_id) {
-        return Err(AppError::NotFound);
-    }
+    reach_school(db, p, school_id).await?;
     Ok(with_db!(db, pool => {
         sqlx::query_as("SELECT t.tested_at, t.down_kbps, t.up_kbps, t.tested_by FROM speed_tests t JOIN schools s ON s.id = t.school_id WHERE t.school_id = $1 AND s.collectivite_id = $2 ORDER BY t.tested_at DESC LIMIT 20")
             .bind(school_id).bind(p.collectivite_id).fetch_all(pool).await?
@@ -407,9 +420,7 @@ pub struct Outage {
 }
 
 pub async fn outages(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<Outage>> {
-    if !scope(db, p).await?.contains(school_id) {
-        return Err(AppError::NotFound);
-    }
+    reach_school(db, p, school_id).await?;
     Ok(with_db!(db, pool => {
         sqlx::query_as("SELECT o.started_at, o.ended_at, o.class_minutes, o.ticket_id FROM outages o JOIN schools s ON s.id = o.school_id WHERE o.school_id = $1 AND s.collectivite_id = $2 ORDER BY o.started_at DESC LIMIT 50")
             .bind(school_id).bind(p.collectivite_id).fetch_all(pool).await?
@@ -706,9 +717,7 @@ type ApRow = (
 /// A school's Wi-Fi register: every access point in service (devices of a category with a
 /// Wi-Fi switch), what it covers and what does not comply.
 pub async fn wifi_register(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<AccessPoint>> {
-    if !scope(db, p).await?.contains(school_id) {
-        return Err(AppError::NotFound);
-    }
+    reach_school(db, p, school_id).await?;
     let rows: Vec<ApRow> = with_db!(db, pool => {
         sqlx::query_as("SELECT d.id, d.name, d.asset_tag, r.name, d.wifi_switchable, d.wifi_switch_method, d.council_informed_on, d.purchase_date FROM devices d JOIN device_categories k ON k.id = d.category_id LEFT JOIN rooms r ON r.id = d.room_id WHERE d.school_id = $1 AND d.collectivite_id = $2 AND k.has_wifi_switch = TRUE AND d.state NOT IN ('reforme', 'perdu', 'vole') ORDER BY r.name, d.id")
             .bind(school_id).bind(p.collectivite_id).fetch_all(pool).await?
@@ -878,9 +887,7 @@ pub async fn availability(
     school_id: i64,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<MonthAvailability>> {
-    if !scope(db, p).await?.contains(school_id) {
-        return Err(AppError::NotFound);
-    }
+    reach_school(db, p, school_id).await?;
     let calendars = calendar::by_school(db, Some(p.collectivite_id)).await?;
     let Some(cal) = calendars.get(&school_id) else {
         return Err(AppError::NotFound);

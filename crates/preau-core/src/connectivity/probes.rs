@@ -138,9 +138,7 @@ const STATE: &str = "SELECT school_id, target, last_checked_at, last_ok_at, fail
 
 /// A school's probe, for those who read its connectivity.
 pub async fn get(db: &Db, p: &Principal, school_id: i64) -> AppResult<Option<ProbeState>> {
-    if !super::scope(db, p).await?.contains(school_id) {
-        return Err(AppError::NotFound);
-    }
+    super::reach_school(db, p, school_id).await?;
     Ok(with_db!(db, pool => {
         sqlx::query_as(sqlx::AssertSqlSafe(format!("{STATE} WHERE school_id = $1")))
             .bind(school_id).fetch_optional(pool).await?

@@ -207,16 +207,18 @@ pub async fn load_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
     if !collectivites::list_all(db).await?.is_empty() {
         return Ok(false);
     }
+    load_named(db, COLLECTIVITE, now).await?;
+    Ok(true)
+}
+
+/// Loads the demo commune under another name beside what the database holds (the tests
+/// of isolation between collectivités build a second one so). Its users and agents have
+/// the demo's logins and password: give them others before signing in as either.
+pub async fn load_named(db: &Db, name: &str, now: DateTime<Utc>) -> AppResult<i64> {
     let started = std::time::Instant::now();
     let mut tx = db.begin().await?;
-    let cid = collectivites::create(
-        &mut tx,
-        CollectiviteKind::Commune,
-        COLLECTIVITE,
-        Some("78208"),
-        now,
-    )
-    .await?;
+    let cid =
+        collectivites::create(&mut tx, CollectiviteKind::Commune, name, Some("78208"), now).await?;
     let sys = Principal::system(cid, "demo");
     let y2025 = years::create(
         &mut tx,
@@ -435,7 +437,7 @@ pub async fn load_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
     bookings::load(&mut tx, &sys, now).await?;
     tx.commit().await?;
     connectivity::silence(db, cid, now).await?;
-    Ok(true)
+    Ok(cid)
 }
 
 /// The ONDE export the demo generated for a school and year (tests re-import it).

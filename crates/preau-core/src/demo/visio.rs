@@ -155,8 +155,8 @@ pub async fn load(tx: &mut Tx, sys: &Principal, now: DateTime<Utc>) -> AppResult
 /// that VPI.
 async fn not_ready_next(tx: &mut Tx, sys: &Principal, now: DateTime<Utc>) -> AppResult<()> {
     let next: Option<(i64, i64, i64)> = with_tx!(tx, c => {
-        sqlx::query_as("SELECT v.room_id, v.school_id, d.id FROM visio_sessions v JOIN devices d ON d.room_id = v.room_id JOIN device_categories k ON k.id = d.category_id WHERE k.code = 'vpi' AND d.state = 'en_service' AND v.status = 'prevue' AND v.starts_at > $1 AND (SELECT COUNT(*) FROM devices o JOIN device_categories ok ON ok.id = o.category_id WHERE o.room_id = v.room_id AND o.state = 'en_service' AND ok.code IN ('vpi', 'tni', 'eni', 'videoprojecteur', 'ecran_interactif')) = 1 ORDER BY v.starts_at, v.id LIMIT 1")
-            .bind(now).fetch_optional(&mut *c).await?
+        sqlx::query_as("SELECT v.room_id, v.school_id, d.id FROM visio_sessions v JOIN devices d ON d.room_id = v.room_id JOIN device_categories k ON k.id = d.category_id WHERE d.collectivite_id = $2 AND k.code = 'vpi' AND d.state = 'en_service' AND v.status = 'prevue' AND v.starts_at > $1 AND (SELECT COUNT(*) FROM devices o JOIN device_categories ok ON ok.id = o.category_id WHERE o.room_id = v.room_id AND o.state = 'en_service' AND ok.code IN ('vpi', 'tni', 'eni', 'videoprojecteur', 'ecran_interactif')) = 1 ORDER BY v.starts_at, v.id LIMIT 1")
+            .bind(now).bind(sys.collectivite_id).fetch_optional(&mut *c).await?
     });
     let Some((room, school, vpi)) = next else {
         return Ok(());

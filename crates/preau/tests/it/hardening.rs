@@ -848,3 +848,318 @@ async fn every_post_route_refuses_a_request_without_its_csrf_token() {
     let r = s.post("/account/lang", &[("lang", "fr")]).await;
     assert!(r.status.is_redirection(), "{}", r.status);
 }
+
+/// The ids of one collectivité's objects of a kind (`sql` selects ids, `$1` its id).
+async fn ids_of(app: &TestApp, sql: &str, cid: i64) -> Vec<i64> {
+    let sql = sql.to_string();
+    with_db!(&app.db, p => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(cid).fetch_all(p).await.unwrap())
+}
+
+/// Two demo communes side by side (the same schools, names, tags and UAIs): neither's
+/// administrator reaches the other's objects of any kind, by id (pages and API), in a
+/// list, in a search or an export, and an agent of one files nothing into the other's.
+#[tokio::test]
+async fn two_collectivites_never_see_each_other_s_objects() {
+    use base64::Engine;
+    let app = TestApp::demo().await;
+    let now = chrono::Utc::now();
+    let ours = app.scalar("SELECT MIN(id) FROM collectivites").await;
+    let theirs = preau_core::demo::load_named(&app.db, "Commune voisine (démo)", now)
+        .await
+        .unwrap();
+    // Their people and agents get their own password and secret.
+    let their_users = ids_of(
+        &app,
+        "SELECT id FROM users WHERE collectivite_id = $1",
+        theirs,
+    )
+    .await;
+    for u in their_users {
+        preau_core::write_tx!(app.db, tx => preau_core::users::force_password(tx, u, "voisin-demo-2026", now).await?).unwrap();
+    }
+    let secret = "secret-des-agents-voisins-2026";
+    let sys = preau_domain::Principal::system(theirs, "test");
+    preau_core::write_tx!(app.db, tx => preau_core::inventory::agents::set(tx, &sys, "agent", Some(secret), now).await?).unwrap();
+    let kinds: &[(&str, &str, &[&str], &[&str])] = &[
+        (
+            "schools",
+            "SELECT id FROM schools WHERE collectivite_id = $1",
+            &[
+                "/schools/{}",
+                "/connectivity/{}",
+                "/coverage/{}",
+                "/schools/{}/loans",
+            ],
+            &[
+                "/schools/{}",
+                "/schools/{}/rooms",
+                "/schools/{}/classes",
+                "/schools/{}/links",
+                "/schools/{}/wifi",
+                "/schools/{}/probe",
+            ],
+        ),
+        (
+            "rooms",
+            "SELECT r.id FROM rooms r JOIN schools s ON s.id = r.school_id WHERE s.collectivite_id = $1",
+            &["/rooms/{}"],
+            &["/rooms/{}"],
+        ),
+        (
+            "classes",
+            "SELECT c.id FROM classes c JOIN schools s ON s.id = c.school_id WHERE s.collectivite_id = $1",
+            &["/classes/{}", "/classes/{}/tablets"],
+            &["/classes/{}", "/classes/{}/pupils"],
+        ),
+        (
+            "devices",
+            "SELECT id FROM devices WHERE collectivite_id = $1",
+            &["/devices/{}", "/labels?device={}"],
+            &["/devices/{}", "/devices/{}/history", "/devices/{}/loans"],
+        ),
+        (
+            "tickets",
+            "SELECT id FROM tickets WHERE collectivite_id = $1",
+            &["/tickets/{}"],
+            &["/tickets/{}", "/tickets/{}/events"],
+        ),
+        (
+            "contracts",
+            "SELECT id FROM contracts WHERE collectivite_id = $1",
+            &["/contracts/{}"],
+            &["/contracts/{}", "/contracts/{}/sla-report?month=2026-11"],
+        ),
+        (
+            "lots",
+            "SELECT l.id FROM lots l JOIN contracts c ON c.id = l.contract_id WHERE c.collectivite_id = $1",
+            &["/lots/{}/grid", "/lots/{}/perimeter"],
+            &[],
+        ),
+        (
+            "pupils",
+            "SELECT id FROM pupils WHERE collectivite_id = $1",
+            &["/pupils/{}", "/pupils/{}/export"],
+            &[],
+        ),
+        (
+            "loans",
+            "SELECT id FROM loans WHERE collectivite_id = $1",
+            &["/loans/{}"],
+            &[],
+        ),
+        (
+            "users",
+            "SELECT id FROM users WHERE collectivite_id = $1",
+            &["/admin/users/{}"],
+            &["/users/{}"],
+        ),
+        (
+            "visio sessions",
+            "SELECT v.id FROM visio_sessions v JOIN schools s ON s.id = v.school_id WHERE s.collectivite_id = $1",
+            &["/visio/sessions/{}"],
+            &[],
+        ),
+        (
+            "bookings",
+            "SELECT k.id FROM bookings k JOIN schools s ON s.id = k.school_id WHERE s.collectivite_id = $1",
+            &["/reservations/{}"],
+            &[],
+        ),
+        (
+            "bookables",
+            "SELECT id FROM bookables WHERE collectivite_id = $1",
+            &[
+                "/reservations/ressources/{}",
+                "/reservations/new?bookable={}",
+            ],
+            &[],
+        ),
+        (
+            "needs campaigns",
+            "SELECT id FROM needs_campaigns WHERE collectivite_id = $1",
+            &["/needs/{}"],
+            &[],
+        ),
+        (
+            "subsidies",
+            "SELECT id FROM subsidies WHERE collectivite_id = $1",
+            &["/funding/{}"],
+            &[],
+        ),
+    ];
+    let mut leaks = Vec::new();
+    let mut probes = 0;
+    for (me, them, password) in [(ours, theirs, "demo"), (theirs, ours, "voisin-demo-2026")] {
+        let s = app.login("admin", password).await;
+        let who: i64 = s.get("/api/v1/me").await.status.as_u16().into();
+        assert_eq!(who, 401, "the API takes tokens, not the session");
+        let u = preau_core::users::find_by_login_in(&app.db, me, "admin")
+            .await
+            .unwrap()
+            .unwrap();
+        let token = {
+            let sys = preau_domain::Principal::system(me, "test");
+            preau_core::write_tx!(app.db, tx => preau_core::users::auth::create_token(tx, &sys, u.id, "t", now).await?).unwrap()
+        };
+        for (kind, sql, pages, api) in kinds {
+            let list = ids_of(&app, sql, them).await;
+            assert!(!list.is_empty(), "the other collectivité has {kind}");
+            // A few of each kind, first and last.
+            let sample: Vec<i64> = list
+                .iter()
+                .take(3)
+                .chain(list.iter().rev().take(2))
+                .copied()
+                .collect();
+            for id in sample {
+                for p in pages.iter() {
+                    let path = p.replace("{}", &id.to_string());
+                    let st = s.get(&path).await.status.as_u16();
+                    probes += 1;
+                    if st != 404 {
+                        leaks.push(format!("{kind}: page {path} answered {st}"));
+                    }
+                }
+                for p in api.iter() {
+                    let path = format!("/api/v1{}", p.replace("{}", &id.to_string()));
+                    let st = app
+                        .api(&token, Method::GET, &path, None)
+                        .await
+                        .status
+                        .as_u16();
+                    probes += 1;
+                    if st != 404 {
+                        leaks.push(format!("{kind}: API {path} answered {st}"));
+                    }
+                }
+            }
+        }
+        // Lists and searches name only one's own objects (by id: the names are the same).
+        for (path, sql) in [
+            (
+                "/api/v1/schools?limit=500",
+                "SELECT id FROM schools WHERE collectivite_id = $1",
+            ),
+            (
+                "/api/v1/devices?limit=500&search=VDE",
+                "SELECT id FROM devices WHERE collectivite_id = $1",
+            ),
+            (
+                "/api/v1/tickets?limit=500&status=all",
+                "SELECT id FROM tickets WHERE collectivite_id = $1",
+            ),
+            (
+                "/api/v1/loans?limit=500",
+                "SELECT id FROM loans WHERE collectivite_id = $1",
+            ),
+            (
+                "/api/v1/users",
+                "SELECT id FROM users WHERE collectivite_id = $1",
+            ),
+            (
+                "/api/v1/contracts",
+                "SELECT id FROM contracts WHERE collectivite_id = $1",
+            ),
+            (
+                "/api/v1/visio/sessions?limit=500",
+                "SELECT v.id FROM visio_sessions v JOIN schools s ON s.id = v.school_id WHERE s.collectivite_id = $1",
+            ),
+            (
+                "/api/v1/bookable",
+                "SELECT id FROM bookables WHERE collectivite_id = $1",
+            ),
+            (
+                "/api/v1/bookings?limit=500",
+                "SELECT k.id FROM bookings k JOIN schools s ON s.id = k.school_id WHERE s.collectivite_id = $1",
+            ),
+            (
+                "/api/v1/needs",
+                "SELECT id FROM needs_campaigns WHERE collectivite_id = $1",
+            ),
+            (
+                "/api/v1/subsidies",
+                "SELECT id FROM subsidies WHERE collectivite_id = $1",
+            ),
+            (
+                "/api/v1/outages",
+                "SELECT id FROM schools WHERE collectivite_id = $1",
+            ),
+            (
+                "/api/v1/connectivity",
+                "SELECT id FROM schools WHERE collectivite_id = $1",
+            ),
+        ] {
+            // Outages and connection states say their school.
+            let key = if path.contains("outages") || path.contains("connectivity") {
+                "school_id"
+            } else {
+                "id"
+            };
+            let r = app.api(&token, Method::GET, path, None).await;
+            assert_eq!(r.status, 200, "{path}: {}", r.body);
+            let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            let got: Vec<i64> = v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|i| i[key].as_i64())
+                .collect();
+            let own = ids_of(&app, sql, me).await;
+            assert!(
+                !got.is_empty() || own.is_empty(),
+                "{path} lists something: {}",
+                &r.body[..r.body.len().min(300)]
+            );
+            probes += 1;
+            if let Some(x) = got.iter().find(|id| !own.contains(id)) {
+                leaks.push(format!("list {path} names {x}, not of collectivité {me}"));
+            }
+        }
+        // The spreadsheet of the fleet counts one's own devices only.
+        let csv = s.get("/devices/export/materiel.csv").await;
+        let rows = csv.body.lines().count() as i64 - 1;
+        let own = ids_of(
+            &app,
+            "SELECT id FROM devices WHERE collectivite_id = $1",
+            me,
+        )
+        .await
+        .len() as i64;
+        probes += 1;
+        if rows > own {
+            leaks.push(format!(
+                "the fleet's export has {rows} rows for {own} devices"
+            ));
+        }
+    }
+    assert!(
+        leaks.is_empty(),
+        "{} of {probes} probes crossed:\n{}",
+        leaks.len(),
+        leaks.join("\n")
+    );
+    assert!(probes > 300, "{probes}");
+    // An agent of theirs posting one of our machines' DEVICEID files a machine of theirs,
+    // leaving ours as it was.
+    let (device_id, version): (String, i64) = with_db!(&app.db, p => sqlx::query_as("SELECT agent_device_id, version FROM devices WHERE collectivite_id = $1 AND agent_device_id IS NOT NULL ORDER BY id LIMIT 1").bind(ours).fetch_one(p).await.unwrap());
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("agent:{secret}"))
+    );
+    let r = crate::inventory::post_agent(
+        &app,
+        "/ocsinventory",
+        &[
+            ("authorization", auth.as_str()),
+            ("content-type", "application/xml"),
+            ("user-agent", "OCS-NG_unified_unix_agent_v2.10.0"),
+        ],
+        ocs_inventory(&device_id, "pc-voisin-usurpe", None, None, None, Some(3)),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let after: i64 = with_db!(&app.db, p => sqlx::query_scalar("SELECT version FROM devices WHERE collectivite_id = $1 AND agent_device_id = $2").bind(ours).bind(&device_id).fetch_one(p).await.unwrap());
+    assert_eq!(after, version, "our machine untouched");
+    let filed: i64 = with_db!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM devices WHERE collectivite_id = $1 AND agent_device_id = $2").bind(theirs).bind(&device_id).fetch_one(p).await.unwrap());
+    assert_eq!(filed, 1, "filed as theirs");
+}
