@@ -1163,3 +1163,72 @@ async fn two_collectivites_never_see_each_other_s_objects() {
     let filed: i64 = with_db!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM devices WHERE collectivite_id = $1 AND agent_device_id = $2").bind(theirs).bind(&device_id).fetch_one(p).await.unwrap());
     assert_eq!(filed, 1, "filed as theirs");
 }
+
+/// Every page, export and API read that shows a pupil's label writes its `read_pupils`
+/// entry: each address below is read, and if the answer (its cells, for a workbook) holds
+/// the pupil's label, the log must have grown.
+#[tokio::test]
+async fn every_answer_showing_pupil_labels_logs_its_read() {
+    let app = TestApp::demo().await;
+    // A pupil of this year holding a tablet of their own.
+    let (pupil, label, class, school, loan, device): (i64, String, i64, i64, i64, i64) = with_db!(&app.db, p => {
+        sqlx::query_as("SELECT p.id, p.label, p.class_id, p.school_id, l.id, l.device_id FROM pupils p JOIN loans l ON l.pupil_id = p.id AND l.returned_on IS NULL JOIN school_years y ON y.id = p.school_year_id WHERE p.label IS NOT NULL AND y.label = '2026-2027' ORDER BY p.id LIMIT 1").fetch_one(p).await.unwrap()
+    });
+    let s = app.login("admin", "demo").await;
+    let token = app.token("admin").await;
+    let reads = "SELECT COUNT(*) FROM audit_log WHERE action = 'read_pupils'";
+    let pages = [
+        format!("/classes/{class}"),
+        format!("/classes/{class}/tablets"),
+        format!("/classes/{class}/pupils/csv"),
+        format!("/classes/{class}/pupils/xlsx"),
+        format!("/schools/{school}/loans"),
+        format!("/schools/{school}/loans/csv"),
+        format!("/schools/{school}/loans/xlsx"),
+        format!("/loans/{loan}"),
+        format!("/pupils/{pupil}"),
+        format!("/pupils/{pupil}/export"),
+        format!("/devices/{device}"),
+        format!("/schools/{school}"),
+    ];
+    let api = [
+        format!("/api/v1/classes/{class}/pupils"),
+        format!("/api/v1/loans?school={school}&limit=500"),
+        format!("/api/v1/devices/{device}/loans"),
+        format!("/api/v1/devices/{device}"),
+    ];
+    let shows = |body: &str, bytes: &[u8]| {
+        body.contains(&label)
+            || body.contains(&label.replace('\'', "&#x27;"))
+            || (bytes.starts_with(b"PK")
+                && crate::harness::xlsx_sheets(bytes)
+                    .iter()
+                    .any(|(_, t)| t.contains(&label)))
+    };
+    let mut showing = 0;
+    let mut unlogged = Vec::new();
+    for (path, api) in pages
+        .iter()
+        .map(|p| (p, false))
+        .chain(api.iter().map(|p| (p, true)))
+    {
+        let before = app.scalar(reads).await;
+        let r = if api {
+            app.api(&token, Method::GET, path, None).await
+        } else {
+            s.get(path).await
+        };
+        assert_eq!(r.status, 200, "{path}");
+        if shows(&r.body, &r.bytes) {
+            showing += 1;
+            if app.scalar(reads).await == before {
+                unlogged.push(path.clone());
+            }
+        }
+    }
+    assert!(
+        unlogged.is_empty(),
+        "labels shown without a read logged: {unlogged:?}"
+    );
+    assert!(showing >= 10, "{showing} answers showed the label");
+}
