@@ -223,3 +223,115 @@ fn a_killed_server_leaves_each_inventory_whole_or_absent() {
     assert_eq!(full["software"].as_array().unwrap().len() as i64, count);
     assert!(server.stop().success());
 }
+
+/// One inventory posted on its own connection: the status answered, or `None` when the
+/// server went away before answering.
+fn post_raw(addr: &str, body: &[u8]) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+    let head = format!(
+        "POST /ocsinventory HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: {}\r\nContent-Type: application/x-compress\r\nContent-Length: {}\r\n\r\n",
+        crate::inventory::DEMO_AGENT,
+        body.len()
+    );
+    s.write_all(head.as_bytes()).ok()?;
+    s.write_all(body).ok()?;
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out)
+        .lines()
+        .next()?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn every_inventory_acknowledged_before_a_kill_is_stored() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let install = Install::new("storm");
+    let mut server = install.serve(&["--demo"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    // Four agents sending one inventory after another, each machine its own.
+    let agents: Vec<_> = (0..4)
+        .map(|a| {
+            let (addr, stop, acked) = (server.addr.clone(), stop.clone(), acked.clone());
+            std::thread::spawn(move || {
+                for k in 0.. {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let name = format!("pc-storm-{a}-{k}");
+                    // Each machine its own: identifier, UUID and serial.
+                    let xml = crate::inventory::ocs_inventory(
+                        &format!("{name}-id"),
+                        &name,
+                        Some(&format!("{a:08}-0000-4000-8000-{k:012}")),
+                        Some(&format!("SN-STORM-{a}-{k}")),
+                        None,
+                        Some(200),
+                    );
+                    let body = deflate(&xml, Compression::Zlib);
+                    match post_raw(&addr, &body) {
+                        Some(200) => acked.lock().unwrap().push(name),
+                        Some(_) => {}
+                        None => break,
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(2500));
+    let _ = Command::new("kill")
+        .args(["-KILL", &server.child.id().to_string()])
+        .status();
+    let _ = server.child.wait();
+    stop.store(true, Ordering::SeqCst);
+    for a in agents {
+        a.join().unwrap();
+    }
+    drop(server);
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 8,
+        "only {} inventories answered",
+        acked.len()
+    );
+    // Restarted: every inventory answered 200 is there, whole.
+    let server = install.serve(&[]);
+    let (ok, token, err) = install.run(&["admin", "token", "--user", "admin"], &[]);
+    assert!(ok, "{err}");
+    // Every stored storm machine, by name, with its software count (pages of 500).
+    let mut stored = std::collections::HashMap::new();
+    let mut cursor = String::new();
+    loop {
+        let list = server.get_json(
+            &format!("/api/v1/devices?search=pc-storm&limit=500{cursor}"),
+            token.trim(),
+        );
+        for i in list["items"].as_array().unwrap() {
+            let name = i["name"].as_str().unwrap_or_default().to_string();
+            *stored.entry(name).or_insert(0) += 1;
+            assert_eq!(i["software_count"].as_i64(), Some(200), "{i}");
+        }
+        match list["next"].as_str() {
+            Some(n) => cursor = format!("&cursor={n}"),
+            None => break,
+        }
+    }
+    let lost: Vec<&String> = acked
+        .iter()
+        .filter(|n| stored.get(*n) != Some(&1))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged inventories lost: {lost:?}",
+        lost.len(),
+        acked.len()
+    );
+    assert!(server.stop().success());
+}
