@@ -93,18 +93,98 @@ pub fn router(state: AppState) -> Router {
     }
     let agents = agents.layer(axum::extract::DefaultBodyLimit::max(agent::MAX_BODY));
     Router::new()
-        .merge(pages::routes())
+        .merge(pages::routes().layer(axum::middleware::from_fn(page_rejections)))
         .merge(agents)
-        .nest("/api/v1", api::routes())
+        .nest(
+            "/api/v1",
+            api::routes().layer(axum::middleware::from_fn(api_rejections)),
+        )
         .route("/healthz", get(healthz))
         .route("/static/preau.css", get(pages::stylesheet))
         .route("/static/preau.js", get(pages::script))
+        .fallback(unknown_address)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::authenticate,
         ))
         .layer(axum::middleware::from_fn(session::security_headers))
         .with_state(state)
+}
+
+/// An address no route answers: the French error page, or a problem for the API.
+async fn unknown_address(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") {
+        error::ApiError::from(preau_core::AppError::NotFound).into_response()
+    } else {
+        error::PageError::not_found().into_response()
+    }
+}
+
+/// What the framework answers by itself in plain English text — a malformed id in the
+/// address (`/tickets/abc`), a query string or body it cannot read, a method the route
+/// does not take — becomes the app's own answer: the error page in the person's language
+/// (a malformed id is a page that does not exist: 404), or a problem for the API.
+async fn page_rejections(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    plain_rejection(next.run(req).await, false).await
+}
+
+async fn api_rejections(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    plain_rejection(next.run(req).await, true).await
+}
+
+async fn plain_rejection(resp: axum::response::Response, api: bool) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let plain = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    let status = resp.status();
+    if !status.is_client_error()
+        || !plain
+        || resp.extensions().get::<error::PageError>().is_some()
+        || status == axum::http::StatusCode::UNAUTHORIZED
+        || status == axum::http::StatusCode::TOO_MANY_REQUESTS
+        || status == axum::http::StatusCode::PAYLOAD_TOO_LARGE
+    {
+        return resp;
+    }
+    let bytes = axum::body::to_bytes(resp.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let malformed_path = text.starts_with("Invalid URL");
+    let status = if malformed_path {
+        axum::http::StatusCode::NOT_FOUND
+    } else {
+        status
+    };
+    if api {
+        let mut e = error::ApiError::bad_request(text.trim().to_string());
+        e.status = status;
+        if malformed_path {
+            e = error::ApiError::from(preau_core::AppError::NotFound);
+        }
+        e.into_response()
+    } else {
+        error::PageError {
+            status,
+            key: if status == axum::http::StatusCode::NOT_FOUND {
+                "error.not_found"
+            } else {
+                "error.bad_request"
+            },
+            detail: None,
+        }
+        .into_response()
+    }
 }
 
 async fn healthz(

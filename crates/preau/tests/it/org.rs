@@ -565,3 +565,45 @@ async fn schools_import_is_idempotent_and_all_or_nothing() {
     assert!(csv.starts_with("\u{feff}uai;nom;type"));
     assert_eq!(csv.lines().count() as i64, before + 3);
 }
+
+/// No framework text reaches a person: an unknown address, a malformed id or a query the
+/// page cannot read answer the app's error page in French (404 for what does not exist),
+/// and the API answers a problem.
+#[tokio::test]
+async fn unknown_addresses_and_malformed_ids_answer_the_error_page() {
+    let app = TestApp::demo().await;
+    let s = app.login("directeur", "demo").await;
+    for (path, status) in [
+        ("/tickets/abc", 404),
+        ("/une-page-qui-n-existe-pas", 404),
+        ("/visio/sessions/12abc", 404),
+        ("/reservations?school=abc", 400),
+    ] {
+        let r = s.get(path).await;
+        assert_eq!(r.status.as_u16(), status, "{path}: {}", r.body);
+        assert!(
+            r.body.contains("<html lang=\"fr\"") && r.body.contains(&format!("Erreur {status}")),
+            "{path}: {}",
+            r.body
+        );
+        // In the app's layout, with its menu and the way home.
+        assert!(
+            r.body.contains("mainnav") && r.body.contains("href=\"/\">Retour"),
+            "{path}: {}",
+            r.body
+        );
+        for english in ["Invalid URL", "Cannot parse", "Failed to deserialize"] {
+            assert!(!r.body.contains(english), "{path}: {}", r.body);
+        }
+    }
+    let token = app.token("directeur").await;
+    for path in ["/api/v1/tickets/abc", "/api/v1/nothing-here"] {
+        let r = app.api(&token, axum::http::Method::GET, path, None).await;
+        assert_eq!(r.status, 404, "{path}");
+        assert_eq!(
+            r.headers["content-type"], "application/problem+json",
+            "{path}"
+        );
+        assert!(!r.body.contains("Cannot parse"), "{}", r.body);
+    }
+}
