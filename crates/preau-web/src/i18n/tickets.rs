@@ -81,6 +81,9 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "En pause : en attente de l'école",
         "Paused: waiting on the school",
     ),
+    ("clock.plain_before", "prévue avant le", "expected by"),
+    ("clock.plain_gti", "Prise en charge", "Taken in hand"),
+    ("clock.plain_gtr", "Réparation", "Repair"),
     ("clock.running", "En cours", "Running"),
     (
         "contracts.calendar",
@@ -399,6 +402,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("ticket.category", "Catégorie", "Category"),
     ("ticket.confirm", "Oui, c'est réparé", "Yes, it is fixed"),
     ("ticket.deadlines", "Délais du marché", "Contract deadlines"),
+    (
+        "ticket.deadlines_plain",
+        "Quand ce sera traité",
+        "When it will be dealt with",
+    ),
     ("ticket.description", "Description", "Description"),
     ("ticket.devices", "Matériel", "Equipment"),
     ("ticket.due", "Échéance", "Due"),
@@ -418,6 +426,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("ticket.new_status", "Nouvel état", "New status"),
     ("ticket.number", "N°", "No."),
     ("ticket.opened", "ouvert le", "opened"),
+    (
+        "ticket.plain_note",
+        "Ces dates ne comptent que les jours de classe, et s'arrêtent quand l'école doit répondre.",
+        "These dates count class days only, and stop while the school has to answer.",
+    ),
     ("ticket.plan", "Planifier une intervention", "Plan a visit"),
     (
         "ticket.plan_button",

@@ -367,15 +367,44 @@ fn clock_view(
     })
 }
 
-pub fn clock_views(lang: Lang, t: &Ticket, c: &Clocks) -> Vec<ClockView> {
+/// The ticket's clocks; in plain words for school staff (`plain`: "Prise en charge",
+/// "Réparation", no contract span), by their contract names for those who run them.
+pub fn clock_views(lang: Lang, t: &Ticket, c: &Clocks, plain: bool) -> Vec<ClockView> {
     let paused = t.status().pauses_clock();
+    let (gti, gtr) = if plain {
+        (
+            crate::i18n::t(lang, "clock.plain_gti"),
+            crate::i18n::t(lang, "clock.plain_gtr"),
+        )
+    } else {
+        ("GTI", "GTR")
+    };
+    let span = |s: Option<&str>| if plain { None } else { s.map(str::to_string) };
     [
-        clock_view(lang, "GTI", t.sla_gti.as_deref(), c.gti.as_ref(), paused),
-        clock_view(lang, "GTR", t.sla_gtr.as_deref(), c.gtr.as_ref(), paused),
+        clock_view(
+            lang,
+            gti,
+            span(t.sla_gti.as_deref()).as_deref(),
+            c.gti.as_ref(),
+            paused,
+        ),
+        clock_view(
+            lang,
+            gtr,
+            span(t.sla_gtr.as_deref()).as_deref(),
+            c.gtr.as_ref(),
+            paused,
+        ),
     ]
     .into_iter()
     .flatten()
     .collect()
+}
+
+/// School staff (a directeur, a teacher) read deadlines in plain words; those who run
+/// the contract (administrator, technician, contractor) by the contract's names.
+pub fn plain_deadlines(p: &preau_domain::Principal) -> bool {
+    !p.is_admin() && !p.has(Role::Technicien) && !p.has(Role::Prestataire)
 }
 
 pub struct EventView {
@@ -436,6 +465,8 @@ fn event_view(lang: Lang, e: &tickets::Event) -> EventView {
 #[template(path = "ticket.html")]
 struct TicketPage {
     ctx: Ctx,
+    /// Deadlines in plain words (school staff).
+    plain: bool,
     t: Ticket,
     category: &'static str,
     icon: &'static str,
@@ -588,7 +619,8 @@ async fn ticket_page(
         priority: t.priority().short(lang),
         status: status.label(lang),
         assignee: assignee_label(lang, &t),
-        clocks: clock_views(lang, &t, &c),
+        clocks: clock_views(lang, &t, &c, plain_deadlines(p)),
+        plain: plain_deadlines(p),
         devices: tickets::devices(&s.db, p, id).await?,
         events: events.iter().map(|e| event_view(lang, e)).collect(),
         attachments: tickets::attachments(&s.db, p, id).await?,

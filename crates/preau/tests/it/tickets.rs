@@ -107,7 +107,22 @@ async fn a_teacher_reports_from_the_room_in_three_clicks_and_follows_the_ticket(
         "routed to lot 1: {}",
         page.body
     );
-    assert!(page.body.contains("GTI") && page.body.contains("tni.jpg"));
+    assert!(page.body.contains("tni.jpg"));
+    // The teacher reads the deadlines in plain words, not the contract's.
+    assert!(
+        page.body.contains("Prise en charge")
+            && page.body.contains("Réparation")
+            && page.body.contains("prévue avant le"),
+        "{}",
+        page.body
+    );
+    for jargon in ["GTI", "GTR", "ouvrées", "ouvrés", "Délais du marché"] {
+        assert!(!page.body.contains(jargon), "{jargon} shown to a teacher");
+    }
+    // The technician, who runs the contract, reads its terms.
+    let tech = app.login("technicien", "demo").await;
+    let page = tech.get(&format!("/tickets/{id}")).await;
+    assert!(page.body.contains("GTI") && page.body.contains("GTR"));
     let size = page
         .body
         .split("(image/jpeg, ")
