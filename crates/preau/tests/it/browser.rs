@@ -332,7 +332,7 @@ async fn a_teacher_reports_in_three_clicks_and_the_technician_takes_it() {
         d.click("button[type=submit].big-button");
         let page = d.wait_for("Merci !");
         assert!(
-            page.contains("Merci !") && page.contains("Délais du marché"),
+            page.contains("Merci !") && page.contains("Quand ce sera traité"),
             "{page}"
         );
         assert!(page.contains("Écran, TNI ou vidéoprojecteur"));
