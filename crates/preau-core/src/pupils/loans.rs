@@ -201,6 +201,9 @@ async fn find(tx: &mut Tx, cid: i64, school_id: i64, code: &str) -> AppResult<Fo
             sql.bind(Param::Text(code.to_string()));
             sql.push(" OR d.serial = ");
             sql.bind(Param::Text(code.to_string()));
+            // Serials are printed in capitals; a scanner or a hand may give them in lower case.
+            sql.push(" OR d.serial = ");
+            sql.bind(Param::Text(code.to_uppercase()));
             sql.push(")");
         }
     }

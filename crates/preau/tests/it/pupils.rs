@@ -970,3 +970,43 @@ async fn the_new_year_carries_tablets_as_each_school_chose() {
         }
     }
 }
+
+/// A serial number typed or scanned in lower case finds its tablet, as an asset tag does.
+#[tokio::test]
+async fn a_serial_in_lower_case_finds_its_tablet() {
+    let app = TestApp::demo().await;
+    let (_, other) = first_and_other_school(&app).await;
+    let admin = principal(&app, "admin").await;
+    let token = app.token("technicien").await;
+    // A tablet back in the school's stock.
+    let loans = app
+        .api(
+            &token,
+            Method::GET,
+            &format!("/api/v1/loans?school_id={other}"),
+            None,
+        )
+        .await
+        .json();
+    let l = loans["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["kind"] == "eleve")
+        .unwrap()
+        .clone();
+    let r = app
+        .api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/loans/{}/return", l["id"]),
+            Some(json!({"state": "ok", "version": l["version"]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let serial: String = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT serial FROM devices WHERE id = $1").bind(l["device_id"].as_i64().unwrap()).fetch_one(p).await.unwrap());
+    assert_ne!(serial.to_lowercase(), serial, "a serial with letters");
+    let lent = preau_core::write_tx!(app.db, tx => preau_core::pupils::loans::lend(tx, &admin, other, &preau_core::pupils::loans::LoanInput { device: serial.to_lowercase(), kind: "enseignant".into(), holder_name: Some("M. Vert".into()), ..Default::default() }.parse()?, Utc::now()).await?);
+    let lent = lent.unwrap();
+    assert_eq!(Some(lent.device_id), l["device_id"].as_i64());
+}
