@@ -197,7 +197,14 @@ async fn bulk_page(
             )
         })
         .collect();
-    let set_mode = q.mode.as_deref() == Some("classe");
+    // A maternelle lends its tablets to a class as a set: its screen opens in that mode.
+    let set_mode = match q.mode.as_deref() {
+        Some(m) => m == "classe",
+        None => {
+            preau_domain::org::SchoolKind::from_db(&school.kind)
+                == preau_domain::org::SchoolKind::Maternelle
+        }
+    };
     // The class set is shown (and read) only in its own mode: the 1:1 screen, reloaded at
     // every scan, does not list it.
     let set = if set_mode {

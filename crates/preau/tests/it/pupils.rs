@@ -1010,3 +1010,22 @@ async fn a_serial_in_lower_case_finds_its_tablet() {
     let lent = lent.unwrap();
     assert_eq!(Some(lent.device_id), l["device_id"].as_i64());
 }
+
+/// A maternelle's lending screen opens on the class set; an élémentaire's on one tablet
+/// per pupil.
+#[tokio::test]
+async fn a_maternelle_lends_as_a_class_set_by_default() {
+    let app = TestApp::demo().await;
+    let s = app.login("admin", "demo").await;
+    for (kind, tab) in [("maternelle", "classe"), ("elementaire", "eleve")] {
+        let class: i64 = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT MIN(c.id) FROM classes c JOIN schools s ON s.id = c.school_id JOIN school_years y ON y.id = c.school_year_id WHERE s.kind = $1 AND y.label = '2026-2027'").bind(kind).fetch_one(p).await.unwrap());
+        let page = s.get(&format!("/classes/{class}/tablets")).await;
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body
+                .contains(&format!("tablets?mode={tab}\" aria-current=\"page\"")),
+            "{kind}: {}",
+            page.body
+        );
+    }
+}
