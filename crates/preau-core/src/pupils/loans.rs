@@ -852,6 +852,8 @@ pub struct TabletCounts {
     pub in_service: i64,
     /// Lent to a pupil or a teacher, or in a cart bound to a class.
     pub assigned: i64,
+    /// Usable and held by no one: in the stock cupboard or free in a cart.
+    pub available: i64,
     pub in_stock: i64,
     pub in_repair: i64,
     pub pupils: i64,
@@ -926,6 +928,12 @@ pub async fn counts(
             if !s.is_out() {
                 c.fleet += n;
                 c.assigned += assigned;
+            }
+            if matches!(
+                s,
+                DeviceState::EnService | DeviceState::Prete | DeviceState::EnStock
+            ) {
+                c.available += n - assigned;
             }
             match s {
                 DeviceState::EnService | DeviceState::Prete => c.in_service += n,

@@ -839,7 +839,7 @@ async fn tablet_counts(
         total.fleet += r.fleet;
         total.in_service += r.in_service;
         total.assigned += r.assigned;
-        total.in_stock += r.in_stock;
+        total.available += r.available;
         total.in_repair += r.in_repair;
         total.pupils += r.pupils;
         total.pupils_without += r.pupils_without;
@@ -886,7 +886,7 @@ pub async fn tablets_export(
             "tablets.fleet",
             "tablets.in_service",
             "tablets.assigned",
-            "tablets.in_stock",
+            "tablets.available",
             "tablets.in_repair",
             "tablets.pupils",
             "tablets.without",
@@ -905,7 +905,7 @@ pub async fn tablets_export(
             r.fleet.to_string(),
             r.in_service.to_string(),
             r.assigned.to_string(),
-            r.in_stock.to_string(),
+            r.available.to_string(),
             r.in_repair.to_string(),
             r.pupils.to_string(),
             r.pupils_without.to_string(),

@@ -1029,3 +1029,27 @@ async fn a_maternelle_lends_as_a_class_set_by_default() {
         );
     }
 }
+
+/// The tablets a school can still hand out count those free in a cart, not only those in
+/// the stock cupboard: the demo's maternelle keeps a cart of 16 lent to no class.
+#[tokio::test]
+async fn free_tablets_in_a_cart_count_as_available() {
+    let app = TestApp::demo().await;
+    let (school, name): (i64, String) = preau_core::with_db!(&app.db, p => sqlx::query_as("SELECT id, name FROM schools WHERE kind = 'maternelle' ORDER BY id LIMIT 1").fetch_one(p).await.unwrap());
+    let expected: i64 = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM devices d JOIN device_categories k ON k.id = d.category_id WHERE d.school_id = $1 AND k.code = 'tablette' AND d.state IN ('en_service', 'en_stock', 'prete') AND NOT EXISTS (SELECT 1 FROM loans l WHERE l.returned_on IS NULL AND (l.device_id = d.id OR (l.device_id = d.parent_id AND l.kind = 'classe')))").bind(school).fetch_one(p).await.unwrap());
+    assert!(expected >= 16, "{expected}");
+    let s = app.login("admin", "demo").await;
+    let csv = s.get("/tablets/csv").await;
+    let mut lines = csv.body.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(';').collect();
+    let col = head
+        .iter()
+        .position(|h| h.starts_with("disponibles"))
+        .expect("a column of available tablets");
+    let row: Vec<&str> = lines
+        .find(|l| l.starts_with(&name))
+        .unwrap()
+        .split(';')
+        .collect();
+    assert_eq!(row[col], expected.to_string(), "{row:?}");
+}
