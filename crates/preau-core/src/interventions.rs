@@ -378,6 +378,12 @@ pub async fn set_status(
         "realisee" | "annulee" | "planifiee" => status,
         _ => return Err(FieldError::new("status", "unknown_value").into()),
     };
+    // A visit planned for later cannot be done yet: it is moved, or marked once begun.
+    if status == "realisee" && v.intervention.starts_at > now {
+        return Err(FieldError::new("status", "visit_not_started")
+            .with_detail(preau_domain::paris::display(v.intervention.starts_at))
+            .into());
+    }
     with_tx!(tx, c => {
         sqlx::query("UPDATE interventions SET status = $1, version = version + 1, updated_at = $2 WHERE id = $3").bind(status).bind(now).bind(id).execute(&mut *c).await?;
     });

@@ -379,6 +379,10 @@ impl FieldError {
                 "Ce matériel ou cette salle est déjà réservable.".into(),
                 "This device or room is already bookable.".into(),
             ),
+            "visit_not_started" => (
+                format!("Cette visite est prévue le {detail} : elle pourra être notée réalisée une fois commencée (ou déplacée si elle a eu lieu plus tôt)."),
+                format!("This visit is planned on {detail}: it can be recorded done once begun (or moved if it took place earlier)."),
+            ),
             "cancelled" => (
                 "Cette réservation est déjà annulée.".into(),
                 "This booking is already cancelled.".into(),

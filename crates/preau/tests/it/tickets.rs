@@ -966,6 +966,18 @@ async fn a_visit_is_planned_outside_class_the_school_sees_it_and_mail_is_never_l
         let now = tickets::get(&app.db, &teacher, id).await.unwrap();
         assert_eq!(now.status(), TicketStatus::Planifie, "grouped in one visit");
     }
+    // Planned for later, the visit cannot be marked done now: refused, saying when it is.
+    let visit = app.scalar("SELECT MAX(id) FROM interventions").await;
+    let r = tech
+        .post(
+            &format!("/interventions/{visit}/status"),
+            &[("status", "realisee")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("pourra être notée réalisée"), "{}", r.body);
+    let still: String = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT status FROM interventions WHERE id = $1").bind(visit).fetch_one(p).await.unwrap());
+    assert_eq!(still, "planifiee");
     // The school's head sees it on the school page; the technician on the week planner.
     let dir = app.login("directeur", "demo").await;
     let school = dir.get(&format!("/schools/{a}")).await;
