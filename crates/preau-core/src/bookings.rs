@@ -468,6 +468,15 @@ impl Booking {
         }
     }
 
+    /// As `p` may see it: the person who booked named only to those who see the school's
+    /// people.
+    pub fn seen_by(mut self, p: &Principal) -> Booking {
+        if !p.can_see_people(self.school_id) {
+            self.booked_by_name.clear();
+        }
+        self
+    }
+
     pub fn held(&self) -> Held {
         Held {
             school_id: self.school_id,
@@ -534,15 +543,10 @@ pub async fn bookings(
     sql.push(" ORDER BY k.starts_at, k.id")
         .limit_plus_one(limit.clamp(1, MAX_BOOKINGS));
     sql.push(" OFFSET ").bind(Param::I64(offset.max(0)));
-    let mut list: Vec<Booking> = with_db!(db, pool => {
+    let list: Vec<Booking> = with_db!(db, pool => {
         bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.text.clone())), &sql.params).fetch_all(pool).await?
     });
-    for b in &mut list {
-        if !p.can_see_people(b.school_id) {
-            b.booked_by_name.clear();
-        }
-    }
-    Ok(list)
+    Ok(list.into_iter().map(|b| b.seen_by(p)).collect())
 }
 
 /// One booking the caller reads (404 otherwise).
@@ -554,15 +558,12 @@ pub async fn booking(db: &Db, p: &Principal, id: i64) -> AppResult<Booking> {
     let b: Option<Booking> = with_db!(db, pool => {
         bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.text.clone())), &sql.params).fetch_optional(pool).await?
     });
-    let mut b = b.ok_or(AppError::NotFound)?;
+    let b = b.ok_or(AppError::NotFound)?;
     let reach = p.readable_schools();
     if !reach.contains(b.school_id) && !reach.contains(b.home_school_id) {
         return Err(AppError::NotFound);
     }
-    if !p.can_see_people(b.school_id) {
-        b.booked_by_name.clear();
-    }
-    Ok(b)
+    Ok(b.seen_by(p))
 }
 
 /// Whether the caller may cancel a booking: who booked it, the booking school's or the
@@ -820,10 +821,7 @@ pub async fn book(
                 .map(move |h| (w, h))
         })
         .map(|(w, h)| {
-            let mut h = h.clone();
-            if !p.can_see_people(h.school_id) {
-                h.booked_by_name.clear();
-            }
+            let h = h.clone().seen_by(p);
             format!(
                 "{} {} — {}",
                 booking::day_label(preau_domain::paris::day(w.starts), lang),
@@ -846,22 +844,21 @@ pub async fn book(
             FieldError::new("slot", "slot_taken").with_detail(detail),
         ));
     }
-    let mut ids = Vec::with_capacity(wanted.len());
-    let mut repeat: Option<i64> = None;
-    for (d, w) in dates.iter().zip(&wanted) {
-        let id: i64 = with_tx!(tx, c => {
-            sqlx::query_scalar("INSERT INTO bookings (bookable_id, school_id, class_id, day, starts_at, ends_at, repeat_id, note, booked_by, booked_by_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
-                .bind(input.bookable_id).bind(school).bind(input.class_id).bind(*d).bind(w.starts).bind(w.ends)
-                .bind(repeat).bind(&note).bind(p.user_id).bind(&p.display_name).bind(now).fetch_one(&mut *c).await?
-        });
-        if dates.len() > 1 && repeat.is_none() {
-            repeat = Some(id);
-            with_tx!(tx, c => {
-                sqlx::query("UPDATE bookings SET repeat_id = $1 WHERE id = $1").bind(id).execute(&mut *c).await?;
-            });
-        }
-        ids.push(id);
-    }
+    let place = Place {
+        bookable_id: input.bookable_id,
+        school_id: school,
+        class_id: input.class_id,
+        slot: input.slot,
+    };
+    let ids = insert(
+        tx,
+        &place,
+        &dates,
+        &note,
+        (Some(p.user_id), &p.display_name),
+        now,
+    )
+    .await?;
     audit::record(
         tx,
         &Actor::from(p),
@@ -875,6 +872,45 @@ pub async fn book(
         },
     )
     .await?;
+    Ok(ids)
+}
+
+/// Where and when bookings are written: a resource, the school booking it, the class, the
+/// slot.
+pub(crate) struct Place {
+    pub bookable_id: i64,
+    pub school_id: i64,
+    pub class_id: Option<i64>,
+    pub slot: Slot,
+}
+
+/// Writes bookings of one slot on each of `dates`, checked by the caller; several make a
+/// weekly repeat, sharing the first one's id as `repeat_id`. Returns their ids.
+pub(crate) async fn insert(
+    tx: &mut Tx,
+    at: &Place,
+    dates: &[NaiveDate],
+    note: &str,
+    by: (Option<i64>, &str),
+    now: DateTime<Utc>,
+) -> AppResult<Vec<i64>> {
+    let mut ids = Vec::with_capacity(dates.len());
+    let mut repeat: Option<i64> = None;
+    for d in dates {
+        let (starts, ends) = at.slot.on(*d);
+        let id: i64 = with_tx!(tx, c => {
+            sqlx::query_scalar("INSERT INTO bookings (bookable_id, school_id, class_id, day, starts_at, ends_at, repeat_id, note, booked_by, booked_by_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
+                .bind(at.bookable_id).bind(at.school_id).bind(at.class_id).bind(*d).bind(starts).bind(ends)
+                .bind(repeat).bind(note).bind(by.0).bind(by.1).bind(now).fetch_one(&mut *c).await?
+        });
+        if dates.len() > 1 && repeat.is_none() {
+            repeat = Some(id);
+            with_tx!(tx, c => {
+                sqlx::query("UPDATE bookings SET repeat_id = $1 WHERE id = $1").bind(id).execute(&mut *c).await?;
+            });
+        }
+        ids.push(id);
+    }
     Ok(ids)
 }
 
@@ -1019,10 +1055,7 @@ pub struct Week {
     pub days: Vec<DayView>,
 }
 
-/// The Monday of `day`'s week.
-pub fn monday_of(day: NaiveDate) -> NaiveDate {
-    day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
-}
+pub use preau_domain::calendar::monday_of;
 
 /// The grid of `school` for `weeks` weeks from `monday`, for its resources (or the one given): each
 /// class day's slots, free, booked (by whom), past, lent as a class set, or kept for
@@ -1046,15 +1079,8 @@ pub async fn week(
     }
     let days = school_days(db, school).await?;
     let monday = monday_of(monday);
-    let f = BookingFilter {
-        from: Some(preau_domain::paris::at(monday, 0, 0)),
-        to: Some(preau_domain::paris::at(
-            monday + Duration::weeks(weeks),
-            0,
-            0,
-        )),
-        ..BookingFilter::default()
-    };
+    let from = preau_domain::paris::at(monday, 0, 0);
+    let to = preau_domain::paris::at(monday + Duration::weeks(weeks), 0, 0);
     let mut held: HashMap<i64, Vec<Booking>> = HashMap::new();
     if !resources.is_empty() {
         let mut sql = Sql::new(BOOKING);
@@ -1062,18 +1088,15 @@ pub async fn week(
             .push(" AND k.cancelled_at IS NULL AND k.bookable_id IN ")
             .bind_list(&resources.iter().map(|b| b.id).collect::<Vec<_>>())
             .push(" AND k.ends_at > ")
-            .bind(Param::Time(f.from.unwrap_or(now) - Duration::hours(6)))
+            .bind(Param::Time(from - Duration::hours(6)))
             .push(" AND k.starts_at < ")
-            .bind(Param::Time(f.to.unwrap_or(now) + Duration::hours(6)))
+            .bind(Param::Time(to + Duration::hours(6)))
             .push(" ORDER BY k.starts_at");
         let list: Vec<Booking> = with_db!(db, pool => {
             bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.text.clone())), &sql.params).fetch_all(pool).await?
         });
-        for mut b in list {
-            if !p.can_see_people(b.school_id) {
-                b.booked_by_name.clear();
-            }
-            held.entry(b.bookable_id).or_default().push(b);
+        for b in list {
+            held.entry(b.bookable_id).or_default().push(b.seen_by(p));
         }
     }
     let mut out = Vec::new();
@@ -1212,9 +1235,13 @@ pub async fn booked_kit_devices(
     schools.dedup();
     let from = asks.iter().map(|a| a.1).min().unwrap_or_default();
     let to = asks.iter().map(|a| a.2).max().unwrap_or_default();
-    let mut sql = Sql::new(
-        "SELECT k.school_id, k.starts_at, k.ends_at, d.id, c.code, (SELECT COUNT(*) FROM ticket_devices td JOIN tickets t ON t.id = td.ticket_id WHERE td.device_id = d.id AND t.priority IN ('p1', 'p2') AND t.status NOT IN ('resolu', 'clos')) FROM bookings k JOIN bookables b ON b.id = k.bookable_id JOIN devices d ON d.id = b.device_id OR d.parent_id = b.device_id JOIN device_categories c ON c.id = d.category_id WHERE k.cancelled_at IS NULL AND d.state IN ('en_service', 'prete') AND k.school_id IN ",
-    );
+    let mut sql = Sql {
+        text: format!(
+            "SELECT k.school_id, k.starts_at, k.ends_at, d.id, c.code, {} FROM bookings k JOIN bookables b ON b.id = k.bookable_id JOIN devices d ON d.id = b.device_id OR d.parent_id = b.device_id JOIN device_categories c ON c.id = d.category_id WHERE k.cancelled_at IS NULL AND d.state IN ('en_service', 'prete') AND k.school_id IN ",
+            crate::visio::URGENT_OPEN
+        ),
+        params: Vec::new(),
+    };
     sql.bind_list(&schools)
         .push(" AND k.starts_at < ")
         .bind(Param::Time(to))

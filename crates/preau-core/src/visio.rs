@@ -663,6 +663,10 @@ pub async fn close_day(
     Ok(planned.len())
 }
 
+/// SQL: the urgent tickets (P1, P2) still open on device `d`; more than none makes it
+/// broken for readiness.
+pub(crate) const URGENT_OPEN: &str = "(SELECT COUNT(*) FROM ticket_devices td JOIN tickets t ON t.id = td.ticket_id WHERE td.device_id = d.id AND t.priority IN ('p1', 'p2') AND t.status NOT IN ('resolu', 'clos'))";
+
 /// The devices of the needs' categories in each room (an urgent ticket open on one makes
 /// it broken), and the schools offline among those given.
 async fn room_devices(
@@ -678,7 +682,7 @@ async fn room_devices(
     };
     let room_ids = distinct(|r| r.0);
     let devices: Vec<(i64, String, i64, i64)> = with_db!(db, pool => {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT d.room_id, k.code, d.id, (SELECT COUNT(*) FROM ticket_devices td JOIN tickets t ON t.id = td.ticket_id WHERE td.device_id = d.id AND t.priority IN ('p1', 'p2') AND t.status NOT IN ('resolu', 'clos')) FROM devices d JOIN device_categories k ON k.id = d.category_id WHERE d.room_id IN ({room_ids}) AND d.state IN ('en_service', 'prete')")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT d.room_id, k.code, d.id, {URGENT_OPEN} FROM devices d JOIN device_categories k ON k.id = d.category_id WHERE d.room_id IN ({room_ids}) AND d.state IN ('en_service', 'prete')")))
             .fetch_all(pool).await?
     });
     let school_ids = distinct(|r| r.1);
@@ -930,11 +934,7 @@ pub async fn plannable_classes(
 
 /// The schools whose closed days the caller declares: id and name.
 pub async fn plannable_schools(db: &Db, p: &Principal) -> AppResult<Vec<(i64, String)>> {
-    let rows: Vec<(i64, String)> = with_db!(db, pool => {
-        sqlx::query_as("SELECT id, name FROM schools WHERE collectivite_id = $1 AND status = 'active' ORDER BY name")
-            .bind(p.collectivite_id).fetch_all(pool).await?
-    });
-    Ok(rows.into_iter().filter(|r| p.can_plan_visio(r.0)).collect())
+    crate::bookings::schools_where(db, p, |id| p.can_plan_visio(id)).await
 }
 
 /// The intervenants of the collectivité's providers: id, name, provider; for those who

@@ -123,6 +123,11 @@ pub fn is_public_holiday(d: NaiveDate) -> bool {
     matches!(offset, 1 | 39 | 50)
 }
 
+/// The Monday of `day`'s week.
+pub fn monday_of(day: NaiveDate) -> NaiveDate {
+    day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
+}
+
 /// Days without class: from `start` (the first day without class) to the day before `end`
 /// (the day classes resume).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -171,7 +171,7 @@ pub async fn load(tx: &mut Tx, sys: &Principal, now: DateTime<Utc>) -> AppResult
         }
     }
     for d in &plan {
-        insert(tx, d, None, now).await?;
+        insert(tx, d, &[d.day], now).await?;
     }
     // The robotics workshop: the first cart every Thursday afternoon for six weeks,
     // holidays skipped.
@@ -186,34 +186,27 @@ pub async fn load(tx: &mut Tx, sys: &Principal, now: DateTime<Utc>) -> AppResult
         let open = |d: NaiveDate| days.slots(d).contains(&slot);
         let dates = preau_domain::booking::weekly(thursday, thursday + Duration::days(42), open)
             .unwrap_or_default();
-        let mut repeat = None;
-        for day in dates {
-            let d = Demo {
-                bookable: cart_a,
-                school: home,
-                class: class(2),
-                day,
-                slot,
-                by: who("enseignant"),
-                note: "Atelier robotique",
-            };
-            let id = insert(tx, &d, repeat, now).await?;
-            if repeat.is_none() {
-                repeat = Some(id);
-                with_tx!(tx, c => {
-                    sqlx::query("UPDATE bookings SET repeat_id = $1 WHERE id = $1").bind(id).execute(&mut *c).await?;
-                });
-            }
-        }
+        let d = Demo {
+            bookable: cart_a,
+            school: home,
+            class: class(2),
+            day: thursday,
+            slot,
+            by: who("enseignant"),
+            note: "Atelier robotique",
+        };
+        insert(tx, &d, &dates, now).await?;
     }
     Ok(())
 }
 
-async fn insert(tx: &mut Tx, d: &Demo, repeat: Option<i64>, now: DateTime<Utc>) -> AppResult<i64> {
-    let (starts, ends) = d.slot.on(d.day);
-    Ok(with_tx!(tx, c => {
-        sqlx::query_scalar("INSERT INTO bookings (bookable_id, school_id, class_id, day, starts_at, ends_at, repeat_id, note, booked_by, booked_by_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
-            .bind(d.bookable).bind(d.school).bind(d.class).bind(d.day).bind(starts).bind(ends).bind(repeat)
-            .bind(d.note).bind(d.by.0).bind(&d.by.1).bind(now).fetch_one(&mut *c).await?
-    }))
+async fn insert(tx: &mut Tx, d: &Demo, dates: &[NaiveDate], now: DateTime<Utc>) -> AppResult<()> {
+    let at = bookings::Place {
+        bookable_id: d.bookable,
+        school_id: d.school,
+        class_id: d.class,
+        slot: d.slot,
+    };
+    bookings::insert(tx, &at, dates, d.note, (Some(d.by.0), &d.by.1), now).await?;
+    Ok(())
 }

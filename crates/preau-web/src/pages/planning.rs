@@ -74,9 +74,7 @@ pub struct PlanningQuery {
     feed: Option<String>,
 }
 
-fn monday_of(d: NaiveDate) -> NaiveDate {
-    d - Duration::days(d.weekday().num_days_from_monday() as i64)
-}
+use preau_domain::calendar::monday_of;
 
 pub async fn week(
     State(s): State<AppState>,
