@@ -302,6 +302,13 @@ pub async fn delete(tx: &mut Tx, p: &Principal, id: i64, now: DateTime<Utc>) -> 
             "class_has_pupils",
         )));
     }
+    // Its visio series and sessions, its bookings: kept with their class.
+    let used: i64 = with_tx!(tx, c => {
+        sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM visio_series WHERE class_id = $1) + (SELECT COUNT(*) FROM visio_sessions WHERE class_id = $1) + (SELECT COUNT(*) FROM bookings WHERE class_id = $1)").bind(id).fetch_one(&mut *c).await?
+    });
+    if used > 0 {
+        return Err(AppError::Conflict(FieldError::new("class", "class_in_use")));
+    }
     with_tx!(tx, c => {
         sqlx::query("DELETE FROM classes WHERE id = $1").bind(id).execute(&mut *c).await?;
     });

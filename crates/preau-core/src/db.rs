@@ -183,10 +183,12 @@ impl Db {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            // Reads are served from memory-mapped pages and a larger page cache: the
-            // queue and the reports read the same recent pages again and again.
+            // Reads are served from memory-mapped pages (the page cache of the system,
+            // shared by every connection); each connection's own cache holds the pages it
+            // writes, 4 MB at most, so twelve connections cannot keep hundreds of
+            // megabytes after a burst (`examples/membench.rs`).
             .pragma("mmap_size", "268435456")
-            .pragma("cache_size", "-32000");
+            .pragma("cache_size", "-4000");
         let pool = SqlitePoolOptions::new()
             .max_connections(12)
             .connect_with(opts)

@@ -422,7 +422,7 @@ pub async fn windows_for(
 /// Creates a private calendar feed for the caller and returns its secret token (shown
 /// once; only its hash is kept).
 pub async fn create_feed(tx: &mut Tx, p: &Principal, now: DateTime<Utc>) -> AppResult<String> {
-    if p.user_id == 0 {
+    if p.user_id == 0 || !p.can_read_planning() {
         return Err(AppError::Forbidden);
     }
     let token = format!("cal_{}", crate::secrets::random_token());

@@ -197,17 +197,20 @@ pub async fn update(
     Ok(after)
 }
 
-/// Deletes a room that no class uses any more.
+/// Deletes a room nothing refers to any more (a class, a device, a ticket, a visio series or
+/// session, a booking resource): otherwise refused, saying so.
 pub async fn delete(tx: &mut Tx, p: &Principal, id: i64, now: DateTime<Utc>) -> AppResult<()> {
     let before = get_in_tx(tx, p, id).await?;
     if !p.can_edit_rooms(before.school_id) {
         return Err(AppError::Forbidden);
     }
+    // What refers to it: its classes, devices, tickets (their history), visio series and
+    // sessions, a booking resource. Each is moved or removed first.
     let used: i64 = with_tx!(tx, c => {
-        sqlx::query_scalar("SELECT COUNT(*) FROM classes WHERE room_id = $1").bind(id).fetch_one(&mut *c).await?
+        sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM classes WHERE room_id = $1) + (SELECT COUNT(*) FROM devices WHERE room_id = $1) + (SELECT COUNT(*) FROM tickets WHERE room_id = $1) + (SELECT COUNT(*) FROM visio_series WHERE room_id = $1) + (SELECT COUNT(*) FROM visio_sessions WHERE room_id = $1) + (SELECT COUNT(*) FROM bookables WHERE room_id = $1)").bind(id).fetch_one(&mut *c).await?
     });
     if used > 0 {
-        return Err(AppError::Conflict(FieldError::new("room", "in_use")));
+        return Err(AppError::Conflict(FieldError::new("room", "room_in_use")));
     }
     with_tx!(tx, c => {
         sqlx::query("DELETE FROM rooms WHERE id = $1").bind(id).execute(&mut *c).await?;

@@ -314,6 +314,15 @@ impl Principal {
     }
 
     /// What a school declares it has (its ENT): its directeur, or the administrator.
+    /// The visits' planning and its calendar feed: the administrator, technicians,
+    /// contractors' staff and directeurs.
+    pub fn can_read_planning(&self) -> bool {
+        self.is_admin()
+            || self.has(Role::Technicien)
+            || self.has(Role::Prestataire)
+            || self.has(Role::Directeur)
+    }
+
     pub fn can_declare(&self, school_id: i64) -> bool {
         self.is_admin() || self.has_at(Role::Directeur, school_id)
     }

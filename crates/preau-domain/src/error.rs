@@ -211,6 +211,14 @@ impl FieldError {
                 "Cet objet est encore utilisé ailleurs.".into(),
                 "This object is still used elsewhere.".into(),
             ),
+            "room_in_use" => (
+                "Cette salle a encore des classes, du matériel, des signalements, des séances de visio ou une ressource réservable : déplacez-les avant de la supprimer.".into(),
+                "This room still has classes, equipment, tickets, visio sessions or a bookable resource: move them before deleting it.".into(),
+            ),
+            "class_in_use" => (
+                "Cette classe a des séances de visio ou des réservations : elle ne peut pas être supprimée.".into(),
+                "This class has visio sessions or bookings: it cannot be deleted.".into(),
+            ),
             "status_move" => (
                 "Ce changement d'état n'est pas possible depuis l'état actuel.".into(),
                 "This change of status is not possible from the current one.".into(),

@@ -29,22 +29,47 @@ fn looks_plain(b: &[u8]) -> bool {
     )
 }
 
+/// Most markup bytes (`<` of XML, `,` `[` `{` of JSON) an inflated body may hold: every
+/// element or value needs one, so a body past this count would be refused by the tree's
+/// node limit anyway. Counted while inflating, it stops a bomb of empty elements after a
+/// few megabytes instead of at the byte bound.
+pub const MAX_MARKUP: usize = 4 * crate::tree::MAX_NODES;
+
+fn markup(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .filter(|&&b| matches!(b, b'<' | b',' | b'[' | b'{'))
+        .count()
+}
+
 fn read_bounded(mut r: impl Read, max: usize) -> Result<Vec<u8>, InventoryError> {
     let mut out = Vec::new();
-    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
-    (&mut r)
-        .take(limit)
-        .read_to_end(&mut out)
-        .map_err(|e| InventoryError::Compression(e.to_string()))?;
-    if out.len() > max {
-        return Err(InventoryError::TooLarge(max));
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut marks = 0;
+    loop {
+        let n = match r.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(InventoryError::Compression(e.to_string())),
+        };
+        if out.len() + n > max {
+            return Err(InventoryError::TooLarge(max));
+        }
+        marks += markup(&chunk[..n]);
+        if marks > MAX_MARKUP {
+            return Err(InventoryError::TooManyNodes(crate::tree::MAX_NODES));
+        }
+        out.extend_from_slice(&chunk[..n]);
     }
+    out.shrink_to_fit();
     Ok(out)
 }
 
 /// Inflates `body` (zlib, gzip, or — when `content_encoding` says so — raw deflate), or
 /// passes plain XML/JSON through. Never returns more than `max` bytes: a decompression
-/// bomb stops at the bound with [`InventoryError::TooLarge`].
+/// bomb stops at the bound with [`InventoryError::TooLarge`], one of markup (millions of
+/// empty elements or values) at [`MAX_MARKUP`] with [`InventoryError::TooManyNodes`].
 pub fn inflate(
     body: &[u8],
     content_encoding: Option<&str>,
@@ -68,6 +93,9 @@ pub fn inflate(
     if looks_plain(body) {
         if body.len() > max {
             return Err(InventoryError::TooLarge(max));
+        }
+        if markup(body) > MAX_MARKUP {
+            return Err(InventoryError::TooManyNodes(crate::tree::MAX_NODES));
         }
         return Ok((body.to_vec(), Compression::Plain));
     }
@@ -133,6 +161,34 @@ mod tests {
             inflate(&bomb, None, 1 << 20),
             Err(InventoryError::TooLarge(1 << 20))
         );
+    }
+
+    /// Millions of empty elements or values stop at the markup count, a few megabytes
+    /// into the body, well before the byte bound; a real inventory passes.
+    #[test]
+    fn a_bomb_of_markup_stops_early() {
+        let mut xml = b"<REQUEST><CONTENT>".to_vec();
+        xml.extend(b"<A/>".repeat(15_000_000));
+        let mut json = b"{\"content\":{\"softwares\":[".to_vec();
+        json.extend(b"0,".repeat(30_000_000));
+        for doc in [xml, json] {
+            let bomb = deflate(&doc, Compression::Zlib);
+            assert!(bomb.len() < 100_000);
+            assert!(matches!(
+                inflate(&bomb, None, 256 << 20),
+                Err(InventoryError::TooManyNodes(_))
+            ));
+            let plain = &doc[..(MAX_MARKUP + 64) * 4];
+            assert!(matches!(
+                inflate(plain, None, 256 << 20),
+                Err(InventoryError::TooManyNodes(_))
+            ));
+        }
+        let real = include_bytes!(
+            "../tests/fixtures/agents/ocsinventory-agent-2.10-exchange/02-INVENTORY.req.xml"
+        );
+        let z = deflate(real, Compression::Zlib);
+        assert!(inflate(&z, None, 16 << 20).is_ok_and(|(out, _)| out == real));
     }
 
     #[test]

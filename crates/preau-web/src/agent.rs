@@ -309,7 +309,7 @@ async fn handle(s: &AppState, cid: i64, headers: &HeaderMap, raw: &[u8]) -> Resp
     .then_some("deflate");
     let (plain, how) = match body::inflate(raw, encoding, MAX_INFLATED) {
         Ok(x) => x,
-        Err(e @ InventoryError::TooLarge(_)) => {
+        Err(e @ (InventoryError::TooLarge(_) | InventoryError::TooManyNodes(_))) => {
             return refuse(agent, false, StatusCode::PAYLOAD_TOO_LARGE, &e);
         }
         Err(e) => return refuse(agent, false, StatusCode::BAD_REQUEST, &e),

@@ -8,6 +8,12 @@ use preau_domain::org::CollectiviteKind;
 use preau_domain::{Principal, Role};
 use std::path::PathBuf;
 
+/// mimalloc hands memory back to the system once a burst is over (the demo's loading, a
+/// run of inventories), where glibc's allocator keeps its arenas at their highest: the
+/// memory benchmark (`examples/membench.rs`) measures the difference.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "preau",

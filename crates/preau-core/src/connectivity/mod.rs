@@ -155,7 +155,9 @@ async fn check_operator(tx: &mut Tx, cid: i64, l: &Link) -> AppResult<()> {
 /// The administrator and the school's technician keep its links and probe. A contractor's
 /// staff (who may read the schools of its lots) is told no, whatever the school, so that
 /// the answer says nothing of which ids exist.
-fn editor(p: &Principal, school_id: i64) -> AppResult<()> {
+/// Whether `p` may change a school's links, probe and Wi-Fi register: 403 when the school
+/// is theirs to read, 404 when it is not.
+pub fn editor(p: &Principal, school_id: i64) -> AppResult<()> {
     if p.can_edit_rooms(school_id) {
         Ok(())
     } else if p.readable_schools().contains(school_id) || !p.lots.is_empty() {

@@ -157,6 +157,7 @@ pub(super) async fn link_create(
     Path(id): Path<i64>,
     b: Result<Json<LinkBody>, JsonRejection>,
 ) -> Created<types::SchoolLink> {
+    connectivity::editor(&p, id)?;
     let b = body(b)?;
     let link = write_tx!(s.db, tx => {
         let l = b.check()?;
@@ -171,9 +172,10 @@ pub(super) async fn link_patch(
     Path(id): Path<i64>,
     b: Result<Json<Patch>, JsonRejection>,
 ) -> Answer<types::SchoolLink> {
+    let current = link_of(&s, &p, id).await?;
+    connectivity::editor(&p, current.school_id)?;
     let patch = body(b)?;
     let ver = version(&patch)?;
-    let current = link_of(&s, &p, id).await?;
     let input: LinkBody = merge(&LinkBody::of(&current), &patch.fields)?;
     write_tx!(s.db, tx => {
         let l = input.check()?;

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use chrono::Utc;
 use preau_core::inventory::categories;
 use preau_core::inventory::devices::{self, DeviceFilter, DeviceInput};
-use preau_core::write_tx;
+use preau_core::{AppError, write_tx};
 use serde::Deserialize;
 
 use super::schema::List;
@@ -87,12 +87,13 @@ pub(super) async fn device_patch(
     Path(id): Path<i64>,
     b: Result<Json<Patch>, JsonRejection>,
 ) -> Answer<Device> {
+    let current = devices::get(&s.db, &p, id, Utc::now()).await?;
+    if !p.can_edit_devices(current.school_id) {
+        return Err(AppError::Forbidden.into());
+    }
     let patch = body(b)?;
     let ver = version(&patch)?;
-    let input: DeviceInput = merge(
-        &devices::get(&s.db, &p, id, Utc::now()).await?.to_input(),
-        &patch.fields,
-    )?;
+    let input: DeviceInput = merge(&current.to_input(), &patch.fields)?;
     let now = Utc::now();
     let d = write_tx!(s.db, tx => devices::update(tx, &p, id, ver, &input.parse()?, now).await?)?;
     Ok(Json((&d.redacted_for(&p)).into()))

@@ -708,6 +708,9 @@ async fn school_create(
     ApiAuth(p): ApiAuth,
     b: Result<Json<schools::SchoolInput>, JsonRejection>,
 ) -> Created<School> {
+    if !p.can_manage_collectivite() {
+        return Err(AppError::Forbidden.into());
+    }
     let input = body(b)?;
     let school =
         write_tx!(s.db, tx => schools::create(tx, &p, &input.parse()?, Utc::now()).await?)?;
@@ -753,12 +756,13 @@ async fn school_patch(
     Path(id): Path<i64>,
     b: Result<Json<Patch>, JsonRejection>,
 ) -> Answer<School> {
+    let current = schools::get(&s.db, &p, id).await?;
+    if !p.can_manage_collectivite() {
+        return Err(AppError::Forbidden.into());
+    }
     let patch = body(b)?;
     let ver = version(&patch)?;
-    let input = merge(
-        &schools::get(&s.db, &p, id).await?.to_input(),
-        &patch.fields,
-    )?;
+    let input = merge(&current.to_input(), &patch.fields)?;
     let school = write_tx!(s.db, tx => schools::update(tx, &p, id, ver, &input.parse()?, Utc::now()).await?)?;
     Ok(Json((&school).into()))
 }
@@ -778,6 +782,10 @@ async fn room_create(
     Path(id): Path<i64>,
     b: Result<Json<rooms::RoomInput>, JsonRejection>,
 ) -> Created<Room> {
+    schools::get(&s.db, &p, id).await?;
+    if !p.can_edit_rooms(id) {
+        return Err(AppError::Forbidden.into());
+    }
     let input = body(b)?;
     let room =
         write_tx!(s.db, tx => rooms::create(tx, &p, id, &input.parse()?, Utc::now()).await?)?;
@@ -798,9 +806,13 @@ async fn room_patch(
     Path(id): Path<i64>,
     b: Result<Json<Patch>, JsonRejection>,
 ) -> Answer<Room> {
+    let current = rooms::get(&s.db, &p, id).await?;
+    if !p.can_edit_rooms(current.school_id) {
+        return Err(AppError::Forbidden.into());
+    }
     let patch = body(b)?;
     let ver = version(&patch)?;
-    let input = merge(&rooms::get(&s.db, &p, id).await?.to_input(), &patch.fields)?;
+    let input = merge(&current.to_input(), &patch.fields)?;
     let room =
         write_tx!(s.db, tx => rooms::update(tx, &p, id, ver, &input.parse()?, Utc::now()).await?)?;
     Ok(Json((&room).into()))
@@ -845,6 +857,10 @@ async fn class_create(
     Path(id): Path<i64>,
     b: Result<Json<classes::ClassInput>, JsonRejection>,
 ) -> Created<Class> {
+    schools::get(&s.db, &p, id).await?;
+    if !p.can_edit_classes(id) {
+        return Err(AppError::Forbidden.into());
+    }
     let input = body(b)?;
     let class =
         write_tx!(s.db, tx => classes::create(tx, &p, id, &input.parse()?, Utc::now()).await?)?;
@@ -865,12 +881,13 @@ async fn class_patch(
     Path(id): Path<i64>,
     b: Result<Json<Patch>, JsonRejection>,
 ) -> Answer<Class> {
+    let current = classes::get(&s.db, &p, id).await?;
+    if !p.can_edit_classes(current.school_id) {
+        return Err(AppError::Forbidden.into());
+    }
     let patch = body(b)?;
     let ver = version(&patch)?;
-    let input = merge(
-        &classes::get(&s.db, &p, id).await?.to_input(),
-        &patch.fields,
-    )?;
+    let input = merge(&current.to_input(), &patch.fields)?;
     let class = write_tx!(s.db, tx => classes::update(tx, &p, id, ver, &input.parse()?, Utc::now()).await?)?;
     Ok(Json((&class).into()))
 }
@@ -902,6 +919,9 @@ async fn year_create(
     ApiAuth(p): ApiAuth,
     b: Result<Json<years::SchoolYearInput>, JsonRejection>,
 ) -> Created<SchoolYear> {
+    if !p.can_manage_collectivite() {
+        return Err(AppError::Forbidden.into());
+    }
     let input = body(b)?;
     let year = write_tx!(s.db, tx => years::create(tx, &p, &input.parse()?, Utc::now()).await?)?;
     created((&year).into())

@@ -87,6 +87,9 @@ pub(super) async fn referentiel_put(
     ApiAuth(p): ApiAuth,
     b: Result<Json<ReferentielBody>, JsonRejection>,
 ) -> Answer<types::Referentiel> {
+    if !p.can_edit_referentiel() {
+        return Err(preau_core::AppError::Forbidden.into());
+    }
     let b = body(b)?;
     let Some(version) = b.version else {
         return Err(crate::error::ApiError::invalid(vec![

@@ -87,6 +87,9 @@ pub async fn year_create(
     a: Auth,
     CsrfForm(f): CsrfForm<SchoolYearInput>,
 ) -> PageResult {
+    if !a.p.can_manage_collectivite() {
+        return Err(AppError::Forbidden.into());
+    }
     let result = write_tx!(s.db, tx => {
         let v = f.parse()?;
         years::create(tx, &a.p, &v, Utc::now()).await?

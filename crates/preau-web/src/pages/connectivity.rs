@@ -318,6 +318,7 @@ pub async fn add_link(
     CsrfForm(f): CsrfForm<LinkInput>,
 ) -> PageResult {
     let p = &a.p;
+    connectivity::editor(p, id)?;
     let result = write_tx!(s.db, tx => {
         let l = f.check().map_err(AppError::Invalid)?;
         connectivity::add_link(tx, p, id, &l, Utc::now()).await?

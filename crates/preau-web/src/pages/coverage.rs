@@ -311,6 +311,12 @@ pub async fn declare(
     CsrfForm(f): CsrfForm<DeclareForm>,
 ) -> PageResult {
     let p = &a.p;
+    if !p.readable_schools().contains(id) {
+        return Err(AppError::NotFound.into());
+    }
+    if !p.can_declare(id) {
+        return Err(AppError::Forbidden.into());
+    }
     let rules = referentiel::get(&s.db, p).await?;
     if !rules
         .rules

@@ -754,6 +754,10 @@ pub async fn place(
         room_id: num("room_id"),
     };
     let p = &a.p;
+    // Who may not place devices is told so before being told what the form lacks.
+    if !p.can_edit_devices(None) {
+        return Err(AppError::Forbidden.into());
+    }
     let Some(school) = f.school_id else {
         return Ok(see_other("/devices?unplaced=true", "choose_school"));
     };
@@ -826,6 +830,9 @@ pub async fn merge(
     CsrfForm(f): CsrfForm<MergeForm>,
 ) -> PageResult {
     let p = &a.p;
+    if !p.can_edit_devices(None) {
+        return Err(AppError::Forbidden.into());
+    }
     let kept = write_tx!(s.db, tx => devices::merge(tx, p, f.keep, f.other, Utc::now()).await?)?;
     Ok(see_other(&format!("/devices/{}", kept.id), "merged"))
 }

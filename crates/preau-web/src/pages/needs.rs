@@ -475,6 +475,12 @@ pub async fn add(
     let Ok(school) = f.school_id.trim().parse::<i64>() else {
         return Err(AppError::Invalid(vec![FieldError::new("school_id", "unknown_value")]).into());
     };
+    if !p.needs_schools().contains(school) {
+        return Err(AppError::NotFound.into());
+    }
+    if !p.can_request_needs(school) {
+        return Err(AppError::Forbidden.into());
+    }
     let result = write_tx!(s.db, tx => {
         let r = f.input.check().map_err(AppError::Invalid)?;
         needs::add_request(tx, p, id, school, &r, Utc::now()).await?

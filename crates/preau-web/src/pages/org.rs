@@ -564,6 +564,9 @@ pub async fn school_create(
     CsrfForm(f): CsrfForm<Versioned<SchoolInput>>,
 ) -> PageResult {
     let p = &a.p;
+    if !p.can_manage_collectivite() {
+        return Err(AppError::Forbidden.into());
+    }
     save(
         &a,
         write_tx!(s.db, tx => schools::create(tx, p, &f.input.parse()?, Utc::now()).await?),
@@ -595,6 +598,10 @@ pub async fn school_update(
     CsrfForm(f): CsrfForm<Versioned<SchoolInput>>,
 ) -> PageResult {
     let p = &a.p;
+    schools::get(&s.db, p, id).await?;
+    if !p.can_manage_collectivite() {
+        return Err(AppError::Forbidden.into());
+    }
     let version = f.version.unwrap_or(0);
     save(
         &a,
@@ -757,6 +764,10 @@ pub async fn room_create(
     CsrfForm(f): CsrfForm<Versioned<RoomInput>>,
 ) -> PageResult {
     let p = &a.p;
+    schools::get(&s.db, p, school_id).await?;
+    if !p.can_edit_rooms(school_id) {
+        return Err(AppError::Forbidden.into());
+    }
     let back = format!("/schools/{school_id}");
     save(
         &a,
@@ -785,6 +796,10 @@ pub async fn room_update(
     CsrfForm(f): CsrfForm<Versioned<RoomInput>>,
 ) -> PageResult {
     let p = &a.p;
+    let room = rooms::get(&s.db, p, id).await?;
+    if !p.can_edit_rooms(room.school_id) {
+        return Err(AppError::Forbidden.into());
+    }
     let version = f.version.unwrap_or(0);
     save(
         &a,
@@ -959,6 +974,10 @@ pub async fn class_create(
     CsrfForm(f): CsrfForm<ClassForm>,
 ) -> PageResult {
     let p = &a.p;
+    schools::get(&s.db, p, school_id).await?;
+    if !p.can_edit_classes(school_id) {
+        return Err(AppError::Forbidden.into());
+    }
     let input = f.input();
     let back = format!("/schools/{school_id}");
     save(
@@ -997,6 +1016,9 @@ pub async fn class_update(
 ) -> PageResult {
     let p = &a.p;
     let class = classes::get(&s.db, p, id).await?;
+    if !p.can_edit_classes(class.school_id) {
+        return Err(AppError::Forbidden.into());
+    }
     let input = f.input();
     let version = f.version.unwrap_or(0);
     save(

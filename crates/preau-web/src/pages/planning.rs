@@ -84,11 +84,7 @@ pub async fn week(
 ) -> PageResult {
     let p = &a.p;
     let lang = p.lang;
-    if !(p.is_admin()
-        || p.has(Role::Technicien)
-        || p.has(Role::Prestataire)
-        || p.has(Role::Directeur))
-    {
+    if !p.can_read_planning() {
         return Err(AppError::Forbidden.into());
     }
     let monday = monday_of(

@@ -75,6 +75,7 @@ pub fn arg(args: &[String], name: &str) -> Option<String> {
 }
 
 /// The `p`-th quantile of sorted durations.
+#[allow(dead_code)]
 pub fn quantile(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
     if sorted.is_empty() {
         return std::time::Duration::ZERO;

@@ -12,6 +12,7 @@ mod cli;
 mod connectivity;
 mod devices;
 mod funding;
+mod fuzz;
 mod hardening;
 mod harness;
 mod inventory;

@@ -607,3 +607,59 @@ async fn unknown_addresses_and_malformed_ids_answer_the_error_page() {
         assert!(!r.body.contains("Cannot parse"), "{}", r.body);
     }
 }
+
+/// A room or a class something still refers to is not deleted: the answer says what holds
+/// it (a database error was a 500); an empty room goes.
+#[tokio::test]
+async fn a_room_or_class_in_use_is_kept_with_a_reason() {
+    let app = TestApp::demo().await;
+    let (a, _) = first_and_other_school(&app).await;
+    let admin = app.login("admin", "demo").await;
+    let busy: i64 = preau_core::with_db!(&app.db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT MIN(r.id) FROM rooms r WHERE r.school_id = {a} AND EXISTS (SELECT 1 FROM devices d WHERE d.room_id = r.id)"))).fetch_one(p).await.unwrap());
+    let r = admin.post(&format!("/rooms/{busy}/delete"), &[]).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("Cette salle a encore"), "{}", r.body);
+    let still: i64 = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM rooms WHERE id = $1").bind(busy).fetch_one(p).await.unwrap());
+    assert_eq!(still, 1);
+    // An empty room is deleted.
+    let token = app.token("admin").await;
+    let made = app
+        .api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/schools/{a}/rooms"),
+            Some(json!({"kind": "autre", "name": "Réserve vide"})),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let empty = made.json()["id"].as_i64().unwrap();
+    let r = admin.post(&format!("/rooms/{empty}/delete"), &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let gone: i64 = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM rooms WHERE id = $1").bind(empty).fetch_one(p).await.unwrap());
+    assert_eq!(gone, 0);
+    // A class with no pupils but a booking: kept, and said why.
+    let year: i64 = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT id FROM school_years WHERE label = '2026-2027'").fetch_one(p).await.unwrap());
+    let class = app
+        .api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/schools/{a}/classes"),
+            Some(json!({"school_year_id": year, "label": "Atelier robots", "levels": "CM1", "head_count": 12})),
+        )
+        .await;
+    assert_eq!(class.status, 201, "{}", class.body);
+    let class = class.json()["id"].as_i64().unwrap();
+    let cart: i64 = preau_core::with_db!(&app.db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT MIN(b.id) FROM bookables b WHERE b.school_id = {a} AND NOT EXISTS (SELECT 1 FROM devices t JOIN loans l ON l.device_id = t.id AND l.returned_on IS NULL AND l.kind = 'classe' WHERE t.parent_id = b.device_id)"))).fetch_one(p).await.unwrap());
+    let booked = app
+        .api(
+            &token,
+            Method::POST,
+            "/api/v1/bookings",
+            Some(json!({"bookable_id": cart, "day": "2027-03-11", "slot": "08:30-11:30", "class_id": class})),
+        )
+        .await;
+    assert_eq!(booked.status, 201, "{}", booked.body);
+    let r = admin.post(&format!("/classes/{class}/delete"), &[]).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("des réservations"), "{}", r.body);
+}
