@@ -64,6 +64,84 @@ fn as_number(value: &str) -> Option<String> {
     (units_ok && decimals_ok).then(|| value.replace(',', "."))
 }
 
+/// How a cell is stored: text, or a value a spreadsheet computes with, shown in its
+/// format (a style of `styles.xml`).
+#[derive(Debug, PartialEq)]
+enum Typed {
+    Number(String),
+    /// An amount as the pages write it (`2 450,00 €`, groups of three digits).
+    Euros(String),
+    /// `dd/mm/yyyy`, as a date serial.
+    Date(i64),
+    /// `dd/mm/yyyy HH:MM`, as a date serial with the time as its fraction.
+    DateTime(String),
+}
+
+const DATE_STYLE: u8 = 2;
+const DATETIME_STYLE: u8 = 3;
+const EUROS_STYLE: u8 = 4;
+
+/// The serial a spreadsheet counts days by (1 = 1900-01-01, with its 1900 leap day).
+fn serial(d: chrono::NaiveDate) -> i64 {
+    (d - chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap_or_default()).num_days()
+}
+
+fn typed(value: &str) -> Option<Typed> {
+    if let Some(n) = as_number(value) {
+        return Some(Typed::Number(n));
+    }
+    if let Some(amount) = value
+        .strip_suffix('€')
+        .map(|v| v.trim_end_matches([' ', '\u{a0}', '\u{202f}']))
+    {
+        let (sign, body) = match amount.strip_prefix('-') {
+            Some(b) => ("-", b),
+            None => ("", amount),
+        };
+        let (units, decimals) = body.split_once(',').unwrap_or((body, ""));
+        let groups: Vec<&str> = units.split([' ', '\u{a0}', '\u{202f}']).collect();
+        let grouped = groups.iter().enumerate().all(|(i, g)| {
+            g.bytes().all(|b| b.is_ascii_digit())
+                && if i == 0 {
+                    (1..=3).contains(&g.len())
+                } else {
+                    g.len() == 3
+                }
+        });
+        let decimals_ok = decimals.is_empty()
+            || (decimals.len() == 2 && decimals.bytes().all(|b| b.is_ascii_digit()));
+        if grouped && decimals_ok && groups.len() <= 5 {
+            let joined: String = groups.concat();
+            let n = if decimals.is_empty() {
+                format!("{sign}{joined}")
+            } else {
+                format!("{sign}{joined}.{decimals}")
+            };
+            return Some(Typed::Euros(n));
+        }
+    }
+    let (day, time) = match value.split_once(' ') {
+        Some((d, t)) => (d, Some(t)),
+        None => (value, None),
+    };
+    if day.len() != 10 {
+        return None;
+    }
+    let d = chrono::NaiveDate::parse_from_str(day, "%d/%m/%Y").ok()?;
+    match time {
+        None => Some(Typed::Date(serial(d))),
+        Some(t) => {
+            let t = chrono::NaiveTime::parse_from_str(t, "%H:%M").ok()?;
+            let minutes = chrono::Timelike::hour(&t) * 60 + chrono::Timelike::minute(&t);
+            let fraction = f64::from(minutes) / 1440.0;
+            Some(Typed::DateTime(format!(
+                "{:.6}",
+                serial(d) as f64 + fraction
+            )))
+        }
+    }
+}
+
 fn sheet_xml(rows: &[Vec<String>]) -> String {
     let mut sheet = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetViews><sheetView workbookViewId=\"0\"><pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/></sheetView></sheetViews><sheetData>",
@@ -72,8 +150,17 @@ fn sheet_xml(rows: &[Vec<String>]) -> String {
         sheet.push_str(&format!("<row r=\"{}\">", r + 1));
         for (c, value) in row.iter().enumerate() {
             let at = format!("{}{}", column(c), r + 1);
-            match as_number(value).filter(|_| r > 0) {
-                Some(n) => sheet.push_str(&format!("<c r=\"{at}\"><v>{n}</v></c>")),
+            match typed(value).filter(|_| r > 0) {
+                Some(Typed::Number(n)) => sheet.push_str(&format!("<c r=\"{at}\"><v>{n}</v></c>")),
+                Some(Typed::Euros(n)) => {
+                    sheet.push_str(&format!("<c r=\"{at}\" s=\"{EUROS_STYLE}\"><v>{n}</v></c>"))
+                }
+                Some(Typed::Date(n)) => {
+                    sheet.push_str(&format!("<c r=\"{at}\" s=\"{DATE_STYLE}\"><v>{n}</v></c>"))
+                }
+                Some(Typed::DateTime(n)) => sheet.push_str(&format!(
+                    "<c r=\"{at}\" s=\"{DATETIME_STYLE}\"><v>{n}</v></c>"
+                )),
                 None => {
                     let style = if r == 0 { " s=\"1\"" } else { "" };
                     sheet.push_str(&format!(
@@ -130,7 +217,7 @@ pub fn workbook(sheets: &[(String, Vec<Vec<String>>)]) -> Vec<u8> {
         ("_rels/.rels".into(), "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>".into()),
         ("xl/workbook.xml".into(), format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets>{sheet_list}</sheets></workbook>")),
         ("xl/_rels/workbook.xml.rels".into(), format!("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">{rels}<Relationship Id=\"rId{styles_id}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/></Relationships>")),
-        ("xl/styles.xml".into(), "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><fonts count=\"2\"><font><sz val=\"11\"/><name val=\"Calibri\"/></font><font><b/><sz val=\"11\"/><name val=\"Calibri\"/></font></fonts><fills count=\"2\"><fill><patternFill patternType=\"none\"/></fill><fill><patternFill patternType=\"gray125\"/></fill></fills><borders count=\"1\"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count=\"1\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\"/></cellStyleXfs><cellXfs count=\"2\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\"/><xf numFmtId=\"0\" fontId=\"1\" fillId=\"0\" borderId=\"0\" xfId=\"0\" applyFont=\"1\"/></cellXfs></styleSheet>".into()),
+        ("xl/styles.xml".into(), "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><numFmts count=\"2\"><numFmt numFmtId=\"164\" formatCode=\"dd/mm/yyyy\\ hh:mm\"/><numFmt numFmtId=\"165\" formatCode=\"#,##0.00\\ &quot;€&quot;\"/></numFmts><fonts count=\"2\"><font><sz val=\"11\"/><name val=\"Calibri\"/></font><font><b/><sz val=\"11\"/><name val=\"Calibri\"/></font></fonts><fills count=\"2\"><fill><patternFill patternType=\"none\"/></fill><fill><patternFill patternType=\"gray125\"/></fill></fills><borders count=\"1\"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count=\"1\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\"/></cellStyleXfs><cellXfs count=\"5\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\"/><xf numFmtId=\"0\" fontId=\"1\" fillId=\"0\" borderId=\"0\" xfId=\"0\" applyFont=\"1\"/><xf numFmtId=\"14\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\" applyNumberFormat=\"1\"/><xf numFmtId=\"164\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\" applyNumberFormat=\"1\"/><xf numFmtId=\"165\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\" applyNumberFormat=\"1\"/></cellXfs></styleSheet>".into()),
     ];
     for (i, (_, rows)) in sheets.iter().enumerate() {
         parts.push((format!("xl/worksheets/sheet{}.xml", i + 1), sheet_xml(rows)));
@@ -329,6 +416,56 @@ mod tests {
             at = start + packed;
         }
         out
+    }
+
+    /// What finance staff sum and sort: amounts as the pages write them, dates and times;
+    /// identifiers and words stay text.
+    #[test]
+    fn amounts_and_dates_are_typed() {
+        for (cell, want) in [
+            (
+                "2\u{202f}450,00\u{a0}€",
+                Some(Typed::Euros("2450.00".into())),
+            ),
+            ("-12,50 €", Some(Typed::Euros("-12.50".into()))),
+            ("1 234 567,89 €", Some(Typed::Euros("1234567.89".into()))),
+            ("749 €", Some(Typed::Euros("749".into()))),
+            ("12 34,00 €", None),
+            ("1234 567,00 €", None),
+            ("01/09/2026", Some(Typed::Date(46266))),
+            ("29/02/2024", Some(Typed::Date(45351))),
+            ("31/02/2026", None),
+            (
+                "06/12/2026 08:30",
+                Some(Typed::DateTime("46362.354167".into())),
+            ),
+            ("06/12/2026 25:00", None),
+            ("1/9/2026", None),
+            ("0781234X", None),
+            ("Jules Ferry", None),
+        ] {
+            assert_eq!(typed(cell), want, "{cell:?}");
+        }
+        let book = xlsx(
+            "t",
+            &[
+                vec!["Quand".into(), "Prix".into()],
+                vec!["01/09/2026".into(), "2\u{202f}450,00\u{a0}€".into()],
+            ],
+        );
+        let sheet = unzip(&book)
+            .into_iter()
+            .find(|p| p.0 == "xl/worksheets/sheet1.xml")
+            .unwrap()
+            .1;
+        assert!(
+            sheet.contains("<c r=\"A2\" s=\"2\"><v>46266</v></c>"),
+            "{sheet}"
+        );
+        assert!(
+            sheet.contains("<c r=\"B2\" s=\"4\"><v>2450.00</v></c>"),
+            "{sheet}"
+        );
     }
 
     #[test]
