@@ -278,8 +278,8 @@ pub(crate) async fn load(tx: &mut Tx, sys: &Principal) -> AppResult<()> {
     )
     .await?;
     with_tx!(tx, c => {
-        sqlx::query("UPDATE devices SET state = 'prete' WHERE collectivite_id = $1 AND id IN (SELECT device_id FROM loans WHERE collectivite_id = $1 AND kind = 'eleve' AND returned_on IS NULL)").bind(cid).execute(&mut *c).await?;
-        sqlx::query("UPDATE devices SET state = 'en_reparation' WHERE collectivite_id = $1 AND id IN (SELECT device_id FROM loans WHERE collectivite_id = $1 AND return_state = 'ecran_casse' AND returned_on >= $2)").bind(cid).bind(start).execute(&mut *c).await?;
+        sqlx::query("UPDATE devices SET state = 'prete', state_since = (SELECT MAX(l.given_on) FROM loans l WHERE l.device_id = devices.id AND l.returned_on IS NULL) WHERE collectivite_id = $1 AND id IN (SELECT device_id FROM loans WHERE collectivite_id = $1 AND kind = 'eleve' AND returned_on IS NULL)").bind(cid).execute(&mut *c).await?;
+        sqlx::query("UPDATE devices SET state = 'en_reparation', state_since = (SELECT MAX(l.returned_on) FROM loans l WHERE l.device_id = devices.id AND l.return_state = 'ecran_casse') WHERE collectivite_id = $1 AND id IN (SELECT device_id FROM loans WHERE collectivite_id = $1 AND return_state = 'ecran_casse' AND returned_on >= $2)").bind(cid).bind(start).execute(&mut *c).await?;
         sqlx::query("INSERT INTO device_events (device_id, occurred_at, kind, actor, detail) SELECT device_id, created_at, 'loan', 'démo', '{\"kind\": \"' || kind || '\"}' FROM loans WHERE collectivite_id = $1").bind(cid).execute(&mut *c).await?;
         sqlx::query("INSERT INTO device_events (device_id, occurred_at, kind, actor, detail) SELECT device_id, updated_at, 'return', 'démo', '{\"kind\": \"' || kind || '\", \"state\": \"' || return_state || '\"}' FROM loans WHERE collectivite_id = $1 AND returned_on IS NOT NULL").bind(cid).execute(&mut *c).await?;
     });

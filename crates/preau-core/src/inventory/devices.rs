@@ -358,7 +358,7 @@ async fn in_perimeter(db: &Db, p: &Principal, d: &Device, today: NaiveDate) -> A
 pub async fn events(db: &Db, p: &Principal, id: i64, now: DateTime<Utc>) -> AppResult<Vec<Event>> {
     get(db, p, id, now).await?;
     Ok(with_db!(db, pool => {
-        sqlx::query_as::<_, Event>("SELECT id, occurred_at, kind, actor, detail FROM device_events WHERE device_id = $1 ORDER BY id DESC LIMIT 500")
+        sqlx::query_as::<_, Event>("SELECT id, occurred_at, kind, actor, detail FROM device_events WHERE device_id = $1 ORDER BY occurred_at DESC, id DESC LIMIT 500")
             .bind(id).fetch_all(pool).await?
     }))
 }

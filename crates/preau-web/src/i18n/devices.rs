@@ -370,11 +370,14 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "Ajouté à l'inventaire",
         "Added to the inventory",
     ),
+    ("history.empty", "(vide)", "(empty)"),
+    ("history.field_parent", "Rangé dans", "Stored in"),
     (
         "history.installed",
         "logiciel(s) installé(s)",
         "software installed",
     ),
+    ("history.loan", "Prêté", "Lent"),
     ("history.merged", "Fusionné avec", "Merged with"),
     ("history.moved", "Déplacé", "Moved"),
     (
@@ -382,7 +385,9 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "logiciel(s) désinstallé(s)",
         "software removed",
     ),
+    ("history.return", "Rendu", "Returned"),
     ("history.state", "Changement d'état", "State change"),
+    ("history.ticket", "signalement", "ticket"),
     ("history.updated", "Modifié", "Changed"),
     (
         "labels.help",

@@ -12,6 +12,7 @@ use preau_core::inventory::devices::{self, Device, DeviceFilter, DeviceInput};
 use preau_core::{AppError, rooms, schools, write_tx};
 use preau_domain::Lang;
 use preau_domain::device::{DeviceState, format_euros};
+use preau_domain::pupils::{LoanKind, ReturnState};
 use serde::Deserialize;
 
 use super::parts::devices::{DeviceRow, age, category_label, place_of, row};
@@ -368,25 +369,89 @@ fn describe(kind: &str, detail: &str, lang: Lang) -> String {
             t("history.merged"),
             v["merged"].as_str().unwrap_or("")
         ),
+        // A loan names what kind and, for a class set, the class; never a pupil.
+        "loan" => {
+            let kind = LoanKind::from_db(v["kind"].as_str().unwrap_or("")).label(lang);
+            let class = v["class"]
+                .as_str()
+                .filter(|c| !c.is_empty())
+                .map(|c| format!(" — {c}"))
+                .unwrap_or_default();
+            format!("{} ({kind}){class}", t("history.loan"))
+        }
+        "return" => {
+            let state = v["state"]
+                .as_str()
+                .map(|s| ReturnState::from_db(s).label(lang))
+                .unwrap_or_default();
+            let ticket = v["ticket_id"]
+                .as_i64()
+                .map(|n| format!(" — {} n° {n}", t("history.ticket")))
+                .unwrap_or_default();
+            format!("{} : {state}{ticket}", t("history.return"))
+        }
         _ => {
+            // Each changed field by its label, empty values said as such.
             let fields = v
                 .as_object()
                 .map(|m| {
                     m.iter()
-                        .map(|(k, x)| format!("{k} : {} → {}", show(&x[0]), show(&x[1])))
+                        .filter(|(_, x)| x.is_array())
+                        .map(|(k, x)| {
+                            format!(
+                                "{} : {} → {}",
+                                field_label(k, lang),
+                                show(&x[0], lang),
+                                show(&x[1], lang)
+                            )
+                        })
                         .collect::<Vec<_>>()
                         .join(" ; ")
                 })
                 .unwrap_or_default();
-            format!("{} — {fields}", t("history.updated"))
+            if fields.is_empty() {
+                t("history.updated").to_string()
+            } else {
+                format!("{} — {fields}", t("history.updated"))
+            }
         }
     }
 }
 
-fn show(v: &serde_json::Value) -> String {
+/// A device field's label as the forms show it; a field without one keeps its name.
+fn field_label(key: &str, lang: Lang) -> String {
+    let key = match key {
+        "parent_id" => "history.field_parent",
+        "school_id" => "field.school",
+        "room_id" => "field.room",
+        "price_cents" => "field.price",
+        "purchase_date" => "field.purchase_date",
+        "warranty_end" => "field.warranty_end",
+        "asset_tag" => "field.asset_tag",
+        "serial" => "field.serial",
+        "brand" => "field.brand",
+        "model" => "field.model",
+        "name" => "field.name",
+        "category" | "category_id" => "field.category",
+        "supplier" => "field.supplier",
+        "funding" => "field.funding",
+        "notes" => "field.notes",
+        "os" | "os_name" => "field.os",
+        other => return other.replace('_', " "),
+    };
+    crate::i18n::t(lang, key).to_string()
+}
+
+fn show(v: &serde_json::Value, lang: Lang) -> String {
     match v {
-        serde_json::Value::Null => "—".into(),
-        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => crate::i18n::t(lang, "history.empty").to_string(),
+        serde_json::Value::String(s) if s.is_empty() => {
+            crate::i18n::t(lang, "history.empty").to_string()
+        }
+        // A date as the pages write it.
+        serde_json::Value::String(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(|d| d.format("%d/%m/%Y").to_string())
+            .unwrap_or_else(|_| s.clone()),
         other => other.to_string(),
     }
 }

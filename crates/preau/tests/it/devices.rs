@@ -508,3 +508,61 @@ async fn devices_and_mdm_exports_are_imported_after_a_preview() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// A device's history reads in words: a loan and a return by what they were (never a
+/// pupil's name), a change by the fields' labels with empty values said so and dates as
+/// the pages write them, newest first by when it happened; a lent tablet is in its state
+/// since its loan.
+#[tokio::test]
+async fn a_device_history_reads_in_words() {
+    let app = TestApp::demo().await;
+    let (tablet, given): (i64, String) = preau_core::with_db!(&app.db, p => sqlx::query_as("SELECT l.device_id, CAST(l.given_on AS TEXT) FROM loans l WHERE l.kind = 'eleve' AND l.returned_on IS NULL ORDER BY l.id LIMIT 1").fetch_one(p).await.unwrap());
+    let admin = app.login("admin", "demo").await;
+    let page = admin.get(&format!("/devices/{tablet}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Prêté (Élève (1:1))"), "{}", page.body);
+    assert!(!page.body.contains("kind :") && !page.body.contains("returned_on"));
+    let given = chrono::NaiveDate::parse_from_str(&given[..10], "%Y-%m-%d").unwrap();
+    let since = "Dans cet état depuis le";
+    let at = page.body.find(since).expect("state since");
+    assert!(
+        page.body[at..at + 300].contains(&given.format("%d/%m/%Y").to_string()),
+        "{}",
+        &page.body[at..at + 300]
+    );
+    // A change through the API: the field's label, its empty value and its date in words.
+    let token = app.token("admin").await;
+    let version = app
+        .api(
+            &token,
+            axum::http::Method::GET,
+            &format!("/api/v1/devices/{tablet}"),
+            None,
+        )
+        .await
+        .json()["version"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .api(
+            &token,
+            axum::http::Method::PATCH,
+            &format!("/api/v1/devices/{tablet}"),
+            Some(serde_json::json!({"version": version, "notes": "Coque neuve", "warranty_end": "2029-08-31"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let page = admin.get(&format!("/devices/{tablet}")).await;
+    assert!(
+        page.body.contains("Notes : (vide) → Coque neuve"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("→ 31/08/2029"), "{}", page.body);
+    // Newest first: the change comes before the loan.
+    let (changed, lent) = (
+        page.body.find("Coque neuve").unwrap(),
+        page.body.find("Prêté (").unwrap(),
+    );
+    assert!(changed < lent);
+}
