@@ -43,6 +43,25 @@ fn find(key: &str) -> Option<&'static (&'static str, &'static str, &'static str)
 }
 
 /// The text for `key` in `lang`; an unknown key shows itself, which the tests forbid.
+/// The text of `key`, or `fallback` when there is none (a code read from stored data that
+/// has no words yet).
+pub fn t_or(lang: Lang, key: &str, fallback: &str) -> String {
+    match find(key) {
+        Some((_, fr, en)) => match lang {
+            Lang::Fr => fr,
+            Lang::En => en,
+        }
+        .to_string(),
+        None => fallback.to_string(),
+    }
+}
+
+/// A stored field's name in words: its form label (`field.{name}`) when there is one,
+/// else the name with spaces.
+pub fn field_label(lang: Lang, name: &str) -> String {
+    t_or(lang, &format!("field.{name}"), &name.replace('_', " "))
+}
+
 pub fn t(lang: Lang, key: &str) -> &'static str {
     match find(key) {
         Some((_, fr, en)) => match lang {

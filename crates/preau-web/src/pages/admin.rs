@@ -400,7 +400,9 @@ struct AuditPage {
     ctx: Ctx,
     rows: Vec<AuditView>,
     object_types: Vec<(String, String)>,
+    actions: Vec<(String, String)>,
     object_type: String,
+    object_id: String,
     actor: String,
     since: String,
     /// `read_pupils` shows only the reads of pupil data; empty, everything.
@@ -411,6 +413,7 @@ struct AuditPage {
 #[derive(Deserialize, Default)]
 pub struct AuditQuery {
     object_type: Option<String>,
+    object_id: Option<String>,
     action: Option<String>,
     actor: Option<String>,
     since: Option<String>,
@@ -419,8 +422,84 @@ pub struct AuditQuery {
 
 const AUDIT_PAGE: i64 = 50;
 
+/// What the log records, by the codes its writers use (each with its words).
+const AUDIT_TYPES: &[&str] = &[
+    "agent_credentials",
+    "api_token",
+    "booking",
+    "bookable",
+    "calendar_feed",
+    "class",
+    "collectivite",
+    "contract",
+    "contractor",
+    "device",
+    "device_category",
+    "intervention",
+    "loan",
+    "lot",
+    "lot_perimeter",
+    "needs_campaign",
+    "needs_request",
+    "pupil",
+    "pupil_settings",
+    "pupils",
+    "referentiel",
+    "renewal",
+    "room",
+    "routing_rule",
+    "school",
+    "school_closed_day",
+    "school_link",
+    "school_probe",
+    "school_year",
+    "sla_grid",
+    "subsidy",
+    "ticket",
+    "user",
+    "visio_programme",
+    "visio_series",
+    "visio_session",
+];
+const AUDIT_ACTIONS: &[&str] = &[
+    "create",
+    "update",
+    "delete",
+    "cancel",
+    "change_password",
+    "decide",
+    "erase_pupil",
+    "export_pupil",
+    "grant",
+    "import_onde",
+    "merge",
+    "purge",
+    "read_pupils",
+    "reset_password",
+    "return",
+    "revoke",
+    "sign",
+];
+
+/// Codes with their words (`audit.{part}.{code}`), sorted by the words.
+fn labelled(lang: preau_domain::Lang, part: &str, codes: &[&str]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = codes
+        .iter()
+        .map(|c| {
+            (
+                c.to_string(),
+                crate::i18n::t(lang, &format!("audit.{part}.{c}")).to_string(),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
+}
+
 pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuery>) -> PageResult {
     let p = &a.p;
+    let lang = p.lang;
+    let t = |k| crate::i18n::t(lang, k);
     if !p.can_read_audit() {
         return Err(AppError::Forbidden.into());
     }
@@ -433,14 +512,17 @@ pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuer
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .and_then(preau_domain::paris::instant),
         before_id: q.before,
-        action: nonempty(&q.action).filter(|a| a == "read_pupils"),
+        action: nonempty(&q.action).filter(|a| AUDIT_ACTIONS.contains(&a.as_str())),
+        object_id: nonempty(&q.object_id)
+            .and_then(|n| n.trim().trim_start_matches('#').parse().ok()),
         ..Default::default()
     };
     let rows = audit::list(&s.db, p.collectivite_id, &filter, AUDIT_PAGE).await?;
     let older = (rows.len() as i64 == AUDIT_PAGE).then(|| {
         format!(
-            "/admin/audit?object_type={}&action={}&actor={}&since={}&before={}",
+            "/admin/audit?object_type={}&object_id={}&action={}&actor={}&since={}&before={}",
             filter.object_type.clone().unwrap_or_default(),
+            filter.object_id.map(|n| n.to_string()).unwrap_or_default(),
             filter.action.clone().unwrap_or_default(),
             crate::session::url_encode(&filter.actor.clone().unwrap_or_default()),
             q.since.clone().unwrap_or_default(),
@@ -457,7 +539,10 @@ pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuer
                     m.into_iter()
                         .map(|(k, v)| {
                             let show = |x: &serde_json::Value| match x {
-                                serde_json::Value::Null => "∅".to_string(),
+                                serde_json::Value::Null => t("history.empty").to_string(),
+                                serde_json::Value::String(s) if s.is_empty() => {
+                                    t("history.empty").to_string()
+                                }
                                 serde_json::Value::String(s) => s.clone(),
                                 other => other.to_string(),
                             };
@@ -467,7 +552,7 @@ pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuer
                                 }
                                 _ => show(&v),
                             };
-                            (k, text)
+                            (crate::i18n::field_label(lang, &k), text)
                         })
                         .collect()
                 })
@@ -475,31 +560,27 @@ pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuer
             AuditView {
                 when: paris(r.occurred_at),
                 who: r.actor_login,
-                action: r.action,
-                object: format!("{} #{} — {}", r.object_type, r.object_id, r.object_label),
+                action: crate::i18n::t_or(lang, &format!("audit.do.{}", r.action), &r.action),
+                object: format!(
+                    "{} n° {} — {}",
+                    crate::i18n::t_or(
+                        lang,
+                        &format!("audit.type.{}", r.object_type),
+                        &r.object_type
+                    ),
+                    r.object_id,
+                    r.object_label
+                ),
                 changes,
             }
         })
         .collect();
-    let types = [
-        "school",
-        "room",
-        "class",
-        "school_year",
-        "user",
-        "contractor",
-        "api_token",
-        "pupils",
-        "loan",
-        "pupil_settings",
-    ];
     render(&AuditPage {
         ctx: Ctx::for_user(p, &a.csrf, p.lang_title("audit.title"), "admin"),
         rows: views,
-        object_types: types
-            .iter()
-            .map(|t| (t.to_string(), t.to_string()))
-            .collect(),
+        object_types: labelled(lang, "type", AUDIT_TYPES),
+        actions: labelled(lang, "do", AUDIT_ACTIONS),
+        object_id: filter.object_id.map(|n| n.to_string()).unwrap_or_default(),
         object_type: filter.object_type.unwrap_or_default(),
         actor: filter.actor.unwrap_or_default(),
         since: q.since.unwrap_or_default(),
@@ -859,5 +940,23 @@ pub async fn category_create(
             categories_page(&s, &a, Some(e.message(a.p.lang)), None).await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every kind of object and action the log's filters offer has its words.
+    #[test]
+    fn audit_codes_have_words() {
+        for (part, codes) in [("type", super::AUDIT_TYPES), ("do", super::AUDIT_ACTIONS)] {
+            for c in codes {
+                let key = format!("audit.{part}.{c}");
+                assert_ne!(
+                    crate::i18n::t_or(preau_domain::Lang::Fr, &key, "?"),
+                    "?",
+                    "{key}"
+                );
+            }
+        }
     }
 }

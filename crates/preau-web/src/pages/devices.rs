@@ -425,19 +425,9 @@ fn field_label(key: &str, lang: Lang) -> String {
         "school_id" => "field.school",
         "room_id" => "field.room",
         "price_cents" => "field.price",
-        "purchase_date" => "field.purchase_date",
-        "warranty_end" => "field.warranty_end",
-        "asset_tag" => "field.asset_tag",
-        "serial" => "field.serial",
-        "brand" => "field.brand",
-        "model" => "field.model",
-        "name" => "field.name",
-        "category" | "category_id" => "field.category",
-        "supplier" => "field.supplier",
-        "funding" => "field.funding",
-        "notes" => "field.notes",
-        "os" | "os_name" => "field.os",
-        other => return other.replace('_', " "),
+        "category_id" => "field.category",
+        "os_name" => "field.os",
+        other => return crate::i18n::field_label(lang, other),
     };
     crate::i18n::t(lang, key).to_string()
 }

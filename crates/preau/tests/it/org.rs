@@ -236,7 +236,9 @@ async fn changes_are_audited_and_filterable() {
     let audit = s.get("/admin/audit?object_type=room&actor=admin").await;
     assert_eq!(audit.status, 200);
     assert!(audit.body.contains("Salle vidéo"));
-    assert!(audit.body.contains("create"));
+    // In words: the action, the object's kind, no code.
+    assert!(audit.body.contains("<td>Création</td>"), "{}", audit.body);
+    assert!(audit.body.contains("Salle n° "));
     let rows: Vec<(String, String, String)> = preau_core::with_db!(&app.db, p => sqlx::query_as("SELECT actor_login, action, changes FROM audit_log WHERE object_type = 'room' AND actor_login = 'admin'").fetch_all(p).await.unwrap());
     assert_eq!(rows.len(), 1);
     assert!(rows[0].2.contains("Salle vidéo"));
@@ -252,6 +254,26 @@ async fn changes_are_audited_and_filterable() {
     let changes: String = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT changes FROM audit_log WHERE object_type = 'room' AND action = 'update'").fetch_one(p).await.unwrap());
     let v: serde_json::Value = serde_json::from_str(&changes).unwrap();
     assert_eq!(v["name"], json!(["Salle vidéo", "Salle visio"]));
+    // One object's entries, by its number: the change by the field's label.
+    let one = s
+        .get(&format!(
+            "/admin/audit?object_type=room&object_id={room_id}"
+        ))
+        .await;
+    assert!(one.body.contains("<td>Modification</td>"), "{}", one.body);
+    assert!(
+        one.body
+            .contains("<strong>Nom</strong> : Salle vidéo → Salle visio"),
+        "{}",
+        one.body
+    );
+    let other = s
+        .get(&format!(
+            "/admin/audit?object_type=room&object_id={}",
+            room_id + 1000
+        ))
+        .await;
+    assert!(!other.body.contains("Salle visio"));
 }
 
 #[tokio::test]
