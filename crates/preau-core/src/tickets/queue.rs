@@ -27,6 +27,9 @@ pub struct TicketFilter {
     pub mine: Option<bool>,
     #[serde(default)]
     pub q: Option<String>,
+    /// `deadline` (the next deadline first) or `recent` (the newest first, the default).
+    #[serde(default)]
+    pub sort: Option<String>,
 }
 
 /// A page of tickets, newest first, and the cursor of the next one.
@@ -183,6 +186,87 @@ impl TicketFilter {
         }
         Ok(f)
     }
+}
+
+/// The deadline that matters now: the response's (GTI) until someone takes the ticket,
+/// then the fix's (GTR); `None` when no contract sets one.
+pub fn next_deadline(t: &Ticket) -> Option<DateTime<Utc>> {
+    match (t.taken_at, t.gti_due_at) {
+        (None, Some(gti)) => Some(gti),
+        _ => t.gtr_due_at,
+    }
+}
+
+/// The same, in SQL.
+macro_rules! deadline {
+    () => {
+        "(CASE WHEN t.taken_at IS NULL AND t.gti_due_at IS NOT NULL THEN t.gti_due_at ELSE t.gtr_due_at END)"
+    };
+}
+
+/// Tickets the caller may read by their next deadline (the nearest, or the most overdue,
+/// first; those without one last, by number); `after` is the cursor the previous page
+/// gave (`{deadline}~{id}`).
+pub async fn by_deadline(
+    db: &Db,
+    p: &Principal,
+    f: &TicketFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> AppResult<(Vec<Ticket>, Option<String>)> {
+    if !p.can_use_tickets() {
+        return Err(AppError::Forbidden);
+    }
+    let mut sql = f.to_sql(p, db.backend())?;
+    if let Some(cursor) = after {
+        let bad = || AppError::from(FieldError::new("after", "unknown_value"));
+        let (due, id) = cursor.rsplit_once('~').ok_or_else(bad)?;
+        let id: i64 = id.parse().map_err(|_| bad())?;
+        if due.is_empty() {
+            sql.push(concat!(" AND ", deadline!(), " IS NULL AND t.id > "))
+                .bind(Param::I64(id));
+        } else {
+            let due = DateTime::parse_from_rfc3339(due)
+                .map_err(|_| bad())?
+                .with_timezone(&Utc);
+            sql.push(concat!(
+                " AND (",
+                deadline!(),
+                " IS NULL OR ",
+                deadline!(),
+                " > "
+            ))
+            .bind(Param::Time(due))
+            .push(concat!(" OR (", deadline!(), " = "))
+            .bind(Param::Time(due))
+            .push(" AND t.id > ")
+            .bind(Param::I64(id))
+            .push("))");
+        }
+    }
+    sql.push(concat!(
+        " ORDER BY CASE WHEN ",
+        deadline!(),
+        " IS NULL THEN 1 ELSE 0 END, ",
+        deadline!(),
+        ", t.id"
+    ))
+    .limit_plus_one(limit);
+    let text = format!("{SELECT}{}", sql.text);
+    let mut items: Vec<Ticket> = with_db!(db, pool => {
+        bind_params!(sqlx::query_as::<_, Ticket>(sqlx::AssertSqlSafe(text)), &sql.params).fetch_all(pool).await?
+    });
+    let next = more_than(&mut items, limit)
+        .then(|| {
+            items.last().map(|t| {
+                let due = next_deadline(t)
+                    .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+                    .unwrap_or_default();
+                format!("{due}~{}", t.id)
+            })
+        })
+        .flatten();
+    Ok((items.into_iter().map(|t| t.redacted_for(p)).collect(), next))
 }
 
 /// Tickets the caller may read, newest first; `before` is the cursor (a ticket id).

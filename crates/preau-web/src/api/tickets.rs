@@ -133,6 +133,35 @@ pub(super) async fn tickets_list(
 ) -> Answer<List<types::Ticket>> {
     let f = query(f)?;
     let q = query(q)?;
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let now = Utc::now();
+    match f.sort.as_deref().filter(|s| !s.is_empty()) {
+        None | Some("recent") => {}
+        Some("deadline") => {
+            let cursor = q.cursor.as_deref().filter(|c| !c.is_empty());
+            let (items, next) = tickets::by_deadline(&s.db, &p, &f, cursor, limit)
+                .await
+                .map_err(|e| match e {
+                    preau_core::AppError::Invalid(_) => {
+                        ApiError::invalid(vec![FieldError::new("cursor", "unknown_value")])
+                    }
+                    other => other.into(),
+                })?;
+            return Ok(Json(List {
+                items: items
+                    .iter()
+                    .map(|t| ticket_json(&p, t, None, now))
+                    .collect(),
+                next,
+            }));
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(vec![FieldError::new(
+                "sort",
+                "unknown_value",
+            )]));
+        }
+    }
     let before = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => None,
         Some(c) => Some(
@@ -140,9 +169,7 @@ pub(super) async fn tickets_list(
                 .map_err(|_| ApiError::invalid(vec![FieldError::new("cursor", "unknown_value")]))?,
         ),
     };
-    let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let page = tickets::list(&s.db, &p, &f, before, limit).await?;
-    let now = Utc::now();
     Ok(Json(List {
         items: page
             .items

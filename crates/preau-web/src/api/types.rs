@@ -1252,6 +1252,10 @@ input! {
         breached: Option<bool>,
         mine: Option<bool>,
         q: Option<String>,
+        /// `deadline`: the next deadline first (the response's until someone takes the
+        /// ticket, then the fix's), those without one last; `recent` (the default): the
+        /// newest first. Each has its own `cursor`.
+        sort: Option<String>,
     }
 }
 

@@ -524,6 +524,17 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "Rechercher (n°, mots)",
         "Search (number, words)",
     ),
+    ("tickets.sort", "Ordre", "Order"),
+    (
+        "tickets.sort_deadline",
+        "Échéance la plus proche d'abord",
+        "Nearest deadline first",
+    ),
+    (
+        "tickets.sort_recent",
+        "Plus récents d'abord",
+        "Newest first",
+    ),
     ("tickets.title", "Assistance", "Support"),
     ("tickets.unassigned", "Personne encore", "Nobody yet"),
 ];

@@ -928,6 +928,8 @@ pub struct ListQuery {
     f: TicketFilter,
     #[serde(default, deserialize_with = "preau_domain::text::opt_i64")]
     before: Option<i64>,
+    /// The deadline order's cursor.
+    after: Option<String>,
     flash: Option<String>,
 }
 
@@ -949,6 +951,7 @@ fn filter_query(f: &TicketFilter) -> String {
     push("breached", f.breached.map(|v| v.to_string()));
     push("mine", f.mine.map(|v| v.to_string()));
     push("q", f.q.clone());
+    push("sort", f.sort.clone());
     parts.join("&")
 }
 
@@ -956,7 +959,26 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>
     let p = &a.p;
     let lang = p.lang;
     let t = |k| crate::i18n::t(lang, k).to_string();
-    let page = tickets::list(&s.db, p, &q.f, q.before, PAGE_SIZE).await?;
+    // Open tickets come by their next deadline unless asked otherwise; a list that holds
+    // closed ones, newest first.
+    let mut f = q.f.clone();
+    let by_deadline = match f.sort.as_deref() {
+        Some("deadline") => true,
+        Some("recent") => false,
+        _ => matches!(f.status.as_deref(), None | Some("") | Some("open")),
+    };
+    f.sort = Some(if by_deadline { "deadline" } else { "recent" }.to_string());
+    let (items, cursor) = if by_deadline {
+        let (items, next) =
+            tickets::by_deadline(&s.db, p, &f, q.after.as_deref(), PAGE_SIZE).await?;
+        (
+            items,
+            next.map(|c| format!("after={}", crate::session::url_encode(&c))),
+        )
+    } else {
+        let page = tickets::list(&s.db, p, &f, q.before, PAGE_SIZE).await?;
+        (page.items, page.next.map(|n| format!("before={n}")))
+    };
     let count = match tickets::count(&s.db, p, &q.f).await? {
         n if n > tickets::COUNT_CAP => format!(
             "{} {}",
@@ -966,19 +988,9 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>
         n => preau_domain::sla::thousands(n),
     };
     let now = Utc::now();
-    let rows = page
-        .items
-        .iter()
-        .map(|x| ticket_row(lang, x, now))
-        .collect();
-    let base = filter_query(&q.f);
-    let next = page.next.map(|n| {
-        if base.is_empty() {
-            format!("/tickets?before={n}")
-        } else {
-            format!("/tickets?{base}&before={n}")
-        }
-    });
+    let rows = items.iter().map(|x| ticket_row(lang, x, now)).collect();
+    let base = filter_query(&f);
+    let next = cursor.map(|c| format!("/tickets?{base}&{c}"));
     let mut statuses = vec![
         ("open".to_string(), t("tickets.open")),
         ("all".to_string(), t("tickets.all")),
@@ -1044,7 +1056,7 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>
         } else {
             format!("/tickets?{base}")
         },
-        f: q.f,
+        f,
         rows,
         count,
         next,

@@ -305,7 +305,8 @@ async fn directeur_and_administrateur_journeys() {
         assert!(
             audit.contains("Salle numérique")
                 && audit.contains("admin")
-                && audit.contains("create"),
+                && audit.contains("Création")
+                && audit.contains("Salle n°"),
             "{audit}"
         );
     })

@@ -1367,3 +1367,123 @@ async fn penalties_are_capped_per_ticket_and_per_month_across_a_month_boundary()
         .unwrap_or_default();
     assert!(total.ends_with(";300,00;"), "{total:?}");
 }
+
+/// The queue comes by deadline: the next deadline of each open ticket (the response's until
+/// someone takes it, then the fix's), the most overdue first, those without one last; the
+/// pages follow one another without losing or repeating a ticket, in the API and on the
+/// page, where a technician sees the order named.
+#[tokio::test]
+async fn the_queue_comes_by_deadline_and_pages_through_it() {
+    let app = TestApp::demo().await;
+    let (a, _) = first_and_other_school(&app).await;
+    let admin = principal(&app, "admin").await;
+    // Enough open tickets for several pages, on several clocks.
+    let now = Utc::now();
+    for i in 0..60 {
+        let category = ["ecran", "imprimante", "reseau", "autre"][i % 4];
+        let priority = ["p1", "p2", "p3"][i % 3];
+        open(
+            &app,
+            &admin,
+            None,
+            Some(a),
+            category,
+            priority,
+            now - chrono::Duration::hours(i as i64 * 7),
+        )
+        .await;
+    }
+    let token = app.token("admin").await;
+    let (mut seen, mut cursor, mut pages) = (Vec::<i64>::new(), None::<String>, 0);
+    loop {
+        let url = match &cursor {
+            None => "/api/v1/tickets?sort=deadline&limit=17".to_string(),
+            Some(c) => format!(
+                "/api/v1/tickets?sort=deadline&limit=17&cursor={}",
+                preau_web::session::url_encode(c)
+            ),
+        };
+        let r = app.api(&token, Method::GET, &url, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let v = r.json();
+        seen.extend(
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["id"].as_i64().unwrap()),
+        );
+        pages += 1;
+        match v["next"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    let open_count = app
+        .scalar("SELECT COUNT(*) FROM tickets WHERE is_open = TRUE")
+        .await;
+    assert!(pages >= 4, "{pages} pages");
+    assert_eq!(seen.len() as i64, open_count);
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "a ticket twice");
+    let mut keys = Vec::new();
+    for id in &seen {
+        let t = tickets::get(&app.db, &admin, *id).await.unwrap();
+        keys.push((
+            tickets::next_deadline(&t).is_none(),
+            tickets::next_deadline(&t),
+            t.id,
+        ));
+    }
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "not by deadline");
+    assert!(
+        keys.iter().filter(|k| !k.0).count() >= 30,
+        "deadlines were set"
+    );
+    // A bad cursor or order is named.
+    let r = app
+        .api(
+            &token,
+            Method::GET,
+            "/api/v1/tickets?sort=deadline&cursor=x",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.error_fields(), ["cursor"]);
+    let r = app
+        .api(&token, Method::GET, "/api/v1/tickets?sort=urgence", None)
+        .await;
+    assert_eq!(r.error_fields(), ["sort"]);
+    // The page: by deadline unless asked, the order named, the next page after the last.
+    let tech = app.login("technicien", "demo").await;
+    let page = tech.get("/tickets").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(
+            "<option value=\"deadline\" selected>Échéance la plus proche d&#39;abord</option>"
+        ),
+        "{}",
+        page.body
+    );
+    let next = page
+        .body
+        .split("rel=\"next\"")
+        .next()
+        .and_then(|b| b.rsplit("href=\"").next())
+        .and_then(|h| h.split('"').next())
+        .unwrap()
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    assert!(
+        next.contains("sort=deadline") && next.contains("after="),
+        "{next}"
+    );
+    assert_eq!(tech.get(&next).await.status, StatusCode::OK);
+    let recent = tech.get("/tickets?status=all").await;
+    assert!(recent.body.contains("<option value=\"recent\" selected>"));
+}
