@@ -7,9 +7,9 @@ use preau_domain::org::{HolidayZone, SchoolWeek};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::db::{Db, Tx};
+use crate::db::{Db, Sql, Tx};
 use crate::error::AppResult;
-use crate::{with_db, with_tx};
+use crate::{bind_params, with_db, with_tx};
 
 /// What an import of the official calendar did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -135,6 +135,26 @@ pub async fn by_school(db: &Db, collectivite_id: Option<i64>) -> AppResult<HashM
         sqlx::query_as("SELECT id, holiday_zone, week FROM schools WHERE $1 IS NULL OR collectivite_id = $1")
             .bind(collectivite_id).fetch_all(pool).await?
     });
+    built_for(db, schools).await
+}
+
+/// The calendar of each of these schools (a page of tickets), built once per zone and week.
+pub async fn for_schools(db: &Db, ids: &[i64]) -> AppResult<HashMap<i64, Calendar>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut sql = Sql::new("SELECT id, holiday_zone, week FROM schools WHERE id IN ");
+    sql.bind_list(ids);
+    let schools: Vec<(i64, String, String)> = with_db!(db, pool => {
+        bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.text.clone())), &sql.params).fetch_all(pool).await?
+    });
+    built_for(db, schools).await
+}
+
+async fn built_for(
+    db: &Db,
+    schools: Vec<(i64, String, String)>,
+) -> AppResult<HashMap<i64, Calendar>> {
     let mut built: HashMap<(String, String), Calendar> = HashMap::new();
     let mut out = HashMap::new();
     for (id, zone, week) in schools {
@@ -155,4 +175,82 @@ pub async fn known_until(db: &Db) -> AppResult<Vec<(HolidayZone, Option<chrono::
         out.push((zone, closures(db, zone).await?.iter().map(|c| c.end).max()));
     }
     Ok(out)
+}
+
+/// The school years whose holidays Préau does not know yet, for a zone where the
+/// collectivité has schools: the current one (until it is imported, its deadlines count
+/// its holidays as school days) and the next one (to import before it starts).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CalendarGaps {
+    /// `2026-2027` when the current school year is missing.
+    pub current: Option<String>,
+    pub next: Option<String>,
+}
+
+/// The school year `today` belongs to, by the year it starts in: from August, the one
+/// that starts in September.
+pub fn school_year_start(today: chrono::NaiveDate) -> i32 {
+    use chrono::Datelike;
+    if today.month() >= 8 {
+        today.year()
+    } else {
+        today.year() - 1
+    }
+}
+
+/// A school year (starting in September of `start`) is known for a zone when one of its
+/// closures begins between February and August of its second calendar year: its winter,
+/// spring or summer break, which every official export lists.
+fn year_known(closures: &[Closure], start: i32) -> bool {
+    let from = chrono::NaiveDate::from_ymd_opt(start + 1, 2, 1);
+    let to = chrono::NaiveDate::from_ymd_opt(start + 1, 9, 1);
+    closures
+        .iter()
+        .any(|c| from.is_some_and(|f| c.start >= f) && to.is_some_and(|t| c.start < t))
+}
+
+/// See [`CalendarGaps`].
+pub async fn gaps(
+    db: &Db,
+    collectivite_id: i64,
+    today: chrono::NaiveDate,
+) -> AppResult<CalendarGaps> {
+    let zones: Vec<String> = with_db!(db, pool => {
+        sqlx::query_scalar("SELECT DISTINCT holiday_zone FROM schools WHERE collectivite_id = $1 AND status <> 'closed'")
+            .bind(collectivite_id).fetch_all(pool).await?
+    });
+    let start = school_year_start(today);
+    let label = |y: i32| format!("{y}-{}", y + 1);
+    let mut out = CalendarGaps::default();
+    for zone in zones {
+        let list = closures(db, HolidayZone::from_db(&zone)).await?;
+        if !year_known(&list, start) {
+            out.current = Some(label(start));
+        }
+        if !year_known(&list, start + 1) {
+            out.next = Some(label(start + 1));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn the_bundled_years_are_known_and_the_next_ones_are_not() {
+        for zone in [HolidayZone::A, HolidayZone::B, HolidayZone::C] {
+            let list = bundled(zone).unwrap();
+            assert!(year_known(&list, 2025), "{zone:?}");
+            assert!(!year_known(&list, 2026), "{zone:?}");
+        }
+        assert_eq!(school_year_start(day(2026, 12, 6)), 2026);
+        assert_eq!(school_year_start(day(2027, 3, 1)), 2026);
+        assert_eq!(school_year_start(day(2027, 8, 20)), 2027);
+    }
 }

@@ -168,6 +168,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(18, "0018", "visio_checks"),
     migration!(19, "0019", "bookings"),
     migration!(20, "0020", "login_namespaces"),
+    migration!(21, "0021", "school_access"),
 ];
 
 impl Db {

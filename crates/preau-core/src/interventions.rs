@@ -267,6 +267,31 @@ fn may_read(p: &Principal, i: &Intervention) -> bool {
         })
 }
 
+/// For each planned visit, the other planned visits of the same person (the same
+/// technician, or the same contractor's lot) whose times overlap it: nobody is in two
+/// places at once, and two visits at one school at the same hour are one trip.
+pub fn overlaps(visits: &[Visit]) -> std::collections::HashMap<i64, Vec<i64>> {
+    let planned: Vec<&Intervention> = visits
+        .iter()
+        .map(|v| &v.intervention)
+        .filter(|i| i.status == "planifiee")
+        .collect();
+    let same_person = |a: &Intervention, b: &Intervention| {
+        (a.technician_user_id.is_some() && a.technician_user_id == b.technician_user_id)
+            || (a.lot_id.is_some() && a.lot_id == b.lot_id)
+    };
+    let mut out: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    for (n, a) in planned.iter().enumerate() {
+        for b in &planned[n + 1..] {
+            if same_person(a, b) && a.starts_at < b.ends_at && b.starts_at < a.ends_at {
+                out.entry(a.id).or_default().push(b.id);
+                out.entry(b.id).or_default().push(a.id);
+            }
+        }
+    }
+    out
+}
+
 /// Which interventions to list.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct InterventionFilter {

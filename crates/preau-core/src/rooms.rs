@@ -77,7 +77,7 @@ const SELECT: &str = "SELECT r.id, r.school_id, r.kind, r.name, r.building, r.fl
 
 /// The rooms of a school the caller may read, by name.
 pub async fn list_for_school(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<Room>> {
-    schools::get(db, p, school_id).await?;
+    schools::look_up(db, p, school_id).await?;
     let sql = format!("{SELECT} WHERE r.school_id = $1 ORDER BY r.name, r.id");
     Ok(with_db!(db, pool => {
         sqlx::query_as::<_, Room>(sqlx::AssertSqlSafe(sql)).bind(school_id).fetch_all(pool).await?
@@ -90,7 +90,7 @@ pub async fn get(db: &Db, p: &Principal, id: i64) -> AppResult<Room> {
         sqlx::query_as::<_, Room>(sqlx::AssertSqlSafe(sql)).bind(id).bind(p.collectivite_id).fetch_optional(pool).await?
     });
     match room {
-        Some(r) if p.readable_schools().contains(r.school_id) => Ok(r),
+        Some(r) if p.directory_schools().contains(r.school_id) => Ok(r),
         _ => Err(AppError::NotFound),
     }
 }

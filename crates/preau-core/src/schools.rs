@@ -215,7 +215,7 @@ pub async fn list(
 ) -> AppResult<Page<SchoolListItem>> {
     let mut filter = Sql::new(" FROM schools s WHERE s.collectivite_id = ");
     filter.bind(Param::I64(p.collectivite_id));
-    push_scope(&mut filter, "s.id", &p.readable_schools());
+    push_scope(&mut filter, "s.id", &p.directory_schools());
     if let Some(q) =
         f.q.as_deref()
             .map(text::search_key)
@@ -283,11 +283,15 @@ pub async fn list(
 
 /// Every school of the collectivité the caller may read, by name (for menus and exports).
 pub async fn all_readable(db: &Db, p: &Principal) -> AppResult<Vec<School>> {
+    all_in(db, p, &p.readable_schools()).await
+}
+
+async fn all_in(db: &Db, p: &Principal, scope: &SchoolScope) -> AppResult<Vec<School>> {
     let mut sql = Sql::new("SELECT ");
     sql.text.push_str(COLUMNS);
     sql.push(" FROM schools WHERE collectivite_id = ")
         .bind(Param::I64(p.collectivite_id));
-    push_scope(&mut sql, "id", &p.readable_schools());
+    push_scope(&mut sql, "id", scope);
     sql.push(" ORDER BY search_key, id");
     Ok(with_db!(db, pool => {
         bind_params!(sqlx::query_as::<_, School>(sqlx::AssertSqlSafe(sql.text.clone())), &sql.params)
@@ -301,15 +305,33 @@ pub async fn get(db: &Db, p: &Principal, id: i64) -> AppResult<School> {
     if !p.readable_schools().contains(id) {
         return Err(AppError::NotFound);
     }
+    fetch(db, p.collectivite_id, id).await
+}
+
+async fn fetch(db: &Db, collectivite_id: i64, id: i64) -> AppResult<School> {
     let sql = format!("SELECT {COLUMNS} FROM schools WHERE id = $1 AND collectivite_id = $2");
     let row = with_db!(db, pool => {
         sqlx::query_as::<_, School>(sqlx::AssertSqlSafe(sql))
             .bind(id)
-            .bind(p.collectivite_id)
+            .bind(collectivite_id)
             .fetch_optional(pool)
             .await?
     });
     row.ok_or(AppError::NotFound)
+}
+
+/// One school to look up (its name, address, access, rooms): those the caller reads, and
+/// a contractor's perimeter. What is inside (classes, people, pupils) still asks [`get`].
+pub async fn look_up(db: &Db, p: &Principal, id: i64) -> AppResult<School> {
+    if !p.directory_schools().contains(id) {
+        return Err(AppError::NotFound);
+    }
+    fetch(db, p.collectivite_id, id).await
+}
+
+/// The schools the caller may look up, by name (a contractor's perimeter included).
+pub async fn directory(db: &Db, p: &Principal) -> AppResult<Vec<School>> {
+    all_in(db, p, &p.directory_schools()).await
 }
 
 pub(crate) async fn get_in_tx(tx: &mut Tx, collectivite_id: i64, id: i64) -> AppResult<School> {
@@ -548,11 +570,43 @@ pub async fn set_ip_ranges(
         .map(|r| r.to_string())
         .collect::<Vec<_>>()
         .join(" ");
+    replace_text(tx, p, &school, Column::IpRanges, Some(&stored), now).await?;
+    Ok(stored)
+}
+
+/// A school's text column that a small form of its page replaces.
+#[derive(Clone, Copy)]
+enum Column {
+    IpRanges,
+    AccessNotes,
+}
+
+impl Column {
+    fn name(self) -> &'static str {
+        match self {
+            Column::IpRanges => "ip_ranges",
+            Column::AccessNotes => "access_notes",
+        }
+    }
+}
+
+/// Replaces one of the school's text columns and records the change.
+async fn replace_text(
+    tx: &mut Tx,
+    p: &Principal,
+    school: &School,
+    column: Column,
+    value: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let name = column.name();
+    let read = format!("SELECT {name} FROM schools WHERE id = $1");
+    let write = format!("UPDATE schools SET {name} = $1 WHERE id = $2");
     let before: Option<String> = with_tx!(tx, c => {
-        sqlx::query_scalar("SELECT ip_ranges FROM schools WHERE id = $1").bind(id).fetch_one(&mut *c).await?
+        sqlx::query_scalar(sqlx::AssertSqlSafe(read)).bind(school.id).fetch_one(&mut *c).await?
     });
     with_tx!(tx, c => {
-        sqlx::query("UPDATE schools SET ip_ranges = $1 WHERE id = $2").bind(&stored).bind(id).execute(&mut *c).await?;
+        sqlx::query(sqlx::AssertSqlSafe(write)).bind(value).bind(school.id).execute(&mut *c).await?;
     });
     audit::record(
         tx,
@@ -561,11 +615,47 @@ pub async fn set_ip_ranges(
         Entry {
             action: "update",
             object_type: "school",
-            object_id: id,
+            object_id: school.id,
             object_label: &school.name,
-            changes: serde_json::json!({"ip_ranges": [before, stored]}),
+            changes: serde_json::json!({ name: [before, value] }),
         },
     )
-    .await?;
-    Ok(stored)
+    .await
+}
+
+/// Longest access instructions kept.
+const ACCESS_MAX: usize = 1000;
+
+/// How to get into the school (gate, code, who opens, parking), for whoever comes to work
+/// there.
+pub async fn access_notes(db: &Db, p: &Principal, id: i64) -> AppResult<String> {
+    look_up(db, p, id).await?;
+    let v: Option<String> = with_db!(db, pool => {
+        sqlx::query_scalar("SELECT access_notes FROM schools WHERE id = $1").bind(id).fetch_one(pool).await?
+    });
+    Ok(v.unwrap_or_default())
+}
+
+/// Who writes the access instructions: the administrator, the school's head or technician.
+pub fn can_write_access(p: &Principal, id: i64) -> bool {
+    p.can_edit_rooms(id) || p.can_edit_classes(id)
+}
+
+pub async fn set_access_notes(
+    tx: &mut Tx,
+    p: &Principal,
+    id: i64,
+    text: &str,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
+    if !p.readable_schools().contains(id) {
+        return Err(AppError::NotFound);
+    }
+    if !can_write_access(p, id) {
+        return Err(AppError::Forbidden);
+    }
+    let school = get_in_tx(tx, p.collectivite_id, id).await?;
+    let stored = text::optional("access_notes", Some(text), ACCESS_MAX)?;
+    replace_text(tx, p, &school, Column::AccessNotes, stored.as_deref(), now).await?;
+    Ok(stored.unwrap_or_default())
 }

@@ -144,6 +144,9 @@ pub struct Principal {
     /// For a contractor's staff: the lots of its contracts (tickets routed to them, and
     /// the devices of their perimeter, are what it sees).
     pub lots: Vec<i64>,
+    /// For a contractor's staff: the schools its lots' perimeters cover, whose address,
+    /// access and contacts it reads (not their classes, people or pupils).
+    pub perimeter: Vec<i64>,
 }
 
 /// The tickets a person reads (see [`Principal::ticket_reach`]): every ticket, or those
@@ -182,6 +185,7 @@ impl Principal {
                 contractor_id: None,
             }],
             lots: Vec::new(),
+            perimeter: Vec::new(),
         }
     }
 
@@ -219,6 +223,20 @@ impl Principal {
             Role::Enseignant,
             Role::Erun,
         ]))
+    }
+
+    /// Schools the caller may look up (name, address, access, rooms, the head's contact):
+    /// those it reads, and for a contractor those of its lots' perimeters.
+    pub fn directory_schools(&self) -> SchoolScope {
+        match self.readable_schools() {
+            SchoolScope::All => SchoolScope::All,
+            SchoolScope::Only(mut ids) => {
+                if self.has(Role::Prestataire) {
+                    ids.extend(self.perimeter.iter().copied());
+                }
+                SchoolScope::Only(ids)
+            }
+        }
     }
 
     /// The primary role, for the home page: the most powerful one held.
@@ -576,6 +594,7 @@ mod tests {
             lang: Lang::Fr,
             assignments,
             lots: Vec::new(),
+            perimeter: Vec::new(),
         }
     }
 

@@ -329,19 +329,22 @@ pub async fn load_named(db: &Db, name: &str, now: DateTime<Utc>) -> AppResult<i6
                 21
             };
             for (year, offset) in [(y2025.id, 1), (y2026.id, 0)] {
+                // The demo teacher teaches the first school's second class this year.
+                let teacher_name = if i == 0 && c == 1 && offset == 0 {
+                    "M. Enseignant"
+                } else {
+                    TEACHERS[(teacher + offset) % TEACHERS.len()]
+                };
                 classes::create(
                     &mut tx,
                     &sys,
                     school.id,
                     &ValidClass {
                         school_year_id: year,
-                        label: format!(
-                            "{level} — {}",
-                            TEACHERS[(teacher + offset) % TEACHERS.len()]
-                        ),
+                        label: format!("{level} — {teacher_name}"),
                         levels: level.into(),
                         head_count: base + rng.next(7) as i64,
-                        teacher_name: Some(TEACHERS[(teacher + offset) % TEACHERS.len()].into()),
+                        teacher_name: Some(teacher_name.into()),
                         room_id: Some(room.id),
                     },
                     now,

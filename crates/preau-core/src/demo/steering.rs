@@ -302,6 +302,7 @@ pub async fn load_money(tx: &mut Tx, sys: &Principal, now: DateTime<Utc>) -> App
                 contractor_id: None,
             }],
             lots: Vec::new(),
+            perimeter: Vec::new(),
         };
     // (school index, category, item, quantity, reason, priority, decision, reason, opinion)
     type Demo<'a> = (

@@ -1014,3 +1014,26 @@ pub async fn carts(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<(i64
             .bind(school_id).fetch_all(pool).await?
     }))
 }
+
+/// What a school's open loans still ask of it, in counts (no pupil is named, nothing is
+/// read of them): pupils' loans whose charter is not signed, and loans held by pupils who
+/// have left the school.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ToSettle {
+    pub unsigned: i64,
+    pub pupil_left: i64,
+}
+
+pub async fn to_settle(db: &Db, p: &Principal, school_id: i64) -> AppResult<ToSettle> {
+    if !p.can_manage_loans(school_id) {
+        return Err(AppError::Forbidden);
+    }
+    let (unsigned, left): (Option<i64>, Option<i64>) = with_db!(db, pool => {
+        sqlx::query_as("SELECT SUM(CASE WHEN l.kind = 'eleve' AND l.signed_on IS NULL THEN 1 ELSE 0 END), SUM(CASE WHEN l.pupil_id IS NOT NULL AND (p.left_on IS NOT NULL OR p.purged_at IS NOT NULL) THEN 1 ELSE 0 END) FROM loans l LEFT JOIN pupils p ON p.id = l.pupil_id WHERE l.collectivite_id = $1 AND l.school_id = $2 AND l.returned_on IS NULL")
+            .bind(p.collectivite_id).bind(school_id).fetch_one(pool).await?
+    });
+    Ok(ToSettle {
+        unsigned: unsigned.unwrap_or(0),
+        pupil_left: left.unwrap_or(0),
+    })
+}

@@ -872,3 +872,84 @@ pub async fn holdings(db: &Db, p: &Principal, now: DateTime<Utc>) -> AppResult<H
         next_purge: next,
     })
 }
+
+/// The open schools whose pupils of this school year are not imported yet, when the
+/// collectivité keeps pupils at all (some school has pupils of another year): the
+/// administrator's reminder to import the new year's ONDE export. Reads no pupil.
+pub async fn schools_awaiting_onde(
+    db: &Db,
+    p: &Principal,
+    year_id: i64,
+) -> AppResult<Vec<(i64, String)>> {
+    if !p.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(with_db!(db, pool => {
+        sqlx::query_as("SELECT s.id, s.name FROM schools s WHERE s.collectivite_id = $1 AND s.status = 'active' AND EXISTS (SELECT 1 FROM pupils x WHERE x.collectivite_id = $1 AND x.school_year_id <> $2) AND NOT EXISTS (SELECT 1 FROM pupils x WHERE x.school_id = s.id AND x.school_year_id = $2) ORDER BY s.search_key, s.id")
+            .bind(p.collectivite_id).bind(year_id).fetch_all(pool).await?
+    }))
+}
+
+/// A pupil found by the search box.
+#[derive(Debug, Clone, Serialize)]
+pub struct PupilHit {
+    pub id: i64,
+    pub label: String,
+    pub class_label: String,
+    pub school_name: String,
+}
+
+/// Pupils of this school year whose label holds `q` (accents and case folded), in the
+/// schools where the caller sees pupils; one read entry in the audit log, which names how
+/// many were shown, not what was searched.
+pub async fn search(
+    db: &Db,
+    p: &Principal,
+    q: &str,
+    limit: usize,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<PupilHit>> {
+    let key = text::search_key(q);
+    if key.chars().count() < 2 {
+        return Ok(Vec::new());
+    }
+    let visible: Vec<i64> = schools::all_readable(db, p)
+        .await?
+        .into_iter()
+        .filter(|s| p.can_see_pupils(s.id))
+        .map(|s| s.id)
+        .collect();
+    if visible.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut hits = Vec::new();
+    for chunk in visible.chunks(500) {
+        let mut sql = crate::db::Sql::new(
+            "SELECT p.id, p.label, c.label, s.name FROM pupils p JOIN classes c ON c.id = p.class_id JOIN schools s ON s.id = p.school_id WHERE p.collectivite_id = ",
+        );
+        sql.bind(Param::I64(p.collectivite_id))
+            .push(" AND p.purged_at IS NULL AND p.left_on IS NULL AND p.label IS NOT NULL AND p.school_id IN ")
+            .bind_list(chunk);
+        let rows: Vec<(i64, String, String, String)> = with_db!(db, pool => {
+            crate::bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.text.clone())), &sql.params).fetch_all(pool).await?
+        });
+        hits.extend(
+            rows.into_iter()
+                .filter(|r| text::search_key(&r.1).contains(&key))
+                .map(|(id, label, class_label, school_name)| PupilHit {
+                    id,
+                    label,
+                    class_label,
+                    school_name,
+                }),
+        );
+    }
+    hits.sort_by_cached_key(|h| (text::search_key(&h.label), h.id));
+    hits.truncate(limit);
+    if !hits.is_empty() {
+        write_tx!(db, tx => {
+            audit::pupils_read(tx, p, "pupil_search", 0, &format!("recherche — {} élève(s)", hits.len()), now).await?;
+        })?;
+    }
+    Ok(hits)
+}

@@ -258,6 +258,18 @@ pub async fn get(db: &Db, p: &Principal, id: i64) -> AppResult<Ticket> {
     Ok(t.redacted_for(p))
 }
 
+/// The ticket of this number (as people quote it), when the caller may read it.
+pub async fn by_number(db: &Db, p: &Principal, number: i64) -> AppResult<Option<Ticket>> {
+    let sql = format!("{SELECT} WHERE t.collectivite_id = $1 AND t.number = $2");
+    let t = with_db!(db, pool => {
+        sqlx::query_as::<_, Ticket>(sqlx::AssertSqlSafe(sql)).bind(p.collectivite_id).bind(number).fetch_optional(pool).await?
+    });
+    Ok(
+        t.filter(|t| p.can_read_ticket(t.school_id, t.reporter_user_id, t.lot_id))
+            .map(|t| t.redacted_for(p)),
+    )
+}
+
 /// A readable ticket's clocks, computed now (the page and the API show them live).
 pub async fn clocks(db: &Db, p: &Principal, t: &Ticket, now: DateTime<Utc>) -> AppResult<Clocks> {
     if !p.can_read_ticket(t.school_id, t.reporter_user_id, t.lot_id) {

@@ -23,6 +23,9 @@ pub struct TicketFilter {
     pub assignee: Option<String>,
     #[serde(default, deserialize_with = "text::opt_bool")]
     pub breached: Option<bool>,
+    /// Open tickets whose deadline is near (a quarter of the time left, or less).
+    #[serde(default, deserialize_with = "text::opt_bool")]
+    pub at_risk: Option<bool>,
     #[serde(default, deserialize_with = "text::opt_bool")]
     pub mine: Option<bool>,
     #[serde(default)]
@@ -172,6 +175,9 @@ impl TicketFilter {
         if self.breached == Some(true) {
             f.push(" AND (t.gti_breached = TRUE OR t.gtr_breached = TRUE)");
         }
+        if self.at_risk == Some(true) {
+            f.push(" AND t.at_risk = TRUE");
+        }
         if self.mine == Some(true) {
             f.push(" AND t.reporter_user_id = ")
                 .bind(Param::I64(p.user_id));
@@ -195,6 +201,15 @@ pub fn next_deadline(t: &Ticket) -> Option<DateTime<Utc>> {
         (None, Some(gti)) => Some(gti),
         _ => t.gtr_due_at,
     }
+}
+
+/// The working time left, in minutes, before the next deadline, counted on the
+/// contract's calendar (the school's, or the contractor's hours); `None` when no deadline
+/// is set or it has passed.
+pub fn time_left(t: &Ticket, school: &Calendar, now: DateTime<Utc>) -> Option<i64> {
+    let due = next_deadline(t).filter(|d| *d > now)?;
+    let cal = open::terms_calendar(&t.sla_calendar, &t.sla_hours, school.clone());
+    Some(cal.working_minutes(now, due))
 }
 
 /// The same, in SQL.

@@ -142,6 +142,29 @@ pub struct Person {
     pub role: String,
 }
 
+/// Whom to call at a school: its heads, with their address, for those who come to work
+/// there (the administrator, its technician, the contractors whose perimeter covers it).
+pub async fn school_contacts(
+    db: &Db,
+    p: &Principal,
+    school_id: i64,
+) -> AppResult<Vec<(String, Option<String>)>> {
+    let comes_to_work = p.is_admin()
+        || p.can_edit_rooms(school_id)
+        || (p.has(Role::Prestataire) && p.perimeter.contains(&school_id));
+    if !comes_to_work {
+        return Ok(Vec::new());
+    }
+    Ok(with_db!(db, pool => {
+        sqlx::query_as("SELECT u.display_name, u.email FROM role_assignments ra JOIN users u ON u.id = ra.user_id WHERE ra.school_id = $1 AND ra.role = 'directeur' AND u.collectivite_id = $2 AND u.active = $3 ORDER BY u.display_name")
+            .bind(school_id)
+            .bind(p.collectivite_id)
+            .bind(true)
+            .fetch_all(pool)
+            .await?
+    }))
+}
+
 pub async fn people_of_school(db: &Db, p: &Principal, school_id: i64) -> AppResult<Vec<Person>> {
     if !p.can_see_people(school_id) {
         return Ok(Vec::new());
@@ -567,6 +590,16 @@ pub async fn principal(db: &Db, user_id: i64) -> AppResult<Option<Principal>> {
     } else {
         Vec::new()
     };
+    let perimeter: Vec<i64> = if lots.is_empty() {
+        Vec::new()
+    } else {
+        let mut sql =
+            crate::db::Sql::new("SELECT DISTINCT school_id FROM lot_perimeters WHERE lot_id IN ");
+        sql.bind_list(&lots).push(" ORDER BY school_id");
+        with_db!(db, pool => {
+            crate::bind_params!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.text.clone())), &sql.params).fetch_all(pool).await?
+        })
+    };
     Ok(Some(Principal {
         user_id: id,
         login,
@@ -575,6 +608,7 @@ pub async fn principal(db: &Db, user_id: i64) -> AppResult<Option<Principal>> {
         lang: Lang::parse(&lang).unwrap_or_default(),
         assignments,
         lots,
+        perimeter,
     }))
 }
 

@@ -700,7 +700,7 @@ async fn school_get(
     ApiAuth(p): ApiAuth,
     Path(id): Path<i64>,
 ) -> Answer<School> {
-    Ok(Json((&schools::get(&s.db, &p, id).await?).into()))
+    Ok(Json((&schools::look_up(&s.db, &p, id).await?).into()))
 }
 
 async fn school_create(

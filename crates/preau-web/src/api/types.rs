@@ -1250,6 +1250,8 @@ input! {
         /// `user:N`, `lot:N`, `me` or `none`.
         assignee: Option<String>,
         breached: Option<bool>,
+        /// Open tickets whose deadline is near.
+        at_risk: Option<bool>,
         mine: Option<bool>,
         q: Option<String>,
         /// `deadline`: the next deadline first (the response's until someone takes the

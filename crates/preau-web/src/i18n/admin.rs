@@ -177,6 +177,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("audit.type.pupil", "Élève", "Pupil"),
     (
+        "audit.type.pupil_search",
+        "Recherche d'élèves",
+        "Pupil search",
+    ),
+    (
         "audit.type.pupil_settings",
         "Réglages des prêts",
         "Loan settings",

@@ -95,10 +95,26 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("room.title", "Salle", "Room"),
     ("room.visio", "Visio dans cette salle", "Visio in this room"),
+    (
+        "school.access",
+        "Accès à l'école",
+        "Getting into the school",
+    ),
+    (
+        "school.access_hint",
+        "Portail, code, qui ouvre, stationnement, horaires où venir : lu par le technicien et les prestataires qui interviennent.",
+        "Gate, code, who opens, parking, when to come: read by the technician and the contractors who work here.",
+    ),
+    (
+        "school.access_none",
+        "Aucune consigne d'accès n'a été donnée.",
+        "No access instructions were given.",
+    ),
     ("school.classes", "Classes", "Classes"),
     ("school.edit", "Modifier l'école", "Edit the school"),
     ("school.edit_title", "Modifier l'école", "Edit the school"),
     ("school.equipment", "Matériel", "Equipment"),
+    ("school.head", "Direction", "Head"),
     ("school.info", "Fiche de l'école", "School record"),
     (
         "school.ip_ranges_hint",

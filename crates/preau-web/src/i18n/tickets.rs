@@ -71,9 +71,20 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "Assistance et calendrier",
         "Support and calendar",
     ),
+    (
+        "calendar.gap",
+        "Les vacances scolaires {} ne sont pas encore chargées : les délais affichés les comptent comme des jours d'école.",
+        "The {} school holidays are not loaded yet: the deadlines shown count them as school days.",
+    ),
+    (
+        "calendar.gap_admin",
+        "Importez le calendrier scolaire officiel dans Administration › Assistance et calendrier.",
+        "Import the official school calendar under Administration › Support and calendar.",
+    ),
     ("clock.at_risk", "bientôt dépassé", "at risk"),
     ("clock.late", "en retard", "late"),
     ("clock.late_by", "dépassé de", "late by"),
+    ("clock.left", "reste {} de délai", "{} left"),
     ("clock.met", "Tenu :", "Met:"),
     ("clock.met_late", "Tenu en retard :", "Met late:"),
     (
@@ -234,6 +245,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("planning.cancelled", "Annulée", "Cancelled"),
     ("planning.done", "Réalisée", "Done"),
+    (
+        "planning.done_after_start",
+        "À marquer réalisée une fois commencée",
+        "To mark done once begun",
+    ),
     ("planning.everyone", "Tout le monde", "Everyone"),
     (
         "planning.feed_create",
@@ -269,6 +285,7 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("planning.mine", "Mes interventions", "My visits"),
     ("planning.next", "Semaine suivante", "Next week"),
     ("planning.none", "Rien de prévu.", "Nothing planned."),
+    ("planning.overlap", "En même temps :", "At the same time:"),
     ("planning.planned", "Prévue", "Planned"),
     ("planning.prev", "Semaine précédente", "Previous week"),
     (

@@ -442,6 +442,7 @@ const AUDIT_TYPES: &[&str] = &[
     "needs_campaign",
     "needs_request",
     "pupil",
+    "pupil_search",
     "pupil_settings",
     "pupils",
     "referentiel",

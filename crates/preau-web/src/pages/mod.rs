@@ -13,6 +13,7 @@ mod device_import;
 pub mod devices;
 mod form;
 mod funding;
+mod home;
 mod import;
 mod labels;
 mod needs;
@@ -21,6 +22,7 @@ mod page;
 mod parts;
 mod planning;
 pub mod pupils;
+mod search;
 mod tickets;
 pub(crate) mod upload;
 mod user;
@@ -36,7 +38,8 @@ use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(org::home))
+        .route("/", get(home::home))
+        .route("/search", get(search::search))
         .route("/login", get(user::login_page).post(user::login))
         .route("/logout", post(user::logout))
         .route("/account", get(user::account))
@@ -119,6 +122,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/sla", get(contracts::report))
         .route("/reports/sla/{format}", get(contracts::report_export))
         .route("/schools/{id}/networks", post(org::school_networks))
+        .route("/schools/{id}/access", post(org::school_access))
         .route("/coverage", get(coverage::overview))
         .route("/coverage/{id}", get(coverage::school))
         .route("/coverage/plan", get(coverage::plan))

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use preau_core::classes::ClassInput;
 use preau_core::rooms::RoomInput;
-use preau_core::schools::{Counts, SchoolFilter, SchoolInput, SchoolSort};
+use preau_core::schools::{SchoolFilter, SchoolInput, SchoolSort};
 use preau_core::write_tx;
 use preau_core::{AppError, classes, import, rooms, schools, years};
 use preau_domain::org::{HolidayZone, RoomKind, SchoolKind, SchoolStatus, SchoolWeek};
@@ -16,182 +16,13 @@ use serde::Deserialize;
 
 use super::{
     Ctx, Empty, Field, FlashQuery, FormSpec, LangTitle, Versioned, flash_key, form_errors, options,
-    render, role_labels, save, see_other,
+    render, save, see_other,
 };
 use crate::AppState;
 use crate::error::PageError;
 use crate::session::{Auth, CsrfForm};
 
 type PageResult = Result<Response, PageError>;
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    ctx: Ctx,
-    name: String,
-    roles: String,
-    year: Option<String>,
-    show_figures: bool,
-    counts: Counts,
-    no_perimeter: bool,
-    schools: Vec<schools::School>,
-    /// An open needs campaign and what it asks of the caller: (link, sentence).
-    needs: Option<(String, String)>,
-    /// The caller's visio sessions to record, then those of the week ahead.
-    visio: Vec<VisioTodo>,
-    /// The school's shared kits and rooms to book, and the caller's next bookings.
-    bookings: Option<super::bookings::HomeBookings>,
-}
-
-/// The visio sessions of a teacher, a directeur or an intervenant: those ended in the last
-/// two weeks and not recorded yet (state `record`), then the next ones of the week with
-/// their room's readiness (`ready`, or `not_ready` and what is missing).
-async fn visio_next(
-    s: &AppState,
-    p: &preau_domain::Principal,
-) -> Result<Vec<VisioTodo>, PageError> {
-    use preau_core::visio::{self, SessionFilter};
-    use preau_domain::visio::SessionStatus;
-    let reach = p.visio_reach();
-    let close = p.has(Role::Intervenant) || p.has(Role::Enseignant) || p.has(Role::Directeur);
-    if reach.is_empty() || reach.all || !close {
-        return Ok(Vec::new());
-    }
-    let now = chrono::Utc::now();
-    let window = |from, to| SessionFilter {
-        from: Some(from),
-        to: Some(to),
-        status: Some(SessionStatus::Prevue),
-        ..SessionFilter::default()
-    };
-    let ended = window(now - chrono::Duration::days(14), now);
-    let mut out: Vec<VisioTodo> = visio::sessions(&s.db, p, &ended, 0, 20)
-        .await?
-        .into_iter()
-        .filter(|x| x.ends_at < now)
-        .map(|x| VisioTodo {
-            id: x.id,
-            what: format!(
-                "{} — {} ({})",
-                super::paris(x.starts_at),
-                x.class_label,
-                x.school
-            ),
-            state: "record",
-            detail: String::new(),
-        })
-        .collect();
-    let next = window(
-        now - chrono::Duration::minutes(30),
-        now + chrono::Duration::days(7),
-    );
-    let list = visio::sessions(&s.db, p, &next, 0, 5).await?;
-    let places: Vec<visio::SessionPlace> = list.iter().map(Into::into).collect();
-    let ready = visio::session_readiness(&s.db, &places).await?;
-    out.extend(list.iter().filter(|x| x.ends_at >= now).map(|x| {
-        let r = ready.get(&x.id);
-        VisioTodo {
-            id: x.id,
-            what: format!(
-                "{} — {} ({}), {}",
-                super::paris(x.starts_at),
-                x.class_label,
-                x.school,
-                x.room
-            ),
-            state: if r.is_some_and(|r| r.ready) {
-                "ready"
-            } else {
-                "not_ready"
-            },
-            detail: r.map(|r| r.missing_words(p.lang)).unwrap_or_default(),
-        }
-    }));
-    Ok(out)
-}
-
-/// A visio session on someone's home page.
-pub struct VisioTodo {
-    id: i64,
-    what: String,
-    state: &'static str,
-    detail: String,
-}
-
-/// What an open needs campaign asks of the caller: a decision (administrator), an opinion
-/// (ERUN/IEN), the school's requests (directeur).
-async fn needs_todo(
-    s: &AppState,
-    p: &preau_domain::Principal,
-) -> Result<Option<(String, String)>, PageError> {
-    use preau_core::steering::needs;
-    if !p.sees_some_coverage() {
-        return Ok(None);
-    }
-    let today = super::today();
-    let Some(open) = needs::campaigns(&s.db, p)
-        .await?
-        .into_iter()
-        .find(|c| c.is_open(today))
-    else {
-        return Ok(None);
-    };
-    let view = needs::campaign(&s.db, p, open.id, chrono::Utc::now()).await?;
-    let t = |k| crate::i18n::t(p.lang, k);
-    let until = open.closes_on.format("%d/%m/%Y");
-    let waiting = view.totals[0];
-    let sentence = if p.can_decide_needs() {
-        format!("{} : {waiting} {}", open.title, t("needs.home_to_decide"))
-    } else if view
-        .requests
-        .iter()
-        .any(|r| p.can_give_opinion(r.school_id))
-    {
-        let n = view
-            .requests
-            .iter()
-            .filter(|r| p.can_give_opinion(r.school_id) && r.opinion.is_none())
-            .count();
-        format!("{} : {n} {}", open.title, t("needs.home_to_opine"))
-    } else if p.has(Role::Directeur) {
-        format!(
-            "{} {} {until} : {}",
-            open.title,
-            t("needs.home_open_until"),
-            t("needs.home_ask")
-        )
-    } else {
-        return Ok(None);
-    };
-    Ok(Some((format!("/needs/{}", open.id), sentence)))
-}
-
-pub async fn home(State(s): State<AppState>, a: Auth) -> PageResult {
-    let p = &a.p;
-    let today = super::today();
-    let year = years::current(&s.db, p, today).await?;
-    let counts = schools::counts(&s.db, p, year.as_ref().map(|y| y.id)).await?;
-    let wide = p.has(Role::Administrateur) || p.has(Role::Elu);
-    let listed = if wide {
-        Vec::new()
-    } else {
-        schools::all_readable(&s.db, p).await?
-    };
-    let page = HomePage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("home.title"), "home"),
-        name: p.display_name.clone(),
-        roles: role_labels(p),
-        year: year.map(|y| y.label),
-        show_figures: wide || listed.len() > 1,
-        counts,
-        no_perimeter: p.has(Role::Prestataire) && listed.is_empty() && !wide,
-        schools: listed,
-        needs: needs_todo(&s, p).await?,
-        visio: visio_next(&s, p).await?,
-        bookings: super::bookings::home(&s, p).await?,
-    };
-    render(&page)
-}
 
 pub struct Column {
     label: &'static str,
@@ -378,6 +209,13 @@ struct SchoolPage {
     visits: Vec<(String, super::parts::visits::VisitView)>,
     open_tickets: Option<i64>,
     can_report: bool,
+    /// Whether the caller reads the school's inside (classes, people), not only its card.
+    inside: bool,
+    access: String,
+    can_write_access: bool,
+    access_error: Option<String>,
+    /// The heads to call: (name, address).
+    contacts: Vec<(String, Option<String>)>,
 }
 
 pub async fn school(
@@ -387,6 +225,33 @@ pub async fn school(
     Query(q): Query<FlashQuery>,
 ) -> PageResult {
     school_page(&s, &a, id, q.flash(), None).await
+}
+
+#[derive(Deserialize)]
+pub struct AccessForm {
+    #[serde(default)]
+    access_notes: String,
+}
+
+/// How to get into the school, from its page.
+pub async fn school_access(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<AccessForm>,
+) -> PageResult {
+    match write_tx!(s.db, tx => schools::set_access_notes(tx, &a.p, id, &f.access_notes, Utc::now()).await?)
+    {
+        Ok(_) => Ok(see_other(&format!("/schools/{id}"), "saved")),
+        Err(e) => {
+            let errs = form_errors(e)?;
+            let msg = super::messages(&errs, a.p.lang);
+            let mut r =
+                school_page_with(&s, &a, id, None, None, Some((msg, f.access_notes))).await?;
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -421,15 +286,28 @@ async fn school_page(
     flash: Option<&str>,
     ip_error: Option<(String, String)>,
 ) -> PageResult {
+    school_page_with(s, a, id, flash, ip_error, None).await
+}
+
+async fn school_page_with(
+    s: &AppState,
+    a: &Auth,
+    id: i64,
+    flash: Option<&str>,
+    ip_error: Option<(String, String)>,
+    access_error: Option<(String, String)>,
+) -> PageResult {
     let p = &a.p;
     let lang = p.lang;
-    let school = schools::get(&s.db, p, id).await?;
+    // A contractor looks up the schools of its perimeter: their card, access and rooms.
+    let school = schools::look_up(&s.db, p, id).await?;
+    let inside = p.readable_schools().contains(id);
     let today = super::today();
     let year = years::current(&s.db, p, today).await?;
     let room_list = rooms::list_for_school(&s.db, p, id).await?;
     let class_list = match &year {
-        Some(y) => classes::list_for_school(&s.db, p, id, Some(y.id)).await?,
-        None => Vec::new(),
+        Some(y) if inside => classes::list_for_school(&s.db, p, id, Some(y.id)).await?,
+        _ => Vec::new(),
     };
     let people = preau_core::users::people_of_school(&s.db, p, id).await?;
     let device_count = preau_core::inventory::devices::list(
@@ -447,7 +325,12 @@ async fn school_page(
     .total;
     let (ip_error, ip_ranges) = match ip_error {
         Some((e, v)) => (Some(e), v),
-        None => (None, schools::ip_ranges(&s.db, p, id).await?),
+        None if p.can_edit_rooms(id) => (None, schools::ip_ranges(&s.db, p, id).await?),
+        None => (None, String::new()),
+    };
+    let (access_error, access) = match access_error {
+        Some((e, v)) => (Some(e), v),
+        None => (None, schools::access_notes(&s.db, p, id).await?),
     };
     let visits = super::parts::visits::for_school(s, a, id).await?;
     let open_tickets = if p.can_use_tickets() {
@@ -464,6 +347,11 @@ async fn school_page(
         visits,
         open_tickets,
         can_report: p.can_report(id),
+        inside,
+        access,
+        access_error,
+        can_write_access: schools::can_write_access(p, id),
+        contacts: preau_core::users::school_contacts(&s.db, p, id).await?,
         ctx: Ctx::for_user(p, &a.csrf, school.name.clone(), "schools")
             .crumb("/schools", crate::i18n::t(lang, "nav.schools"))
             .flash(flash_key(flash)),
@@ -686,7 +574,7 @@ pub async fn room(
 ) -> PageResult {
     let p = &a.p;
     let room = rooms::get(&s.db, p, id).await?;
-    let school = schools::get(&s.db, p, room.school_id).await?;
+    let school = schools::look_up(&s.db, p, room.school_id).await?;
     let class_list = classes::list_for_room(&s.db, p, id).await?;
     let cats = preau_core::inventory::categories::list(&s.db, p).await?;
     let today = super::today();

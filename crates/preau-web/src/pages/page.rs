@@ -19,6 +19,8 @@ pub struct NavItem {
 pub struct UserBox {
     pub display_name: String,
     pub collectivite: String,
+    /// The header's search box (not for a remote speaker, who has nothing to look up).
+    pub search: bool,
 }
 
 /// What every page's layout needs: language, user, navigation, CSRF token, flash.
@@ -30,6 +32,9 @@ pub struct Ctx {
     pub crumbs: Vec<(String, String)>,
     pub csrf: String,
     pub flash: Option<String>,
+    /// A standing warning above the page (a school year's holidays not loaded, on pages
+    /// that show deadlines).
+    pub notice: Option<String>,
 }
 
 impl Ctx {
@@ -127,6 +132,7 @@ impl Ctx {
             lang,
             title,
             user: Some(UserBox {
+                search: !p.has_only(Role::Intervenant),
                 display_name: p.display_name.clone(),
                 collectivite: String::new(),
             }),
@@ -141,6 +147,7 @@ impl Ctx {
             crumbs: Vec::new(),
             csrf: csrf.to_string(),
             flash: None,
+            notice: None,
         }
     }
 
@@ -153,6 +160,7 @@ impl Ctx {
             crumbs: Vec::new(),
             csrf: csrf.to_string(),
             flash: None,
+            notice: None,
         }
     }
 
@@ -163,6 +171,11 @@ impl Ctx {
 
     pub fn flash(mut self, key: Option<&str>) -> Ctx {
         self.flash = key.map(|k| i18n::t(self.lang, k).to_string());
+        self
+    }
+
+    pub fn notice(mut self, text: Option<String>) -> Ctx {
+        self.notice = text;
         self
     }
 }

@@ -15,7 +15,7 @@ use preau_domain::ticket::Assignee;
 use serde::Deserialize;
 
 use super::LangTitle;
-use super::parts::visits::{VisitView, at_midnight, day_name, visit_view};
+use super::parts::visits::{VisitView, at_midnight, day_name};
 use super::{Ctx, render, see_other};
 use crate::AppState;
 use crate::error::PageError;
@@ -112,6 +112,11 @@ pub async fn week(
         at_midnight(monday + Duration::days(7)),
     )
     .await?;
+    let mut by_day: Vec<(chrono::NaiveDate, VisitView)> = visits
+        .iter()
+        .map(|v| paris::day(v.intervention.starts_at))
+        .zip(super::parts::visits::views_with_overlaps(&a, &visits))
+        .collect();
     let days = (0..7)
         .map(|i| monday + Duration::days(i))
         .filter(|d| {
@@ -122,11 +127,13 @@ pub async fn week(
         })
         .map(|d| Day {
             label: format!("{} {}", day_name(d.weekday(), lang), d.format("%d/%m")),
-            visits: visits
-                .iter()
-                .filter(|v| paris::day(v.intervention.starts_at) == d)
-                .map(|v| visit_view(&a, v))
-                .collect(),
+            visits: {
+                let (today, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut by_day)
+                    .into_iter()
+                    .partition(|x| x.0 == d);
+                by_day = rest;
+                today.into_iter().map(|x| x.1).collect()
+            },
         })
         .collect();
     let mut whos = vec![(

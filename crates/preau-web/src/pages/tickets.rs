@@ -401,6 +401,24 @@ pub fn clock_views(lang: Lang, t: &Ticket, c: &Clocks, plain: bool) -> Vec<Clock
     .collect()
 }
 
+/// While the current school year's holidays are not loaded, deadlines count them as school
+/// days: every page that shows a deadline says so (and tells the administrator where to
+/// load them).
+pub async fn calendar_notice(
+    s: &AppState,
+    p: &preau_domain::Principal,
+) -> Result<Option<String>, PageError> {
+    let gaps = preau_core::calendar::gaps(&s.db, p.collectivite_id, super::today()).await?;
+    Ok(gaps.current.map(|year| {
+        let mut text = crate::i18n::t(p.lang, "calendar.gap").replace("{}", &year);
+        if p.is_admin() {
+            text.push(' ');
+            text.push_str(crate::i18n::t(p.lang, "calendar.gap_admin"));
+        }
+        text
+    }))
+}
+
 /// School staff (a directeur, a teacher) read deadlines in plain words; those who run
 /// the contract (administrator, technician, contractor) by the contract's names.
 pub fn plain_deadlines(p: &preau_domain::Principal) -> bool {
@@ -465,6 +483,8 @@ fn event_view(lang: Lang, e: &tickets::Event) -> EventView {
 #[template(path = "ticket.html")]
 struct TicketPage {
     ctx: Ctx,
+    /// Whether the caller may open the school's and the room's pages.
+    links: bool,
     /// Deadlines in plain words (school staff).
     plain: bool,
     t: Ticket,
@@ -609,11 +629,18 @@ async fn ticket_page(
         t.number,
         t.title
     );
+    let notice = if status.is_open() {
+        calendar_notice(s, p).await?
+    } else {
+        None
+    };
     let ctx = Ctx::for_user(p, &a.csrf, title, "tickets")
         .crumb("/tickets", p.lang_title("tickets.title"))
-        .flash(flash.and_then(ticket_flash));
+        .flash(flash.and_then(ticket_flash))
+        .notice(notice);
     Ok(TicketPage {
         ctx,
+        links: p.directory_schools().contains(t.school_id),
         category: t.category().label(lang),
         icon: icon(t.category()),
         priority: t.priority().short(lang),
@@ -852,27 +879,51 @@ pub struct TicketRow {
     pub status: &'static str,
     pub status_code: String,
     pub assignee: String,
+    /// Which deadline `due` is: the contract's name (GTI, GTR), or in plain words.
+    pub clock: &'static str,
     pub due: String,
+    /// The working time left before it, or that it is paused.
+    pub left: String,
     pub late: bool,
     pub at_risk: bool,
+    /// For school staff: the deadline in a sentence.
+    pub plain: bool,
 }
 
-pub fn ticket_row(lang: Lang, t: &Ticket, now: DateTime<Utc>) -> TicketRow {
-    // The deadline that matters now: the GTI until it is taken, then the GTR.
-    let (due, breached) = if t.taken_at.is_none() && t.gti_due_at.is_some() {
-        (
-            t.gti_due_at,
-            t.gti_breached || t.gti_due_at.is_some_and(|d| d < now),
-        )
+pub fn ticket_row(
+    lang: Lang,
+    t: &Ticket,
+    now: DateTime<Utc>,
+    plain: bool,
+    school: Option<&preau_domain::calendar::Calendar>,
+) -> TicketRow {
+    // The deadline that matters now: the response's until someone takes the ticket, then
+    // the fix's.
+    let responding = t.taken_at.is_none() && t.gti_due_at.is_some();
+    let due = tickets::next_deadline(t);
+    let open = t.resolved_at.is_none() && t.status().is_open();
+    let breached = if responding {
+        t.gti_breached || due.is_some_and(|d| d < now)
     } else {
-        (
-            t.gtr_due_at,
-            t.gtr_breached
-                || (t.resolved_at.is_none()
-                    && t.status().is_open()
-                    && !t.status().pauses_clock()
-                    && t.gtr_due_at.is_some_and(|d| d < now)),
-        )
+        t.gtr_breached || (open && !t.status().pauses_clock() && due.is_some_and(|d| d < now))
+    };
+    let clock = match (responding, plain) {
+        (true, true) => crate::i18n::t(lang, "clock.plain_gti"),
+        (false, true) => crate::i18n::t(lang, "clock.plain_gtr"),
+        (true, false) => "GTI",
+        (false, false) => "GTR",
+    };
+    let left = match (open, school) {
+        (true, Some(_)) if t.status().pauses_clock() => {
+            crate::i18n::t(lang, "clock.paused").to_string()
+        }
+        (true, Some(cal)) if !plain => tickets::time_left(t, cal, now)
+            .map(|m| {
+                crate::i18n::t(lang, "clock.left")
+                    .replace("{}", &preau_domain::sla::duration_label(m))
+            })
+            .unwrap_or_default(),
+        _ => String::new(),
     };
     TicketRow {
         id: t.id,
@@ -890,9 +941,12 @@ pub fn ticket_row(lang: Lang, t: &Ticket, now: DateTime<Utc>) -> TicketRow {
         status: t.status().label(lang),
         status_code: t.status.clone(),
         assignee: assignee_short(lang, t),
+        clock: if due.is_some() && open { clock } else { "" },
         due: due.map(paris).unwrap_or_else(|| "—".into()),
+        left,
         late: breached || t.gti_breached,
         at_risk: t.at_risk,
+        plain,
     }
 }
 
@@ -949,6 +1003,7 @@ fn filter_query(f: &TicketFilter) -> String {
     push("category", f.category.clone());
     push("assignee", f.assignee.clone());
     push("breached", f.breached.map(|v| v.to_string()));
+    push("at_risk", f.at_risk.map(|v| v.to_string()));
     push("mine", f.mine.map(|v| v.to_string()));
     push("q", f.q.clone());
     push("sort", f.sort.clone());
@@ -988,7 +1043,15 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>
         n => preau_domain::sla::thousands(n),
     };
     let now = Utc::now();
-    let rows = items.iter().map(|x| ticket_row(lang, x, now)).collect();
+    let plain = plain_deadlines(p);
+    let mut ids: Vec<i64> = items.iter().map(|x| x.school_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let cals = preau_core::calendar::for_schools(&s.db, &ids).await?;
+    let rows = items
+        .iter()
+        .map(|x| ticket_row(lang, x, now, plain, cals.get(&x.school_id)))
+        .collect();
     let base = filter_query(&f);
     let next = cursor.map(|c| format!("/tickets?{base}&{c}"));
     let mut statuses = vec![
@@ -1001,7 +1064,7 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>
             .map(|x| (x.code().to_string(), x.label(lang).to_string())),
     );
     let mut school_opts = vec![(String::new(), t("devices.all_schools"))];
-    let readable = schools::all_readable(&s.db, p).await?;
+    let readable = schools::directory(&s.db, p).await?;
     school_opts.extend(
         readable
             .iter()
@@ -1049,7 +1112,8 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>
     };
     render(&TicketsPage {
         ctx: Ctx::for_user(p, &a.csrf, title, "tickets")
-            .flash(q.flash.as_deref().and_then(ticket_flash)),
+            .flash(q.flash.as_deref().and_then(ticket_flash))
+            .notice(calendar_notice(&s, p).await?),
         can_report: readable.iter().any(|sc| p.can_report(sc.id)),
         first_page: if base.is_empty() {
             "/tickets".into()

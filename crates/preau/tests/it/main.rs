@@ -15,6 +15,7 @@ mod funding;
 mod fuzz;
 mod hardening;
 mod harness;
+mod home;
 mod inventory;
 mod org;
 mod pupils;

@@ -126,12 +126,14 @@ async fn every_role_against_every_endpoint() {
     let bookers = ["ok", "ok", "ok", "403", "ok", "ok", "ok"];
     let pages: Vec<(String, [&str; 7])> = vec![
         ("/".into(), everyone),
+        ("/search?q=Classe".into(), everyone),
         ("/schools".into(), everyone),
         ("/schools/export.csv".into(), everyone),
-        (format!("/schools/{a}"), scoped_a),
-        (format!("/schools/{b}"), scoped_b),
-        (format!("/rooms/{room_a}"), scoped_a),
-        (format!("/rooms/{room_b}"), scoped_b),
+        // A school's card and rooms: a contractor looks up those of its perimeter.
+        (format!("/schools/{a}"), perimeter_a),
+        (format!("/schools/{b}"), perimeter_b),
+        (format!("/rooms/{room_a}"), perimeter_a),
+        (format!("/rooms/{room_b}"), perimeter_b),
         (format!("/classes/{class_a}"), scoped_a),
         (format!("/classes/{class_b}"), scoped_b),
         ("/schools/new".into(), admin_only),
@@ -149,7 +151,7 @@ async fn every_role_against_every_endpoint() {
         ),
         (
             format!("/rooms/{room_a}/edit"),
-            ["ok", "403", "ok", "404", "403", "403", "403"],
+            ["ok", "403", "ok", "403", "403", "403", "403"],
         ),
         (
             format!("/schools/{a}/classes/new"),
@@ -246,11 +248,11 @@ async fn every_role_against_every_endpoint() {
         ("/tickets/new".into(), reporters),
         (
             format!("/tickets/new?room_id={room_a}"),
-            ["ok", "403", "ok", "404", "ok", "ok", "403"],
+            ["ok", "403", "ok", "403", "ok", "ok", "403"],
         ),
         (
             format!("/tickets/new?room_id={room_b}"),
-            ["ok", "403", "ok", "404", "404", "404", "404"],
+            ["ok", "403", "ok", "403", "404", "404", "404"],
         ),
         (
             format!("/tickets/{t_lot_a}"),
@@ -375,12 +377,12 @@ async fn every_role_against_every_endpoint() {
         ("/api/v1/me".into(), everyone),
         ("/api/v1/collectivites".into(), everyone),
         ("/api/v1/schools".into(), everyone),
-        (format!("/api/v1/schools/{a}"), scoped_a),
-        (format!("/api/v1/schools/{b}"), scoped_b),
-        (format!("/api/v1/schools/{a}/rooms"), scoped_a),
-        (format!("/api/v1/schools/{b}/rooms"), scoped_b),
+        (format!("/api/v1/schools/{a}"), perimeter_a),
+        (format!("/api/v1/schools/{b}"), perimeter_b),
+        (format!("/api/v1/schools/{a}/rooms"), perimeter_a),
+        (format!("/api/v1/schools/{b}/rooms"), perimeter_b),
         (format!("/api/v1/schools/{b}/classes"), scoped_b),
-        (format!("/api/v1/rooms/{room_b}"), scoped_b),
+        (format!("/api/v1/rooms/{room_b}"), perimeter_b),
         (format!("/api/v1/classes/{class_b}"), scoped_b),
         ("/api/v1/school-years".into(), everyone),
         (format!("/api/v1/school-years/{year}"), everyone),
@@ -1084,6 +1086,10 @@ async fn every_role_against_every_form() {
             ["ok", "403", "403", "403", "403", "403", "403"],
         ),
         (
+            "/schools/{id}/access",
+            ["ok", "403", "ok", "404", "ok", "403", "403"],
+        ),
+        (
             "/schools/{id}/networks",
             ["checks", "403", "checks", "404", "403", "403", "403"],
         ),
@@ -1225,7 +1231,7 @@ async fn every_role_against_every_form() {
         ),
         (
             "/rooms/{id}/edit",
-            ["checks", "403", "checks", "404", "403", "403", "403"],
+            ["checks", "403", "checks", "403", "403", "403", "403"],
         ),
         (
             "/rooms/{id}/delete",
@@ -1463,7 +1469,7 @@ async fn every_role_against_every_api_write() {
         (
             "patch",
             "/rooms/{id}",
-            ["checks", "403", "checks", "404", "403", "403", "403"],
+            ["checks", "403", "checks", "403", "403", "403", "403"],
         ),
         (
             "delete",

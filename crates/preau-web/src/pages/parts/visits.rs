@@ -87,6 +87,10 @@ pub struct VisitView {
     pub notes: String,
     pub tickets: Vec<(i64, i64, String)>,
     pub can_change: bool,
+    /// Whether it has begun (a visit is marked done once begun).
+    pub started: bool,
+    /// The same person's other visits at the same time, in words.
+    pub overlaps: Vec<String>,
 }
 
 pub fn visit_view(a: &Auth, v: &Visit) -> VisitView {
@@ -121,7 +125,30 @@ pub fn visit_view(a: &Auth, v: &Visit) -> VisitView {
         notes: i.notes.clone(),
         tickets: v.tickets.clone(),
         can_change: p.can_handle_ticket(i.school_id, i.lot_id),
+        started: i.starts_at <= Utc::now(),
+        overlaps: Vec::new(),
     }
+}
+
+/// Views of a list of visits, each told of the same person's visits that overlap it.
+pub fn views_with_overlaps(a: &Auth, list: &[Visit]) -> Vec<VisitView> {
+    let clash = interventions::overlaps(list);
+    list.iter()
+        .map(|v| {
+            let mut view = visit_view(a, v);
+            if let Some(ids) = clash.get(&v.intervention.id) {
+                view.overlaps = list
+                    .iter()
+                    .filter(|o| ids.contains(&o.intervention.id))
+                    .map(|o| {
+                        let other = visit_view(a, o);
+                        format!("{} — {}", other.time, other.school)
+                    })
+                    .collect();
+            }
+            view
+        })
+        .collect()
 }
 
 /// The school page's list: what is planned there from today on.

@@ -1,0 +1,451 @@
+//! Each role's home page lists its work: the teacher's classroom to report from and the
+//! fixes to confirm, the head's school tickets, visits and loans to settle, the queue by
+//! deadline for those who fix, the administrator's list; a contractor looks up the schools
+//! of its perimeter; the planning warns of visits at the same time; every page with a
+//! deadline says when the school year's holidays are not loaded.
+
+use axum::http::StatusCode;
+use chrono::{Duration, Utc};
+use preau_core::{interventions, tickets, write_tx};
+
+use crate::harness::{TestApp, first_and_other_school};
+use crate::tickets::{open, principal};
+
+async fn int(app: &TestApp, sql: &str) -> i64 {
+    preau_core::with_db!(&app.db, p => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(p).await.unwrap())
+}
+
+async fn exec(app: &TestApp, sql: &str) {
+    preau_core::with_db!(&app.db, p => { sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(p).await.unwrap(); });
+}
+
+/// The text of a section of a page, from its heading's id to the section's end.
+fn section<'a>(body: &'a str, id: &str) -> &'a str {
+    let start = body
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no section {id}"));
+    let rest = &body[start..];
+    &rest[..rest.find("</section>").unwrap_or(rest.len())]
+}
+
+#[tokio::test]
+async fn each_role_opens_preau_on_its_work_of_the_day() {
+    let app = TestApp::demo().await;
+    let (school, _) = first_and_other_school(&app).await;
+
+    // The teacher: a button for the classroom of the class they teach, and the fixed
+    // ticket they reported waiting for their word, in plain words.
+    let room = int(
+        &app,
+        "SELECT room_id FROM classes WHERE teacher_name = 'M. Enseignant'",
+    )
+    .await;
+    let teacher = app.login("enseignant", "demo").await;
+    let home = teacher.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(
+        home.body
+            .contains(&format!("href=\"/tickets/new?room_id={room}\"")),
+        "the teacher's classroom"
+    );
+    let confirm = section(&home.body, "confirm");
+    assert!(confirm.contains("Résolu"), "{confirm}");
+    let mine = section(&home.body, "mine");
+    assert!(mine.contains("prévue avant le"), "{mine}");
+    for jargon in ["GTI", "GTR", "de délai"] {
+        assert!(!home.body.contains(jargon), "{jargon} shown to a teacher");
+    }
+
+    // The technician: the queue by deadline with its counts, the nearest first.
+    let tech = app.login("technicien", "demo").await;
+    let home = tech.get("/").await;
+    let queue = section(&home.body, "queue");
+    let open_count = int(
+        &app,
+        "SELECT COUNT(*) FROM tickets WHERE status NOT IN ('resolu', 'clos')",
+    )
+    .await;
+    assert!(
+        queue.contains(&format!("<span class=\"big\">{open_count}</span>")),
+        "{queue}"
+    );
+    assert!(queue.contains("href=\"/tickets?breached=true\""));
+    let firsts: Vec<i64> = queue
+        .split("href=\"/tickets/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next()?.parse().ok())
+        .collect();
+    assert!(firsts.len() >= 3, "{queue}");
+    let p = principal(&app, "technicien").await;
+    let f = tickets::TicketFilter {
+        status: Some("open".into()),
+        ..Default::default()
+    };
+    let (by_deadline, _) = tickets::by_deadline(&app.db, &p, &f, None, 8)
+        .await
+        .unwrap();
+    let expected: Vec<i64> = by_deadline.iter().map(|t| t.id).collect();
+    let mut seen = firsts.clone();
+    seen.dedup();
+    assert_eq!(seen, expected);
+    assert!(section(&home.body, "visits").contains("Vos interventions aujourd"));
+    // The queue names each deadline's clock and the working time left.
+    assert!(queue.contains("clock-name") && queue.contains("de délai"));
+
+    // The head: the school's open tickets, the week's visits, and loans to settle.
+    let elem = int(
+        &app,
+        "SELECT MIN(school_id) FROM loans WHERE kind = 'eleve' AND returned_on IS NULL",
+    )
+    .await;
+    let head_id = int(&app, "SELECT id FROM users WHERE login = 'directeur'").await;
+    exec(&app, &format!("INSERT INTO role_assignments (user_id, role, school_id, created_at) VALUES ({head_id}, 'directeur', {elem}, '2026-09-01T00:00:00Z')")).await;
+    let loans: Vec<i64> = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT id FROM loans WHERE school_id = $1 AND kind = 'eleve' AND returned_on IS NULL ORDER BY id LIMIT 2").bind(elem).fetch_all(p).await.unwrap());
+    exec(
+        &app,
+        &format!("UPDATE loans SET signed_on = NULL WHERE id = {}", loans[0]),
+    )
+    .await;
+    exec(&app, &format!("UPDATE pupils SET left_on = '2026-11-30' WHERE id = (SELECT pupil_id FROM loans WHERE id = {})", loans[1])).await;
+    let unsigned = int(&app, &format!("SELECT COUNT(*) FROM loans WHERE school_id = {elem} AND kind = 'eleve' AND returned_on IS NULL AND signed_on IS NULL")).await;
+    assert!(unsigned >= 1);
+    let head = app.login("directeur", "demo").await;
+    let home = head.get("/").await;
+    let open_here = int(&app, &format!("SELECT COUNT(*) FROM tickets WHERE school_id IN ({school}, {elem}) AND status NOT IN ('resolu', 'clos')")).await;
+    assert!(
+        section(&home.body, "school-tickets").contains(&format!("({open_here})")),
+        "{}",
+        section(&home.body, "school-tickets")
+    );
+    let settle = section(&home.body, "loans");
+    assert!(
+        settle.contains(&format!("{unsigned} prêt(s) sans charte signée"))
+            && settle.contains("1 tablette(s) encore chez des élèves partis")
+            && settle.contains(&format!("/schools/{elem}/loans")),
+        "{settle}"
+    );
+    assert!(section(&home.body, "visits").contains("dans les 7 jours"));
+
+    // The administrator: the imports due, a new school's ONDE, a contract ending.
+    let admin = app.login("admin", "demo").await;
+    let soon = (Utc::now() + Duration::days(40)).date_naive();
+    exec(
+        &app,
+        &format!("UPDATE contracts SET ends_on = '{soon}' WHERE id = 1"),
+    )
+    .await;
+    let r = admin
+        .post(
+            "/schools",
+            &[
+                ("uai", "0781234T"),
+                ("name", "École élémentaire Nouvelle"),
+                ("kind", "elementaire"),
+                ("holiday_zone", "C"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let home = admin.get("/").await;
+    let todo = section(&home.body, "todo");
+    assert!(
+        todo.contains("calendrier scolaire officiel 2026-2027")
+            && todo.contains("2027-2028")
+            && todo.contains("ONDE reste à importer pour 1 école(s)")
+            && todo.contains(&soon.format("%d/%m/%Y").to_string()),
+        "{todo}"
+    );
+
+    // The élu: the figures and the council's report, no ticket.
+    let elu = app.login("elu", "demo").await;
+    let home = elu.get("/").await;
+    assert!(home.body.contains("href=\"/council\"") && !home.body.contains("id=\"queue\""));
+}
+
+#[tokio::test]
+async fn deadlines_say_when_the_school_year_holidays_are_missing_until_they_are_imported() {
+    let app = TestApp::demo().await;
+    let admin = app.login("admin", "demo").await;
+    let tech = app.login("technicien", "demo").await;
+    let warning = "Les vacances scolaires 2026-2027 ne sont pas encore chargées";
+    for page in ["/", "/tickets"] {
+        assert!(tech.get(page).await.body.contains(warning), "{page}");
+    }
+    let open_ticket = int(
+        &app,
+        "SELECT MIN(id) FROM tickets WHERE status NOT IN ('resolu', 'clos')",
+    )
+    .await;
+    assert!(
+        tech.get(&format!("/tickets/{open_ticket}"))
+            .await
+            .body
+            .contains(warning)
+    );
+    assert!(
+        admin
+            .get("/tickets")
+            .await
+            .body
+            .contains("Importez le calendrier")
+    );
+    // The official export of the next two years, in its own layout.
+    let mut csv =
+        String::from("description;start_date;end_date;zones;location;population;annee_scolaire\n");
+    for (start, end, year) in [
+        ("2027-02-13", "2027-03-01", "2026-2027"),
+        ("2028-02-12", "2028-02-28", "2027-2028"),
+    ] {
+        for zone in ["A", "B", "C"] {
+            csv.push_str(&format!(
+                "Vacances d'Hiver;{start};{end};Zone {zone};;-;{year}\n"
+            ));
+        }
+    }
+    let r = admin
+        .post_file(
+            "/admin/calendar",
+            &[],
+            Some(("file", "calendrier.csv", csv.as_bytes())),
+        )
+        .await;
+    assert!(
+        r.status.is_redirection() || r.status == StatusCode::OK,
+        "{}",
+        r.body
+    );
+    for page in ["/", "/tickets"] {
+        assert!(!tech.get(page).await.body.contains(warning), "{page}");
+    }
+    let todo = admin.get("/").await;
+    assert!(!section(&todo.body, "todo").contains("calendrier scolaire officiel"));
+}
+
+#[tokio::test]
+async fn a_contractor_looks_up_the_schools_of_its_perimeter_and_their_access() {
+    let app = TestApp::demo().await;
+    let (school, _) = first_and_other_school(&app).await;
+    let presta = app.login("prestataire", "demo").await;
+    let covered = int(&app, "SELECT COUNT(DISTINCT school_id) FROM lot_perimeters").await;
+    assert!(covered > 0);
+    let list = presta.get("/schools").await;
+    assert!(
+        list.body.contains(&format!("{covered} école(s)")),
+        "{}",
+        list.body
+    );
+    // The head writes how to get in; the contractor reads it, with the head's contact.
+    let head = app.login("directeur", "demo").await;
+    let r = head
+        .post(
+            &format!("/schools/{school}/access"),
+            &[(
+                "access_notes",
+                "Portail du parking, code 4512.\nSonner à la loge.",
+            )],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = presta.get(&format!("/schools/{school}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Portail du parking, code 4512."));
+    assert!(page.body.contains("Sophie Directrice") && page.body.contains("mailto:directeur@"));
+    // Its card and rooms, not its classes, people or address ranges.
+    assert!(!page.body.contains("id=\"classes\"") && !page.body.contains("id=\"people\""));
+    assert!(!page.body.contains("name=\"access_notes\"") && !page.body.contains("ip_ranges"));
+    let room = int(
+        &app,
+        &format!("SELECT MIN(id) FROM rooms WHERE school_id = {school}"),
+    )
+    .await;
+    assert_eq!(
+        presta.get(&format!("/rooms/{room}")).await.status,
+        StatusCode::OK
+    );
+    // Writing is the school's and the collectivité's: refused to the contractor and to a
+    // teacher; too long is refused with the field named, the notes kept.
+    for who in [&presta, &app.login("enseignant", "demo").await] {
+        let r = who
+            .post(
+                &format!("/schools/{school}/access"),
+                &[("access_notes", "x")],
+            )
+            .await;
+        assert!(
+            matches!(r.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{}",
+            r.status
+        );
+    }
+    let long = "x".repeat(1001);
+    let r = head
+        .post(
+            &format!("/schools/{school}/access"),
+            &[("access_notes", &long)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("f-access_notes") && r.body.contains("field-error"));
+    assert!(
+        presta
+            .get(&format!("/schools/{school}"))
+            .await
+            .body
+            .contains("code 4512")
+    );
+    // A school outside the perimeter stays out of reach.
+    let outside = int(
+        &app,
+        "SELECT COALESCE(MIN(id), 0) FROM schools WHERE id NOT IN (SELECT school_id FROM lot_perimeters)",
+    )
+    .await;
+    if outside > 0 {
+        assert_eq!(
+            presta.get(&format!("/schools/{outside}")).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_planning_warns_of_visits_at_the_same_time_and_marks_done_once_begun() {
+    let app = TestApp::demo().await;
+    let (a, b) = first_and_other_school(&app).await;
+    let tech = principal(&app, "technicien").await;
+    let t1 = open(&app, &tech, None, Some(a), "reseau", "p3", Utc::now()).await;
+    let t2 = open(&app, &tech, None, Some(b), "reseau", "p3", Utc::now()).await;
+    // Two visits by the same person, at two schools, overlapping, next Tuesday.
+    let tuesday = {
+        let mut d = Utc::now().date_naive() + Duration::days(1);
+        while chrono::Datelike::weekday(&d) != chrono::Weekday::Tue {
+            d += Duration::days(1);
+        }
+        d
+    };
+    for (t, from, to) in [(&t1, "10:00", "11:00"), (&t2, "10:30", "11:30")] {
+        let input = interventions::InterventionInput {
+            ticket_ids: vec![t.id],
+            starts_at: format!("{tuesday}T{from}"),
+            ends_at: format!("{tuesday}T{to}"),
+            notes: None,
+        };
+        let v = input.parse().unwrap();
+        write_tx!(app.db, tx => interventions::plan(tx, &tech, &v, Utc::now()).await?).unwrap();
+    }
+    let session = app.login("technicien", "demo").await;
+    let page = session
+        .get(&format!("/planning?week={tuesday}&who=me"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.body.matches("En même temps :").count(),
+        2,
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("10:30–11:30") && page.body.contains("10:00–11:00"));
+    // A visit to come offers no "done" button; the server refuses it too.
+    assert!(page.body.contains("À marquer réalisée une fois commencée"));
+    assert!(!page.body.contains("value=\"realisee\""));
+}
+
+#[tokio::test]
+async fn the_search_box_finds_devices_schools_tickets_and_pupils_within_reach() {
+    let app = TestApp::demo().await;
+    let (school, _) = first_and_other_school(&app).await;
+    let admin = app.login("admin", "demo").await;
+    // A device by its serial number, typed in lower case.
+    let (device, serial): (i64, String) = preau_core::with_db!(&app.db, p => sqlx::query_as("SELECT id, serial FROM devices WHERE serial IS NOT NULL ORDER BY id LIMIT 1").fetch_one(p).await.unwrap());
+    let page = admin
+        .get(&format!(
+            "/search?q={}",
+            preau_web::session::url_encode(&serial.to_lowercase())
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&format!("href=\"/devices/{device}\"")),
+        "{}",
+        page.body
+    );
+    // A ticket by its number, as people quote it.
+    let (id, number): (i64, i64) = preau_core::with_db!(&app.db, p => sqlx::query_as("SELECT id, number FROM tickets WHERE school_id = $1 ORDER BY id LIMIT 1").bind(school).fetch_one(p).await.unwrap());
+    let head = app.login("directeur", "demo").await;
+    let page = head
+        .get(&format!(
+            "/search?q={}",
+            preau_web::session::url_encode(&format!("n° {number}"))
+        ))
+        .await;
+    assert!(
+        page.body.contains(&format!("href=\"/tickets/{id}\"")),
+        "{}",
+        page.body
+    );
+    // Another school's ticket stays out of a head's search.
+    let (other_id, other_number): (i64, i64) = preau_core::with_db!(&app.db, p => sqlx::query_as("SELECT id, number FROM tickets WHERE school_id <> $1 AND (reporter_user_id IS NULL OR reporter_user_id NOT IN (SELECT id FROM users WHERE login = 'directeur')) ORDER BY id LIMIT 1").bind(school).fetch_one(p).await.unwrap());
+    let page = head.get(&format!("/search?q=%23{other_number}")).await;
+    assert!(!page.body.contains(&format!("href=\"/tickets/{other_id}\"")));
+    // Pupils for those who see them, recorded in the audit log; never for an élu.
+    let elem = int(
+        &app,
+        "SELECT MIN(school_id) FROM pupils WHERE label IS NOT NULL",
+    )
+    .await;
+    let label: String = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT label FROM pupils WHERE school_id = $1 AND label IS NOT NULL AND left_on IS NULL ORDER BY id LIMIT 1").bind(elem).fetch_one(p).await.unwrap());
+    let first_word = label.split_whitespace().next().unwrap().to_string();
+    let before = int(
+        &app,
+        "SELECT COUNT(*) FROM audit_log WHERE object_type = 'pupil_search'",
+    )
+    .await;
+    let page = admin
+        .get(&format!(
+            "/search?q={}",
+            preau_web::session::url_encode(&first_word)
+        ))
+        .await;
+    assert!(page.body.contains("id=\"found-pupils\"") && page.body.contains(&label));
+    assert_eq!(
+        int(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE object_type = 'pupil_search'"
+        )
+        .await,
+        before + 1
+    );
+    let elu = app.login("elu", "demo").await;
+    let page = elu
+        .get(&format!(
+            "/search?q={}",
+            preau_web::session::url_encode(&first_word)
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("id=\"found-pupils\"") && !page.body.contains(&label));
+    // Too short, or nothing found, is said so.
+    assert!(
+        admin
+            .get("/search?q=a")
+            .await
+            .body
+            .contains("au moins deux lettres")
+    );
+    assert!(
+        admin
+            .get("/search?q=zzqqxxww")
+            .await
+            .body
+            .contains("Rien ne correspond")
+    );
+    // A contractor finds the schools of its perimeter.
+    let presta = app.login("prestataire", "demo").await;
+    let name: String = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT s.name FROM schools s WHERE s.id IN (SELECT school_id FROM lot_perimeters) ORDER BY s.id LIMIT 1").fetch_one(p).await.unwrap());
+    let page = presta
+        .get(&format!(
+            "/search?q={}",
+            preau_web::session::url_encode(&name)
+        ))
+        .await;
+    assert!(page.body.contains("id=\"found-schools\""), "{}", page.body);
+}
