@@ -25,7 +25,8 @@ pub struct Mail {
 
 const MAX_ATTEMPTS: i64 = 10;
 
-/// Queues one e-mail per distinct, sendable address.
+/// Queues one e-mail per distinct, sendable address, and keeps it as a notification for
+/// the users it is addressed to.
 pub async fn enqueue_mail(
     tx: &mut Tx,
     collectivite_id: i64,
@@ -53,6 +54,7 @@ pub async fn enqueue_mail(
         });
         seen.push(addr);
     }
+    crate::notifications::record(tx, collectivite_id, &seen, subject, link, now).await?;
     Ok(seen.len())
 }
 

@@ -21,6 +21,7 @@ pub mod interventions;
 pub mod inventory;
 pub mod jobs;
 pub mod mail;
+pub mod notifications;
 pub mod pupils;
 pub mod reports;
 pub mod rooms;

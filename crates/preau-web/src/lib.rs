@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod api;
+mod compress;
 pub mod error;
 pub mod export;
 pub mod i18n;
@@ -92,16 +93,25 @@ pub fn router(state: AppState) -> Router {
         agents = agents.route(path, axum::routing::post(agent::endpoint));
     }
     let agents = agents.layer(axum::extract::DefaultBodyLimit::max(agent::MAX_BODY));
+    // Pages, the API and the static files are gzipped for clients that take it; the
+    // agents' endpoint answers each agent in its own protocol's encoding.
+    let gzip = || axum::middleware::from_fn(compress::gzip);
     Router::new()
-        .merge(pages::routes().layer(axum::middleware::from_fn(page_rejections)))
+        .merge(
+            pages::routes()
+                .layer(axum::middleware::from_fn(page_rejections))
+                .layer(gzip()),
+        )
         .merge(agents)
         .nest(
             "/api/v1",
-            api::routes().layer(axum::middleware::from_fn(api_rejections)),
+            api::routes()
+                .layer(axum::middleware::from_fn(api_rejections))
+                .layer(gzip()),
         )
         .route("/healthz", get(healthz))
-        .route("/static/preau.css", get(pages::stylesheet))
-        .route("/static/preau.js", get(pages::script))
+        .route("/static/preau.css", get(pages::stylesheet).layer(gzip()))
+        .route("/static/preau.js", get(pages::script).layer(gzip()))
         .fallback(unknown_address)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

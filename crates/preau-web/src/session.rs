@@ -32,6 +32,8 @@ pub struct Caller {
     pub lang: Lang,
     /// True when the principal came from a bearer token (API), not a cookie.
     pub via_token: bool,
+    /// The signed-in person's notifications not opened yet (pages only).
+    pub unread: i64,
 }
 
 pub fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
@@ -63,6 +65,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         csrf: jar.get(CSRF_COOKIE).cloned(),
         lang: Lang::Fr,
         via_token: false,
+        unread: 0,
     };
     let bearer = req
         .headers()
@@ -81,6 +84,12 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     } else if let Some(sid) = jar.get(SESSION_COOKIE) {
         match auth::session(&state.db, sid, now).await {
             Ok(Some((p, csrf))) => {
+                if !req.uri().path().starts_with("/static/") {
+                    match preau_core::notifications::unread(&state.db, &p).await {
+                        Ok(n) => caller.unread = n,
+                        Err(e) => tracing::error!(error = %e, "notification count failed"),
+                    }
+                }
                 caller.principal = Some(p);
                 caller.csrf = Some(csrf);
             }
@@ -184,6 +193,7 @@ fn caller_of(parts: &Parts) -> Caller {
         csrf: None,
         lang: Lang::Fr,
         via_token: false,
+        unread: 0,
     })
 }
 
@@ -192,6 +202,7 @@ pub struct Auth {
     pub p: Principal,
     pub csrf: String,
     pub lang: Lang,
+    pub unread: i64,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Auth {
@@ -203,6 +214,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
                 p,
                 csrf: c.csrf.unwrap_or_default(),
                 lang: c.lang,
+                unread: c.unread,
             }),
             _ => {
                 let next = parts

@@ -450,6 +450,42 @@ pub struct DeviceFilter {
     /// Inventoried by an agent, but not for this many days.
     #[serde(default, deserialize_with = "text::opt_i64")]
     pub not_seen_days: Option<i64>,
+    /// The order: `place` (school, room, kind — the default), `name`, `category`,
+    /// `state`, `purchase` (oldest first), `seen` (last inventory); `-` before it
+    /// reverses it.
+    #[serde(default)]
+    pub sort: Option<String>,
+}
+
+/// The orders a device list comes in (see [`DeviceFilter::sort`]).
+pub const DEVICE_SORTS: [&str; 6] = ["place", "name", "category", "state", "purchase", "seen"];
+
+/// The `ORDER BY` of a list for `sort` (an unknown order is named).
+fn order_by(sort: Option<&str>) -> AppResult<String> {
+    let sort = sort
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("place");
+    let (desc, code) = match sort.strip_prefix('-') {
+        Some(c) => (true, c),
+        None => (false, sort),
+    };
+    let dir = if desc { " DESC" } else { "" };
+    // Empty values last whichever the direction, the same on both databases.
+    let key = |expr: &str| format!("CASE WHEN {expr} IS NULL THEN 1 ELSE 0 END, {expr}{dir}");
+    Ok(match code {
+        "place" => format!(
+            " ORDER BY {}, {}, k.position, d.name, d.asset_tag, d.id",
+            key("s.name"),
+            key("r.name")
+        ),
+        "name" => format!(" ORDER BY {}, d.asset_tag, d.id", key("d.name")),
+        "category" => format!(" ORDER BY k.position{dir}, d.name, d.id"),
+        "state" => format!(" ORDER BY d.state{dir}, d.name, d.id"),
+        "purchase" => format!(" ORDER BY {}, d.id", key("d.purchase_date")),
+        "seen" => format!(" ORDER BY {}, d.id", key("d.last_inventory_at")),
+        _ => return Err(FieldError::new("sort", "unknown_value").into()),
+    })
 }
 
 impl DeviceFilter {
@@ -550,10 +586,11 @@ pub async fn list(
     limit: i64,
 ) -> AppResult<Page<Device>> {
     let filter = f.to_sql(p, paris::day(now), now)?;
+    let order = order_by(f.sort.as_deref())?;
     let count_sql = format!("SELECT COUNT(*){}", filter.text);
     let mut list = Sql {
         text: format!(
-            "{}{} ORDER BY s.name, r.name, k.position, d.name, d.asset_tag, d.id",
+            "{}{}{order}",
             &SELECT[..SELECT.find(" FROM devices d").unwrap_or(SELECT.len())],
             filter.text
         ),
@@ -983,4 +1020,133 @@ pub async fn in_room(db: &Db, p: &Principal, room_id: i64) -> AppResult<Vec<Devi
         sqlx::query_as::<_, Device>(sqlx::AssertSqlSafe(sql)).bind(room.id).bind(p.collectivite_id).fetch_all(pool).await?
     });
     Ok(list.into_iter().map(|d| d.redacted_for(p)).collect())
+}
+
+/// The most devices one bulk edit changes.
+pub const BULK_MAX: usize = 500;
+
+/// What a bulk edit changes on every device chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BulkChange {
+    /// A state (`reforme` retires them).
+    State(DeviceState),
+    /// Into a school's stock: out of their room.
+    School(i64),
+    /// Into a room, and its school.
+    Room(i64),
+    Category(String),
+}
+
+/// Why a device refuses the change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BulkRefusal {
+    NotFound,
+    Forbidden,
+    Invalid(Vec<FieldError>),
+}
+
+/// One device of a bulk edit: what it was, what it becomes, or why not.
+#[derive(Debug, Clone)]
+pub struct BulkLine {
+    pub id: i64,
+    pub before: Option<Device>,
+    pub after: Option<Device>,
+    pub refused: Option<BulkRefusal>,
+}
+
+/// Applies `change` to each device through the device form's own path (its checks, its
+/// history entries, one audit entry per device), all in one transaction. With `apply`
+/// false, or when any device refuses, the transaction is rolled back: the lines are the
+/// preview of what would change, and nothing is written.
+pub async fn bulk(
+    db: &Db,
+    p: &Principal,
+    ids: &[i64],
+    change: &BulkChange,
+    apply: bool,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<BulkLine>> {
+    if !(p.is_admin() || p.has(preau_domain::Role::Technicien)) {
+        return Err(AppError::Forbidden);
+    }
+    let mut ids: Vec<i64> = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Err(FieldError::new("device", "required").into());
+    }
+    if ids.len() > BULK_MAX {
+        return Err(FieldError::new("device", "too_many").into());
+    }
+    let mut tx = db.begin().await?;
+    let mut lines = Vec::with_capacity(ids.len());
+    for id in ids {
+        with_tx!(&mut tx, c => { sqlx::query("SAVEPOINT bulk_device").execute(&mut *c).await?; });
+        let before = fetch_in_tx(&mut tx, p.collectivite_id, id).await.ok();
+        let result = bulk_one(&mut tx, p, id, change, now).await;
+        let refused = match result {
+            Ok(after) => {
+                with_tx!(&mut tx, c => { sqlx::query("RELEASE SAVEPOINT bulk_device").execute(&mut *c).await?; });
+                lines.push(BulkLine {
+                    id,
+                    before: before.map(|d| d.redacted_for(p)),
+                    after: Some(after.redacted_for(p)),
+                    refused: None,
+                });
+                continue;
+            }
+            Err(AppError::NotFound) => BulkRefusal::NotFound,
+            Err(AppError::Forbidden) => BulkRefusal::Forbidden,
+            Err(AppError::Invalid(errs)) => BulkRefusal::Invalid(errs),
+            Err(AppError::Conflict(e)) => BulkRefusal::Invalid(vec![e]),
+            Err(other) => return Err(other),
+        };
+        with_tx!(&mut tx, c => { sqlx::query("ROLLBACK TO SAVEPOINT bulk_device").execute(&mut *c).await?; });
+        // A device outside the caller's scope is not described.
+        let shown = !matches!(refused, BulkRefusal::NotFound);
+        lines.push(BulkLine {
+            id,
+            before: before.filter(|_| shown).map(|d| d.redacted_for(p)),
+            after: None,
+            refused: Some(refused),
+        });
+    }
+    if apply && lines.iter().all(|l| l.refused.is_none()) {
+        tx.commit().await?;
+    }
+    Ok(lines)
+}
+
+async fn bulk_one(
+    tx: &mut Tx,
+    p: &Principal,
+    id: i64,
+    change: &BulkChange,
+    now: DateTime<Utc>,
+) -> AppResult<Device> {
+    let d = fetch_in_tx(tx, p.collectivite_id, id).await?;
+    if !may_read(p, d.school_id) {
+        return Err(AppError::NotFound);
+    }
+    let mut input = d.to_input();
+    match change {
+        BulkChange::State(s) => input.state = Some(s.code().to_string()),
+        BulkChange::School(school) => {
+            input.school_id = Some(*school);
+            input.room_id = None;
+        }
+        BulkChange::Room(room) => {
+            let school: Option<i64> = with_tx!(tx, c => {
+                sqlx::query_scalar("SELECT r.school_id FROM rooms r JOIN schools s ON s.id = r.school_id WHERE r.id = $1 AND s.collectivite_id = $2")
+                    .bind(*room).bind(p.collectivite_id).fetch_optional(&mut *c).await?
+            });
+            let school = school
+                .ok_or_else(|| AppError::from(FieldError::new("room_id", "unknown_value")))?;
+            input.school_id = Some(school);
+            input.room_id = Some(*room);
+        }
+        BulkChange::Category(code) => input.category = code.clone(),
+    }
+    let valid = input.parse()?;
+    update(tx, p, id, d.version, &valid, now).await
 }

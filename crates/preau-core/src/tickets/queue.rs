@@ -30,7 +30,8 @@ pub struct TicketFilter {
     pub mine: Option<bool>,
     #[serde(default)]
     pub q: Option<String>,
-    /// `deadline` (the next deadline first) or `recent` (the newest first, the default).
+    /// `deadline` (the next deadline first), `recent` (the newest first, the default),
+    /// `priority`, `school`, `status` or `updated` (see [`TicketSort`]).
     #[serde(default)]
     pub sort: Option<String>,
 }
@@ -281,6 +282,110 @@ pub async fn by_deadline(
             })
         })
         .flatten();
+    Ok((items.into_iter().map(|t| t.redacted_for(p)).collect(), next))
+}
+
+/// The orders a list of tickets comes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketSort {
+    /// The next deadline first (see [`by_deadline`]); `due` in the API.
+    Deadline,
+    /// The newest first (see [`list`]).
+    Recent,
+    /// P1 first, then by deadline.
+    Priority,
+    /// By school name, the newest first within a school.
+    School,
+    /// As a ticket moves: new first, closed last.
+    Status,
+    /// The last changed first; `-updated` in the API.
+    Updated,
+}
+
+impl TicketSort {
+    pub const ALL: [TicketSort; 6] = [
+        TicketSort::Deadline,
+        TicketSort::Priority,
+        TicketSort::School,
+        TicketSort::Status,
+        TicketSort::Updated,
+        TicketSort::Recent,
+    ];
+
+    pub fn parse(s: &str) -> Option<TicketSort> {
+        Some(match s.trim() {
+            "deadline" | "due" => TicketSort::Deadline,
+            "recent" | "-opened" => TicketSort::Recent,
+            "priority" => TicketSort::Priority,
+            "school" => TicketSort::School,
+            "status" => TicketSort::Status,
+            "updated" | "-updated" => TicketSort::Updated,
+            _ => return None,
+        })
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            TicketSort::Deadline => "deadline",
+            TicketSort::Recent => "recent",
+            TicketSort::Priority => "priority",
+            TicketSort::School => "school",
+            TicketSort::Status => "status",
+            TicketSort::Updated => "updated",
+        }
+    }
+
+    /// Whether pages go by offset (the orders without a cursor of their own).
+    pub fn by_offset(self) -> bool {
+        !matches!(self, TicketSort::Deadline | TicketSort::Recent)
+    }
+}
+
+/// The furthest a list by offset goes: past it, narrow the filter.
+pub const MAX_OFFSET: i64 = 10_000;
+
+/// Tickets the caller may read in one of the orders paged by offset (priority, school,
+/// status, last change); the second value is the next page's offset.
+pub async fn sorted(
+    db: &Db,
+    p: &Principal,
+    f: &TicketFilter,
+    sort: TicketSort,
+    offset: i64,
+    limit: i64,
+) -> AppResult<(Vec<Ticket>, Option<i64>)> {
+    if !p.can_use_tickets() {
+        return Err(AppError::Forbidden);
+    }
+    if !(0..=MAX_OFFSET).contains(&offset) {
+        return Err(FieldError::new("offset", "unknown_value").into());
+    }
+    let mut sql = f.to_sql(p, db.backend())?;
+    let order = match sort {
+        TicketSort::Priority => concat!(
+            " ORDER BY t.priority, CASE WHEN ",
+            deadline!(),
+            " IS NULL THEN 1 ELSE 0 END, ",
+            deadline!(),
+            ", t.id"
+        ),
+        TicketSort::School => " ORDER BY s.search_key, t.school_id, t.id DESC",
+        TicketSort::Status => {
+            " ORDER BY CASE t.status WHEN 'nouveau' THEN 0 WHEN 'pris_en_charge' THEN 1 WHEN 'planifie' THEN 2 WHEN 'en_cours' THEN 3 WHEN 'attente_ecole' THEN 4 WHEN 'attente_piece' THEN 5 WHEN 'attente_prestataire' THEN 6 WHEN 'resolu' THEN 7 ELSE 8 END, t.id DESC"
+        }
+        TicketSort::Updated => " ORDER BY t.updated_at DESC, t.id DESC",
+        TicketSort::Deadline | TicketSort::Recent => {
+            return Err(FieldError::new("sort", "unknown_value").into());
+        }
+    };
+    sql.push(order).limit_plus_one(limit);
+    sql.push(" OFFSET ").bind(Param::I64(offset));
+    let text = format!("{SELECT}{}", sql.text);
+    let mut items: Vec<Ticket> = with_db!(db, pool => {
+        bind_params!(sqlx::query_as::<_, Ticket>(sqlx::AssertSqlSafe(text)), &sql.params).fetch_all(pool).await?
+    });
+    let next =
+        (more_than(&mut items, limit) && offset + limit <= MAX_OFFSET).then_some(offset + limit);
     Ok((items.into_iter().map(|t| t.redacted_for(p)).collect(), next))
 }
 

@@ -135,9 +135,14 @@ pub(super) async fn tickets_list(
     let q = query(q)?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let now = Utc::now();
-    match f.sort.as_deref().filter(|s| !s.is_empty()) {
-        None | Some("recent") => {}
-        Some("deadline") => {
+    let sort = match f.sort.as_deref().filter(|s| !s.is_empty()) {
+        None => tickets::TicketSort::Recent,
+        Some(code) => tickets::TicketSort::parse(code)
+            .ok_or_else(|| ApiError::invalid(vec![FieldError::new("sort", "unknown_value")]))?,
+    };
+    match sort {
+        tickets::TicketSort::Recent => {}
+        tickets::TicketSort::Deadline => {
             let cursor = q.cursor.as_deref().filter(|c| !c.is_empty());
             let (items, next) = tickets::by_deadline(&s.db, &p, &f, cursor, limit)
                 .await
@@ -155,11 +160,25 @@ pub(super) async fn tickets_list(
                 next,
             }));
         }
-        Some(_) => {
-            return Err(ApiError::invalid(vec![FieldError::new(
-                "sort",
-                "unknown_value",
-            )]));
+        other => {
+            let offset = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+                None => 0,
+                Some(c) => c
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| (0..=tickets::MAX_OFFSET).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::invalid(vec![FieldError::new("cursor", "unknown_value")])
+                    })?,
+            };
+            let (items, next) = tickets::sorted(&s.db, &p, &f, other, offset, limit).await?;
+            return Ok(Json(List {
+                items: items
+                    .iter()
+                    .map(|t| ticket_json(&p, t, None, now))
+                    .collect(),
+                next: next.map(|n| n.to_string()),
+            }));
         }
     }
     let before = match q.cursor.as_deref().filter(|c| !c.is_empty()) {

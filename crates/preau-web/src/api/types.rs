@@ -1220,6 +1220,9 @@ input! {
         older_than_years: Option<i64>,
         warranty_within_days: Option<i64>,
         not_seen_days: Option<i64>,
+        /// `place` (the default), `name`, `category`, `state`, `purchase`, `seen`; `-`
+        /// before it reverses the order.
+        sort: Option<String>,
     }
 }
 
@@ -1254,9 +1257,11 @@ input! {
         at_risk: Option<bool>,
         mine: Option<bool>,
         q: Option<String>,
-        /// `deadline`: the next deadline first (the response's until someone takes the
-        /// ticket, then the fix's), those without one last; `recent` (the default): the
-        /// newest first. Each has its own `cursor`.
+        /// `deadline` (or `due`): the next deadline first (the response's until someone
+        /// takes the ticket, then the fix's), those without one last; `recent` (the
+        /// default): the newest first; `priority` (P1 first, then by deadline), `school`,
+        /// `status` (new first, closed last), `updated` (or `-updated`: the last changed
+        /// first). Each has its own `cursor`; for the last four it is the next offset.
         sort: Option<String>,
     }
 }

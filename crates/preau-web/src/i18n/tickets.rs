@@ -548,9 +548,21 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "Nearest deadline first",
     ),
     (
+        "tickets.sort_priority",
+        "Priorité (P1 d'abord)",
+        "Priority (P1 first)",
+    ),
+    (
         "tickets.sort_recent",
         "Plus récents d'abord",
         "Newest first",
+    ),
+    ("tickets.sort_school", "École", "School"),
+    ("tickets.sort_status", "Statut", "Status"),
+    (
+        "tickets.sort_updated",
+        "Dernière modification",
+        "Last change",
     ),
     ("tickets.title", "Assistance", "Support"),
     ("tickets.unassigned", "Personne encore", "Nobody yet"),

@@ -42,7 +42,7 @@ struct YearsPage {
 pub async fn years(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuery>) -> PageResult {
     let p = &a.p;
     render(&YearsPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("years.title"), "admin")
+        ctx: Ctx::page(&a, p.lang_title("years.title"), "admin")
             .flash(flash_key(q.flash.as_deref())),
         years: years::list(&s.db, p).await?,
         can_create: p.can_manage_collectivite(),
@@ -53,8 +53,7 @@ fn year_form(a: &Auth, v: &SchoolYearInput) -> FormPage {
     let p = &a.p;
     let t = |k| crate::i18n::t(p.lang, k);
     FormPage {
-        ctx: Ctx::for_user(p, &a.csrf, t("years.new"), "admin")
-            .crumb("/school-years", t("years.title")),
+        ctx: Ctx::page(a, t("years.new"), "admin").crumb("/school-years", t("years.title")),
         action: "/school-years".into(),
         fields: vec![
             Field::text("label", t("field.label"), v.label.clone())
@@ -137,7 +136,7 @@ pub async fn users(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuer
         });
     }
     render(&UsersPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("users.title"), "admin")
+        ctx: Ctx::page(&a, p.lang_title("users.title"), "admin")
             .flash(flash_key(q.flash.as_deref())),
         rows,
     })
@@ -147,8 +146,7 @@ fn user_form(a: &Auth, v: &UserInput) -> FormPage {
     let p = &a.p;
     let t = |k| crate::i18n::t(p.lang, k);
     FormPage {
-        ctx: Ctx::for_user(p, &a.csrf, t("users.new"), "admin")
-            .crumb("/admin/users", t("users.title")),
+        ctx: Ctx::page(a, t("users.new"), "admin").crumb("/admin/users", t("users.title")),
         action: "/admin/users".into(),
         fields: vec![
             Field::text("login", t("field.login"), v.login.clone())
@@ -277,7 +275,7 @@ async fn user_page(
         axum::http::StatusCode::OK
     };
     let mut resp = render(&UserPage {
-        ctx: Ctx::for_user(p, &a.csrf, user.display_name.clone(), "admin")
+        ctx: Ctx::page(a, user.display_name.clone(), "admin")
             .crumb("/admin/users", t("users.title"))
             .flash(flash_key(flash)),
         user,
@@ -577,7 +575,7 @@ pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuer
         })
         .collect();
     render(&AuditPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("audit.title"), "admin"),
+        ctx: Ctx::page(&a, p.lang_title("audit.title"), "admin"),
         rows: views,
         object_types: labelled(lang, "type", AUDIT_TYPES),
         actions: labelled(lang, "do", AUDIT_ACTIONS),
@@ -758,8 +756,7 @@ pub async fn index(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuer
         add("/admin/audit", "audit");
     }
     render(&AdminPage {
-        ctx: Ctx::for_user(p, &a.csrf, t("nav.admin"), "admin")
-            .flash(flash_key(q.flash.as_deref())),
+        ctx: Ctx::page(&a, t("nav.admin"), "admin").flash(flash_key(q.flash.as_deref())),
         kind_label: CollectiviteKind::from_db(&c.kind).label(p.lang),
         collectivite: c,
         links,
@@ -804,7 +801,7 @@ async fn agents_page(
     .await?
     .total;
     let mut resp = render(&AgentsPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("agents.title"), "admin")
+        ctx: Ctx::page(a, p.lang_title("agents.title"), "admin")
             .crumb("/admin", p.lang_title("nav.admin")),
         created: current
             .as_ref()
@@ -899,7 +896,7 @@ async fn categories_page(
         })
         .collect();
     let mut resp = render(&CategoriesPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("categories.title"), "admin")
+        ctx: Ctx::page(a, p.lang_title("categories.title"), "admin")
             .crumb("/admin", p.lang_title("nav.admin"))
             .flash(flash_key(flash)),
         rows,

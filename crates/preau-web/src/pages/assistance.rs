@@ -116,7 +116,7 @@ async fn page(
         .collect();
     let (waiting, failed) = jobs::mail_counts(&s.db, p.collectivite_id).await?;
     Ok(AssistancePage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("assistance.title"), "admin")
+        ctx: Ctx::page(a, p.lang_title("assistance.title"), "admin")
             .crumb("/admin", p.lang_title("nav.admin"))
             .flash(flash.and_then(|f| super::flash_key(Some(f)))),
         rules,

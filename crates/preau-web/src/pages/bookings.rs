@@ -178,7 +178,7 @@ pub async fn week(State(s): State<AppState>, a: Auth, Query(q): Query<WeekQuery>
         .bookable
         .and_then(|b| w.resources.iter().find(|r| r.id == b));
     render(&WeekPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("booking.title"), "bookings")
+        ctx: Ctx::page(&a, p.lang_title("booking.title"), "bookings")
             .flash(flash_key(q.flash.as_deref())),
         school_id: school,
         schools,
@@ -363,7 +363,7 @@ async fn new_page(s: &AppState, a: &Auth, f: &BookForm, errors: &[FieldError]) -
         .unwrap_or_else(|| r.school.clone());
     let monday = day.map(bookings::monday_of);
     let mut resp = render(&NewPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("booking.new"), "bookings")
+        ctx: Ctx::page(a, p.lang_title("booking.new"), "bookings")
             .crumb("/reservations", p.lang_title("booking.title")),
         bookable_id: r.id,
         school_id: school,
@@ -512,9 +512,8 @@ pub async fn show(
     let b = bookings::booking(&s.db, p, id).await?;
     let days = bookings::school_days(&s.db, b.school_id).await?;
     render(&BookingPage {
-        ctx: Ctx::for_user(
-            p,
-            &a.csrf,
+        ctx: Ctx::page(
+            &a,
             format!("{} — {}", b.resource(), rules::day_label(b.day, lang)),
             "bookings",
         )
@@ -622,7 +621,7 @@ async fn manage_page(
     };
     let ranges = days.cal.hours.ranges(bookings::monday_of(super::today()));
     let mut resp = render(&ManagePage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("booking.resources"), "bookings")
+        ctx: Ctx::page(a, p.lang_title("booking.resources"), "bookings")
             .crumb("/reservations", p.lang_title("booking.title"))
             .flash(flash_key(flash)),
         others: if p.is_admin() {
@@ -810,7 +809,7 @@ async fn edit_page(s: &AppState, a: &Auth, id: i64, errors: &[FieldError]) -> Pa
         Vec::new()
     };
     let mut resp = render(&EditPage {
-        ctx: Ctx::for_user(p, &a.csrf, r.name.clone(), "bookings")
+        ctx: Ctx::page(a, r.name.clone(), "bookings")
             .crumb("/reservations", p.lang_title("booking.title"))
             .crumb(
                 format!("/reservations/ressources?school={}", r.school_id),
@@ -1014,7 +1013,7 @@ pub async fn mine(State(s): State<AppState>, a: Auth, Query(q): Query<MineQuery>
         ));
     }
     render(&MinePage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("booking.mine"), "bookings")
+        ctx: Ctx::page(&a, p.lang_title("booking.mine"), "bookings")
             .crumb("/reservations", p.lang_title("booking.title")),
         lines,
         prev: (page > 0).then(|| format!("/reservations/mine?page={}", page - 1)),

@@ -82,12 +82,7 @@ pub async fn overview(State(s): State<AppState>, a: Auth) -> PageResult {
         })
         .collect();
     render(&OverviewPage {
-        ctx: Ctx::for_user(
-            p,
-            &a.csrf,
-            p.lang_title("connectivity.title"),
-            "connectivity",
-        ),
+        ctx: Ctx::page(&a, p.lang_title("connectivity.title"), "connectivity"),
         counts,
         lines: all.iter().map(|x| line(x, p.lang)).collect(),
     })
@@ -206,7 +201,7 @@ async fn school_page(
     let mut fields = link_fields(lang, form, &operators);
     let other_errors = attach_errors(&mut fields, errors, lang);
     let page = SchoolPage {
-        ctx: Ctx::for_user(p, &a.csrf, status.name.clone(), "connectivity")
+        ctx: Ctx::page(a, status.name.clone(), "connectivity")
             .crumb("/connectivity", p.lang_title("connectivity.title"))
             .flash(flash_key(flash)),
         school_id,
@@ -486,7 +481,7 @@ pub async fn wifi(
         Vec::new()
     };
     let page = WifiPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("wifi.title"), "connectivity")
+        ctx: Ctx::page(&a, p.lang_title("wifi.title"), "connectivity")
             .crumb(format!("/connectivity/{id}"), school.name.clone())
             .flash(flash_key(q.flash())),
         school_id: id,

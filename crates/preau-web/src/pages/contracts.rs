@@ -91,8 +91,7 @@ async fn list_page(
         Vec::new()
     };
     Ok(ContractsPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("contracts.title"), "contracts")
-            .flash(flash_key(flash)),
+        ctx: Ctx::page(a, p.lang_title("contracts.title"), "contracts").flash(flash_key(flash)),
         rows,
         can_manage: p.can_manage_contracts(),
         can_report: p.can_see_sla_report(),
@@ -234,18 +233,13 @@ pub async fn show(
         .collect();
     let c = d.contract;
     render(&ContractPage {
-        ctx: Ctx::for_user(
-            p,
-            &a.csrf,
-            format!("{} — {}", c.reference, c.title),
-            "contracts",
-        )
-        .crumb("/contracts", p.lang_title("contracts.title"))
-        .flash(q.flash().and_then(|f| match f {
-            "grid_saved" => Some("flash.grid_saved"),
-            "perimeter_saved" => Some("flash.perimeter_saved"),
-            other => flash_key(Some(other)),
-        })),
+        ctx: Ctx::page(&a, format!("{} — {}", c.reference, c.title), "contracts")
+            .crumb("/contracts", p.lang_title("contracts.title"))
+            .flash(q.flash().and_then(|f| match f {
+                "grid_saved" => Some("flash.grid_saved"),
+                "perimeter_saved" => Some("flash.perimeter_saved"),
+                other => flash_key(Some(other)),
+            })),
         calendar: c.calendar_kind().label(lang),
         hours: format!(
             "{} {}–{}",
@@ -550,9 +544,8 @@ async fn grid_page(
         })
         .collect();
     Ok(GridPage {
-        ctx: Ctx::for_user(
-            p,
-            &a.csrf,
+        ctx: Ctx::page(
+            a,
             format!("{} — {}", p.lang_title("contracts.grid_title"), lot.label),
             "contracts",
         )
@@ -691,9 +684,8 @@ pub async fn perimeter_form(
         })
         .collect();
     render(&PerimeterPage {
-        ctx: Ctx::for_user(
-            p,
-            &a.csrf,
+        ctx: Ctx::page(
+            &a,
             format!(
                 "{} — {}",
                 p.lang_title("contracts.perimeter_title"),
@@ -938,7 +930,7 @@ pub async fn report(
         r.month.code()
     );
     render(&ReportPage {
-        ctx: Ctx::for_user(p, &a.csrf, title.clone(), "contracts")
+        ctx: Ctx::page(&a, title.clone(), "contracts")
             .crumb("/contracts", p.lang_title("contracts.title")),
         contracts,
         month: r.month.code(),

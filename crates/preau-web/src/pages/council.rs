@@ -216,7 +216,7 @@ pub async fn quality_page(State(s): State<AppState>, a: Auth) -> PageResult {
     let p = &a.p;
     let q = quality::report(&s.db, p, Utc::now()).await?;
     let page = QualityPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("quality.title"), "council"),
+        ctx: Ctx::page(&a, p.lang_title("quality.title"), "council"),
         q: quality_view(&s, p, &q).await?,
         min_devices: quality::MIN_MODEL_DEVICES,
     };
@@ -410,7 +410,7 @@ pub async fn report(State(s): State<AppState>, a: Auth) -> PageResult {
         .iter()
         .filter(|d| d.dossier.status != preau_domain::subsidy::Status::Refuse);
     let page = CouncilPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("council.title"), "council"),
+        ctx: Ctx::page(&a, p.lang_title("council.title"), "council"),
         collectivite,
         date: super::today().format("%d/%m/%Y").to_string(),
         schools: g.coverage.schools.len(),

@@ -145,7 +145,7 @@ pub async fn overview(
     };
     let show_costs = p.can_see_costs();
     let page = CoveragePage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("coverage.title"), "coverage"),
+        ctx: Ctx::page(&a, p.lang_title("coverage.title"), "coverage"),
         counts: [
             count(Verdict::NonConforme),
             count(Verdict::Partiel),
@@ -279,7 +279,7 @@ pub async fn school(
         })
         .collect();
     let page = SchoolPage {
-        ctx: Ctx::for_user(p, &a.csrf, sc.name.clone(), "coverage")
+        ctx: Ctx::page(&a, sc.name.clone(), "coverage")
             .crumb("/coverage", p.lang_title("coverage.title"))
             .flash(flash_key(q.flash())),
         school_id: sc.school_id,
@@ -436,7 +436,7 @@ pub async fn referentiel_page(
         Vec::new()
     };
     let page = ReferentielPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("referentiel.title"), "coverage")
+        ctx: Ctx::page(&a, p.lang_title("referentiel.title"), "coverage")
             .crumb("/coverage", p.lang_title("coverage.title"))
             .flash(flash_key(q.flash())),
         rules,
@@ -573,7 +573,7 @@ pub async fn plan(State(s): State<AppState>, a: Auth, uri: axum::http::Uri) -> P
         .filter_map(|s| s.missing_cost_cents)
         .sum();
     let page = PlanPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("coverage.plan_title"), "coverage")
+        ctx: Ctx::page(&a, p.lang_title("coverage.plan_title"), "coverage")
             .crumb("/coverage", p.lang_title("coverage.title")),
         schools,
         total: whole_euros(total),
@@ -688,7 +688,7 @@ pub async fn renewal(State(s): State<AppState>, a: Auth, uri: axum::http::Uri) -
     );
     let overall = r.ratios.first();
     let page = RenewalPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("renewal.title"), "renewal"),
+        ctx: Ctx::page(&a, p.lang_title("renewal.title"), "renewal"),
         chart,
         years: r
             .years
@@ -901,7 +901,7 @@ async fn edit_page(
         errors: Vec::new(),
     });
     Ok(EditPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("referentiel.edit"), "coverage")
+        ctx: Ctx::page(a, p.lang_title("referentiel.edit"), "coverage")
             .crumb("/admin/referentiel", p.lang_title("referentiel.title")),
         version,
         rules,

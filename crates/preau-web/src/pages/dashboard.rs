@@ -102,7 +102,7 @@ pub async fn dashboard(
         verdict_chart,
         council: p.can_see_funding(),
         quality: p.can_see_sla_report(),
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("dashboard.title"), "dashboard"),
+        ctx: Ctx::page(&a, p.lang_title("dashboard.title"), "dashboard"),
         years: all.into_iter().map(|y| (y.id, y.label)).collect(),
         year_id: year.map(|y| y.id).unwrap_or(0),
         rows: rows

@@ -53,7 +53,7 @@ async fn page(
             .map(|sc| (sc.id.to_string(), sc.name)),
     );
     Ok(DeviceImportPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("device_import.title"), "devices")
+        ctx: Ctx::page(a, p.lang_title("device_import.title"), "devices")
             .crumb("/devices", p.lang_title("devices.title")),
         kind: kind.to_string(),
         school_id: school_id.to_string(),

@@ -16,7 +16,7 @@ use preau_domain::pupils::{LoanKind, ReturnState};
 use serde::Deserialize;
 
 use super::parts::devices::{DeviceRow, age, category_label, place_of, row};
-use super::{Ctx, Field, Versioned, flash_key, options, paris, render, see_other, today};
+use super::{Column, Ctx, Field, Versioned, flash_key, options, paris, render, see_other, today};
 use super::{FormSpec, LangTitle, save};
 use crate::AppState;
 use crate::error::PageError;
@@ -41,6 +41,16 @@ struct DevicesPage {
     query: String,
     can_create: bool,
     can_sort: bool,
+    /// Ticking devices to change them together (not in the "à affecter" queue, which
+    /// places them).
+    can_bulk: bool,
+    /// The rooms of the school the list is filtered on, for a bulk move.
+    rooms: Vec<(i64, String)>,
+    /// Where to come back after a bulk edit: this page.
+    back: String,
+    columns: Vec<Column>,
+    page: i64,
+    pages: i64,
 }
 
 impl DevicesPage {
@@ -62,19 +72,71 @@ pub struct PageQuery {
     flash: Option<String>,
 }
 
-/// The query string without `page=` and `flash=`, to build page links and exports.
-fn base_query(raw: Option<&str>) -> String {
+/// The query string without `page=` and `flash=` (and `sort=` when `sort` is false), to
+/// build page links, column links and exports.
+fn base_query(raw: Option<&str>, sort: bool) -> String {
     raw.unwrap_or("")
         .split('&')
-        .filter(|kv| !kv.is_empty() && !kv.starts_with("page=") && !kv.starts_with("flash="))
+        .filter(|kv| {
+            !kv.is_empty()
+                && !kv.starts_with("page=")
+                && !kv.starts_with("flash=")
+                && (sort || !kv.starts_with("sort="))
+        })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// The list's headings, each sorting by its column (again: the other way).
+fn device_columns(lang: Lang, raw: Option<&str>, current: &str) -> Vec<Column> {
+    let rest = base_query(raw, false);
+    let (desc, code) = match current.strip_prefix('-') {
+        Some(c) => (true, c),
+        None => (false, current),
+    };
+    [
+        ("field.name", Some("name")),
+        ("field.category", Some("category")),
+        ("devices.place", Some("place")),
+        ("field.state", Some("state")),
+        ("field.asset_tag", None),
+        ("devices.age", Some("purchase")),
+        ("devices.last_seen", Some("seen")),
+    ]
+    .into_iter()
+    .map(|(key, sort)| {
+        let label = crate::i18n::t(lang, key);
+        match sort {
+            None => Column {
+                label,
+                href: None,
+                aria_sort: None,
+            },
+            Some(s) => {
+                let now = s == code;
+                let next = if now && !desc {
+                    format!("-{s}")
+                } else {
+                    s.to_string()
+                };
+                Column {
+                    label,
+                    href: Some(format!(
+                        "/devices?{rest}{}sort={next}",
+                        if rest.is_empty() { "" } else { "&" }
+                    )),
+                    aria_sort: now.then_some(if desc { "descending" } else { "ascending" }),
+                }
+            }
+        }
+    })
+    .collect()
 }
 
 pub async fn list(
     State(s): State<AppState>,
     a: Auth,
-    Query(f): Query<DeviceFilter>,
+    Query(mut f): Query<DeviceFilter>,
     Query(q): Query<PageQuery>,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
@@ -82,9 +144,16 @@ pub async fn list(
     let lang = p.lang;
     let page = q.page.unwrap_or(1).max(1);
     let today = today();
+    // An order the page does not know falls back to the usual one.
+    let sort = f
+        .sort
+        .clone()
+        .filter(|s| devices::DEVICE_SORTS.contains(&s.trim_start_matches('-')))
+        .unwrap_or_else(|| "place".into());
+    f.sort = Some(sort.clone());
     let result = devices::list(&s.db, p, &f, Utc::now(), (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
     let cats = categories::list(&s.db, p).await?;
-    let query = base_query(raw.as_deref());
+    let query = base_query(raw.as_deref(), true);
     let link = |n: i64| {
         format!(
             "/devices?{query}{}page={n}",
@@ -122,13 +191,15 @@ pub async fn list(
         "devices.title"
     };
     render(&DevicesPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title(title), "devices")
-            .flash(flash_key(q.flash.as_deref())),
+        ctx: Ctx::page(&a, p.lang_title(title), "devices").flash(flash_key(q.flash.as_deref())),
         rows: result
             .items
             .iter()
             .map(|d| row(d, &cats, lang, today))
             .collect(),
+        columns: device_columns(lang, raw.as_deref(), &sort),
+        page,
+        pages: ((result.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
         total: result.total,
         prev: (page > 1).then(|| link(page - 1)),
         next: result.next_offset.map(|_| link(page + 1)),
@@ -138,6 +209,17 @@ pub async fn list(
         states: state_opts,
         can_create: p.can_edit_devices(f.school_id) || p.is_admin(),
         can_sort: f.unplaced == Some(true) && p.can_read_unplaced(),
+        can_bulk: (p.is_admin() || p.has(preau_domain::Role::Technicien))
+            && f.unplaced != Some(true),
+        rooms: match f.school_id {
+            Some(sid) if p.can_edit_devices(Some(sid)) => rooms::list_for_school(&s.db, p, sid)
+                .await?
+                .into_iter()
+                .map(|r| (r.id, r.name))
+                .collect(),
+            _ => Vec::new(),
+        },
+        back: format!("/devices?{}", base_query(raw.as_deref(), true)),
         f,
     })
 }
@@ -555,7 +637,7 @@ pub async fn show_device(
             text: describe(&e.kind, &e.detail, lang),
         })
         .collect();
-    let mut ctx = Ctx::for_user(p, &a.csrf, d.label(), "devices")
+    let mut ctx = Ctx::page(&a, d.label(), "devices")
         .crumb("/devices", p.lang_title("devices.title"))
         .flash(flash_key(q.flash.as_deref()));
     if let (Some(sid), Some(name)) = (d.school_id, &d.school_name) {
@@ -866,7 +948,7 @@ pub async fn duplicates(
         })
         .collect();
     render(&DuplicatesPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("duplicates.title"), "devices")
+        ctx: Ctx::page(&a, p.lang_title("duplicates.title"), "devices")
             .crumb("/devices", p.lang_title("devices.title"))
             .flash(flash_key(q.flash.as_deref())),
         groups,
@@ -890,4 +972,153 @@ pub async fn merge(
     }
     let kept = write_tx!(s.db, tx => devices::merge(tx, p, f.keep, f.other, Utc::now()).await?)?;
     Ok(see_other(&format!("/devices/{}", kept.id), "merged"))
+}
+
+/// A bulk edit as the preview shows it: each device, the value it had, the value it gets,
+/// or why it refuses.
+pub struct BulkRow {
+    id: i64,
+    label: String,
+    before: String,
+    after: String,
+    refused: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "devices_bulk.html")]
+struct BulkPage {
+    ctx: Ctx,
+    field: String,
+    field_label: &'static str,
+    value: String,
+    rows: Vec<BulkRow>,
+    refused: usize,
+    back: String,
+}
+
+/// The value a device has for the field a bulk edit changes, in words.
+fn bulk_value(
+    d: &Device,
+    change: &devices::BulkChange,
+    cats: &[categories::Category],
+    lang: Lang,
+) -> String {
+    match change {
+        devices::BulkChange::State(_) => DeviceState::from_db(&d.state).label(lang).to_string(),
+        devices::BulkChange::School(_) | devices::BulkChange::Room(_) => place_of(d, lang),
+        devices::BulkChange::Category(_) => category_label(cats, &d.category, lang),
+    }
+}
+
+/// The ticked devices of the list and the change asked (`field` and its value): the
+/// preview of what changes, device by device, then (`confirm`) the change itself, in one
+/// transaction — nothing is written while one device refuses.
+pub async fn bulk(
+    State(s): State<AppState>,
+    a: Auth,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let p = &a.p;
+    let lang = p.lang;
+    if !(p.is_admin() || p.has(preau_domain::Role::Technicien)) {
+        return Err(AppError::Forbidden.into());
+    }
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, v)| n == k && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let back = get("back")
+        .filter(|b| b.starts_with("/devices") && !b.starts_with("//"))
+        .unwrap_or_else(|| "/devices".into());
+    let ids: Vec<i64> = pairs
+        .iter()
+        .filter(|(k, _)| k == "device")
+        .filter_map(|(_, v)| v.trim().parse().ok())
+        .collect();
+    if ids.is_empty() {
+        return Ok(see_other(&back, "nothing_selected"));
+    }
+    let field = get("field").unwrap_or_default();
+    let value = get(&field).unwrap_or_default();
+    let bad = |name: &str| -> PageError {
+        let code = if value.is_empty() {
+            "required"
+        } else {
+            "unknown_value"
+        };
+        AppError::from(preau_domain::FieldError::new(name, code)).into()
+    };
+    let change = match field.as_str() {
+        "state" => devices::BulkChange::State(
+            DeviceState::parse("state", &value).map_err(|_| bad("state"))?,
+        ),
+        "school_id" => devices::BulkChange::School(value.parse().map_err(|_| bad("school_id"))?),
+        "room_id" => devices::BulkChange::Room(value.parse().map_err(|_| bad("room_id"))?),
+        "category" if !value.is_empty() => devices::BulkChange::Category(value.clone()),
+        "category" => return Err(bad("category")),
+        _ => return Err(bad("field")),
+    };
+    let confirm = get("confirm").is_some();
+    let now = Utc::now();
+    let lines = devices::bulk(&s.db, p, &ids, &change, confirm, now).await?;
+    let refused = lines.iter().filter(|l| l.refused.is_some()).count();
+    if confirm && refused == 0 {
+        tracing::info!(devices = lines.len(), field = %field, "devices changed in bulk");
+        return Ok(see_other(&back, "bulk_done"));
+    }
+    let cats = categories::list(&s.db, p).await?;
+    let rows = lines
+        .iter()
+        .map(|l| BulkRow {
+            id: l.id,
+            label: l
+                .before
+                .as_ref()
+                .map(|d| d.label())
+                .unwrap_or_else(|| format!("n° {}", l.id)),
+            before: l
+                .before
+                .as_ref()
+                .map(|d| bulk_value(d, &change, &cats, lang))
+                .unwrap_or_default(),
+            after: l
+                .after
+                .as_ref()
+                .map(|d| bulk_value(d, &change, &cats, lang))
+                .unwrap_or_default(),
+            refused: l.refused.as_ref().map(|r| match r {
+                devices::BulkRefusal::NotFound => {
+                    crate::i18n::t(lang, "bulk_devices.not_found").to_string()
+                }
+                devices::BulkRefusal::Forbidden => {
+                    crate::i18n::t(lang, "bulk_devices.forbidden").to_string()
+                }
+                devices::BulkRefusal::Invalid(errs) => super::messages(errs, lang),
+            }),
+        })
+        .collect();
+    let mut r = render(&BulkPage {
+        ctx: Ctx::page(&a, p.lang_title("bulk_devices.title"), "devices")
+            .crumb("/devices", p.lang_title("devices.title")),
+        field_label: crate::i18n::t(
+            lang,
+            match field.as_str() {
+                "state" => "field.state",
+                "school_id" => "field.school",
+                "room_id" => "field.room",
+                _ => "field.category",
+            },
+        ),
+        field,
+        value,
+        rows,
+        refused,
+        back,
+    })?;
+    if confirm {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
 }

@@ -158,6 +158,7 @@ pub fn flash_key(flash: Option<&str>) -> Option<&'static str> {
         "nothing_selected" => Some("flash.nothing_selected"),
         "booked" => Some("flash.booked"),
         "booking_cancelled" => Some("flash.booking_cancelled"),
+        "bulk_done" => Some("bulk_devices.done"),
         _ => None,
     }
 }
@@ -279,7 +280,7 @@ impl FormSpec {
         errors: &[preau_domain::FieldError],
     ) -> PageResult {
         let p = &a.p;
-        let mut ctx = Ctx::for_user(p, &a.csrf, p.lang_title(self.title), self.section);
+        let mut ctx = Ctx::page(a, p.lang_title(self.title), self.section);
         if let Some((href, label)) = self.crumb {
             ctx = ctx.crumb(href, label);
         }

@@ -130,8 +130,7 @@ pub async fn page(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuery
     let view = spending_view(&s, p, &sp).await?;
     let counted = list.iter().filter(|d| d.dossier.status != Status::Refuse);
     let page = FundingPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("funding.title"), "funding")
-            .flash(flash_key(q.flash())),
+        ctx: Ctx::page(&a, p.lang_title("funding.title"), "funding").flash(flash_key(q.flash())),
         aid_total: whole_euros(counted.clone().map(|d| d.aid_cents).sum()),
         received_total: whole_euros(list.iter().map(|d| d.dossier.received_cents).sum()),
         remaining_total: whole_euros(counted.map(|d| d.remaining_cents).sum()),
@@ -371,7 +370,7 @@ async fn show_form(
         "funding.new_title"
     };
     let page = DossierForm {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title(title), "funding")
+        ctx: Ctx::page(a, p.lang_title(title), "funding")
             .crumb("/funding", p.lang_title("funding.title")),
         action: id.map_or_else(|| "/funding".into(), |i| format!("/funding/{i}/edit")),
         version,
@@ -576,7 +575,7 @@ pub async fn dossier(
             .unwrap_or_else(|| "—".into())
     };
     let page = DossierPage {
-        ctx: Ctx::for_user(p, &a.csrf, x.title.clone(), "funding")
+        ctx: Ctx::page(&a, x.title.clone(), "funding")
             .crumb("/funding", p.lang_title("funding.title"))
             .flash(flash_key(q.flash())),
         d: line(p.lang, &d),

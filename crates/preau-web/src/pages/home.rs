@@ -515,7 +515,7 @@ pub async fn home(State(s): State<AppState>, a: Auth) -> PageResult {
         None
     };
     let page = HomePage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("home.title"), "home").notice(notice),
+        ctx: Ctx::page(&a, p.lang_title("home.title"), "home").notice(notice),
         name: p.display_name.clone(),
         roles: role_labels(p),
         report: report_links(&s, p, &listed, year.as_ref().map(|y| y.id)).await?,

@@ -39,7 +39,7 @@ struct ImportPage {
 fn page(a: &Auth, commune: String) -> ImportPage {
     let p = &a.p;
     ImportPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("import.title"), "admin")
+        ctx: Ctx::page(a, p.lang_title("import.title"), "admin")
             .crumb("/admin", p.lang_title("nav.admin")),
         commune,
         file_error: None,

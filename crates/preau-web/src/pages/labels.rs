@@ -134,7 +134,7 @@ pub async fn labels(
         })
         .collect();
     render(&LabelsPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("labels.title"), "devices"),
+        ctx: Ctx::page(&a, p.lang_title("labels.title"), "devices"),
         owner,
         labels,
         truncated,

@@ -17,6 +17,7 @@ mod home;
 mod import;
 mod labels;
 mod needs;
+mod notifications;
 mod org;
 mod page;
 mod parts;
@@ -40,6 +41,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
         .route("/search", get(search::search))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/read", post(notifications::read_all))
+        .route("/notifications/{id}", get(notifications::open))
         .route("/login", get(user::login_page).post(user::login))
         .route("/logout", post(user::logout))
         .route("/account", get(user::account))
@@ -66,6 +70,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/devices/import/apply", post(device_import::apply))
         .route("/devices/place", post(devices::place))
+        .route("/devices/bulk", post(devices::bulk))
         .route("/devices/duplicates", get(devices::duplicates))
         .route("/devices/merge", post(devices::merge))
         .route("/devices/export/{format}", get(devices::export))

@@ -57,8 +57,7 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuery
     let today = super::today();
     let campaigns = needs::campaigns(&s.db, p).await?;
     let page = ListPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("needs.title"), "needs")
-            .flash(flash_key(q.flash())),
+        ctx: Ctx::page(&a, p.lang_title("needs.title"), "needs").flash(flash_key(q.flash())),
         campaigns: campaigns
             .iter()
             .map(|c| CampaignLine {
@@ -316,7 +315,7 @@ async fn campaign_page(
         .and_then(|st| Status::parse("status", st).ok())
         .map(|st| st.code().to_string())
         .unwrap_or_default();
-    let mut ctx = Ctx::for_user(p, &a.csrf, v.campaign.title.clone(), "needs")
+    let mut ctx = Ctx::page(a, v.campaign.title.clone(), "needs")
         .crumb("/needs", p.lang_title("needs.title"))
         .flash(flash_key(q.flash.as_deref()));
     ctx.title = v.campaign.title.clone();

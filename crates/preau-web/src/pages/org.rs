@@ -15,20 +15,14 @@ use preau_domain::{Lang, Principal, Role};
 use serde::Deserialize;
 
 use super::{
-    Ctx, Empty, Field, FlashQuery, FormSpec, LangTitle, Versioned, flash_key, form_errors, options,
-    render, save, see_other,
+    Column, Ctx, Empty, Field, FlashQuery, FormSpec, LangTitle, Versioned, flash_key, form_errors,
+    options, render, save, see_other,
 };
 use crate::AppState;
 use crate::error::PageError;
 use crate::session::{Auth, CsrfForm};
 
 type PageResult = Result<Response, PageError>;
-
-pub struct Column {
-    label: &'static str,
-    href: Option<String>,
-    aria_sort: Option<&'static str>,
-}
 
 pub struct SchoolRow {
     id: i64,
@@ -151,7 +145,7 @@ pub async fn schools(
         })
         .collect();
     let page_view = SchoolsPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("schools.title"), "schools")
+        ctx: Ctx::page(&a, p.lang_title("schools.title"), "schools")
             .flash(flash_key(q.flash.as_deref())),
         q: q.q.clone().unwrap_or_default(),
         kind: kind.map(|k| k.code().to_string()).unwrap_or_default(),
@@ -352,7 +346,7 @@ async fn school_page_with(
         access_error,
         can_write_access: schools::can_write_access(p, id),
         contacts: preau_core::users::school_contacts(&s.db, p, id).await?,
-        ctx: Ctx::for_user(p, &a.csrf, school.name.clone(), "schools")
+        ctx: Ctx::page(a, school.name.clone(), "schools")
             .crumb("/schools", crate::i18n::t(lang, "nav.schools"))
             .flash(flash_key(flash)),
         device_count,
@@ -584,7 +578,7 @@ pub async fn room(
         .map(|d| super::parts::devices::row(d, &cats, p.lang, today))
         .collect();
     let page = RoomPage {
-        ctx: Ctx::for_user(p, &a.csrf, room.name.clone(), "schools")
+        ctx: Ctx::page(&a, room.name.clone(), "schools")
             .crumb("/schools", p.lang_title("nav.schools"))
             .crumb(format!("/schools/{}", school.id), school.name.clone())
             .flash(flash_key(q.flash())),
@@ -741,7 +735,7 @@ pub async fn class(
         pupils,
         can_lend: p.can_manage_loans(class.school_id),
         can_import: p.can_edit_classes(class.school_id),
-        ctx: Ctx::for_user(p, &a.csrf, class.label.clone(), "schools")
+        ctx: Ctx::page(&a, class.label.clone(), "schools")
             .crumb("/schools", p.lang_title("nav.schools"))
             .crumb(format!("/schools/{}", school.id), school.name.clone())
             .flash(flash_key(q.flash())),

@@ -21,6 +21,19 @@ pub struct UserBox {
     pub collectivite: String,
     /// The header's search box (not for a remote speaker, who has nothing to look up).
     pub search: bool,
+    /// Notifications not opened yet (the bell), up to `notifications::COUNT_CAP`.
+    pub unread: i64,
+}
+
+impl UserBox {
+    /// The bell's count as shown: `99+` past the cap.
+    pub fn unread_label(&self) -> String {
+        if self.unread >= preau_core::notifications::COUNT_CAP {
+            format!("{}+", preau_core::notifications::COUNT_CAP - 1)
+        } else {
+            self.unread.to_string()
+        }
+    }
 }
 
 /// What every page's layout needs: language, user, navigation, CSRF token, flash.
@@ -55,6 +68,15 @@ impl Ctx {
             Lang::Fr => "English",
             Lang::En => "Français",
         }
+    }
+
+    /// The layout of a signed-in person's page, with their unread notifications.
+    pub fn page(a: &crate::session::Auth, title: impl Into<String>, section: &str) -> Ctx {
+        let mut ctx = Ctx::for_user(&a.p, &a.csrf, title, section);
+        if let Some(u) = ctx.user.as_mut() {
+            u.unread = a.unread;
+        }
+        ctx
     }
 
     /// The layout for a logged-in user; `section` marks the current menu entry.
@@ -133,6 +155,7 @@ impl Ctx {
             title,
             user: Some(UserBox {
                 search: !p.has_only(Role::Intervenant),
+                unread: 0,
                 display_name: p.display_name.clone(),
                 collectivite: String::new(),
             }),
@@ -265,4 +288,12 @@ pub fn base_url(s: &AppState, headers: &HeaderMap) -> String {
         .filter(|p| *p == "https")
         .unwrap_or("http");
     format!("{proto}://{host}")
+}
+
+/// A list's column heading: a link that sorts by it when it can, and which way it is
+/// sorted now (`aria-sort`).
+pub struct Column {
+    pub label: &'static str,
+    pub href: Option<String>,
+    pub aria_sort: Option<&'static str>,
 }

@@ -169,7 +169,7 @@ pub async fn week(
         crate::session::url_encode(&who)
     );
     render(&PlanningPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("planning.title"), "planning"),
+        ctx: Ctx::page(&a, p.lang_title("planning.title"), "planning"),
         days,
         week_label: format!(
             "{} {} {}",

@@ -59,7 +59,7 @@ async fn onde_page(s: &AppState, a: &Auth, school_id: i64) -> Result<OndePage, P
         .map(|y| (y.id, y.label, Some(y.id) == current))
         .collect();
     Ok(OndePage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("onde.title"), "schools")
+        ctx: Ctx::page(a, p.lang_title("onde.title"), "schools")
             .crumb("/schools", p.lang_title("nav.schools"))
             .crumb(format!("/schools/{school_id}"), school.name.clone()),
         school,
@@ -236,9 +236,8 @@ async fn bulk_page(
     };
     let with_tablet = current.iter().filter(|v| v.loan_id.is_some()).count();
     Ok(BulkPage {
-        ctx: Ctx::for_user(
-            p,
-            &a.csrf,
+        ctx: Ctx::page(
+            a,
             format!("{} — {}", t(lang, "bulk.title"), class.label),
             "schools",
         )
@@ -449,9 +448,8 @@ async fn loan_page(
     let lang = p.lang;
     let l = loans::get(&s.db, p, id, Utc::now()).await?;
     Ok(LoanPage {
-        ctx: Ctx::for_user(
-            p,
-            &a.csrf,
+        ctx: Ctx::page(
+            a,
             format!(
                 "{} {}",
                 t(lang, "loans.loan"),
@@ -634,9 +632,8 @@ async fn loans_page(
     Ok(LoansPage {
         can_lend: p.can_manage_loans(id),
         error,
-        ctx: Ctx::for_user(
-            p,
-            &a.csrf,
+        ctx: Ctx::page(
+            a,
             format!("{} — {}", t(lang, "loans.title"), school.name),
             "schools",
         )
@@ -757,7 +754,7 @@ pub async fn pupil(
     let list = loans::for_pupil(&s.db, p, id).await?;
     let view = pupil_views(std::slice::from_ref(&row), lang).remove(0);
     render(&PupilPage {
-        ctx: Ctx::for_user(p, &a.csrf, view.name.clone(), "schools")
+        ctx: Ctx::page(&a, view.name.clone(), "schools")
             .crumb(
                 format!("/schools/{}", class.school_id),
                 t(lang, "nav.schools"),
@@ -855,7 +852,7 @@ pub async fn tablets(State(s): State<AppState>, a: Auth, Query(q): Query<YearQue
     let p = &a.p;
     let (year, all, rows, total) = tablet_counts(&s, p, &q).await?;
     render(&TabletsPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("tablets.title"), "tablets"),
+        ctx: Ctx::page(&a, p.lang_title("tablets.title"), "tablets"),
         see_loans: rows
             .iter()
             .map(|r| r.school_id)
@@ -946,7 +943,7 @@ async fn settings_page(
         return Err(AppError::Forbidden.into());
     }
     Ok(SettingsPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("pupils.settings"), "admin")
+        ctx: Ctx::page(a, p.lang_title("pupils.settings"), "admin")
             .crumb("/admin", p.lang_title("nav.admin")),
         settings: pupils::settings(&s.db, p).await?,
         modes: LabelMode::ALL
@@ -1052,7 +1049,7 @@ pub async fn registre(State(s): State<AppState>, a: Auth) -> PageResult {
         })
         .collect();
     render(&RegistrePage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("registre.title"), "admin"),
+        ctx: Ctx::page(&a, p.lang_title("registre.title"), "admin"),
         collectivite: c.name,
         mode: settings.mode().label(lang),
         holdings: pupils::holdings(&s.db, p, Utc::now()).await?,

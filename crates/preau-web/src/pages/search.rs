@@ -88,7 +88,7 @@ pub async fn search(
         && ticket_number(&query).is_none();
     let now = Utc::now();
     let mut page = SearchPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("search.title"), "search"),
+        ctx: Ctx::page(&a, p.lang_title("search.title"), "search"),
         encoded: url_encode(&query),
         q: query.clone(),
         short,

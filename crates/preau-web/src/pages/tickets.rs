@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use preau_core::inventory::devices;
-use preau_core::tickets::{self, Ticket, TicketFilter, TicketInput};
+use preau_core::tickets::{self, Ticket, TicketFilter, TicketInput, TicketSort};
 use preau_core::{AppError, contracts, rooms, schools, users, write_tx};
 use preau_domain::sla::{ClockState, Clocks, duration_label};
 use preau_domain::ticket::{Assignee, Priority, TicketCategory, TicketStatus};
@@ -216,7 +216,7 @@ async fn report_page(
         }
     }
     Ok(ReportPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("report.title"), "tickets"),
+        ctx: Ctx::page(a, p.lang_title("report.title"), "tickets"),
         place,
         places,
         room_id,
@@ -634,7 +634,7 @@ async fn ticket_page(
     } else {
         None
     };
-    let ctx = Ctx::for_user(p, &a.csrf, title, "tickets")
+    let ctx = Ctx::page(a, title, "tickets")
         .crumb("/tickets", p.lang_title("tickets.title"))
         .flash(flash.and_then(ticket_flash))
         .notice(notice);
@@ -965,6 +965,8 @@ struct TicketsPage {
     assignees: Vec<(String, String)>,
     can_report: bool,
     first_page: String,
+    /// The orders offered: (code, words).
+    sorts: Vec<(&'static str, &'static str)>,
 }
 
 impl TicketsPage {
@@ -984,6 +986,9 @@ pub struct ListQuery {
     before: Option<i64>,
     /// The deadline order's cursor.
     after: Option<String>,
+    /// Where a page of the other orders starts.
+    #[serde(default, deserialize_with = "preau_domain::text::opt_i64")]
+    offset: Option<i64>,
     flash: Option<String>,
 }
 
@@ -1017,23 +1022,45 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>
     // Open tickets come by their next deadline unless asked otherwise; a list that holds
     // closed ones, newest first.
     let mut f = q.f.clone();
-    let by_deadline = match f.sort.as_deref() {
-        Some("deadline") => true,
-        Some("recent") => false,
-        _ => matches!(f.status.as_deref(), None | Some("") | Some("open")),
+    let open_only = matches!(f.status.as_deref(), None | Some("") | Some("open"));
+    let sort = f
+        .sort
+        .as_deref()
+        .and_then(TicketSort::parse)
+        .unwrap_or(if open_only {
+            TicketSort::Deadline
+        } else {
+            TicketSort::Recent
+        });
+    f.sort = Some(sort.code().to_string());
+    let (items, cursor) = match sort {
+        TicketSort::Deadline => {
+            let (items, next) =
+                tickets::by_deadline(&s.db, p, &f, q.after.as_deref(), PAGE_SIZE).await?;
+            (
+                items,
+                next.map(|c| format!("after={}", crate::session::url_encode(&c))),
+            )
+        }
+        TicketSort::Recent => {
+            let page = tickets::list(&s.db, p, &f, q.before, PAGE_SIZE).await?;
+            (page.items, page.next.map(|n| format!("before={n}")))
+        }
+        other => {
+            let offset = q.offset.unwrap_or(0).clamp(0, tickets::MAX_OFFSET);
+            let (items, next) = tickets::sorted(&s.db, p, &f, other, offset, PAGE_SIZE).await?;
+            (items, next.map(|n| format!("offset={n}")))
+        }
     };
-    f.sort = Some(if by_deadline { "deadline" } else { "recent" }.to_string());
-    let (items, cursor) = if by_deadline {
-        let (items, next) =
-            tickets::by_deadline(&s.db, p, &f, q.after.as_deref(), PAGE_SIZE).await?;
-        (
-            items,
-            next.map(|c| format!("after={}", crate::session::url_encode(&c))),
-        )
-    } else {
-        let page = tickets::list(&s.db, p, &f, q.before, PAGE_SIZE).await?;
-        (page.items, page.next.map(|n| format!("before={n}")))
-    };
+    let sorts: Vec<(&'static str, &'static str)> = TicketSort::ALL
+        .iter()
+        .map(|x| {
+            (
+                x.code(),
+                crate::i18n::t(lang, &format!("tickets.sort_{}", x.code())),
+            )
+        })
+        .collect();
     let count = match tickets::count(&s.db, p, &q.f).await? {
         n if n > tickets::COUNT_CAP => format!(
             "{} {}",
@@ -1111,7 +1138,7 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>
         p.lang_title("tickets.title")
     };
     render(&TicketsPage {
-        ctx: Ctx::for_user(p, &a.csrf, title, "tickets")
+        ctx: Ctx::page(&a, title, "tickets")
             .flash(q.flash.as_deref().and_then(ticket_flash))
             .notice(calendar_notice(&s, p).await?),
         can_report: readable.iter().any(|sc| p.can_report(sc.id)),
@@ -1129,6 +1156,7 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>
         priorities,
         categories,
         assignees,
+        sorts,
     })
 }
 

@@ -232,8 +232,7 @@ async fn account_page(
         axum::http::StatusCode::OK
     };
     let mut resp = render(&AccountPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("account.title"), "account")
-            .flash(flash_key(flash)),
+        ctx: Ctx::page(a, p.lang_title("account.title"), "account").flash(flash_key(flash)),
         password_error,
         new_token,
         tokens,

@@ -142,7 +142,7 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>
     };
     let schools = visio::plannable_schools(&s.db, p).await?;
     render(&ListPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("visio.title"), "visio")
+        ctx: Ctx::page(&a, p.lang_title("visio.title"), "visio")
             .flash(flash_key(q.flash.as_deref())),
         upcoming,
         lines: lines(&list, &ready, lang, upcoming),
@@ -193,14 +193,9 @@ async fn session_page(
     let local = preau_domain::paris::local(x.starts_at);
     let r = ready.get(&x.id);
     let mut page = SessionPage {
-        ctx: Ctx::for_user(
-            p,
-            &a.csrf,
-            format!("{} — {}", x.programme, x.class_label),
-            "visio",
-        )
-        .crumb("/visio", p.lang_title("visio.title"))
-        .flash(flash_key(flash)),
+        ctx: Ctx::page(a, format!("{} — {}", x.programme, x.class_label), "visio")
+            .crumb("/visio", p.lang_title("visio.title"))
+            .flash(flash_key(flash)),
         s: lines(std::slice::from_ref(&x), &ready, lang, upcoming).remove(0),
         link: x.link.clone(),
         note: x.note.clone(),
@@ -352,7 +347,7 @@ async fn programmes_page(
     }
     let programmes = visio::programmes(&s.db, p).await?;
     let page = ProgrammesPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("visio.programmes"), "visio")
+        ctx: Ctx::page(a, p.lang_title("visio.programmes"), "visio")
             .crumb("/visio", p.lang_title("visio.title"))
             .flash(flash_key(flash)),
         programmes: programmes
@@ -547,7 +542,7 @@ pub async fn statement(
     let p = &a.p;
     let (programmes, id, month, st) = statement_of(&s, p, &q).await?;
     render(&StatementPage {
-        ctx: Ctx::for_user(p, &a.csrf, p.lang_title("visio.statement"), "visio")
+        ctx: Ctx::page(&a, p.lang_title("visio.statement"), "visio")
             .crumb("/visio", p.lang_title("visio.title")),
         programmes: programmes.iter().map(|g| (g.id, g.name.clone())).collect(),
         programme_id: id,

@@ -99,9 +99,14 @@ impl TestApp {
     }
 
     /// The demo loaded on the schema of migration `version`, then upgraded to the current
-    /// one, as a deployment of that version would be.
+    /// one, as a deployment of that version would be. Today's demo also keeps in-app
+    /// notifications (migration 22): that table is made first when the version predates
+    /// it.
     pub async fn demo_upgraded_from(version: i64) -> TestApp {
         let (db, dir) = fresh_db_until(version).await;
+        if version < 22 {
+            db.migrate_only(&[22]).await.expect("notifications");
+        }
         preau_core::demo::load_if_empty(&db, chrono::Utc::now())
             .await
             .expect("demo");

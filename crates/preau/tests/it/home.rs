@@ -449,3 +449,337 @@ async fn the_search_box_finds_devices_schools_tickets_and_pupils_within_reach() 
         .await;
     assert!(page.body.contains("id=\"found-schools\""), "{}", page.body);
 }
+
+#[tokio::test]
+async fn what_preau_emails_a_person_waits_under_their_bell_until_opened() {
+    let app = TestApp::demo().await;
+    let (school, _) = first_and_other_school(&app).await;
+    let presta_id = int(&app, "SELECT id FROM users WHERE login = 'prestataire'").await;
+    let unread = format!(
+        "SELECT COUNT(*) FROM notifications WHERE user_id = {presta_id} AND read_at IS NULL"
+    );
+    let before = int(&app, &unread).await;
+    // A teacher's report is routed to the contractor's lot: the e-mail to its staff is
+    // also kept under their bell.
+    let teacher = principal(&app, "enseignant").await;
+    let room = int(
+        &app,
+        &format!("SELECT MIN(id) FROM rooms WHERE school_id = {school} AND kind = 'classe'"),
+    )
+    .await;
+    let t = open(&app, &teacher, Some(room), None, "ecran", "p2", Utc::now()).await;
+    assert_eq!(int(&app, &unread).await, before + 1);
+    let presta = app.login("prestataire", "demo").await;
+    let home = presta.get("/").await;
+    let shown = if before + 1 >= 100 {
+        "99+".to_string()
+    } else {
+        (before + 1).to_string()
+    };
+    assert!(
+        home.body.contains(&format!(
+            "<span class=\"badge\">{shown}<span class=\"sr-only\"> non lue(s)"
+        )),
+        "the bell's count"
+    );
+    let list = presta.get("/notifications").await;
+    assert!(
+        list.body
+            .contains(&format!("Nouveau signalement n° {}", t.number))
+    );
+    let nid = int(
+        &app,
+        &format!("SELECT MAX(id) FROM notifications WHERE user_id = {presta_id}"),
+    )
+    .await;
+    // Nobody else opens it; its owner opens it and lands on the ticket.
+    let admin = app.login("admin", "demo").await;
+    assert_eq!(
+        admin.get(&format!("/notifications/{nid}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = presta.get(&format!("/notifications/{nid}")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), format!("/tickets/{}", t.id));
+    assert_eq!(int(&app, &unread).await, before);
+    let r = presta.post("/notifications/read", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(int(&app, &unread).await, 0);
+    assert!(!presta.get("/").await.body.contains("class=\"badge\""));
+}
+
+#[tokio::test]
+async fn pages_travel_gzipped_to_clients_that_take_them() {
+    use std::io::Read;
+    let app = TestApp::demo().await;
+    let (school, _) = first_and_other_school(&app).await;
+    let admin = app.login("admin", "demo").await;
+    let uri = format!("/labels?school_id={school}");
+    let get = |enc: Option<&str>| {
+        let mut headers = vec![("cookie", admin.cookie.clone())];
+        if let Some(e) = enc {
+            headers.push(("accept-encoding", e.to_string()));
+        }
+        let uri = uri.clone();
+        let app = &app;
+        async move {
+            app.request(axum::http::Method::GET, &uri, &headers, None)
+                .await
+        }
+    };
+    let plain = get(None).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(plain.headers.get("content-encoding").is_none());
+    let packed = get(Some("gzip, deflate, br")).await;
+    assert_eq!(packed.headers["content-encoding"], "gzip");
+    assert_eq!(packed.headers["vary"], "accept-encoding");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(packed.body_bytes())
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(text.len(), plain.body.len());
+    assert!(text.contains("<svg"));
+    // The label sheet is mostly SVG paths: it travels at a fraction of its size.
+    assert!(
+        packed.bytes.len() * 3 < plain.bytes.len(),
+        "{} bytes gzipped for {}",
+        packed.bytes.len(),
+        plain.bytes.len()
+    );
+    // Refused gzip, spreadsheets and agents are left as they are.
+    assert!(
+        get(Some("gzip;q=0"))
+            .await
+            .headers
+            .get("content-encoding")
+            .is_none()
+    );
+    let xlsx = app
+        .request(
+            axum::http::Method::GET,
+            "/devices/export/materiel.xlsx",
+            &[
+                ("cookie", admin.cookie.clone()),
+                ("accept-encoding", "gzip".into()),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.headers.get("content-encoding").is_none());
+    let css = app
+        .request(
+            axum::http::Method::GET,
+            "/static/preau.css",
+            &[("accept-encoding", "gzip".into())],
+            None,
+        )
+        .await;
+    assert_eq!(css.headers["content-encoding"], "gzip");
+}
+
+#[tokio::test]
+async fn the_queue_sorts_by_priority_school_status_or_last_change() {
+    use axum::http::Method;
+    let app = TestApp::demo().await;
+    let token = app.token("admin").await;
+    let total = int(&app, "SELECT COUNT(*) FROM tickets").await;
+    // Every order pages through the whole history once, in its order.
+    for sort in ["priority", "school", "status", "-updated"] {
+        let mut seen: Vec<i64> = Vec::new();
+        let mut keys: Vec<String> = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let r = app
+                .api(
+                    &token,
+                    Method::GET,
+                    &format!("/api/v1/tickets?status=all&sort={sort}&limit=200&cursor={cursor}"),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            let v = r.json();
+            for t in v["items"].as_array().unwrap() {
+                seen.push(t["id"].as_i64().unwrap());
+                keys.push(match sort {
+                    "priority" => t["priority"].as_str().unwrap().to_string(),
+                    "-updated" => t["updated_at"].as_str().unwrap().to_string(),
+                    _ => String::new(),
+                });
+            }
+            match v["next"].as_str() {
+                Some(n) => cursor = n.to_string(),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len() as i64, total, "{sort}");
+        let mut unique = seen.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), seen.len(), "{sort}: a ticket twice");
+        match sort {
+            "priority" => assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{sort}"),
+            "-updated" => {
+                let times: Vec<chrono::DateTime<Utc>> =
+                    keys.iter().map(|k| k.parse().unwrap()).collect();
+                assert!(times.windows(2).all(|w| w[0] >= w[1]), "{sort}");
+            }
+            _ => {}
+        }
+    }
+    // `due` is the deadline order; a bad order or cursor is named.
+    let due = app
+        .api(
+            &token,
+            Method::GET,
+            "/api/v1/tickets?sort=due&limit=5",
+            None,
+        )
+        .await;
+    let deadline = app
+        .api(
+            &token,
+            Method::GET,
+            "/api/v1/tickets?sort=deadline&limit=5",
+            None,
+        )
+        .await;
+    assert_eq!(due.json()["items"], deadline.json()["items"]);
+    let r = app
+        .api(&token, Method::GET, "/api/v1/tickets?sort=size", None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.error_fields(), vec!["sort"]);
+    let r = app
+        .api(
+            &token,
+            Method::GET,
+            "/api/v1/tickets?sort=priority&cursor=abc",
+            None,
+        )
+        .await;
+    assert_eq!(r.error_fields(), vec!["cursor"]);
+    // The page offers the orders and keeps the chosen one through its pages.
+    let admin = app.login("admin", "demo").await;
+    let page = admin.get("/tickets?status=all&sort=school").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("<option value=\"school\" selected>École</option>")
+    );
+    assert!(
+        page.body.contains("sort=school&#38;offset=50"),
+        "next page: {}",
+        &page.body[page.body.find("pager").unwrap_or(0)..]
+    );
+    let next = admin.get("/tickets?status=all&sort=school&offset=50").await;
+    assert_eq!(next.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn devices_sort_by_column_page_with_numbers_and_change_together_after_a_preview() {
+    use axum::http::Method;
+    let app = TestApp::demo().await;
+    let (school, other) = first_and_other_school(&app).await;
+    let admin = app.login("admin", "demo").await;
+    let page = admin
+        .get(&format!("/devices?school_id={school}&sort=-purchase"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("aria-sort=\"descending\""));
+    assert!(
+        page.body
+            .contains(&format!("/devices?school_id={school}&#38;sort=name"))
+    );
+    let all = int(&app, "SELECT COUNT(*) FROM devices").await;
+    let first = admin.get("/devices").await;
+    assert!(
+        first
+            .body
+            .contains(&format!("Page 1 sur {}", (all + 49) / 50)),
+        "page numbers"
+    );
+    let token = app.token("admin").await;
+    let r = app
+        .api(
+            &token,
+            Method::GET,
+            "/api/v1/devices?sort=-seen&limit=5",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .api(&token, Method::GET, "/api/v1/devices?sort=colour", None)
+        .await;
+    assert_eq!(r.error_fields(), vec!["sort"]);
+
+    // The technician ticks three boards and sends them to repair: a preview first, in
+    // words, with nothing written; then the change, one audit entry per device.
+    let boards: Vec<i64> = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT d.id FROM devices d JOIN device_categories k ON k.id = d.category_id WHERE d.school_id = $1 AND k.code IN ('tni', 'vpi', 'eni') AND d.state = 'en_service' ORDER BY d.id LIMIT 3").bind(school).fetch_all(p).await.unwrap());
+    assert_eq!(boards.len(), 3);
+    let tech = app.login("technicien", "demo").await;
+    let list = tech.get(&format!("/devices?school_id={school}")).await;
+    assert!(list.body.contains("action=\"/devices/bulk\""));
+    let ids: Vec<String> = boards.iter().map(|b| b.to_string()).collect();
+    let mut form: Vec<(&str, &str)> = ids.iter().map(|i| ("device", i.as_str())).collect();
+    form.extend([
+        ("field", "state"),
+        ("state", "en_reparation"),
+        ("back", "/devices"),
+    ]);
+    let audits =
+        "SELECT COUNT(*) FROM audit_log WHERE object_type = 'device' AND action = 'update'";
+    let before = int(&app, audits).await;
+    let preview = tech.post("/devices/bulk", &form).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert!(preview.body.contains("En service") && preview.body.contains("En réparation"));
+    assert!(preview.body.contains("3 appareil(s) changeront"));
+    let repaired = format!(
+        "SELECT COUNT(*) FROM devices WHERE state = 'en_reparation' AND id IN ({})",
+        ids.join(", ")
+    );
+    assert_eq!(int(&app, &repaired).await, 0, "a preview writes nothing");
+    assert_eq!(int(&app, audits).await, before);
+    let mut confirm = form.clone();
+    confirm.push(("confirm", "1"));
+    let done = tech.post("/devices/bulk", &confirm).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location(), "/devices?flash=bulk_done");
+    assert_eq!(int(&app, &repaired).await, 3);
+    assert_eq!(int(&app, audits).await, before + 3);
+    // One device that refuses (here, one that does not exist) stops the whole change.
+    let mut with_missing = vec![("device", ids[0].as_str()), ("device", "987654")];
+    with_missing.extend([("field", "school_id"), ("confirm", "1")]);
+    let other_s = other.to_string();
+    with_missing.push(("school_id", other_s.as_str()));
+    let r = tech.post("/devices/bulk", &with_missing).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Appareil introuvable") && r.body.contains("rien n&#39;a été modifié"));
+    assert_eq!(
+        int(
+            &app,
+            &format!("SELECT school_id FROM devices WHERE id = {}", ids[0])
+        )
+        .await,
+        school
+    );
+    // A wrong value is named; a teacher may not change devices.
+    let r = tech
+        .post(
+            "/devices/bulk",
+            &[
+                ("device", ids[0].as_str()),
+                ("field", "state"),
+                ("state", "cassé"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let teacher = app.login("enseignant", "demo").await;
+    assert_eq!(
+        teacher.post("/devices/bulk", &form).await.status,
+        StatusCode::FORBIDDEN
+    );
+}

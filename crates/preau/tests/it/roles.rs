@@ -52,6 +52,7 @@ async fn every_role_against_every_endpoint() {
     let class_a = ids(format!("SELECT MIN(id) FROM classes WHERE school_id = {a}")).await;
     let year = ids("SELECT MAX(id) FROM school_years".to_string()).await;
     let admin_id = ids("SELECT id FROM users WHERE login = 'admin'".to_string()).await;
+    let note_tech = ids("SELECT MIN(n.id) FROM notifications n JOIN users u ON u.id = n.user_id WHERE u.login = 'technicien'".to_string()).await;
     // Boards are in the demo contract's lot 1: the contractor sees them; printers are not.
     let dev_a = ids(format!("SELECT MIN(d.id) FROM devices d JOIN device_categories k ON k.id = d.category_id WHERE d.school_id = {a} AND k.code IN ('tni', 'vpi', 'eni')")).await;
     let dev_b = ids(format!("SELECT MIN(d.id) FROM devices d JOIN device_categories k ON k.id = d.category_id WHERE d.school_id = {b} AND k.code IN ('tni', 'vpi', 'eni')")).await;
@@ -127,6 +128,12 @@ async fn every_role_against_every_endpoint() {
     let pages: Vec<(String, [&str; 7])> = vec![
         ("/".into(), everyone),
         ("/search?q=Classe".into(), everyone),
+        ("/notifications".into(), everyone),
+        // Opening one's notification goes where it points; another's does not exist.
+        (
+            format!("/notifications/{note_tech}"),
+            ["404", "404", "redirect", "404", "404", "404", "404"],
+        ),
         ("/schools".into(), everyone),
         ("/schools/export.csv".into(), everyone),
         // A school's card and rooms: a contractor looks up those of its perimeter.
@@ -1084,6 +1091,11 @@ async fn every_role_against_every_form() {
         (
             "/lots/{id}/perimeter",
             ["ok", "403", "403", "403", "403", "403", "403"],
+        ),
+        ("/notifications/read", ["ok"; 7]),
+        (
+            "/devices/bulk",
+            ["ok", "403", "ok", "403", "403", "403", "403"],
         ),
         (
             "/schools/{id}/access",
