@@ -179,6 +179,18 @@ impl FieldError {
                 "Characters not allowed.".into(),
             ),
             "too_many" => ("Trop de valeurs.".into(), "Too many values.".into()),
+            "changed_since" => (
+                "La classe ou les tablettes ont changé depuis l'aperçu : voici le nouveau, à vérifier."
+                    .into(),
+                "The class or the tablets changed since the preview: here is the new one, to check."
+                    .into(),
+            ),
+            "undo_too_late" => (
+                "Ces prêts ne peuvent plus être annulés ici (plus de 30 minutes, déjà rendus, ou faits par quelqu'un d'autre) : rendez-les un par un."
+                    .into(),
+                "These loans can no longer be undone here (over 30 minutes, already returned, or made by someone else): return them one by one."
+                    .into(),
+            ),
             "room_other_school" => (
                 "Cette salle n'est pas dans l'école choisie.".into(),
                 "This room is not in the chosen school.".into(),

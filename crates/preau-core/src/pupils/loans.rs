@@ -640,18 +640,45 @@ pub async fn put_in_cart(
     Ok(d.id)
 }
 
-/// Pairs the class's pupils who have no device with free tablets, in order (pupils by
-/// label, tablets by asset tag): the cart's tablets, or the school's stock. With `set`,
-/// lends every free tablet of the cart (or of the stock) to the class as a class set
-/// instead. Returns how many loans were made.
-pub async fn pair_in_order(
-    tx: &mut Tx,
+/// One loan a pairing in order would make: the pupil (none for a class set) and the
+/// tablet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pairing {
+    pub pupil_id: Option<i64>,
+    pub pupil_label: Option<String>,
+    pub device_id: i64,
+    pub asset_tag: Option<String>,
+    pub serial: Option<String>,
+}
+
+/// What [`pair_in_order`] would do, without doing it: the class's pupils who have no
+/// device, in order (by label), facing the free tablets (the cart's, or the school's
+/// stock, by asset tag); with `set`, every free tablet for the class as a set. A read of
+/// pupil data, recorded as such.
+pub async fn pairing_plan(
+    db: &Db,
     p: &Principal,
     class_id: i64,
     cart_id: Option<i64>,
     set: bool,
     now: DateTime<Utc>,
-) -> AppResult<usize> {
+) -> AppResult<Vec<Pairing>> {
+    write_tx!(db, tx => {
+        let (school_id, plan) = plan_in_tx(tx, p, class_id, cart_id, set).await?;
+        if !set && !plan.is_empty() {
+            audit::pupils_read(tx, p, "class", class_id, &format!("association dans l'ordre — école n° {school_id}"), now).await?;
+        }
+        plan
+    })
+}
+
+async fn plan_in_tx(
+    tx: &mut Tx,
+    p: &Principal,
+    class_id: i64,
+    cart_id: Option<i64>,
+    set: bool,
+) -> AppResult<(i64, Vec<Pairing>)> {
     let school_id: Option<i64> = with_tx!(tx, c => {
         sqlx::query_scalar("SELECT c.school_id FROM classes c JOIN schools s ON s.id = c.school_id WHERE c.id = $1 AND s.collectivite_id = $2").bind(class_id).bind(p.collectivite_id).fetch_optional(&mut *c).await?
     });
@@ -666,28 +693,77 @@ pub async fn pair_in_order(
             .bind(class_id).fetch_all(&mut *c).await?
     });
     pupils.sort_by_cached_key(|(id, label)| (text::search_key(label), *id));
-    let pupils: Vec<i64> = pupils.into_iter().map(|(id, _)| id).collect();
-    let free = "SELECT d.id FROM devices d JOIN device_categories k ON k.id = d.category_id WHERE d.school_id = $1 AND k.code = 'tablette' AND NOT EXISTS (SELECT 1 FROM loans l WHERE l.device_id = d.id AND l.returned_on IS NULL)";
-    let tablets: Vec<i64> = match cart_id {
+    let free = "SELECT d.id, d.asset_tag, d.serial FROM devices d JOIN device_categories k ON k.id = d.category_id WHERE d.school_id = $1 AND k.code = 'tablette' AND NOT EXISTS (SELECT 1 FROM loans l WHERE l.device_id = d.id AND l.returned_on IS NULL)";
+    type Free = (i64, Option<String>, Option<String>);
+    let tablets: Vec<Free> = match cart_id {
         Some(cart) => with_tx!(tx, c => {
-            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("{free} AND d.parent_id = $2 AND d.state IN ('en_service', 'en_stock') ORDER BY d.asset_tag, d.id")))
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{free} AND d.parent_id = $2 AND d.state IN ('en_service', 'en_stock') ORDER BY d.asset_tag, d.id")))
                 .bind(school_id).bind(cart).fetch_all(&mut *c).await?
         }),
         None => with_tx!(tx, c => {
-            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("{free} AND d.state = 'en_stock' ORDER BY d.asset_tag, d.id")))
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{free} AND d.state = 'en_stock' ORDER BY d.asset_tag, d.id")))
                 .bind(school_id).fetch_all(&mut *c).await?
         }),
     };
     // Class sets take every free tablet; pupils one each, in order.
-    let pairs: Vec<(Option<i64>, i64)> = if set {
-        tablets.iter().map(|t| (None, *t)).collect()
+    let plan = if set {
+        tablets
+            .into_iter()
+            .map(|(device_id, asset_tag, serial)| Pairing {
+                pupil_id: None,
+                pupil_label: None,
+                device_id,
+                asset_tag,
+                serial,
+            })
+            .collect()
     } else {
         pupils
-            .iter()
-            .zip(&tablets)
-            .map(|(p, t)| (Some(*p), *t))
+            .into_iter()
+            .zip(tablets)
+            .map(|((pupil, label), (device_id, asset_tag, serial))| Pairing {
+                pupil_id: Some(pupil),
+                pupil_label: Some(label),
+                device_id,
+                asset_tag,
+                serial,
+            })
             .collect()
     };
+    Ok((school_id, plan))
+}
+
+/// A pairing in order to make: the class, where its tablets come from, a class set or
+/// one each, the accessories given with each, and the plan the person confirmed as
+/// `(pupil, device)` pairs.
+#[derive(Debug, Clone, Default)]
+pub struct PairRequest {
+    pub class_id: i64,
+    pub cart_id: Option<i64>,
+    pub set: bool,
+    pub accessories: Vec<Accessory>,
+    pub expected: Option<Vec<(Option<i64>, i64)>>,
+}
+
+/// Makes the loans of [`pairing_plan`]. If the class or the tablets changed since the
+/// plan the person confirmed, nothing is lent and the conflict is said. Returns the
+/// loans made.
+pub async fn pair_in_order(
+    tx: &mut Tx,
+    p: &Principal,
+    r: &PairRequest,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<i64>> {
+    let (class_id, set) = (r.class_id, r.set);
+    let (school_id, plan) = plan_in_tx(tx, p, class_id, r.cart_id, set).await?;
+    let pairs: Vec<(Option<i64>, i64)> = plan.iter().map(|x| (x.pupil_id, x.device_id)).collect();
+    if r.expected.as_ref().is_some_and(|e| *e != pairs) {
+        return Err(AppError::Conflict(FieldError::new(
+            "pairs",
+            "changed_since",
+        )));
+    }
+    let mut made = Vec::with_capacity(pairs.len());
     for (pupil_id, device) in &pairs {
         let v = ValidLoan {
             device: format!("/q/{device}"),
@@ -701,11 +777,63 @@ pub async fn pair_in_order(
             holder_name: None,
             given_on: None,
             signed_on: None,
-            accessories: Vec::new(),
+            accessories: r.accessories.clone(),
         };
-        lend(tx, p, school_id, &v, now).await?;
+        made.push(lend(tx, p, school_id, &v, now).await?.id);
     }
-    Ok(pairs.len())
+    Ok(made)
+}
+
+/// The most loans one pairing in order is undone for (a class and then some).
+pub const PAIR_MAX: usize = 200;
+
+/// How long a pairing in order can be undone.
+pub const UNDO_MINUTES: i64 = 30;
+
+/// Undoes a pairing in order just made: each of these loans, still open, made by the
+/// caller in the last [`UNDO_MINUTES`] and in this class, is ended on the day it began
+/// (its history keeps both steps). Returns how many were undone.
+pub async fn undo_pairing(
+    tx: &mut Tx,
+    p: &Principal,
+    class_id: i64,
+    loan_ids: &[i64],
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    if loan_ids.len() > PAIR_MAX {
+        return Err(FieldError::new("loan", "too_many").into());
+    }
+    let mut undone = 0;
+    for id in loan_ids {
+        let l = get_in_tx(tx, p, *id).await?;
+        if !p.can_manage_loans(l.school_id) {
+            return Err(AppError::Forbidden);
+        }
+        let made: Option<(DateTime<Utc>, String)> = with_tx!(tx, c => {
+            sqlx::query_as("SELECT created_at, created_by FROM loans WHERE id = $1").bind(*id).fetch_optional(&mut *c).await?
+        });
+        let recent = made.is_some_and(|(at, by)| {
+            at > now - chrono::Duration::minutes(UNDO_MINUTES) && by == p.login
+        });
+        if l.class_id != Some(class_id) || !l.is_open() || !recent {
+            return Err(AppError::Conflict(FieldError::new("loan", "undo_too_late")));
+        }
+        give_back(
+            tx,
+            p,
+            *id,
+            &ValidReturn {
+                state: ReturnState::Ok,
+                returned_on: Some(l.given_on),
+                note: Some("Association dans l'ordre annulée.".into()),
+                version: None,
+            },
+            now,
+        )
+        .await?;
+        undone += 1;
+    }
+    Ok(undone)
 }
 
 /// At the first import of a new year, for a school whose tablets return to stock: every

@@ -48,9 +48,39 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("bulk.pair", "Associer dans l'ordre", "Pair in order"),
     (
+        "bulk.pair_confirm",
+        "Confirmer ces prêts",
+        "Confirm these loans",
+    ),
+    (
         "bulk.pair_from",
         "Tablettes à associer aux élèves sans tablette (par ordre alphabétique)",
         "Tablets to pair with the pupils without one (alphabetical order)",
+    ),
+    (
+        "bulk.pair_intro",
+        "élève(s) recevront une tablette, dans cet ordre :",
+        "pupil(s) will get a tablet, in this order:",
+    ),
+    (
+        "bulk.pair_nothing",
+        "Aucun prêt à faire : pas d'élève sans tablette, ou plus de tablette libre.",
+        "No loan to make: no pupil without a tablet, or no free tablet left.",
+    ),
+    (
+        "bulk.pair_set_intro",
+        "tablette(s) seront prêtées à la classe en lot :",
+        "tablet(s) will be lent to the class as a set:",
+    ),
+    (
+        "bulk.pair_title",
+        "Associer dans l'ordre : vérifier",
+        "Pair in order: check",
+    ),
+    (
+        "bulk.pair_undo_hint",
+        "Vous pourrez annuler ces prêts pendant 30 minutes depuis l'écran de la classe.",
+        "You can undo these loans for 30 minutes from the class's screen.",
     ),
     ("bulk.paired", "prêt(s) enregistré(s)", "loan(s) recorded"),
     ("bulk.return", "Retour…", "Return…"),
@@ -67,6 +97,13 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("bulk.set_of_class", "Lot de la classe", "The class's set"),
     ("bulk.stock", "Stock de l'école", "The school's stock"),
     ("bulk.title", "Attribuer les tablettes", "Assign tablets"),
+    ("bulk.undo", "Annuler ces prêts", "Undo these loans"),
+    (
+        "bulk.undo_confirm",
+        "Annuler les prêts qui viennent d'être faits ? Les tablettes redeviennent libres.",
+        "Undo the loans just made? The tablets become free again.",
+    ),
+    ("bulk.undone", "prêt(s) annulé(s)", "loan(s) undone"),
     (
         "bulk.whole_cart",
         "Prêter tout le chariot à la classe",

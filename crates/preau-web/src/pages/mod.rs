@@ -298,6 +298,7 @@ pub fn routes() -> Router<AppState> {
             get(pupils::bulk).post(pupils::bulk_scan),
         )
         .route("/classes/{id}/tablets/pair", post(pupils::bulk_pair))
+        .route("/classes/{id}/tablets/undo", post(pupils::bulk_undo))
         .route("/classes/{id}/pupils/{format}", get(pupils::class_export))
         .route("/loans/{id}", get(pupils::loan))
         .route("/loans/{id}/return", post(pupils::loan_return))

@@ -149,6 +149,8 @@ struct BulkPage {
     set: Vec<(i64, i64, String, String)>,
     error: Option<String>,
     done: Option<String>,
+    /// The loans just made in order, which the person may still undo.
+    undo: Vec<i64>,
     with_tablet: usize,
 }
 
@@ -162,6 +164,9 @@ pub struct BulkQuery {
     pupil_id: Option<i64>,
     #[serde(default)]
     done: Option<String>,
+    /// The loans a pairing in order just made, comma-separated: offered for undoing.
+    #[serde(default)]
+    undo: Option<String>,
 }
 
 async fn bulk_page(
@@ -251,6 +256,14 @@ async fn bulk_page(
         set,
         error,
         done: q.done.clone(),
+        undo: q
+            .undo
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|x| x.trim().parse().ok())
+            .take(loans::PAIR_MAX)
+            .collect(),
         with_tablet,
         pupils,
         class,
@@ -355,6 +368,7 @@ pub async fn bulk_scan(
                     cart_id: f.cart_id,
                     pupil_id: f.pupil_id,
                     done: None,
+                    undo: None,
                 };
                 unprocessable(render(&bulk_page(&s, &a, id, &q, Some(msg)).await?)?)
             }
@@ -363,30 +377,164 @@ pub async fn bulk_scan(
     }
 }
 
-#[derive(Deserialize, Default)]
-pub struct PairForm {
-    #[serde(default)]
-    mode: Option<String>,
-    #[serde(default, deserialize_with = "preau_domain::text::opt_i64")]
+#[derive(Template)]
+#[template(path = "bulk_pair.html")]
+struct PairPage {
+    ctx: Ctx,
+    class_id: i64,
+    set: bool,
     cart_id: Option<i64>,
+    accessories: Vec<(String, &'static str, bool)>,
+    /// (pupil id or 0, pupil's label, device id, asset tag or serial)
+    plan: Vec<(i64, String, i64, String)>,
+    error: Option<String>,
+    back: String,
 }
 
 /// Pairs in order: the free tablets of the cart (or of the stock) with the pupils who
-/// have none, or all of them with the class as a set.
+/// have none, or all of them with the class as a set. First a preview — who gets which
+/// tablet, with the accessories given —, then (`confirm`) the loans, made only if the
+/// class and the tablets are still as previewed; the screen then offers to undo them.
+/// Repeated `accessories` and `plan` fields: read as pairs.
 pub async fn bulk_pair(
     State(s): State<AppState>,
     a: Auth,
     Path(id): Path<i64>,
-    CsrfForm(f): CsrfForm<PairForm>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
     let p = &a.p;
-    let set = f.mode.as_deref() == Some("classe");
+    let lang = p.lang;
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, v)| n == k && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let set = get("mode").as_deref() == Some("classe");
+    let cart_id = get("cart_id").and_then(|c| c.parse::<i64>().ok());
+    let chosen: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "accessories")
+        .flat_map(|(_, v)| v.split([' ', ',']).map(str::to_string).collect::<Vec<_>>())
+        .filter(|v| !v.is_empty())
+        .collect();
+    let accessories = preau_domain::pupils::accessories("accessories", &chosen.join(" "))
+        .map_err(AppError::from)?;
     let now = Utc::now();
-    let n = write_tx!(s.db, tx => loans::pair_in_order(tx, p, id, f.cart_id, set, now).await?)?;
-    let done = format!("{n} {}", t(p.lang, "bulk.paired"));
+    let back = bulk_url(id, set, cart_id);
+    let mut error = None;
+    if get("confirm").is_some() {
+        let expected: Vec<(Option<i64>, i64)> = pairs
+            .iter()
+            .filter(|(k, _)| k == "plan")
+            .filter_map(|(_, v)| {
+                let (pupil, device) = v.split_once('-')?;
+                let pupil: i64 = pupil.parse().ok()?;
+                Some(((pupil > 0).then_some(pupil), device.parse().ok()?))
+            })
+            .collect();
+        let request = loans::PairRequest {
+            class_id: id,
+            cart_id,
+            set,
+            accessories: accessories.clone(),
+            expected: Some(expected),
+        };
+        let made = write_tx!(s.db, tx => loans::pair_in_order(tx, p, &request, now).await?);
+        match made {
+            Ok(made) => {
+                let done = format!("{} {}", made.len(), t(lang, "bulk.paired"));
+                let undo = made
+                    .iter()
+                    .map(|l| l.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                return Ok(axum::response::Redirect::to(&format!(
+                    "{back}&done={}&undo={undo}",
+                    crate::session::url_encode(&done)
+                ))
+                .into_response());
+            }
+            Err(AppError::Conflict(e)) => error = Some(e.message(lang)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let plan = loans::pairing_plan(&s.db, p, id, cart_id, set, now).await?;
+    let page = PairPage {
+        ctx: Ctx::page(&a, t(lang, "bulk.pair_title").to_string(), "schools"),
+        class_id: id,
+        set,
+        cart_id,
+        accessories: preau_domain::pupils::Accessory::ALL
+            .iter()
+            .map(|x| {
+                (
+                    x.code().to_string(),
+                    x.label(lang),
+                    accessories.contains(x)
+                        || (chosen.is_empty()
+                            && get("confirm").is_none()
+                            && !set
+                            && matches!(
+                                x,
+                                preau_domain::pupils::Accessory::Etui
+                                    | preau_domain::pupils::Accessory::Chargeur
+                            )),
+                )
+            })
+            .collect(),
+        plan: plan
+            .into_iter()
+            .map(|x| {
+                (
+                    x.pupil_id.unwrap_or(0),
+                    x.pupil_label.unwrap_or_default(),
+                    x.device_id,
+                    x.asset_tag
+                        .or(x.serial)
+                        .unwrap_or_else(|| format!("n° {}", x.device_id)),
+                )
+            })
+            .collect(),
+        error,
+        back,
+    };
+    let mut r = render(&page)?;
+    if page.error.is_some() {
+        *r.status_mut() = axum::http::StatusCode::CONFLICT;
+    }
+    Ok(r)
+}
+
+/// Undoes the pairing just made (the loans listed, within half an hour, by whoever made
+/// them).
+pub async fn bulk_undo(
+    State(s): State<AppState>,
+    a: Auth,
+    Path(id): Path<i64>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let p = &a.p;
+    let class = classes::get(&s.db, p, id).await?;
+    if !p.can_manage_loans(class.school_id) {
+        return Err(AppError::Forbidden.into());
+    }
+    let set = pairs.iter().any(|(k, v)| k == "mode" && v == "classe");
+    let cart_id = pairs
+        .iter()
+        .find(|(k, _)| k == "cart_id")
+        .and_then(|(_, v)| v.parse::<i64>().ok());
+    let ids: Vec<i64> = pairs
+        .iter()
+        .filter(|(k, _)| k == "loan")
+        .filter_map(|(_, v)| v.parse().ok())
+        .take(loans::PAIR_MAX)
+        .collect();
+    let n = write_tx!(s.db, tx => loans::undo_pairing(tx, p, id, &ids, Utc::now()).await?)?;
+    let done = format!("{n} {}", t(p.lang, "bulk.undone"));
     Ok(axum::response::Redirect::to(&format!(
         "{}&done={}",
-        bulk_url(id, set, f.cart_id),
+        bulk_url(id, set, cart_id),
         crate::session::url_encode(&done)
     ))
     .into_response())

@@ -386,7 +386,11 @@ async fn a_directeur_lends_a_class_set_and_takes_a_broken_tablet_back() {
         d.click("form[method=get] button[type=submit]");
         d.wait_for("Prêter tout le chariot");
         d.click("form[action$='/tablets/pair'] button");
+        // What will be lent is shown first; confirmed, it can be undone for a while.
+        d.wait_for("seront prêtées à la classe en lot");
+        d.click("button[name=confirm]");
         let page = d.wait_for("prêt(s) enregistré(s)");
+        assert!(page.contains("Annuler ces prêts (16)"), "{page}");
         assert!(page.contains("16 prêt(s) enregistré(s)"), "{page}");
         assert!(page.contains("Lot de la classe (16)"), "{page}");
         // One tablet comes back with its screen broken.
@@ -645,4 +649,121 @@ async fn a_teacher_books_a_cart_for_thursday_morning_in_three_clicks() {
         sqlx::query_scalar("SELECT COUNT(*) FROM bookings k JOIN users u ON u.id = k.booked_by WHERE k.bookable_id = $1 AND k.starts_at = $2 AND u.login = 'enseignant' AND k.cancelled_at IS NULL").bind(cart).bind(preau_domain::paris::at(thursday, 8, 30)).fetch_one(p).await.unwrap()
     });
     assert_eq!(booked, 1);
+}
+
+/// The main pages of every role, at a tablet's and a phone's width: none scrolls
+/// sideways (wide tables turn into cards or let secondary columns go).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_main_pages_fit_a_tablet_and_a_phone() {
+    let app = TestApp::demo().await;
+    let base = serve(&app).await;
+    let (a, _) = crate::harness::first_and_other_school(&app).await;
+    let ticket: i64 = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT MIN(id) FROM tickets WHERE school_id = $1 AND status NOT IN ('resolu', 'clos')").bind(a).fetch_one(p).await.unwrap());
+    let device: i64 = preau_core::with_db!(&app.db, p => sqlx::query_scalar("SELECT MIN(id) FROM devices WHERE school_id = $1").bind(a).fetch_one(p).await.unwrap());
+    let pages: Vec<(&str, Vec<String>)> = vec![
+        (
+            "admin",
+            [
+                "/",
+                "/tickets",
+                "/devices",
+                "/schools",
+                "/planning",
+                "/reports/sla",
+                "/admin",
+                "/admin/audit",
+                "/coverage",
+                "/notifications",
+                "/search?q=Classe",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
+        (
+            "technicien",
+            vec![
+                "/".into(),
+                "/tickets".into(),
+                format!("/tickets/{ticket}"),
+                "/planning".into(),
+                format!("/devices?school_id={a}"),
+                format!("/devices/{device}"),
+            ],
+        ),
+        (
+            "prestataire",
+            vec![
+                "/".into(),
+                "/tickets".into(),
+                "/planning".into(),
+                format!("/schools/{a}"),
+            ],
+        ),
+        (
+            "directeur",
+            vec![
+                "/".into(),
+                format!("/schools/{a}"),
+                format!("/schools/{a}/loans"),
+                "/tickets".into(),
+                format!("/tickets/{ticket}"),
+            ],
+        ),
+        (
+            "enseignant",
+            vec!["/".into(), "/tickets/new".into(), "/reservations".into()],
+        ),
+        (
+            "elu",
+            vec!["/".into(), "/council".into(), "/dashboard".into()],
+        ),
+        ("erun", vec!["/".into()]),
+    ];
+    tokio::task::spawn_blocking(move || {
+        let d = Driver::start();
+        let mut wide = Vec::new();
+        for (role, urls) in pages {
+            d.call(
+                "POST",
+                &format!("/session/{}/window/rect", d.session),
+                Some(json!({"width": 1024, "height": 900})),
+            );
+            d.login(&base, role);
+            d.wait_for("Bonjour");
+            for width in [768, 390] {
+                d.call(
+                    "POST",
+                    &format!("/session/{}/window/rect", d.session),
+                    Some(json!({"width": width, "height": 900})),
+                );
+                for url in &urls {
+                    d.goto(&format!("{base}{url}"));
+                    d.wait_for("Préau");
+                    let fits = d.call(
+                        "POST",
+                        &format!("/session/{}/execute/sync", d.session),
+                        Some(json!({"script": OVERFLOW, "args": []})),
+                    );
+                    if fits != json!(true) {
+                        wide.push(format!("{role} {url} at {width}px: {fits}"));
+                    }
+                }
+            }
+            d.call(
+                "POST",
+                &format!("/session/{}/window/rect", d.session),
+                Some(json!({"width": 1024, "height": 900})),
+            );
+            d.goto(&format!("{base}/"));
+            d.logout();
+            d.wait_for("Se connecter");
+        }
+        assert!(
+            wide.is_empty(),
+            "pages that scroll sideways:\n{}",
+            wide.join("\n")
+        );
+    })
+    .await
+    .unwrap();
 }

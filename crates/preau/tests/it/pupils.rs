@@ -455,12 +455,32 @@ async fn a_directeur_lends_a_class_set_and_a_broken_tablet_opens_a_ticket() {
         "{}",
         f.body
     );
-    let r = s
+    // The rest of the cart: the preview lists the 15 tablets, the confirmation lends them.
+    let preview = s
         .post(
             &format!("{url}/pair"),
             &[("mode", "classe"), ("cart_id", &cart_s)],
         )
         .await;
+    assert_eq!(preview.status, 200);
+    assert!(
+        preview
+            .body
+            .contains("15 tablette(s) seront prêtées à la classe en lot")
+    );
+    let plan: Vec<&str> = preview
+        .body
+        .split("name=\"plan\" value=\"")
+        .skip(1)
+        .map(|x| x.split('"').next().unwrap())
+        .collect();
+    let mut form = vec![
+        ("mode", "classe"),
+        ("cart_id", cart_s.as_str()),
+        ("confirm", "1"),
+    ];
+    form.extend(plan.iter().map(|x| ("plan", *x)));
+    let r = s.post(&format!("{url}/pair"), &form).await;
     assert_eq!(r.status, 303);
     assert!(r.location().contains("15"), "{}", r.location());
     let open = count(&app, "SELECT COUNT(*) FROM loans WHERE class_id = $1 AND kind = 'classe' AND returned_on IS NULL", class).await;
@@ -590,13 +610,86 @@ async fn one_tablet_per_pupil_by_scan_or_in_order_through_the_api() {
     let s = app.login("technicien", "demo").await;
     let last = tags.pop().unwrap();
     let hold = preau_core::write_tx!(app.db, tx => preau_core::pupils::loans::lend(tx, &admin, other, &preau_core::pupils::loans::LoanInput { device: last.clone(), kind: "enseignant".into(), holder_name: Some("M. Vert".into()), ..Default::default() }.parse()?, Utc::now()).await?).unwrap();
-    let r = s
+    // First the preview: who gets which tablet, nothing lent yet.
+    let loans_now = "SELECT COUNT(*) FROM loans WHERE returned_on IS NULL";
+    let open_before = app.scalar(loans_now).await;
+    let preview = s
         .post(
             &format!("/classes/{class}/tablets/pair"),
             &[("mode", "eleve")],
         )
         .await;
-    assert_eq!(r.status, 303);
+    assert_eq!(preview.status, 200);
+    assert!(
+        preview.body.contains("3 élève(s) recevront une tablette")
+            && preview.body.contains("Arthur C.")
+            && preview.body.contains("value=\"etui\" checked"),
+        "{}",
+        preview.body
+    );
+    assert_eq!(app.scalar(loans_now).await, open_before);
+    let plan: Vec<String> = preview
+        .body
+        .split("name=\"plan\" value=\"")
+        .skip(1)
+        .map(|x| x.split('"').next().unwrap().to_string())
+        .collect();
+    assert_eq!(plan.len(), 3);
+    let confirm = |plan: Vec<String>| {
+        let s = &s;
+        async move {
+            let mut form: Vec<(&str, &str)> = vec![
+                ("mode", "eleve"),
+                ("accessories", "etui"),
+                ("accessories", "chargeur"),
+                ("confirm", "1"),
+            ];
+            form.extend(plan.iter().map(|x| ("plan", x.as_str())));
+            s.post(&format!("/classes/{class}/tablets/pair"), &form)
+                .await
+        }
+    };
+    // A plan that no longer holds (a tablet taken since) lends nothing and shows the new.
+    let stale: Vec<String> = plan
+        .iter()
+        .map(|x| format!("{}-1", x.split('-').next().unwrap()))
+        .collect();
+    let r = confirm(stale).await;
+    assert_eq!(r.status, 409);
+    assert!(r.body.contains("ont changé depuis"));
+    assert_eq!(app.scalar(loans_now).await, open_before);
+    // Confirmed: three loans with the case and charger, which can be undone at once.
+    let r = confirm(plan.clone()).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let to = r.location();
+    let undo: Vec<String> = to
+        .split("undo=")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    assert_eq!(undo.len(), 3);
+    assert!(
+        app.scalar("SELECT COUNT(*) FROM loans WHERE returned_on IS NULL AND accessories = 'etui chargeur' AND kind = 'eleve'").await
+            >= 3
+    );
+    let screen = s.get(&to).await;
+    assert!(screen.body.contains("Annuler ces prêts (3)"));
+    let mut form: Vec<(&str, &str)> = vec![("mode", "eleve")];
+    form.extend(undo.iter().map(|l| ("loan", l.as_str())));
+    let r = s
+        .post(&format!("/classes/{class}/tablets/undo"), &form)
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(app.scalar(loans_now).await, open_before);
+    // Undone once; a second time is refused (already returned).
+    let r = s
+        .post(&format!("/classes/{class}/tablets/undo"), &form)
+        .await;
+    assert_eq!(r.status, 409);
+    let r = confirm(plan.clone()).await;
+    assert_eq!(r.status, 303, "the same plan again: {}", r.body);
     let pupils = app
         .api(
             &token,

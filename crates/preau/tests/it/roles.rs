@@ -1310,6 +1310,10 @@ async fn every_role_against_every_form() {
             ["ok", "403", "ok", "404", "ok", "403", "403"],
         ),
         (
+            "/classes/{id}/tablets/undo",
+            ["ok", "403", "ok", "404", "ok", "403", "403"],
+        ),
+        (
             "/loans/{id}/return",
             ["checks", "403", "checks", "404", "checks", "checks", "403"],
         ),
