@@ -119,6 +119,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("audit.do.sign", "Signature", "Signature"),
     ("audit.do.update", "Modification", "Change"),
     ("audit.empty", "Aucune entrée.", "No entry."),
+    (
+        "audit.folded",
+        "Consultations de données d'élèves à la suite : voir le détail",
+        "Reads of pupil data in a row: see each",
+    ),
     ("audit.kind", "Entrées", "Entries"),
     ("audit.number", "N°", "No."),
     ("audit.object", "Objet", "Object"),

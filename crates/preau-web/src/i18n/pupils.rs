@@ -119,6 +119,7 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("loans.agreement", "Convention de prêt", "Loan agreement"),
     ("loans.all_list", "Tous", "All"),
     ("loans.class_set", "Lot de classe", "Class set"),
+    ("loans.count", "prêt(s)", "loan(s)"),
     ("loans.device", "Appareil", "Device"),
     ("loans.filter", "Prêts affichés", "Loans shown"),
     ("loans.given_on", "Remise le", "Given on"),
@@ -193,6 +194,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("loans.ticket", "signalement ouvert", "report opened"),
     ("loans.title", "Prêts de tablettes", "Tablet loans"),
+    (
+        "loans.unsigned_list",
+        "Charte non signée",
+        "Charter not signed",
+    ),
     ("onde.arrivals", "arrivée(s)", "arrival(s)"),
     ("onde.classes_created", "Classes créées", "Classes created"),
     (

@@ -390,6 +390,10 @@ pub struct AuditView {
     action: String,
     object: String,
     changes: Vec<(String, String)>,
+    /// Reads of pupil data folded into this line (one person's, in a row), and where to
+    /// see them one by one.
+    folded: usize,
+    detail: Option<String>,
 }
 
 #[derive(Template)]
@@ -528,9 +532,27 @@ pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuer
             rows.last().map(|r| r.id).unwrap_or(0)
         )
     });
-    let views = rows
+    // Unless reads are asked for, one person's reads of pupil data in a row fold into one
+    // line: they would otherwise bury the changes.
+    let fold = filter.action.is_none();
+    let mut runs: Vec<(audit::AuditRow, usize, String)> = Vec::new();
+    for r in rows {
+        if let Some(last) = runs.last_mut()
+            && fold
+            && r.action == "read_pupils"
+            && last.0.action == "read_pupils"
+            && last.0.actor_login == r.actor_login
+        {
+            last.1 += 1;
+            last.2 = paris(r.occurred_at);
+            continue;
+        }
+        let first = paris(r.occurred_at);
+        runs.push((r, 1, first));
+    }
+    let views = runs
         .into_iter()
-        .map(|r| {
+        .map(|(r, folded, earliest)| {
             let changes = serde_json::from_str::<serde_json::Value>(&r.changes)
                 .ok()
                 .and_then(|v| v.as_object().cloned())
@@ -556,8 +578,21 @@ pub async fn audit(State(s): State<AppState>, a: Auth, Query(q): Query<AuditQuer
                         .collect()
                 })
                 .unwrap_or_default();
+            let detail = (folded > 1).then(|| {
+                format!(
+                    "/admin/audit?action=read_pupils&actor={}&before={}",
+                    crate::session::url_encode(&r.actor_login),
+                    r.id + 1
+                )
+            });
             AuditView {
-                when: paris(r.occurred_at),
+                when: if folded > 1 {
+                    format!("{earliest} → {}", paris(r.occurred_at))
+                } else {
+                    paris(r.occurred_at)
+                },
+                folded,
+                detail,
                 who: r.actor_login,
                 action: crate::i18n::t_or(lang, &format!("audit.do.{}", r.action), &r.action),
                 object: format!(

@@ -363,7 +363,7 @@ async fn loans_to_settle(
         };
         if n.unsigned > 0 {
             out.push((
-                link.clone(),
+                format!("{link}?status=open&unsigned=true"),
                 format!("{} {}{suffix}", n.unsigned, t("home.loans_unsigned")),
             ));
         }

@@ -709,12 +709,57 @@ struct LoansPage {
     rows: Vec<(i64, String, String, String, String, String, String)>,
     status: String,
     can_import: bool,
+    columns: Vec<super::Column>,
+    unsigned: bool,
+    /// How many loans match, the page shown and how many pages.
+    total: usize,
+    page: usize,
+    pages: usize,
+    prev: Option<String>,
+    next: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
 pub struct LoansQuery {
     #[serde(default)]
     status: Option<String>,
+    /// `device`, `holder`, `class`, `given`, `signed`, `state`; `-` reverses.
+    #[serde(default)]
+    sort: Option<String>,
+    /// Only pupils' loans whose charter is not signed.
+    #[serde(default, deserialize_with = "preau_domain::text::opt_bool")]
+    unsigned: Option<bool>,
+    #[serde(default, deserialize_with = "preau_domain::text::opt_i64")]
+    page: Option<i64>,
+}
+
+const LOAN_SORTS: [&str; 6] = ["device", "holder", "class", "given", "signed", "state"];
+const LOANS_PER_PAGE: usize = 50;
+
+/// Sorts a school's loans as the list asks (`-` first: the other way).
+fn sort_loans(list: &mut [Loan], sort: &str, lang: Lang) {
+    let (desc, code) = match sort.strip_prefix('-') {
+        Some(c) => (true, c),
+        None => (false, sort),
+    };
+    let key = |l: &Loan| -> String {
+        match code {
+            "device" => l
+                .asset_tag
+                .clone()
+                .or_else(|| l.serial.clone())
+                .unwrap_or_default(),
+            "holder" => preau_domain::text::search_key(&holder(l, lang)),
+            "class" => preau_domain::text::search_key(l.class_label.as_deref().unwrap_or("")),
+            "signed" => l.signed_on.map(|d| d.to_string()).unwrap_or_default(),
+            "state" => state_label(l, lang),
+            _ => l.given_on.to_string(),
+        }
+    };
+    list.sort_by_cached_key(|l| (key(l), l.id));
+    if desc {
+        list.reverse();
+    }
 }
 
 fn loan_rows(
@@ -765,7 +810,7 @@ async fn loans_page(
         return Err(AppError::Forbidden.into());
     }
     let status = q.status.clone().unwrap_or_else(|| "open".into());
-    let list = loans::list(
+    let mut list = loans::list(
         &s.db,
         p,
         &LoanFilter {
@@ -777,7 +822,62 @@ async fn loans_page(
         Utc::now(),
     )
     .await?;
+    let unsigned = q.unsigned == Some(true);
+    if unsigned {
+        list.retain(|l| l.kind() == LoanKind::Eleve && l.signed_on.is_none());
+    }
+    let sort = q
+        .sort
+        .clone()
+        .filter(|s| LOAN_SORTS.contains(&s.trim_start_matches('-')))
+        .unwrap_or_else(|| "-given".into());
+    sort_loans(&mut list, &sort, lang);
+    let total = list.len();
+    let pages = total.div_ceil(LOANS_PER_PAGE).max(1);
+    let page = (q.page.unwrap_or(1).max(1) as usize).min(pages);
+    let shown: Vec<Loan> = list
+        .into_iter()
+        .skip((page - 1) * LOANS_PER_PAGE)
+        .take(LOANS_PER_PAGE)
+        .collect();
+    let base = format!(
+        "/schools/{id}/loans?status={status}{}",
+        if unsigned { "&unsigned=true" } else { "" }
+    );
+    let (desc, current) = match sort.strip_prefix('-') {
+        Some(c) => (true, c.to_string()),
+        None => (false, sort.clone()),
+    };
+    let columns = [
+        ("field.asset_tag", "device"),
+        ("loans.holder", "holder"),
+        ("field.class", "class"),
+        ("loans.given_on", "given"),
+        ("loans.signed_on", "signed"),
+        ("loans.state", "state"),
+    ]
+    .into_iter()
+    .map(|(key, code)| {
+        let now = code == current;
+        super::Column {
+            label: t(lang, key),
+            href: Some(format!(
+                "{base}&sort={}{code}",
+                if now && !desc { "-" } else { "" }
+            )),
+            aria_sort: now.then_some(if desc { "descending" } else { "ascending" }),
+        }
+    })
+    .collect();
+    let link = |n: usize| format!("{base}&sort={sort}&page={n}");
     Ok(LoansPage {
+        columns,
+        unsigned,
+        total,
+        page,
+        pages,
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
         can_lend: p.can_manage_loans(id),
         error,
         ctx: Ctx::page(
@@ -787,7 +887,7 @@ async fn loans_page(
         )
         .crumb("/schools", p.lang_title("nav.schools"))
         .crumb(format!("/schools/{id}"), school.name.clone()),
-        rows: loan_rows(&list, lang),
+        rows: loan_rows(&shown, lang),
         status,
         can_import: p.can_edit_classes(id),
         school,

@@ -125,6 +125,31 @@ async fn each_role_opens_preau_on_its_work_of_the_day() {
         "{settle}"
     );
     assert!(section(&home.body, "visits").contains("dans les 7 jours"));
+    // The link opens the school's loans with unsigned charters only, sortable, paged.
+    let list = head
+        .get(&format!(
+            "/schools/{elem}/loans?status=open&unsigned=true&sort=holder"
+        ))
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.body.contains(&format!("{unsigned} prêt(s)")),
+        "the count"
+    );
+    assert!(list.body.contains("aria-sort=\"ascending\""));
+    let all = head.get(&format!("/schools/{elem}/loans")).await;
+    let open_loans = int(
+        &app,
+        &format!("SELECT COUNT(*) FROM loans WHERE school_id = {elem} AND returned_on IS NULL"),
+    )
+    .await;
+    assert!(all.body.contains(&format!("{open_loans} prêt(s)")));
+    if open_loans > 50 {
+        assert!(
+            all.body
+                .contains(&format!("Page 1 sur {}", (open_loans + 49) / 50))
+        );
+    }
 
     // The administrator: the imports due, a new school's ONDE, a contract ending.
     let admin = app.login("admin", "demo").await;
@@ -782,4 +807,26 @@ async fn devices_sort_by_column_page_with_numbers_and_change_together_after_a_pr
         teacher.post("/devices/bulk", &form).await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+#[tokio::test]
+async fn the_audit_log_folds_one_persons_reads_of_pupil_data_in_a_row() {
+    let app = TestApp::demo().await;
+    let admin = app.login("admin", "demo").await;
+    let pupil = int(&app, "SELECT MIN(id) FROM pupils WHERE label IS NOT NULL").await;
+    for _ in 0..3 {
+        assert_eq!(
+            admin.get(&format!("/pupils/{pupil}")).await.status,
+            StatusCode::OK
+        );
+    }
+    let log = admin.get("/admin/audit").await;
+    assert!(log.body.contains("× 3"), "folded: {}", log.body);
+    assert!(log.body.contains("action=read_pupils&#38;actor=admin"));
+    let reads = admin.get("/admin/audit?action=read_pupils").await;
+    assert!(
+        !reads.body.contains("× "),
+        "one line each when reads are asked for"
+    );
+    assert!(reads.body.matches(&format!("n° {pupil}")).count() >= 3);
 }
