@@ -170,6 +170,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(20, "0020", "login_namespaces"),
     migration!(21, "0021", "school_access"),
     migration!(22, "0022", "notifications"),
+    migration!(23, "0023", "backups"),
 ];
 
 impl Db {

@@ -6,6 +6,7 @@
 //! scope, validation, audit — is written once. SQL lives only in this crate.
 
 pub mod audit;
+pub mod backup;
 pub mod bookings;
 pub mod calendar;
 pub mod classes;

@@ -73,6 +73,19 @@ enum Command {
     },
     /// Creates or updates the database schema.
     Migrate,
+    /// Takes a consistent copy of the whole database (attachments and scans included)
+    /// while Préau serves: a SQLite file, or a `pg_dump` archive on PostgreSQL. Run it
+    /// every night (see the README for a systemd timer or a cron line).
+    Backup {
+        /// The file to write; it must not exist.
+        file: PathBuf,
+    },
+    /// Puts a backup back into an empty data folder (SQLite) or an empty database
+    /// (PostgreSQL, `--database-url`), then brings its schema up to date.
+    Restore {
+        /// A file `preau backup` wrote.
+        file: PathBuf,
+    },
     /// Administration of a fresh install.
     Admin {
         #[command(subcommand)]
@@ -255,8 +268,43 @@ async fn collectivite(db: &Db, name: Option<&str>) -> anyhow::Result<i64> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    let url = cli.database_url.as_deref().filter(|u| !u.is_empty());
+    // A restore goes into an empty place: nothing is opened or created before it.
+    if let Command::Restore { file } = &cli.command {
+        anyhow::ensure!(file.is_file(), "{} is not a file", file.display());
+        match url {
+            Some(u) if u.starts_with("postgres") => {
+                preau_core::backup::restore_postgres(
+                    file,
+                    &preau_core::backup::Postgres {
+                        url: u,
+                        schema: None,
+                    },
+                )
+                .await?
+            }
+            _ => preau_core::backup::restore_sqlite(file, &cli.data_dir).await?,
+        }
+        let db = open(&cli).await?;
+        println!("restored {} ({})", file.display(), db.backend());
+        return Ok(());
+    }
     let db = open(&cli).await?;
     match &cli.command {
+        Command::Restore { .. } => unreachable!("handled above"),
+        Command::Backup { file } => {
+            let pg = url.map(|u| preau_core::backup::Postgres {
+                url: u,
+                schema: None,
+            });
+            let taken =
+                preau_core::backup::backup(&db, pg.as_ref(), file, chrono::Utc::now()).await?;
+            println!(
+                "backup written: {} ({} bytes)",
+                taken.path.display(),
+                taken.bytes
+            );
+        }
         Command::Migrate => {
             println!("database up to date ({})", db.backend());
         }

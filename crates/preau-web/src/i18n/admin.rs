@@ -234,6 +234,14 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("audit.when", "Quand", "When"),
     ("audit.who", "Qui", "Who"),
+    ("backup.kb", "Ko", "KB"),
+    ("backup.last", "Dernière sauvegarde", "Last backup"),
+    (
+        "backup.late",
+        "Aucune sauvegarde depuis plus de deux jours : programmez chaque nuit (voir le README) :",
+        "No backup for more than two days: schedule one every night (see the README):",
+    ),
+    ("backup.never", "aucune", "none"),
     (
         "users.activate",
         "Réactiver le compte",

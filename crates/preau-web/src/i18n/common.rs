@@ -341,6 +341,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("home.title", "Accueil", "Home"),
     (
+        "home.todo_backup",
+        "Aucune sauvegarde depuis plus de deux jours",
+        "No backup for more than two days",
+    ),
+    (
         "home.todo_calendar",
         "Importez le calendrier scolaire officiel {} (vacances par zone)",
         "Import the official {} school calendar (holidays by zone)",

@@ -752,6 +752,33 @@ struct AdminPage {
     collectivite: collectivites::Collectivite,
     kind_label: &'static str,
     links: Vec<AdminLink>,
+    /// When the last backup was taken and its size, in words; whether it is too old.
+    backup: Option<String>,
+    backup_late: bool,
+}
+
+/// Past this, the administration page and the home page say the backups stopped.
+pub const BACKUP_LATE_HOURS: i64 = 48;
+
+/// The last backup in words, and whether it is older than two days (or missing).
+pub async fn backup_state(
+    s: &AppState,
+    lang: preau_domain::Lang,
+) -> Result<(Option<String>, bool), PageError> {
+    let last = preau_core::backup::last(&s.db).await?;
+    let late = last
+        .is_none_or(|(at, _)| chrono::Utc::now() - at > chrono::Duration::hours(BACKUP_LATE_HOURS));
+    Ok((
+        last.map(|(at, bytes)| {
+            format!(
+                "{} ({} {})",
+                paris(at),
+                preau_domain::sla::thousands(bytes / 1024),
+                crate::i18n::t(lang, "backup.kb")
+            )
+        }),
+        late,
+    ))
 }
 
 /// The administration index: the collectivité's identity and a card per tool the caller
@@ -790,11 +817,14 @@ pub async fn index(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuer
     if p.can_read_audit() {
         add("/admin/audit", "audit");
     }
+    let (backup, backup_late) = backup_state(&s, lang).await?;
     render(&AdminPage {
         ctx: Ctx::page(&a, t("nav.admin"), "admin").flash(flash_key(q.flash.as_deref())),
         kind_label: CollectiviteKind::from_db(&c.kind).label(p.lang),
         collectivite: c,
         links,
+        backup,
+        backup_late,
     })
 }
 

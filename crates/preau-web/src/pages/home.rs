@@ -296,6 +296,10 @@ async fn admin_todo(
             }
         }
     }
+    let (_, late) = super::admin::backup_state(s, p.lang).await?;
+    if late {
+        out.push(("/admin".into(), t("home.todo_backup").into()));
+    }
     let now = Utc::now();
     let total = |f: DeviceFilter| async move {
         Ok::<i64, PageError>(devices::list(&s.db, p, &f, now, 0, 1).await?.total)

@@ -180,3 +180,62 @@ fn fresh_install_from_the_command_line() {
     let exit = server.stop();
     assert!(exit.success(), "clean shutdown on SIGTERM: {exit:?}");
 }
+
+#[test]
+fn backup_and_restore_from_the_command_line() {
+    let install = Install::new("backup");
+    let (ok, _, err) = install.run(&["migrate"], &[]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = install.run(
+        &[
+            "admin",
+            "create-collectivite",
+            "--name",
+            "Commune Sauvegardée",
+            "--insee",
+            "78208",
+        ],
+        &[],
+    );
+    assert!(ok, "{err}");
+    let file = install.dir.join("nuit.preau");
+    let file_s = file.to_str().unwrap();
+    if install.backend() == "sqlite" {
+        let (ok, out, err) = install.run(&["backup", file_s], &[]);
+        assert!(ok, "{err}");
+        assert!(out.contains("backup written"), "{out}");
+        let (ok, _, err) = install.run(&["backup", file_s], &[]);
+        assert!(!ok && err.contains("already exists"), "{err}");
+        // Never over a database in place.
+        let (ok, _, err) = install.run(&["restore", file_s], &[]);
+        assert!(!ok && err.contains("already holds a database"), "{err}");
+        // Into an empty data folder: the collectivité is there again.
+        let elsewhere = Install::new("restored");
+        let (ok, out, err) = elsewhere.run(&["restore", file_s], &[]);
+        assert!(ok, "{err}");
+        assert!(out.contains("restored"), "{out}");
+        let (ok, out, err) = elsewhere.run(&["export", "schools"], &[]);
+        assert!(ok, "{err}");
+        assert!(out.starts_with('\u{feff}') || out.contains("uai"), "{out}");
+        let (ok, _, err) = elsewhere.run(
+            &[
+                "admin",
+                "create-collectivite",
+                "--name",
+                "Commune Sauvegardée",
+                "--insee",
+                "78208",
+            ],
+            &[],
+        );
+        assert!(!ok, "the restored collectivité is already there: {err}");
+    } else {
+        // A PostgreSQL database that holds Préau already is never restored over.
+        std::fs::write(&file, b"PGDMP").unwrap();
+        let (ok, _, err) = install.run(&["restore", file_s], &[]);
+        assert!(!ok && err.contains("already holds"), "{err}");
+    }
+    // A file that is not there is named.
+    let (ok, _, err) = install.run(&["restore", "/nonexistent/preau.backup"], &[]);
+    assert!(!ok && err.contains("/nonexistent/preau.backup"), "{err}");
+}

@@ -5,6 +5,7 @@
 mod admin;
 mod agents;
 mod api;
+mod backup;
 mod binary;
 mod bookings;
 mod browser;
