@@ -269,6 +269,26 @@ impl Db {
         })
     }
 
+    /// The migrations not yet applied, in order: (version, name). Applies nothing.
+    pub async fn pending(&self) -> anyhow::Result<Vec<(i64, &'static str)>> {
+        let exists: i64 = match self {
+            Db::Sqlite(p, _) => sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'preau_migrations'").fetch_one(p).await?,
+            Db::Postgres(p) => sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'preau_migrations'").fetch_one(p).await?,
+        };
+        let done: Vec<i64> = if exists > 0 {
+            with_db!(self, p => {
+                sqlx::query_scalar("SELECT version FROM preau_migrations").fetch_all(p).await
+            })?
+        } else {
+            Vec::new()
+        };
+        Ok(MIGRATIONS
+            .iter()
+            .filter(|m| !done.contains(&m.version))
+            .map(|m| (m.version, m.name))
+            .collect())
+    }
+
     /// Applies the migrations not yet applied, each in its own transaction.
     pub async fn migrate(&self) -> anyhow::Result<Vec<i64>> {
         self.migrate_until(i64::MAX).await

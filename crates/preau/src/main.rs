@@ -72,7 +72,11 @@ enum Command {
         mail_from: String,
     },
     /// Creates or updates the database schema.
-    Migrate,
+    Migrate {
+        /// Lists the migrations that would be applied, and applies none.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Takes a consistent copy of the whole database (attachments and scans included)
     /// while Préau serves: a SQLite file, or a `pg_dump` archive on PostgreSQL. Run it
     /// every night (see the README for a systemd timer or a cron line).
@@ -269,6 +273,17 @@ async fn collectivite(db: &Db, name: Option<&str>) -> anyhow::Result<i64> {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let url = cli.database_url.as_deref().filter(|u| !u.is_empty());
+    if let Command::Migrate { dry_run: true } = &cli.command {
+        let db = Db::open(url, &cli.data_dir).await?;
+        let pending = db.pending().await?;
+        if pending.is_empty() {
+            println!("no migration pending ({})", db.backend());
+        }
+        for (version, name) in pending {
+            println!("pending: {version:04} {name}");
+        }
+        return Ok(());
+    }
     // A restore goes into an empty place: nothing is opened or created before it.
     if let Command::Restore { file } = &cli.command {
         anyhow::ensure!(file.is_file(), "{} is not a file", file.display());
@@ -305,7 +320,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 taken.bytes
             );
         }
-        Command::Migrate => {
+        Command::Migrate { .. } => {
             println!("database up to date ({})", db.backend());
         }
         Command::Serve {

@@ -184,8 +184,17 @@ fn fresh_install_from_the_command_line() {
 #[test]
 fn backup_and_restore_from_the_command_line() {
     let install = Install::new("backup");
+    // What an upgrade would do, said before it is done.
+    let (ok, out, err) = install.run(&["migrate", "--dry-run"], &[]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("pending: 0001 foundation") && out.contains("pending: 0023 backups"),
+        "{out}"
+    );
     let (ok, _, err) = install.run(&["migrate"], &[]);
     assert!(ok, "{err}");
+    let (ok, out, _) = install.run(&["migrate", "--dry-run"], &[]);
+    assert!(ok && out.contains("no migration pending"), "{out}");
     let (ok, _, err) = install.run(
         &[
             "admin",
