@@ -58,6 +58,14 @@ pub async fn enqueue_mail(
     Ok(seen.len())
 }
 
+/// E-mails of the whole deployment waiting to be sent, and given up (for `/metrics`).
+pub async fn queue_counts(db: &Db) -> AppResult<(i64, i64)> {
+    Ok(with_db!(db, pool => {
+        sqlx::query_as("SELECT CAST(COALESCE(SUM(CASE WHEN done_at IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN failed THEN 1 ELSE 0 END), 0) AS BIGINT) FROM jobs WHERE kind = 'mail' AND (done_at IS NULL OR failed)")
+            .fetch_one(pool).await?
+    }))
+}
+
 /// The e-mail addresses of a collectivité's active users holding `role` (at `school`,
 /// when given), for notifications.
 pub async fn addresses(

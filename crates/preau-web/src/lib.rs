@@ -8,6 +8,7 @@ mod compress;
 pub mod error;
 pub mod export;
 pub mod i18n;
+pub mod metrics;
 pub mod pages;
 pub mod session;
 
@@ -34,6 +35,8 @@ pub struct WebConfig {
     /// then are answered 503 with `Retry-After`, which agents honour.
     pub max_ingestions: usize,
     pub ingestion_wait: std::time::Duration,
+    /// The bearer token `/metrics` asks for; without it, `/metrics` is off.
+    pub metrics_token: Option<String>,
 }
 
 /// Where agents are usually told to send: OCS Inventory's path, GLPI's and its plugins'.
@@ -58,6 +61,7 @@ impl Default for WebConfig {
                 .map_or(4, |n| n.get() * 2)
                 .max(4),
             ingestion_wait: std::time::Duration::from_secs(10),
+            metrics_token: None,
         }
     }
 }
@@ -71,6 +75,7 @@ pub struct AppState {
     pub agent_auth: Arc<agent::AgentAuthCache>,
     /// One permit per inventory being read (`WebConfig::max_ingestions`).
     pub ingestions: Arc<tokio::sync::Semaphore>,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -81,6 +86,7 @@ impl AppState {
             uploads: Arc::new(session::Uploads::default()),
             agent_auth: Arc::new(agent::AgentAuthCache::default()),
             ingestions: Arc::new(tokio::sync::Semaphore::new(config.max_ingestions)),
+            metrics: Arc::new(metrics::Metrics::default()),
             config: Arc::new(config),
         }
     }
@@ -110,6 +116,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(gzip()),
         )
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::endpoint))
         .route("/static/preau.css", get(pages::stylesheet).layer(gzip()))
         .route("/static/preau.js", get(pages::script).layer(gzip()))
         .fallback(unknown_address)
@@ -118,6 +125,10 @@ pub fn router(state: AppState) -> Router {
             session::authenticate,
         ))
         .layer(axum::middleware::from_fn(session::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record,
+        ))
         .with_state(state)
 }
 

@@ -70,6 +70,9 @@ enum Command {
         /// The sender address of notifications.
         #[arg(long, env = "PREAU_MAIL_FROM", default_value = "preau@localhost")]
         mail_from: String,
+        /// Turns `/metrics` on (Prometheus text format), read with this bearer token.
+        #[arg(long, env = "PREAU_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
     },
     /// Creates or updates the database schema.
     Migrate {
@@ -331,6 +334,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             public_url,
             smtp_url,
             mail_from,
+            metrics_token,
         } => {
             if *with_demo {
                 if demo::load_if_empty(&db, chrono::Utc::now()).await? {
@@ -353,8 +357,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut config = preau_web::WebConfig {
                 secure_cookies: !insecure_cookies,
                 public_url: public_url.clone().filter(|u| !u.is_empty()),
+                metrics_token: metrics_token.clone().filter(|t| !t.trim().is_empty()),
                 ..Default::default()
             };
+            if let Some(t) = &config.metrics_token {
+                anyhow::ensure!(
+                    t.len() >= 16,
+                    "--metrics-token must be at least 16 characters long"
+                );
+            }
             for path in agent_paths
                 .iter()
                 .map(|p| p.trim())
@@ -368,11 +379,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     config.agent_paths.push(path.to_string());
                 }
             }
-            let app = preau_web::router(preau_web::AppState::new(db.clone(), config));
+            let state = preau_web::AppState::new(db.clone(), config);
+            let metrics = state.metrics.clone();
+            let app = preau_web::router(state);
             // The periodic pass on tickets: clocks refreshed, escalations, closing the
             // tickets the school did not confirm. Its state is in the database, so a
             // restart loses nothing.
             let ticker_db = db.clone();
+            let ticker_metrics = metrics.clone();
             let ticker = tokio::spawn(async move {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
                 loop {
@@ -381,13 +395,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         tracing::warn!(error = %e, "planner statistics not refreshed");
                     }
                     // Pupil labels whose retention date has come are deleted.
-                    match preau_core::pupils::purge(&ticker_db, chrono::Utc::now()).await {
+                    let started = std::time::Instant::now();
+                    let result = preau_core::pupils::purge(&ticker_db, chrono::Utc::now()).await;
+                    ticker_metrics.pass("purge", started.elapsed().as_secs_f64(), result.is_ok());
+                    match result {
                         Ok(0) => {}
                         Ok(n) => tracing::info!(deleted = n, "pupil labels purged"),
                         Err(e) => tracing::warn!(error = %e, "pupil purge failed"),
                     }
                     // Schools heard from again, or fallen silent.
-                    match preau_core::connectivity::pass(&ticker_db, chrono::Utc::now()).await {
+                    let started = std::time::Instant::now();
+                    let result =
+                        preau_core::connectivity::pass(&ticker_db, chrono::Utc::now()).await;
+                    ticker_metrics.pass(
+                        "connectivity",
+                        started.elapsed().as_secs_f64(),
+                        result.is_ok(),
+                    );
+                    match result {
                         Ok(p) if p.went_offline + p.came_back > 0 => tracing::info!(
                             offline = p.went_offline,
                             back = p.came_back,
@@ -397,7 +422,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         Err(e) => tracing::warn!(error = %e, "connectivity pass failed"),
                     }
                     // Rooms checked the class day before each visio session, and just before.
-                    match preau_core::visio::readiness_pass(&ticker_db, chrono::Utc::now()).await {
+                    let started = std::time::Instant::now();
+                    let result =
+                        preau_core::visio::readiness_pass(&ticker_db, chrono::Utc::now()).await;
+                    ticker_metrics.pass("visio", started.elapsed().as_secs_f64(), result.is_ok());
+                    match result {
                         Ok(p) if p.not_ready > 0 => tracing::info!(
                             checked = p.checked,
                             not_ready = p.not_ready,
@@ -407,7 +436,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         Ok(_) => {}
                         Err(e) => tracing::warn!(error = %e, "visio readiness pass failed"),
                     }
-                    match preau_core::tickets::tick(&ticker_db, chrono::Utc::now()).await {
+                    let started = std::time::Instant::now();
+                    let result = preau_core::tickets::tick(&ticker_db, chrono::Utc::now()).await;
+                    ticker_metrics.pass("tickets", started.elapsed().as_secs_f64(), result.is_ok());
+                    match result {
                         Ok(t) if t.closed + t.escalated > 0 => {
                             tracing::info!(
                                 closed = t.closed,
@@ -430,19 +462,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .filter(|u| !u.is_empty())
                         .unwrap_or_else(|| format!("http://{listen}"));
                     let mail_db = db.clone();
+                    let mail_metrics = metrics.clone();
                     tracing::info!(relay = %cfg.relay, "e-mail notifications on");
                     Some(tokio::spawn(async move {
                         let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
                         loop {
                             every.tick().await;
-                            if let Err(e) = preau_core::jobs::run_mail(
+                            let started = std::time::Instant::now();
+                            let result = preau_core::jobs::run_mail(
                                 &mail_db,
                                 &cfg,
                                 &base,
                                 chrono::Utc::now(),
                             )
-                            .await
-                            {
+                            .await;
+                            mail_metrics.pass(
+                                "mail",
+                                started.elapsed().as_secs_f64(),
+                                result.is_ok(),
+                            );
+                            if let Err(e) = result {
                                 tracing::warn!(error = %e, "mail pass failed");
                             }
                         }

@@ -172,11 +172,30 @@ fn fresh_install_from_the_command_line() {
     let token = token.trim().to_string();
     assert!(token.starts_with("preau_"));
 
-    let server = install.serve(&[]);
+    let server = install.serve(&["--metrics-token", "jeton-de-supervision-2026"]);
     let (status, _) = server.request("GET", "/healthz", &[], b"");
     assert_eq!(status, 200);
     let schools = server.get_json("/api/v1/schools", &token);
     assert!(schools.to_string().contains(uai.as_str()), "{schools}");
+    // The periodic passes run at start and are measured.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (status, body) = server.request(
+            "GET",
+            "/metrics",
+            &[("Authorization", "Bearer jeton-de-supervision-2026")],
+            b"",
+        );
+        assert_eq!(status, 200);
+        let text = String::from_utf8_lossy(&body);
+        if text.contains("preau_pass_duration_seconds_count{pass=\"tickets\"} 1") {
+            assert!(text.contains("route=\"/api/v1/schools\""), "{text}");
+            assert!(text.contains("preau_pass_failures_total{pass=\"tickets\"} 0"));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{text}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     let exit = server.stop();
     assert!(exit.success(), "clean shutdown on SIGTERM: {exit:?}");
 }

@@ -830,3 +830,69 @@ async fn the_audit_log_folds_one_persons_reads_of_pupil_data_in_a_row() {
     );
     assert!(reads.body.matches(&format!("n° {pupil}")).count() >= 3);
 }
+
+#[tokio::test]
+async fn metrics_are_off_until_a_token_is_set_then_read_with_it() {
+    use axum::http::Method;
+    let off = TestApp::demo().await;
+    assert_eq!(
+        off.request(Method::GET, "/metrics", &[], None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let app = TestApp::demo_with(preau_web::WebConfig {
+        secure_cookies: false,
+        metrics_token: Some("jeton-de-supervision-2026".into()),
+        ..Default::default()
+    })
+    .await;
+    let admin = app.login("admin", "demo").await;
+    let (school, _) = first_and_other_school(&app).await;
+    assert_eq!(
+        admin.get(&format!("/schools/{school}")).await.status,
+        StatusCode::OK
+    );
+    for wrong in [None, Some("Bearer autre-chose")] {
+        let headers: Vec<(&str, String)> = wrong
+            .map(|w| vec![("authorization", w.to_string())])
+            .unwrap_or_default();
+        let r = app.request(Method::GET, "/metrics", &headers, None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let r = app
+        .request(
+            Method::GET,
+            "/metrics",
+            &[(
+                "authorization",
+                "Bearer jeton-de-supervision-2026".to_string(),
+            )],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    // The route's pattern, never the id in the address.
+    assert!(
+        r.body.contains(
+            "preau_http_requests_total{method=\"GET\",route=\"/schools/{id}\",status=\"2xx\"} 1"
+        ),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains(&format!("/schools/{school}\"")));
+    assert!(r.body.contains(
+        "preau_http_request_duration_seconds_bucket{method=\"GET\",route=\"/schools/{id}\",status=\"2xx\",le=\"+Inf\"} 1"
+    ));
+    for gauge in [
+        "preau_jobs{state=\"waiting\"}",
+        "preau_db_pool_connections{state=\"open\"}",
+        "preau_ingestions_in_progress 0",
+    ] {
+        assert!(r.body.contains(gauge), "{gauge}");
+    }
+}
