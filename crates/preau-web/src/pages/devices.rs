@@ -1023,12 +1023,7 @@ pub async fn bulk(
     if !(p.is_admin() || p.has(preau_domain::Role::Technicien)) {
         return Err(AppError::Forbidden.into());
     }
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, v)| n == k && !v.trim().is_empty())
-            .map(|(_, v)| v.trim().to_string())
-    };
+    let get = |k: &str| super::pair_value(&pairs, k);
     let back = get("back")
         .filter(|b| b.starts_with("/devices") && !b.starts_with("//"))
         .unwrap_or_else(|| "/devices".into());

@@ -146,6 +146,14 @@ pub fn see_other(path: &str, flash: &str) -> Response {
 }
 
 /// Maps `?flash=` to a known message key (anything else shows nothing).
+/// A form read as pairs (repeated fields): the first non-empty value of `name`, trimmed.
+pub fn pair_value(pairs: &[(String, String)], name: &str) -> Option<String> {
+    pairs
+        .iter()
+        .find(|(n, v)| n == name && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().to_string())
+}
+
 pub fn flash_key(flash: Option<&str>) -> Option<&'static str> {
     match flash? {
         "saved" => Some("flash.saved"),

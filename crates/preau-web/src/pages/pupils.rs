@@ -404,12 +404,7 @@ pub async fn bulk_pair(
 ) -> PageResult {
     let p = &a.p;
     let lang = p.lang;
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, v)| n == k && !v.trim().is_empty())
-            .map(|(_, v)| v.trim().to_string())
-    };
+    let get = |k: &str| super::pair_value(&pairs, k);
     let set = get("mode").as_deref() == Some("classe");
     let cart_id = get("cart_id").and_then(|c| c.parse::<i64>().ok());
     let chosen: Vec<String> = pairs

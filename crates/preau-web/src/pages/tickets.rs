@@ -1173,13 +1173,7 @@ pub async fn plan(
     Path(id): Path<i64>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> PageResult {
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let get = |k: &str| super::pair_value(&pairs, k);
     let (starts, ends) = match get("window").as_deref().and_then(|w| w.split_once('|')) {
         Some((a, b)) if get("starts_at").is_none() => (a.to_string(), b.to_string()),
         _ => (
