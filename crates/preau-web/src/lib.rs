@@ -37,6 +37,45 @@ pub struct WebConfig {
     pub ingestion_wait: std::time::Duration,
     /// The bearer token `/metrics` asks for; without it, `/metrics` is off.
     pub metrics_token: Option<String>,
+    /// Reverse proxies (addresses, or IPv4 ranges) whose `X-Forwarded-For` and
+    /// `X-Forwarded-Proto` are believed; from anyone else they are dropped.
+    pub trusted_proxies: Vec<TrustedProxy>,
+}
+
+/// A reverse proxy Préau believes: one address, or an IPv4 range.
+#[derive(Debug, Clone)]
+pub enum TrustedProxy {
+    Ip(std::net::IpAddr),
+    Range(preau_domain::device::Ipv4Range),
+}
+
+impl TrustedProxy {
+    /// `192.0.2.10`, `::1` or `10.0.0.0/8`; the error names the value.
+    pub fn parse(v: &str) -> Result<TrustedProxy, String> {
+        let v = v.trim();
+        if let Ok(ip) = v.parse::<std::net::IpAddr>() {
+            return Ok(TrustedProxy::Ip(ip));
+        }
+        match preau_domain::device::ip_ranges("trusted_proxy", Some(v)) {
+            Ok(r) if r.len() == 1 => Ok(TrustedProxy::Range(r[0])),
+            _ => Err(format!(
+                "--trusted-proxy: not an address or an IPv4 range: {v:?}"
+            )),
+        }
+    }
+
+    fn holds(&self, ip: std::net::IpAddr) -> bool {
+        match self {
+            TrustedProxy::Ip(a) => *a == ip,
+            TrustedProxy::Range(r) => r.contains(&ip.to_string()),
+        }
+    }
+}
+
+impl WebConfig {
+    pub fn trusts(&self, ip: std::net::IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|t| t.holds(ip))
+    }
 }
 
 /// Where agents are usually told to send: OCS Inventory's path, GLPI's and its plugins'.
@@ -62,6 +101,7 @@ impl Default for WebConfig {
                 .max(4),
             ingestion_wait: std::time::Duration::from_secs(10),
             metrics_token: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }

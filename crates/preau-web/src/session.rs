@@ -58,6 +58,40 @@ fn accept_language(headers: &HeaderMap) -> Option<Lang> {
 
 /// Resolves the caller once per request; never fails (an anonymous caller is a caller).
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    // Who is asking: the connection's address, or, from a trusted reverse proxy, the
+    // client it names (the last address of X-Forwarded-For that is not a proxy of ours).
+    // From anyone else the forwarding headers are dropped, so nothing downstream believes
+    // them.
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let client = match peer {
+        Some(ip) if state.config.trusts(ip) => {
+            let forwarded: Vec<std::net::IpAddr> = req
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map_while(|a| a.trim().parse().ok())
+                .collect();
+            forwarded
+                .iter()
+                .rev()
+                .find(|a| !state.config.trusts(**a))
+                .or(forwarded.first())
+                .copied()
+                .unwrap_or(ip)
+        }
+        other => {
+            for h in ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"] {
+                req.headers_mut().remove(h);
+            }
+            other.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]))
+        }
+    };
+    req.extensions_mut().insert(ClientAddr(client.to_string()));
     let jar = cookies(req.headers());
     let now = Utc::now();
     let mut caller = Caller {
@@ -372,11 +406,20 @@ impl LoginLimiter {
     }
 }
 
+/// The client's address as `authenticate` found it (see there).
+#[derive(Clone)]
+pub struct ClientAddr(pub String);
+
 /// The client address, when the server was started with connection info.
 pub fn client_addr(parts_ext: &axum::http::Extensions) -> String {
     parts_ext
-        .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .get::<ClientAddr>()
+        .map(|c| c.0.clone())
+        .or_else(|| {
+            parts_ext
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+        })
         .unwrap_or_else(|| "local".into())
 }
 

@@ -73,6 +73,14 @@ enum Command {
         /// Turns `/metrics` on (Prometheus text format), read with this bearer token.
         #[arg(long, env = "PREAU_METRICS_TOKEN", hide_env_values = true)]
         metrics_token: Option<String>,
+        /// A reverse proxy whose X-Forwarded-For and X-Forwarded-Proto are believed (an
+        /// address or an IPv4 range; repeatable, comma-separated in the variable).
+        #[arg(
+            long = "trusted-proxy",
+            env = "PREAU_TRUSTED_PROXIES",
+            value_delimiter = ','
+        )]
+        trusted_proxies: Vec<String>,
     },
     /// Creates or updates the database schema.
     Migrate {
@@ -335,6 +343,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             smtp_url,
             mail_from,
             metrics_token,
+            trusted_proxies,
         } => {
             if *with_demo {
                 if demo::load_if_empty(&db, chrono::Utc::now()).await? {
@@ -358,6 +367,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 secure_cookies: !insecure_cookies,
                 public_url: public_url.clone().filter(|u| !u.is_empty()),
                 metrics_token: metrics_token.clone().filter(|t| !t.trim().is_empty()),
+                trusted_proxies: trusted_proxies
+                    .iter()
+                    .filter(|p| !p.trim().is_empty())
+                    .map(|p| preau_web::TrustedProxy::parse(p))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| anyhow::anyhow!(e))?,
                 ..Default::default()
             };
             if let Some(t) = &config.metrics_token {

@@ -281,7 +281,7 @@ async fn directeur_and_administrateur_journeys() {
                 .contains("n'existe pas, ou vous n'y avez pas accès")
         );
         d.logout();
-        d.wait_for("Connexion");
+        d.wait_for("Se connecter");
         assert!(d.url().ends_with("/login"));
 
         // The administrateur creates a room and finds it in the audit log.
@@ -340,7 +340,7 @@ async fn a_teacher_reports_in_three_clicks_and_the_technician_takes_it() {
         let ticket_url = d.url();
         let ticket_url = ticket_url.split('?').next().unwrap().to_string();
         d.logout();
-        d.wait_for("Connexion");
+        d.wait_for("Se connecter");
         // The queue, then the ticket, then taking it.
         d.login(&base, "technicien");
         d.wait_for("Bonjour");

@@ -896,3 +896,69 @@ async fn metrics_are_off_until_a_token_is_set_then_read_with_it() {
         assert!(r.body.contains(gauge), "{gauge}");
     }
 }
+
+#[tokio::test]
+async fn forwarded_addresses_are_believed_from_trusted_proxies_only() {
+    use axum::body::Body;
+    use axum::http::{Method, Request};
+    let app = TestApp::demo_with(preau_web::WebConfig {
+        secure_cookies: false,
+        login_attempts: 2,
+        trusted_proxies: vec![preau_web::TrustedProxy::parse("10.0.0.0/24").unwrap()],
+        ..Default::default()
+    })
+    .await;
+    assert!(preau_web::TrustedProxy::parse("pas-une-adresse").is_err());
+    let page = app.request(Method::GET, "/login", &[], None).await;
+    let anon = crate::harness::set_cookie(&page, "preau_csrf").unwrap();
+    // A wrong password for `admin`, from `peer`, saying it forwards for `forwarded`.
+    let attempt = |peer: [u8; 4], forwarded: &str| {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/login")
+            .header("cookie", format!("preau_csrf={anon}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", forwarded)
+            .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                peer, 40000,
+            ))))
+            .body(Body::from(format!(
+                "csrf={anon}&login=admin&password=mauvais"
+            )))
+            .unwrap();
+        let app = &app;
+        async move { app.send(req).await.status }
+    };
+    let proxy = [10, 0, 0, 5];
+    // Through the proxy, one client slows down after two failures; another client behind
+    // the same proxy is not held back by it.
+    for _ in 0..2 {
+        assert_eq!(
+            attempt(proxy, "203.0.113.7").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        attempt(proxy, "203.0.113.7").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        attempt(proxy, "198.51.100.1, 203.0.113.8").await,
+        StatusCode::UNAUTHORIZED,
+        "the last address before our proxy is the client"
+    );
+    // A client talking directly cannot escape its own slow-down by naming someone else.
+    let direct = [192, 0, 2, 44];
+    assert_eq!(
+        attempt(direct, "203.0.113.20").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        attempt(direct, "203.0.113.21").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        attempt(direct, "203.0.113.22").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
