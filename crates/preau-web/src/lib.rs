@@ -40,6 +40,8 @@ pub struct WebConfig {
     /// Reverse proxies (addresses, or IPv4 ranges) whose `X-Forwarded-For` and
     /// `X-Forwarded-Proto` are believed; from anyone else they are dropped.
     pub trusted_proxies: Vec<TrustedProxy>,
+    /// Préau serves HTTPS itself: browsers are told to keep to it (HSTS).
+    pub hsts: bool,
 }
 
 /// A reverse proxy Préau believes: one address, or an IPv4 range.
@@ -102,6 +104,7 @@ impl Default for WebConfig {
             ingestion_wait: std::time::Duration::from_secs(10),
             metrics_token: None,
             trusted_proxies: Vec::new(),
+            hsts: false,
         }
     }
 }
@@ -163,6 +166,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::authenticate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::strict_transport,
         ))
         .layer(axum::middleware::from_fn(session::security_headers))
         .layer(axum::middleware::from_fn_with_state(

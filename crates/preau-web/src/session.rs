@@ -191,6 +191,18 @@ pub fn cookie(name: &str, value: &str, secure: bool, max_age: Option<i64>) -> St
     c
 }
 
+/// When Préau serves HTTPS itself, browsers are told to keep to it for a year.
+pub async fn strict_transport(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    if s.config.hsts {
+        resp.headers_mut().insert(
+            "strict-transport-security",
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    resp
+}
+
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let is_static = req.uri().path().starts_with("/static/");
     let mut resp = next.run(req).await;

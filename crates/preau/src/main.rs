@@ -81,6 +81,13 @@ enum Command {
             value_delimiter = ','
         )]
         trusted_proxies: Vec<String>,
+        /// Serves HTTPS itself with this certificate chain (PEM), for a commune without a
+        /// reverse proxy; with `--tls-key`. Browsers are then told to keep to HTTPS (HSTS).
+        #[arg(long, env = "PREAU_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, env = "PREAU_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Creates or updates the database schema.
     Migrate {
@@ -344,6 +351,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             mail_from,
             metrics_token,
             trusted_proxies,
+            tls_cert,
+            tls_key,
         } => {
             if *with_demo {
                 if demo::load_if_empty(&db, chrono::Utc::now()).await? {
@@ -373,6 +382,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .map(|p| preau_web::TrustedProxy::parse(p))
                     .collect::<Result<_, _>>()
                     .map_err(|e| anyhow::anyhow!(e))?,
+                hsts: tls_cert.is_some(),
                 ..Default::default()
             };
             if let Some(t) = &config.metrics_token {
@@ -511,14 +521,43 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
             let addr = listener.local_addr()?;
-            tracing::info!(%addr, backend = %db.backend(), "listening");
-            println!("http://{addr}/");
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown())
-            .await?;
+            tracing::info!(%addr, backend = %db.backend(), tls = tls_cert.is_some(), "listening");
+            let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => {
+                    // ring builds with the C compiler alone (aws-lc-rs wants more tools);
+                    // rustls marks it deprecated for lacking post-quantum key exchange.
+                    #[allow(deprecated)]
+                    let provider = rustls::crypto::ring::default_provider();
+                    let _ = provider.install_default();
+                    let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                        .await
+                        .with_context(|| {
+                            format!(
+                                "cannot read the TLS certificate {} or its key {}",
+                                cert.display(),
+                                key.display()
+                            )
+                        })?;
+                    println!("https://{addr}/");
+                    let handle = axum_server::Handle::new();
+                    let stopper = handle.clone();
+                    tokio::spawn(async move {
+                        shutdown().await;
+                        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+                    });
+                    axum_server::from_tcp_rustls(listener.into_std()?, tls)?
+                        .handle(handle)
+                        .serve(service)
+                        .await?;
+                }
+                _ => {
+                    println!("http://{addr}/");
+                    axum::serve(listener, service)
+                        .with_graceful_shutdown(shutdown())
+                        .await?;
+                }
+            }
             ticker.abort();
             if let Some(m) = mailer {
                 m.abort();

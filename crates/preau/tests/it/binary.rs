@@ -87,11 +87,15 @@ impl Install {
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let url = lines
-            .find_map(|l| l.ok().filter(|l| l.starts_with("http://")))
+            .find_map(|l| {
+                l.ok()
+                    .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
+            })
             .expect("listening line");
         // Keep reading the output so that the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         let addr = url
+            .trim_start_matches("https://")
             .trim_start_matches("http://")
             .trim_end_matches('/')
             .to_string();

@@ -267,3 +267,76 @@ fn backup_and_restore_from_the_command_line() {
     let (ok, _, err) = install.run(&["restore", "/nonexistent/preau.backup"], &[]);
     assert!(!ok && err.contains("/nonexistent/preau.backup"), "{err}");
 }
+
+#[test]
+fn serves_https_itself_with_a_certificate_and_tells_browsers_to_keep_to_it() {
+    let install = Install::new("tls");
+    let (ok, _, err) = install.run(&["migrate"], &[]);
+    assert!(ok, "{err}");
+    let (cert, key) = (install.dir.join("cert.pem"), install.dir.join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    // A key that is not there is named, and nothing is served.
+    let missing = install.dir.join("absent.pem");
+    let (ok, _, err) = install.run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            missing.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(!ok && err.contains("absent.pem"), "{err}");
+    let server = install.serve(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+    // Over TLS (the test trusts its own certificate): healthy, and HSTS said.
+    let script = format!(
+        "import ssl, urllib.request\nctx = ssl.create_default_context(cafile='{}')\nctx.check_hostname = False\nr = urllib.request.urlopen('https://{}/healthz', context=ctx, timeout=10)\nprint(r.status, r.headers.get('strict-transport-security'))",
+        cert.display(),
+        server.addr
+    );
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.trim() == "200 max-age=31536000",
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Plain HTTP on the TLS port gets no page.
+    let (status, _) = server.request("GET", "/healthz", &[], b"");
+    assert_ne!(status, 200);
+    let exit = server.stop();
+    assert!(exit.success(), "clean shutdown on SIGTERM: {exit:?}");
+}
