@@ -58,14 +58,6 @@ pub async fn enqueue_mail(
     Ok(seen.len())
 }
 
-/// E-mails of the whole deployment waiting to be sent, and given up (for `/metrics`).
-pub async fn queue_counts(db: &Db) -> AppResult<(i64, i64)> {
-    Ok(with_db!(db, pool => {
-        sqlx::query_as("SELECT CAST(COALESCE(SUM(CASE WHEN done_at IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN failed THEN 1 ELSE 0 END), 0) AS BIGINT) FROM jobs WHERE kind = 'mail' AND (done_at IS NULL OR failed)")
-            .fetch_one(pool).await?
-    }))
-}
-
 /// The e-mail addresses of a collectivité's active users holding `role` (at `school`,
 /// when given), for notifications.
 pub async fn addresses(
@@ -199,10 +191,11 @@ pub async fn run_mail(
     Ok(run)
 }
 
-/// How many e-mails wait, and how many were given up (the administration page shows it).
-pub async fn mail_counts(db: &Db, collectivite_id: i64) -> AppResult<(i64, i64)> {
+/// How many e-mails wait, and how many were given up: a collectivité's (the administration
+/// pages), or the whole deployment's (`None`, for `/metrics`).
+pub async fn mail_counts(db: &Db, collectivite_id: Option<i64>) -> AppResult<(i64, i64)> {
     Ok(with_db!(db, pool => {
-        sqlx::query_as("SELECT CAST(COALESCE(SUM(CASE WHEN done_at IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN failed THEN 1 ELSE 0 END), 0) AS BIGINT) FROM jobs WHERE collectivite_id = $1 AND kind = 'mail'")
+        sqlx::query_as("SELECT CAST(COALESCE(SUM(CASE WHEN done_at IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN failed THEN 1 ELSE 0 END), 0) AS BIGINT) FROM jobs WHERE ($1 IS NULL OR collectivite_id = $1) AND kind = 'mail' AND (done_at IS NULL OR failed)")
             .bind(collectivite_id).fetch_one(pool).await?
     }))
 }

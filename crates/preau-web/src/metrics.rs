@@ -149,7 +149,7 @@ async fn render(s: &AppState) -> Result<String, preau_core::AppError> {
         out,
         "# HELP preau_ingestions_in_progress Inventories being read now.\n# TYPE preau_ingestions_in_progress gauge\npreau_ingestions_in_progress {reading}\npreau_ingestions_max {max}"
     );
-    let (waiting, failed) = preau_core::jobs::queue_counts(&s.db).await?;
+    let (waiting, failed) = preau_core::jobs::mail_counts(&s.db, None).await?;
     let _ = writeln!(
         out,
         "# HELP preau_jobs E-mails waiting to be sent, and given up.\n# TYPE preau_jobs gauge\npreau_jobs{{state=\"waiting\"}} {waiting}\npreau_jobs{{state=\"failed\"}} {failed}"

@@ -114,7 +114,7 @@ async fn page(
             )
         })
         .collect();
-    let (waiting, failed) = jobs::mail_counts(&s.db, p.collectivite_id).await?;
+    let (waiting, failed) = jobs::mail_counts(&s.db, Some(p.collectivite_id)).await?;
     Ok(AssistancePage {
         ctx: Ctx::page(a, p.lang_title("assistance.title"), "admin")
             .crumb("/admin", p.lang_title("nav.admin"))

@@ -90,47 +90,21 @@ fn base_query(raw: Option<&str>, sort: bool) -> String {
 /// The list's headings, each sorting by its column (again: the other way).
 fn device_columns(lang: Lang, raw: Option<&str>, current: &str) -> Vec<Column> {
     let rest = base_query(raw, false);
-    let (desc, code) = match current.strip_prefix('-') {
-        Some(c) => (true, c),
-        None => (false, current),
-    };
-    [
-        ("field.name", Some("name")),
-        ("field.category", Some("category")),
-        ("devices.place", Some("place")),
-        ("field.state", Some("state")),
-        ("field.asset_tag", None),
-        ("devices.age", Some("purchase")),
-        ("devices.last_seen", Some("seen")),
-    ]
-    .into_iter()
-    .map(|(key, sort)| {
-        let label = crate::i18n::t(lang, key);
-        match sort {
-            None => Column {
-                label,
-                href: None,
-                aria_sort: None,
-            },
-            Some(s) => {
-                let now = s == code;
-                let next = if now && !desc {
-                    format!("-{s}")
-                } else {
-                    s.to_string()
-                };
-                Column {
-                    label,
-                    href: Some(format!(
-                        "/devices?{rest}{}sort={next}",
-                        if rest.is_empty() { "" } else { "&" }
-                    )),
-                    aria_sort: now.then_some(if desc { "descending" } else { "ascending" }),
-                }
-            }
-        }
-    })
-    .collect()
+    let sep = if rest.is_empty() { "" } else { "&" };
+    super::sort_columns(
+        lang,
+        current,
+        &[
+            ("field.name", Some("name")),
+            ("field.category", Some("category")),
+            ("devices.place", Some("place")),
+            ("field.state", Some("state")),
+            ("field.asset_tag", None),
+            ("devices.age", Some("purchase")),
+            ("devices.last_seen", Some("seen")),
+        ],
+        |next| format!("/devices?{rest}{sep}sort={next}"),
+    )
 }
 
 pub async fn list(

@@ -14,7 +14,7 @@ use preau_core::{classes, contracts, jobs, pupils, schools, years};
 use preau_domain::{Principal, Role, text};
 
 use super::parts::visits::{VisitView, at_midnight, visit_view};
-use super::tickets::{TicketRow, calendar_notice, plain_deadlines, ticket_row};
+use super::tickets::{TicketRow, calendar_words, ticket_row, ticket_rows};
 use super::{Ctx, LangTitle, render, role_labels};
 use crate::AppState;
 use crate::error::PageError;
@@ -198,16 +198,7 @@ async fn rows(
     limit: i64,
 ) -> Result<Vec<TicketRow>, PageError> {
     let (items, _) = tickets::by_deadline(&s.db, p, f, None, limit).await?;
-    let mut ids: Vec<i64> = items.iter().map(|t| t.school_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let cals = preau_core::calendar::for_schools(&s.db, &ids).await?;
-    let now = Utc::now();
-    let plain = plain_deadlines(p);
-    Ok(items
-        .iter()
-        .map(|t| ticket_row(p.lang, t, now, plain, cals.get(&t.school_id)))
-        .collect())
+    ticket_rows(s, p, &items).await
 }
 
 fn open_filter() -> TicketFilter {
@@ -270,16 +261,16 @@ async fn admin_todo(
     s: &AppState,
     p: &Principal,
     year: Option<&years::SchoolYear>,
+    gaps: &preau_core::calendar::CalendarGaps,
 ) -> Result<Vec<(String, String)>, PageError> {
     use preau_core::inventory::devices::{self, DeviceFilter};
     let t = |k| crate::i18n::t(p.lang, k);
     let mut out = Vec::new();
     let today = super::today();
-    let gaps = preau_core::calendar::gaps(&s.db, p.collectivite_id, today).await?;
-    for y in [gaps.current, gaps.next].into_iter().flatten() {
+    for y in [&gaps.current, &gaps.next].into_iter().flatten() {
         out.push((
             "/admin/assistance".to_string(),
-            t("home.todo_calendar").replace("{}", &y),
+            t("home.todo_calendar").replace("{}", y),
         ));
     }
     match year {
@@ -315,7 +306,7 @@ async fn admin_todo(
             format!("{unplaced} {}", t("home.todo_unplaced")),
         ));
     }
-    let (_, failed) = jobs::mail_counts(&s.db, p.collectivite_id).await?;
+    let (_, failed) = jobs::mail_counts(&s.db, Some(p.collectivite_id)).await?;
     if failed > 0 {
         out.push((
             "/admin/assistance".into(),
@@ -513,8 +504,14 @@ pub async fn home(State(s): State<AppState>, a: Auth) -> PageResult {
         None
     };
     let shows_deadlines = !mine.is_empty() || school_tickets.is_some() || queue.is_some();
+    // The school calendars are looked up once, for the notice and the administrator's list.
+    let gaps = if shows_deadlines || p.is_admin() {
+        preau_core::calendar::gaps(&s.db, p.collectivite_id, today).await?
+    } else {
+        preau_core::calendar::CalendarGaps::default()
+    };
     let notice = if shows_deadlines {
-        calendar_notice(&s, p).await?
+        calendar_words(p, &gaps)
     } else {
         None
     };
@@ -530,7 +527,7 @@ pub async fn home(State(s): State<AppState>, a: Auth) -> PageResult {
         visits: visits(&s, &a).await?,
         loans: loans_to_settle(&s, p, &listed).await?,
         todo: if p.is_admin() {
-            admin_todo(&s, p, year.as_ref()).await?
+            admin_todo(&s, p, year.as_ref(), &gaps).await?
         } else {
             Vec::new()
         },

@@ -297,3 +297,50 @@ pub struct Column {
     pub href: Option<String>,
     pub aria_sort: Option<&'static str>,
 }
+
+/// A list's order as its address writes it: `name`, or `-name` the other way. Returns
+/// whether it is reversed, and the column's code.
+pub fn sort_parts(sort: &str) -> (bool, &str) {
+    match sort.strip_prefix('-') {
+        Some(code) => (true, code),
+        None => (false, sort),
+    }
+}
+
+/// Column headings for a list sorted by `current`: each column with a code links to the
+/// list in that order (`href_of` writes the address for an order), the current one marked
+/// and, clicked again, reversed.
+pub fn sort_columns(
+    lang: Lang,
+    current: &str,
+    columns: &[(&str, Option<&str>)],
+    href_of: impl Fn(&str) -> String,
+) -> Vec<Column> {
+    let (desc, now) = sort_parts(current);
+    columns
+        .iter()
+        .map(|(key, code)| {
+            let label = i18n::t(lang, key);
+            match code {
+                None => Column {
+                    label,
+                    href: None,
+                    aria_sort: None,
+                },
+                Some(code) => {
+                    let here = *code == now;
+                    let next = if here && !desc {
+                        format!("-{code}")
+                    } else {
+                        code.to_string()
+                    };
+                    Column {
+                        label,
+                        href: Some(href_of(&next)),
+                        aria_sort: here.then_some(if desc { "descending" } else { "ascending" }),
+                    }
+                }
+            }
+        })
+        .collect()
+}

@@ -733,10 +733,7 @@ const LOANS_PER_PAGE: usize = 50;
 
 /// Sorts a school's loans as the list asks (`-` first: the other way).
 fn sort_loans(list: &mut [Loan], sort: &str, lang: Lang) {
-    let (desc, code) = match sort.strip_prefix('-') {
-        Some(c) => (true, c),
-        None => (false, sort),
-    };
+    let (desc, code) = super::sort_parts(sort);
     let key = |l: &Loan| -> String {
         match code {
             "device" => l
@@ -839,31 +836,19 @@ async fn loans_page(
         "/schools/{id}/loans?status={status}{}",
         if unsigned { "&unsigned=true" } else { "" }
     );
-    let (desc, current) = match sort.strip_prefix('-') {
-        Some(c) => (true, c.to_string()),
-        None => (false, sort.clone()),
-    };
-    let columns = [
-        ("field.asset_tag", "device"),
-        ("loans.holder", "holder"),
-        ("field.class", "class"),
-        ("loans.given_on", "given"),
-        ("loans.signed_on", "signed"),
-        ("loans.state", "state"),
-    ]
-    .into_iter()
-    .map(|(key, code)| {
-        let now = code == current;
-        super::Column {
-            label: t(lang, key),
-            href: Some(format!(
-                "{base}&sort={}{code}",
-                if now && !desc { "-" } else { "" }
-            )),
-            aria_sort: now.then_some(if desc { "descending" } else { "ascending" }),
-        }
-    })
-    .collect();
+    let columns = super::sort_columns(
+        lang,
+        &sort,
+        &[
+            ("field.asset_tag", Some("device")),
+            ("loans.holder", Some("holder")),
+            ("field.class", Some("class")),
+            ("loans.given_on", Some("given")),
+            ("loans.signed_on", Some("signed")),
+            ("loans.state", Some("state")),
+        ],
+        |next| format!("{base}&sort={next}"),
+    );
     let link = |n: usize| format!("{base}&sort={sort}&page={n}");
     Ok(LoansPage {
         columns,

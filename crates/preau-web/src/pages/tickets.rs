@@ -409,14 +409,22 @@ pub async fn calendar_notice(
     p: &preau_domain::Principal,
 ) -> Result<Option<String>, PageError> {
     let gaps = preau_core::calendar::gaps(&s.db, p.collectivite_id, super::today()).await?;
-    Ok(gaps.current.map(|year| {
-        let mut text = crate::i18n::t(p.lang, "calendar.gap").replace("{}", &year);
+    Ok(calendar_words(p, &gaps))
+}
+
+/// The notice for calendars already looked up (see [`calendar_notice`]).
+pub fn calendar_words(
+    p: &preau_domain::Principal,
+    gaps: &preau_core::calendar::CalendarGaps,
+) -> Option<String> {
+    gaps.current.as_ref().map(|year| {
+        let mut text = crate::i18n::t(p.lang, "calendar.gap").replace("{}", year);
         if p.is_admin() {
             text.push(' ');
             text.push_str(crate::i18n::t(p.lang, "calendar.gap_admin"));
         }
         text
-    }))
+    })
 }
 
 /// School staff (a directeur, a teacher) read deadlines in plain words; those who run
@@ -890,6 +898,25 @@ pub struct TicketRow {
     pub plain: bool,
 }
 
+/// A list of tickets as the queue shows them, each deadline with the working time left on
+/// its school's calendar (read once per zone and week for the list), in the caller's words.
+pub async fn ticket_rows(
+    s: &AppState,
+    p: &preau_domain::Principal,
+    items: &[Ticket],
+) -> Result<Vec<TicketRow>, PageError> {
+    let mut ids: Vec<i64> = items.iter().map(|x| x.school_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let cals = preau_core::calendar::for_schools(&s.db, &ids).await?;
+    let now = Utc::now();
+    let plain = plain_deadlines(p);
+    Ok(items
+        .iter()
+        .map(|x| ticket_row(p.lang, x, now, plain, cals.get(&x.school_id)))
+        .collect())
+}
+
 pub fn ticket_row(
     lang: Lang,
     t: &Ticket,
@@ -1069,16 +1096,7 @@ pub async fn list(State(s): State<AppState>, a: Auth, Query(q): Query<ListQuery>
         ),
         n => preau_domain::sla::thousands(n),
     };
-    let now = Utc::now();
-    let plain = plain_deadlines(p);
-    let mut ids: Vec<i64> = items.iter().map(|x| x.school_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let cals = preau_core::calendar::for_schools(&s.db, &ids).await?;
-    let rows = items
-        .iter()
-        .map(|x| ticket_row(lang, x, now, plain, cals.get(&x.school_id)))
-        .collect();
+    let rows = ticket_rows(&s, p, &items).await?;
     let base = filter_query(&f);
     let next = cursor.map(|c| format!("/tickets?{base}&{c}"));
     let mut statuses = vec![

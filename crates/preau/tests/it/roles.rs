@@ -882,15 +882,34 @@ async fn form_path(app: &TestApp, route: &str) -> String {
     out
 }
 
+/// The text between `start` and `end` in a decoding error (a field's name, a choice).
+fn between(text: &str, start: &str, end: &str) -> Option<String> {
+    let rest = &text[text.find(start)? + start.len()..];
+    Some(rest[..rest.find(end)?].to_string())
+}
+
+/// Whether a field the probes must fill takes a date (else a number will do).
+fn is_date_field(name: &str) -> bool {
+    name.ends_with("_on") || ["day", "date", "until", "from", "to"].contains(&name)
+}
+
+/// The roles whose answer differs from the rule, as lines naming them.
+fn differences(what: &str, got: &[&str], want: &[&str; 7], out: &mut Vec<String>) {
+    for (r, role) in ROLES.iter().enumerate() {
+        if got[r] != want[r] {
+            out.push(format!(
+                "{role} {what}: expected {}, got {}",
+                want[r], got[r]
+            ));
+        }
+    }
+}
+
 /// Posts a form with the fields its handler reads before anything else: starting empty, each
 /// field the form's decoding says is missing is added (a date for a date's name, else `1`),
 /// a choice it refuses becomes its first allowed value. What answers then is the handler:
 /// its role check, then its own checks of the values. Upload forms are sent as uploads.
 async fn probe_form(session: &crate::harness::Session<'_>, path: &str) -> crate::harness::Resp {
-    let between = |text: &str, start: &str, end: &str| -> Option<String> {
-        let rest = &text[text.find(start)? + start.len()..];
-        Some(rest[..rest.find(end)?].to_string())
-    };
     let mut fields: Vec<(String, String)> = Vec::new();
     for _ in 0..20 {
         let form: Vec<(&str, &str)> = fields
@@ -906,8 +925,7 @@ async fn probe_form(session: &crate::harness::Session<'_>, path: &str) -> crate:
             return session.post_file(path, &form, None).await;
         }
         if let Some(name) = between(&body, "missing field `", "`") {
-            let date = name.ends_with("_on")
-                || ["day", "date", "until", "from", "to"].contains(&name.as_str());
+            let date = is_date_field(&name);
             let value = if date { "2027-03-04" } else { "1" };
             fields.push((name, value.to_string()));
         } else if let Some(first) = between(&body, "expected one of `", "`") {
@@ -1350,14 +1368,7 @@ async fn every_role_against_every_form() {
     let mut mismatches = Vec::new();
     for (route, got) in &seen {
         let want = &expected.iter().find(|(e, _)| e == route).unwrap().1;
-        for (r, role) in ROLES.iter().enumerate() {
-            if got[r] != want[r] {
-                mismatches.push(format!(
-                    "{role} POST {route}: expected {}, got {}",
-                    want[r], got[r]
-                ));
-            }
-        }
+        differences(&format!("POST {route}"), got, want, &mut mismatches);
     }
     assert!(
         mismatches.is_empty(),
@@ -1372,10 +1383,6 @@ async fn every_role_against_every_form() {
 /// becomes a word, a list, a flag or an object, a refused choice its first allowed value.
 /// What answers then is the handler: its role check, then its checks of the values.
 async fn probe_api(app: &TestApp, token: &str, method: Method, path: &str) -> crate::harness::Resp {
-    let between = |text: &str, start: &str, end: &str| -> Option<String> {
-        let rest = &text[text.find(start)? + start.len()..];
-        Some(rest[..rest.find(end)?].to_string())
-    };
     let mut body = serde_json::Map::new();
     for _ in 0..24 {
         let r = app
@@ -1393,8 +1400,7 @@ async fn probe_api(app: &TestApp, token: &str, method: Method, path: &str) -> cr
         }
         let detail = r.json()["detail"].as_str().unwrap_or_default().to_string();
         if let Some(name) = between(&detail, "missing field `", "`") {
-            let date = name.ends_with("_on")
-                || ["day", "date", "until", "from", "to"].contains(&name.as_str());
+            let date = is_date_field(&name);
             body.insert(name, if date { json!("2027-03-04") } else { json!(1) });
             continue;
         }
@@ -1620,14 +1626,7 @@ async fn every_role_against_every_api_write() {
             mismatches.push(format!("{m} {route}: no rule"));
             continue;
         };
-        for (r, role) in ROLES.iter().enumerate() {
-            if got[r] != want[r] {
-                mismatches.push(format!(
-                    "{role} {m} {route}: expected {}, got {}",
-                    want[r], got[r]
-                ));
-            }
-        }
+        differences(&format!("{m} {route}"), got, want, &mut mismatches);
     }
     assert!(
         mismatches.is_empty(),
