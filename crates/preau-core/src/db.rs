@@ -279,22 +279,31 @@ impl Db {
 
     /// The migrations not yet applied, in order: (version, name). Applies nothing.
     pub async fn pending(&self) -> anyhow::Result<Vec<(i64, &'static str)>> {
-        let exists: i64 = match self {
-            Db::Sqlite(p, _) => sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'preau_migrations'").fetch_one(p).await?,
-            Db::Postgres(p) => sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'preau_migrations'").fetch_one(p).await?,
-        };
-        let done: Vec<i64> = if exists > 0 {
-            with_db!(self, p => {
-                sqlx::query_scalar("SELECT version FROM preau_migrations").fetch_all(p).await
-            })?
-        } else {
-            Vec::new()
-        };
+        let done = self.applied().await?;
         Ok(MIGRATIONS
             .iter()
             .filter(|m| !done.contains(&m.version))
             .map(|m| (m.version, m.name))
             .collect())
+    }
+
+    /// The versions of the migrations applied, in order (none on an empty database).
+    pub async fn applied(&self) -> anyhow::Result<Vec<i64>> {
+        let exists: i64 = match self {
+            Db::Sqlite(p, _) => sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'preau_migrations'").fetch_one(p).await?,
+            Db::Postgres(p) => sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'preau_migrations'").fetch_one(p).await?,
+        };
+        if exists == 0 {
+            return Ok(Vec::new());
+        }
+        Ok(with_db!(self, p => {
+            sqlx::query_scalar("SELECT version FROM preau_migrations ORDER BY version").fetch_all(p).await
+        })?)
+    }
+
+    /// The version of the newest migration this program knows.
+    pub fn latest_version() -> i64 {
+        MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
     }
 
     /// Applies the migrations not yet applied, each in its own transaction.
@@ -318,9 +327,7 @@ impl Db {
     async fn migrate_where(&self, wanted: impl Fn(i64) -> bool) -> anyhow::Result<Vec<i64>> {
         let create = "CREATE TABLE IF NOT EXISTS preau_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)";
         with_db!(self, p => sqlx::query(create).execute(p).await.map(|_| ()))?;
-        let done: Vec<i64> = with_db!(self, p => {
-            sqlx::query_scalar("SELECT version FROM preau_migrations").fetch_all(p).await
-        })?;
+        let done = self.applied().await?;
         let mut applied = Vec::new();
         for m in MIGRATIONS
             .iter()
@@ -460,6 +467,7 @@ pub enum Param {
     OptBool(Option<bool>),
     OptTime(Option<chrono::DateTime<chrono::Utc>>),
     Bool(bool),
+    OptBlob(Option<Vec<u8>>),
 }
 
 /// SQL text with `$n` placeholders and their values, built from fixed fragments.
@@ -610,6 +618,7 @@ macro_rules! bind_params {
                 $crate::db::Param::OptBool(v) => q.bind(*v),
                 $crate::db::Param::OptTime(v) => q.bind(*v),
                 $crate::db::Param::Bool(v) => q.bind(*v),
+                $crate::db::Param::OptBlob(v) => q.bind(v.clone()),
             };
         }
         q

@@ -13,6 +13,7 @@ pub mod classes;
 pub mod collectivites;
 pub mod connectivity;
 pub mod contracts;
+pub mod copy;
 pub mod dashboard;
 pub mod db;
 pub mod demo;

@@ -108,6 +108,17 @@ enum Command {
         /// A file `preau backup` wrote.
         file: PathBuf,
     },
+    /// Copies the whole database into a new, empty one — SQLite to PostgreSQL the day a
+    /// collectivité outgrows the file, or back — with its ids, row versions, audit and
+    /// histories, then brings the copy's schema up to date. The source is read from one
+    /// snapshot and never written: stop Préau first, or what it writes meanwhile stays
+    /// behind.
+    Copy {
+        /// The new database: `postgres://…`, `sqlite://FOLDER/preau.sqlite3`, or a new
+        /// data folder.
+        #[arg(long, hide_env_values = true)]
+        to: String,
+    },
     /// Administration of a fresh install.
     Admin {
         #[command(subcommand)]
@@ -322,9 +333,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         println!("restored {} ({})", file.display(), db.backend());
         return Ok(());
     }
+    // A copy reads the source as it is (no migration) and writes into an empty database.
+    if let Command::Copy { to } = &cli.command {
+        let from = Db::open(url, &cli.data_dir).await?;
+        let target = if to.contains("://") {
+            Db::open(Some(to), &cli.data_dir).await?
+        } else {
+            Db::open_sqlite(std::path::Path::new(to)).await?
+        };
+        let copied = preau_core::copy::copy(&from, &target).await?;
+        let upgraded = target.migrate().await?;
+        preau_core::inventory::categories::ensure_builtin_everywhere(&target).await?;
+        println!(
+            "copied {} rows of {} tables (schema {}) from {} to {}{}",
+            copied.rows(),
+            copied.tables.len(),
+            copied.version,
+            from.backend(),
+            target.backend(),
+            if upgraded.is_empty() {
+                String::new()
+            } else {
+                format!(", then upgraded it to schema {}", Db::latest_version())
+            }
+        );
+        return Ok(());
+    }
     let db = open(&cli).await?;
     match &cli.command {
-        Command::Restore { .. } => unreachable!("handled above"),
+        Command::Restore { .. } | Command::Copy { .. } => unreachable!("handled above"),
         Command::Backup { file } => {
             let pg = url.map(|u| preau_core::backup::Postgres {
                 url: u,

@@ -3,7 +3,7 @@
 //! keep a restore from overwriting anything.
 
 use preau_core::backup::{self, Postgres};
-use preau_core::{Db, with_db};
+use preau_core::{Db, copy, with_db};
 
 use crate::harness::TestApp;
 
@@ -61,22 +61,9 @@ fn digest(rows: &[String]) -> String {
 async fn the_demo_backed_up_while_served_restores_whole() {
     let app = TestApp::demo().await;
     // A photo sent with a report: a file the backup must carry.
-    let (school, _) = crate::harness::first_and_other_school(&app).await;
-    let room: i64 = with_db!(&app.db, p => sqlx::query_scalar("SELECT MIN(id) FROM rooms WHERE school_id = $1 AND kind = 'classe'").bind(school).fetch_one(p).await.unwrap());
-    let teacher = app.login("enseignant", "demo").await;
+    let room = classroom(&app).await;
     let jpeg = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00photo-de-la-salle";
-    let r = teacher
-        .post_file(
-            "/tickets",
-            &[
-                ("room_id", &room.to_string()),
-                ("category", "ecran"),
-                ("priority", "p2"),
-            ],
-            Some(("photo", "tni.jpg", jpeg)),
-        )
-        .await;
-    assert_eq!(r.status, 303, "{}", r.body);
+    report(&app, room, Some(("photo", "tni.jpg", jpeg))).await;
     let dir = std::env::temp_dir().join(format!(
         "preau-backup-{}-{}",
         std::process::id(),
@@ -191,5 +178,115 @@ async fn the_demo_backed_up_while_served_restores_whole() {
     let r = backup::restore_sqlite(&junk, &dir.join("other")).await;
     assert!(r.unwrap_err().to_string().contains("notes.txt"));
     assert!(!dir.join("other").join("preau.sqlite3").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A classroom of the teacher's school.
+async fn classroom(app: &TestApp) -> i64 {
+    let (school, _) = crate::harness::first_and_other_school(app).await;
+    with_db!(&app.db, p => sqlx::query_scalar("SELECT MIN(id) FROM rooms WHERE school_id = $1 AND kind = 'classe'").bind(school).fetch_one(p).await.unwrap())
+}
+
+/// The teacher reports a broken screen in `room`, with a photo or not.
+async fn report(app: &TestApp, room: i64, photo: Option<(&str, &str, &[u8])>) {
+    let teacher = app.login("enseignant", "demo").await;
+    let r = teacher
+        .post_file(
+            "/tickets",
+            &[
+                ("room_id", &room.to_string()),
+                ("category", "ecran"),
+                ("priority", "p2"),
+            ],
+            photo,
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.status);
+}
+
+/// A new, empty SQLite data folder (removed by the caller).
+fn scratch(what: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "preau-{what}-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The demo, copied to the other database and back, is the demo: every table's rows
+/// alike, and the copy serves (its id sequences go on after the copied ids). On the
+/// SQLite run the copy goes to another SQLite file; the PostgreSQL run goes through
+/// SQLite and back into PostgreSQL.
+#[tokio::test]
+async fn the_demo_copied_to_the_other_database_and_back_is_whole_and_serves() {
+    let app = TestApp::demo().await;
+    let (school, _) = crate::harness::first_and_other_school(&app).await;
+    let room: i64 = with_db!(&app.db, p => sqlx::query_scalar("SELECT MIN(id) FROM rooms WHERE school_id = $1 AND kind = 'classe'").bind(school).fetch_one(p).await.unwrap());
+    report(
+        &app,
+        room,
+        Some(("photo", "tni.jpg", b"\xFF\xD8\xFF\xE0photo")),
+    )
+    .await;
+    let before = digests(&app.db).await;
+    let dir = scratch("copy");
+    let url = std::env::var("PREAU_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+
+    // Into SQLite (from SQLite, or from PostgreSQL).
+    let sqlite = Db::open_sqlite(&dir.join("sqlite")).await.unwrap();
+    let copied = copy::copy(&app.db, &sqlite).await.unwrap();
+    assert_eq!(copied.version, Db::latest_version());
+    assert!(copied.rows() > 1000, "{} rows", copied.rows());
+    let counts: Vec<(String, i64)> = digests(&sqlite)
+        .await
+        .into_iter()
+        .map(|(t, n, _)| (t, n))
+        .collect();
+    assert_eq!(
+        counts,
+        before
+            .iter()
+            .map(|(t, n, _)| (t.clone(), *n))
+            .collect::<Vec<_>>(),
+        "every table, every row"
+    );
+    // Nothing is copied over a database that holds something.
+    let again = copy::copy(&app.db, &sqlite).await.unwrap_err().to_string();
+    assert!(again.contains("not empty"), "{again}");
+    let nothing = Db::open_sqlite(&dir.join("empty")).await.unwrap();
+    let none = copy::copy(&nothing, &sqlite).await.unwrap_err().to_string();
+    assert!(none.contains("no Préau schema"), "{none}");
+
+    let back = match (&app.db, &url) {
+        (Db::Sqlite(..), _) => sqlite.clone(),
+        (Db::Postgres(_), Some(url)) => {
+            let schema = format!(
+                "copy_{}_{}",
+                std::process::id(),
+                chrono::Utc::now().timestamp_subsec_nanos()
+            );
+            let pg = Db::open_postgres(url, Some(&schema)).await.unwrap();
+            copy::copy(&sqlite, &pg).await.unwrap();
+            pg
+        }
+        (Db::Postgres(_), None) => unreachable!("a PostgreSQL test has its URL"),
+    };
+    let after = digests(&back).await;
+    assert_eq!(before.len(), after.len());
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(b, a, "table {}", b.0);
+    }
+    // The copy serves: new rows get new ids, after the copied ones.
+    let served = TestApp::serving(back.clone());
+    let highest: i64 = served.scalar("SELECT MAX(id) FROM tickets").await;
+    report(&served, room, None).await;
+    assert_eq!(
+        served.scalar("SELECT MAX(id) FROM tickets").await,
+        highest + 1
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

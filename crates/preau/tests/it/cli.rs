@@ -226,6 +226,24 @@ fn backup_and_restore_from_the_command_line() {
         &[],
     );
     assert!(ok, "{err}");
+    // Moved into a new SQLite data folder (from SQLite, or from PostgreSQL), it is there.
+    let moved = install.dir.join("moved");
+    let moved_s = moved.to_str().unwrap();
+    let (ok, out, err) = install.run(&["copy", "--to", moved_s], &[]);
+    assert!(ok, "{err}");
+    assert!(out.contains("copied") && out.contains("to sqlite"), "{out}");
+    let (ok, _, err) = install.run(&["copy", "--to", moved_s], &[]);
+    assert!(!ok && err.contains("not empty"), "{err}");
+    let there = std::process::Command::new(env!("CARGO_BIN_EXE_preau"))
+        .args(["--data-dir", moved_s, "admin", "create-collectivite"])
+        .args(["--name", "Commune Sauvegardée", "--insee", "78208"])
+        .env_remove("PREAU_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        !there.status.success(),
+        "the copied collectivité is already there"
+    );
     let file = install.dir.join("nuit.preau");
     let file_s = file.to_str().unwrap();
     if install.backend() == "sqlite" {

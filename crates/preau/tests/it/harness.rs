@@ -111,6 +111,14 @@ impl TestApp {
             .await
             .expect("demo");
         db.migrate().await.expect("upgrade");
+        TestApp {
+            _dir: dir,
+            ..TestApp::serving(db)
+        }
+    }
+
+    /// Serves a database made elsewhere (a copy, a restored backup).
+    pub fn serving(db: Db) -> TestApp {
         let router = preau_web::router(preau_web::AppState::new(
             db.clone(),
             preau_web::WebConfig {
@@ -121,7 +129,7 @@ impl TestApp {
         TestApp {
             db,
             router,
-            _dir: dir,
+            _dir: None,
         }
     }
 

@@ -23,4 +23,5 @@ mod pupils;
 mod roles;
 mod steering;
 mod tickets;
+mod upgrade;
 mod visio;
