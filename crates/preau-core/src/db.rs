@@ -171,6 +171,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(21, "0021", "school_access"),
     migration!(22, "0022", "notifications"),
     migration!(23, "0023", "backups"),
+    migration!(24, "0024", "sign_in"),
 ];
 
 impl Db {

@@ -41,21 +41,50 @@ pub async fn enqueue_mail(
         if !mail::is_sendable(&addr) || seen.contains(&addr) {
             continue;
         }
-        let payload = json!(Mail {
+        let mail = Mail {
             to: addr.clone(),
             subject: subject.to_string(),
             body: body.to_string(),
             link: link.map(str::to_string),
-        });
-        with_tx!(tx, c => {
-            sqlx::query("INSERT INTO jobs (collectivite_id, kind, payload, run_at, attempts, created_at) VALUES ($1, 'mail', $2, $3, 0, $3)")
-                .bind(collectivite_id).bind(payload.to_string()).bind(now)
-                .execute(&mut *c).await?;
-        });
+        };
+        insert_mail(tx, collectivite_id, &mail, now).await?;
         seen.push(addr);
     }
     crate::notifications::record(tx, collectivite_id, &seen, subject, link, now).await?;
     Ok(seen.len())
+}
+
+/// Queues one e-mail that is a key (a sign-in link): no copy is kept in the bell.
+pub async fn enqueue_private_mail(
+    tx: &mut Tx,
+    collectivite_id: i64,
+    to: &str,
+    subject: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let mail = Mail {
+        to: to.trim().to_lowercase(),
+        subject: subject.to_string(),
+        body: body.to_string(),
+        link: None,
+    };
+    insert_mail(tx, collectivite_id, &mail, now).await
+}
+
+async fn insert_mail(
+    tx: &mut Tx,
+    collectivite_id: i64,
+    mail: &Mail,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let payload = json!(mail);
+    with_tx!(tx, c => {
+        sqlx::query("INSERT INTO jobs (collectivite_id, kind, payload, run_at, attempts, created_at) VALUES ($1, 'mail', $2, $3, 0, $3)")
+            .bind(collectivite_id).bind(payload.to_string()).bind(now)
+            .execute(&mut *c).await?;
+    });
+    Ok(())
 }
 
 /// The e-mail addresses of a collectivité's active users holding `role` (at `school`,

@@ -372,6 +372,12 @@ impl Principal {
         self.is_admin() || self.has(Role::Elu)
     }
 
+    /// Inviting a school's teachers to sign in by e-mail (an account with the teacher's
+    /// role there, nothing else): its directeur, or the administrator.
+    pub fn can_invite_teachers(&self, school_id: i64) -> bool {
+        self.is_admin() || self.has_at(Role::Directeur, school_id)
+    }
+
     pub fn can_manage_users(&self) -> bool {
         self.is_admin()
     }

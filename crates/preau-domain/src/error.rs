@@ -407,6 +407,30 @@ impl FieldError {
                 "Cette réservation est déjà annulée.".into(),
                 "This booking is already cancelled.".into(),
             ),
+            "address_format" => (
+                format!("Adresse e-mail invalide : {detail} (exemple : prenom.nom@ac-versailles.fr)."),
+                format!("Invalid e-mail address: {detail} (example: first.last@ac-versailles.fr)."),
+            ),
+            "too_many_addresses" => (
+                format!("Au plus {max} adresses à la fois."),
+                format!("At most {max} addresses at a time."),
+            ),
+            "ldap_url" => (
+                "Adresse de l'annuaire invalide : ldaps://serveur:636 ou ldap://serveur:389 (avec StartTLS).".into(),
+                "Invalid directory address: ldaps://server:636 or ldap://server:389 (with StartTLS).".into(),
+            ),
+            "ldap_tls_required" => (
+                "Les mots de passe ne passent jamais en clair : utilisez ldaps:// ou cochez StartTLS.".into(),
+                "Passwords never travel in clear: use ldaps:// or tick StartTLS.".into(),
+            ),
+            "ldap_filter" => (
+                "Le filtre doit être entre parenthèses et contenir {login}, par exemple (uid={login}) ou (sAMAccountName={login}).".into(),
+                "The filter must be in parentheses and contain {login}, for example (uid={login}) or (sAMAccountName={login}).".into(),
+            ),
+            "pem_format" => (
+                "Certificat illisible : collez un ou plusieurs certificats PEM (-----BEGIN CERTIFICATE-----).".into(),
+                "Unreadable certificate: paste one or more PEM certificates (-----BEGIN CERTIFICATE-----).".into(),
+            ),
             other => (format!("Valeur invalide ({other})."), format!("Invalid value ({other}).")),
         };
         match lang {

@@ -208,13 +208,65 @@ pub async fn create(
         return Err(AppError::Invalid(vec![FieldError::new("user", "invalid")]));
     };
     let hash = hash_password(&input.password).await?;
+    insert(
+        tx,
+        p,
+        &login,
+        &display_name,
+        email.as_deref(),
+        &hash,
+        lang,
+        now,
+    )
+    .await
+}
+
+/// An account without a password, which signs in by e-mail link or through its
+/// collectivité's directory: the administrator granting an access request, a directeur
+/// inviting a teacher (each caller checks its own right first).
+pub(crate) async fn create_without_password(
+    tx: &mut Tx,
+    p: &Principal,
+    login: &str,
+    display_name: &str,
+    email: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<User> {
+    let login = check_login(login)?;
+    let display_name = text::required("display_name", display_name, 120)?;
+    // A random secret nobody is told: the password form never opens this account.
+    let hash = hash_password(&crate::secrets::random_token()).await?;
+    insert(
+        tx,
+        p,
+        &login,
+        &display_name,
+        email,
+        &hash,
+        Lang::default(),
+        now,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert(
+    tx: &mut Tx,
+    p: &Principal,
+    login: &str,
+    display_name: &str,
+    email: Option<&str>,
+    hash: &str,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> AppResult<User> {
     let id: i64 = with_tx!(tx, c => {
         sqlx::query_scalar("INSERT INTO users (collectivite_id, login, display_name, email, password_hash, lang, active, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) RETURNING id")
             .bind(p.collectivite_id)
-            .bind(&login)
-            .bind(&display_name)
-            .bind(&email)
-            .bind(&hash)
+            .bind(login)
+            .bind(display_name)
+            .bind(email)
+            .bind(hash)
             .bind(lang.code())
             .bind(true)
             .bind(now)
@@ -226,7 +278,7 @@ pub async fn create(
         action: "create",
         object_type: "user",
         object_id: id,
-        object_label: &login,
+        object_label: login,
         changes: serde_json::json!({"login": [null, login], "display_name": [null, display_name], "email": [null, email]}),
     })
     .await?;

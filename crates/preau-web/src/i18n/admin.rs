@@ -2,6 +2,12 @@
 
 /// `(key, français, English)`, sorted by key.
 pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
+    ("admin.access", "Demandes d'accès", "Access requests"),
+    (
+        "admin.access_text",
+        "Les personnes reconnues par un annuaire qui attendent un compte.",
+        "People a directory recognised who wait for an account.",
+    ),
     ("admin.agents", "Agents d'inventaire", "Inventory agents"),
     (
         "admin.agents_text",
@@ -65,6 +71,12 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "admin.registre_text",
         "La fiche du registre pour les prêts de tablettes aux élèves, générée à partir de la configuration, à imprimer pour le DPO.",
         "The register entry for tablet loans to pupils, generated from the configuration, to print for the DPO.",
+    ),
+    ("admin.sign_in", "Connexion", "Sign-in"),
+    (
+        "admin.sign_in_text",
+        "Annuaires LDAP / Active Directory, liens par e-mail, mots de passe Préau.",
+        "LDAP / Active Directory directories, e-mail links, Préau passwords.",
     ),
     ("admin.users", "Utilisateurs et rôles", "Users and roles"),
     (

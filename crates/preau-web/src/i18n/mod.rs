@@ -11,6 +11,7 @@ mod devices;
 mod money;
 mod org;
 mod pupils;
+mod signin;
 mod steering;
 mod tickets;
 mod visio;
@@ -24,6 +25,7 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     money::MESSAGES,
     org::MESSAGES,
     pupils::MESSAGES,
+    signin::MESSAGES,
     steering::MESSAGES,
     tickets::MESSAGES,
     visio::MESSAGES,

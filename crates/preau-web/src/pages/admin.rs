@@ -813,6 +813,8 @@ pub async fn index(State(s): State<AppState>, a: Auth, Query(q): Query<FlashQuer
     }
     if p.can_manage_users() {
         add("/admin/users", "users");
+        add("/admin/sign-in", "sign_in");
+        add("/admin/access", "access");
     }
     if p.can_read_audit() {
         add("/admin/audit", "audit");

@@ -24,6 +24,7 @@ mod parts;
 mod planning;
 pub mod pupils;
 mod search;
+mod signin;
 mod tickets;
 pub(crate) mod upload;
 mod user;
@@ -46,6 +47,31 @@ pub fn routes() -> Router<AppState> {
         .route("/notifications/{id}", get(notifications::open))
         .route("/login", get(user::login_page).post(user::login))
         .route("/logout", post(user::logout))
+        .route(
+            "/login/email",
+            get(signin::email_form).post(signin::email_send),
+        )
+        .route(
+            "/login/link/{token}",
+            get(signin::link_page).post(signin::link_use),
+        )
+        .route(
+            "/admin/sign-in",
+            get(signin::admin_page).post(signin::settings_save),
+        )
+        .route("/admin/sign-in/providers", post(signin::provider_create))
+        .route("/admin/sign-in/providers/new", get(signin::provider_new))
+        .route(
+            "/admin/sign-in/providers/{id}",
+            get(signin::provider_edit).post(signin::provider_update),
+        )
+        .route("/admin/access", get(signin::access_page))
+        .route("/admin/access/{id}/grant", post(signin::grant))
+        .route("/admin/access/{id}/refuse", post(signin::refuse))
+        .route(
+            "/schools/{id}/invite",
+            get(signin::invite_form).post(signin::invite),
+        )
         .route("/account", get(user::account))
         .route("/account/password", post(user::change_password))
         .route("/account/lang", post(user::change_lang))

@@ -196,6 +196,8 @@ struct SchoolPage {
     can_edit: bool,
     can_edit_rooms: bool,
     can_edit_classes: bool,
+    /// The directeur (or the administrator) invites the school's teachers.
+    can_invite: bool,
     device_count: i64,
     ip_ranges: String,
     ip_error: Option<String>,
@@ -373,6 +375,7 @@ async fn school_page_with(
         can_edit: p.can_manage_collectivite(),
         can_edit_rooms: p.can_edit_rooms(id),
         can_edit_classes: p.can_edit_classes(id),
+        can_invite: p.can_invite_teachers(id),
         school,
     };
     render(&page)

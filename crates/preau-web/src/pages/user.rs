@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use preau_core::AppError;
+use preau_core::signin;
 use preau_core::users::{self, auth};
 use preau_core::write_tx;
 use preau_domain::Lang;
@@ -26,6 +27,12 @@ struct LoginPage {
     error: Option<&'static str>,
     next: String,
     login: String,
+    /// Where the login and password are checked: the collectivités' directories, then
+    /// Préau's own accounts (`local`); empty when there is no directory.
+    sources: Vec<(String, String)>,
+    source: String,
+    /// Whether the "link by e-mail" way is offered (this server knows its address).
+    email_links: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -53,22 +60,88 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-pub async fn login_page(MaybeAuth(c): MaybeAuth, Query(q): Query<LoginQuery>) -> PageResult {
-    if c.principal.is_some() && !c.via_token {
-        return Ok(Redirect::to("/").into_response());
+/// The sign-in form's sources: every enabled directory, then the local accounts.
+async fn sources(
+    s: &AppState,
+    lang: preau_domain::Lang,
+) -> Result<Vec<(String, String)>, PageError> {
+    let providers = signin::enabled_providers(&s.db).await?;
+    if providers.is_empty() {
+        return Ok(Vec::new());
     }
+    let several = providers
+        .iter()
+        .any(|p| p.collectivite_id != providers[0].collectivite_id);
+    let mut out: Vec<(String, String)> = providers
+        .into_iter()
+        .map(|p| {
+            let label = if several {
+                format!("{} — {}", p.collectivite, p.label)
+            } else {
+                p.label
+            };
+            (format!("ldap:{}", p.id), label)
+        })
+        .collect();
+    out.push((
+        "local".into(),
+        crate::i18n::t(lang, "signin.local_account").into(),
+    ));
+    Ok(out)
+}
+
+/// What the sign-in form shows again.
+#[derive(Default)]
+struct LoginState {
+    error: Option<&'static str>,
+    flash: Option<&'static str>,
+    next: String,
+    login: String,
+    source: String,
+}
+
+async fn login_form(s: &AppState, c: &crate::session::Caller, st: LoginState) -> PageResult {
     let ctx = Ctx::anonymous(
         c.lang,
         c.csrf.as_deref().unwrap_or(""),
         crate::i18n::t(c.lang, "login.title"),
     )
-    .flash(flash_key(q.flash.as_deref()));
+    .flash(st.flash);
+    let sources = sources(s, c.lang).await?;
+    let source = if sources.iter().any(|x| x.0 == st.source) {
+        st.source
+    } else {
+        sources.first().map(|x| x.0.clone()).unwrap_or_default()
+    };
     render(&LoginPage {
         ctx,
-        error: None,
-        next: safe_next(q.next.as_deref()),
-        login: String::new(),
+        error: st.error,
+        next: st.next,
+        login: st.login,
+        sources,
+        source,
+        email_links: s.config.public_url.is_some(),
     })
+}
+
+pub async fn login_page(
+    State(s): State<AppState>,
+    MaybeAuth(c): MaybeAuth,
+    Query(q): Query<LoginQuery>,
+) -> PageResult {
+    if c.principal.is_some() && !c.via_token {
+        return Ok(Redirect::to("/").into_response());
+    }
+    login_form(
+        &s,
+        &c,
+        LoginState {
+            flash: flash_key(q.flash.as_deref()),
+            next: safe_next(q.next.as_deref()),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -76,6 +149,18 @@ pub struct LoginForm {
     login: String,
     password: String,
     next: Option<String>,
+    #[serde(default)]
+    source: String,
+}
+
+/// How a sign-in attempt ended before a session is made.
+enum Checked {
+    User(i64),
+    /// A directory vouched for someone: matched to a user, or an access request.
+    Provider(signin::Resolved),
+    Refused,
+    /// The directory could not answer.
+    Unavailable,
 }
 
 pub async fn login(State(s): State<AppState>, MaybeAuth(c): MaybeAuth, req: Request) -> PageResult {
@@ -84,6 +169,7 @@ pub async fn login(State(s): State<AppState>, MaybeAuth(c): MaybeAuth, req: Requ
         <CsrfForm<LoginForm> as axum::extract::FromRequest<AppState>>::from_request(req, &s)
             .await?;
     let login = f.login.trim().to_lowercase();
+    let next = safe_next(f.next.as_deref());
     // Wrong passwords slow down the (login, address) pair that sends them, progressively;
     // a stranger elsewhere cannot lock the real user out, and a school's shared address
     // is refused only after many failures across its logins.
@@ -91,53 +177,92 @@ pub async fn login(State(s): State<AppState>, MaybeAuth(c): MaybeAuth, req: Requ
     let keys = [format!("login:{login}@{addr}"), format!("addr:{addr}")];
     let wait = s.limiter.wait(&keys[0], free, window);
     let blocked = wait.is_some() || s.limiter.blocked(&keys[1], free * 20, window);
-    let user_id = if blocked {
-        None
-    } else {
-        auth::check_credentials(&s.db, &login, &f.password).await?
-    };
-    let Some(user_id) = user_id else {
-        if !blocked {
-            keys.iter().for_each(|k| s.limiter.fail(k, window));
-        }
-        tracing::info!(blocked, "login refused");
-        let ctx = Ctx::anonymous(
-            c.lang,
-            c.csrf.as_deref().unwrap_or(""),
-            crate::i18n::t(c.lang, "login.title"),
-        );
-        let msg = crate::i18n::t(
-            c.lang,
-            if blocked {
-                "login.blocked"
-            } else {
-                "login.failed"
-            },
-        );
-        let mut resp = render(&LoginPage {
-            ctx,
-            error: Some(msg),
-            next: safe_next(f.next.as_deref()),
-            login: f.login.clone(),
-        })?;
-        *resp.status_mut() = if blocked {
-            axum::http::StatusCode::TOO_MANY_REQUESTS
-        } else {
-            axum::http::StatusCode::UNAUTHORIZED
-        };
-        if blocked {
-            let secs = wait.map_or(window.as_secs(), |w| w.as_secs().max(1));
-            if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
-                resp.headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, v);
+    let checked = if blocked {
+        Checked::Refused
+    } else if let Some(id) = f
+        .source
+        .strip_prefix("ldap:")
+        .and_then(|x| x.parse::<i64>().ok())
+    {
+        let provider = signin::enabled_provider(&s.db, id).await?;
+        match signin::ldap::authenticate(&provider.config, &login, &f.password).await {
+            Ok(Some(who)) => {
+                Checked::Provider(signin::resolve(&s.db, &provider, &who, Utc::now()).await?)
+            }
+            Ok(None) => Checked::Refused,
+            Err(e) => {
+                tracing::warn!(provider = provider.id, error = %e, "directory unavailable");
+                Checked::Unavailable
             }
         }
-        return Ok(resp);
+    } else {
+        match auth::check_credentials(&s.db, &login, &f.password).await? {
+            Some(id) if signin::local_password_allowed(&s.db, id).await? => Checked::User(id),
+            _ => Checked::Refused,
+        }
     };
-    s.limiter.clear(&keys[0]);
+    match checked {
+        Checked::User(user_id) => {
+            s.limiter.clear(&keys[0]);
+            start_session(&s, user_id, &next).await
+        }
+        Checked::Provider(resolved) => {
+            s.limiter.clear(&keys[0]);
+            super::signin::after_provider(&s, &c, resolved, &next).await
+        }
+        Checked::Refused | Checked::Unavailable => {
+            let unavailable = matches!(checked, Checked::Unavailable);
+            if !blocked && !unavailable {
+                keys.iter().for_each(|k| s.limiter.fail(k, window));
+            }
+            tracing::info!(blocked, unavailable, "login refused");
+            let msg = crate::i18n::t(
+                c.lang,
+                if blocked {
+                    "login.blocked"
+                } else if unavailable {
+                    "signin.directory_down"
+                } else {
+                    "login.failed"
+                },
+            );
+            let mut resp = login_form(
+                &s,
+                &c,
+                LoginState {
+                    error: Some(msg),
+                    flash: None,
+                    next,
+                    login: f.login.clone(),
+                    source: f.source.clone(),
+                },
+            )
+            .await?;
+            *resp.status_mut() = if blocked {
+                axum::http::StatusCode::TOO_MANY_REQUESTS
+            } else if unavailable {
+                axum::http::StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                axum::http::StatusCode::UNAUTHORIZED
+            };
+            if blocked {
+                let secs = wait.map_or(window.as_secs(), |w| w.as_secs().max(1));
+                if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+                    resp.headers_mut()
+                        .insert(axum::http::header::RETRY_AFTER, v);
+                }
+            }
+            Ok(resp)
+        }
+    }
+}
+
+/// Opens a session for a user whose sign-in succeeded (password, directory, e-mail
+/// link) and goes on to `next`.
+pub(crate) async fn start_session(s: &AppState, user_id: i64, next: &str) -> PageResult {
     let new = auth::create_session(&s.db, user_id, Utc::now()).await?;
     tracing::info!(user_id, "login");
-    let mut resp = Redirect::to(&safe_next(f.next.as_deref())).into_response();
+    let mut resp = Redirect::to(next).into_response();
     let secure = s.config.secure_cookies;
     for c in [
         session::cookie(

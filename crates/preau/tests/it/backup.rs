@@ -204,17 +204,6 @@ async fn report(app: &TestApp, room: i64, photo: Option<(&str, &str, &[u8])>) {
     assert_eq!(r.status, 303, "{}", r.status);
 }
 
-/// A new, empty SQLite data folder (removed by the caller).
-fn scratch(what: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "preau-{what}-{}-{}",
-        std::process::id(),
-        chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// The demo, copied to the other database and back, is the demo: every table's rows
 /// alike, and the copy serves (its id sequences go on after the copied ids). On the
 /// SQLite run the copy goes to another SQLite file; the PostgreSQL run goes through
@@ -231,7 +220,7 @@ async fn the_demo_copied_to_the_other_database_and_back_is_whole_and_serves() {
     )
     .await;
     let before = digests(&app.db).await;
-    let dir = scratch("copy");
+    let dir = crate::harness::scratch("copy");
     let url = std::env::var("PREAU_TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty());

@@ -245,6 +245,70 @@ async fn serve(app: &TestApp) -> String {
     base
 }
 
+/// The directeur invites a teacher; the teacher, who has no password, asks for a link by
+/// e-mail and signs in with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invited_teacher_signs_in_with_the_link_sent_by_email() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = TestApp::demo_with(preau_web::WebConfig {
+        secure_cookies: false,
+        public_url: Some(base.clone()),
+        ..Default::default()
+    })
+    .await;
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let (a, _) = crate::harness::first_and_other_school(&app).await;
+    let db = app.db.clone();
+    let rt = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let d = Driver::start();
+        d.login(&base, "directeur");
+        d.wait_for("Bonjour");
+        d.goto(&format!("{base}/schools/{a}"));
+        d.wait_for("Inviter des enseignants");
+        d.click_link("Inviter des enseignants");
+        d.wait_for("Qui inviter");
+        d.type_in("#i-addr", "lea.moreau@ac-versailles.fr");
+        d.click("form[action$='/invite'] button[type=submit]");
+        let page = d.wait_for("invité(e)");
+        assert!(page.contains("Lea Moreau"), "{page}");
+        d.logout();
+        d.wait_for("Se connecter");
+        // Signed out, the page speaks the browser's language: she picks French.
+        d.wait_for("Password");
+        d.click_link("Français");
+        d.wait_for("Pas de mot de passe");
+        d.click_link("Pas de mot de passe");
+        d.wait_for("Connexion par e-mail");
+        d.type_in("#address", "lea.moreau@ac-versailles.fr");
+        d.click("button[type=submit].primary");
+        d.wait_for("C'est envoyé");
+        // The link, as the mail queue holds it for the relay.
+        let payloads: Vec<String> = rt.block_on(async {
+            preau_core::with_db!(&db, p => sqlx::query_scalar("SELECT payload FROM jobs WHERE payload LIKE '%/login/link/%'").fetch_all(p).await.unwrap())
+        });
+        assert_eq!(payloads.len(), 1);
+        let body = serde_json::from_str::<serde_json::Value>(&payloads[0]).unwrap()["body"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let start = body.find(&format!("{base}/login/link/")).expect("the link");
+        let link: String = body[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        d.goto(&link);
+        d.wait_for("ne sert qu'une fois");
+        d.click("button[type=submit].primary");
+        let home = d.wait_for("Bonjour");
+        assert!(home.contains("Lea Moreau"), "{home}");
+    })
+    .await
+    .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn directeur_and_administrateur_journeys() {
     let app = TestApp::demo().await;
@@ -672,6 +736,9 @@ async fn every_role_main_pages_fit_a_tablet_and_a_phone() {
                 "/reports/sla",
                 "/admin",
                 "/admin/audit",
+                "/admin/sign-in",
+                "/admin/sign-in/providers/new",
+                "/admin/access",
                 "/coverage",
                 "/notifications",
                 "/search?q=Classe",
@@ -705,6 +772,7 @@ async fn every_role_main_pages_fit_a_tablet_and_a_phone() {
                 "/".into(),
                 format!("/schools/{a}"),
                 format!("/schools/{a}/loans"),
+                format!("/schools/{a}/invite"),
                 "/tickets".into(),
                 format!("/tickets/{ticket}"),
             ],

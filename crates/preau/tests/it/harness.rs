@@ -177,6 +177,28 @@ impl TestApp {
         }
     }
 
+    /// Someone not signed in, with the anonymous CSRF token the sign-in pages give.
+    pub async fn anonymous(&self) -> Session<'_> {
+        let page = self.request(Method::GET, "/login", &[], None).await;
+        let anon = set_cookie(&page, "preau_csrf").expect("csrf cookie");
+        Session {
+            app: self,
+            cookie: format!("preau_csrf={anon}"),
+            csrf: anon,
+        }
+    }
+
+    /// The session a successful sign-in answer opened (its cookies).
+    pub fn session_from(&self, resp: &Resp) -> Session<'_> {
+        let sid = set_cookie(resp, "preau_session").expect("session cookie");
+        let csrf = set_cookie(resp, "preau_csrf").expect("session csrf");
+        Session {
+            app: self,
+            cookie: format!("preau_session={sid}; preau_csrf={csrf}"),
+            csrf,
+        }
+    }
+
     /// Logs in through the real form and returns a browser-like session.
     pub async fn login(&self, login: &str, password: &str) -> Session<'_> {
         let page = self.request(Method::GET, "/login", &[], None).await;
@@ -199,13 +221,7 @@ impl TestApp {
             "login {login} failed: {}",
             resp.body
         );
-        let sid = set_cookie(&resp, "preau_session").expect("session cookie");
-        let csrf = set_cookie(&resp, "preau_csrf").expect("session csrf");
-        Session {
-            app: self,
-            cookie: format!("preau_session={sid}; preau_csrf={csrf}"),
-            csrf,
-        }
+        self.session_from(&resp)
     }
 
     /// An API token for a demo user, made the way the CLI makes it.
@@ -503,4 +519,15 @@ pub fn xlsx_sheets(book: &[u8]) -> Vec<(String, String)> {
             (name, rows.join("\n"))
         })
         .collect()
+}
+
+/// A new, empty folder of the system's temporary space (removed by the caller).
+pub fn scratch(what: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "preau-{what}-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }

@@ -21,6 +21,7 @@ mod inventory;
 mod org;
 mod pupils;
 mod roles;
+mod signin;
 mod steering;
 mod tickets;
 mod upgrade;

@@ -98,6 +98,7 @@ async fn every_role_against_every_endpoint() {
     let cid = ids("SELECT MIN(id) FROM collectivites".to_string()).await;
     let dossier = ids("SELECT MIN(id) FROM subsidies".to_string()).await;
     let campaign = ids("SELECT MIN(id) FROM needs_campaigns".to_string()).await;
+    let (directory, _) = crate::signin::directory_and_request(&app).await;
     // A cart of school A that no class holds as a set (the demo makes it bookable).
     let cart_a = ids(format!("SELECT MIN(b.id) FROM bookables b WHERE b.school_id = {a} AND NOT EXISTS (SELECT 1 FROM devices t JOIN loans l ON l.device_id = t.id AND l.returned_on IS NULL AND l.kind = 'classe' WHERE t.parent_id = b.device_id)")).await;
 
@@ -182,6 +183,16 @@ async fn every_role_against_every_endpoint() {
         ),
         ("/admin/audit".into(), admin_only),
         ("/admin".into(), admin_only),
+        ("/admin/sign-in".into(), admin_only),
+        ("/admin/sign-in/providers/new".into(), admin_only),
+        (format!("/admin/sign-in/providers/{directory}"), admin_only),
+        ("/admin/access".into(), admin_only),
+        // The directeur invites the teachers of the school (A), and nobody else.
+        (
+            format!("/schools/{a}/invite"),
+            ["ok", "403", "403", "403", "ok", "403", "403"],
+        ),
+        (format!("/schools/{b}/invite"), admin_only),
         ("/admin/collectivite/edit".into(), admin_only),
         (
             format!("/admin/users/{admin_id}/edit"),
@@ -460,6 +471,8 @@ async fn every_role_against_every_endpoint() {
     // attachment (its own tests: `tickets.rs`) are named apart.
     let public = [
         "/login",
+        "/login/email",
+        "/login/link/{token}",
         "/ical/{file}",
         "/calendrier/{file}",
         "/healthz",
@@ -872,6 +885,8 @@ async fn form_path(app: &TestApp, route: &str) -> String {
             ("/loans/", _) => first("loans", &format!("{in_a} AND returned_on IS NULL")),
             ("/pupils/", _) => first("pupils", &format!("{in_a} AND label IS NOT NULL")),
             ("/admin/routing/", _) => first("routing_rules", "1 = 1"),
+            ("/admin/sign-in/providers/", _) => first("identity_providers", "1 = 1"),
+            ("/admin/access/", _) => first("access_requests", "1 = 1"),
             (other, name) => panic!("no id rule for {other}{{{name}}}"),
         };
         out.push_str(&q(sql).await.to_string());
@@ -952,7 +967,7 @@ async fn probe_form(session: &crate::harness::Session<'_>, path: &str) -> crate:
 async fn every_role_against_every_form() {
     let routes: Vec<String> = crate::harness::page_routes()
         .into_iter()
-        .filter(|(route, post)| *post && route != "/login" && route != "/logout")
+        .filter(|(route, post)| *post && !route.starts_with("/login") && route != "/logout")
         .map(|(p, _)| p)
         .collect();
     let mut seen: Vec<(String, Vec<&str>)> = routes.iter().map(|r| (r.clone(), vec![])).collect();
@@ -963,6 +978,8 @@ async fn every_role_against_every_form() {
         let admin = crate::tickets::principal(&app, "admin").await;
         let tech = crate::tickets::principal(&app, "technicien").await;
         preau_core::write_tx!(app.db, tx => preau_core::routing::add(tx, &admin, None, Some(preau_domain::ticket::TicketCategory::Imprimante), preau_domain::ticket::Assignee::User(tech.user_id), chrono::Utc::now()).await?).unwrap();
+        // A directory, and an access request through it.
+        crate::signin::directory_and_request(&app).await;
         let session = app.login(role, "demo").await;
         for (route, got) in seen.iter_mut() {
             let path = form_path(&app, route).await;
@@ -1298,6 +1315,30 @@ async fn every_role_against_every_form() {
         (
             "/admin/users/{id}/active",
             ["ok", "403", "403", "403", "403", "403", "403"],
+        ),
+        (
+            "/admin/sign-in",
+            ["ok", "403", "403", "403", "403", "403", "403"],
+        ),
+        (
+            "/admin/sign-in/providers",
+            ["checks", "403", "403", "403", "403", "403", "403"],
+        ),
+        (
+            "/admin/sign-in/providers/{id}",
+            ["checks", "403", "403", "403", "403", "403", "403"],
+        ),
+        (
+            "/admin/access/{id}/grant",
+            ["checks", "403", "403", "403", "403", "403", "403"],
+        ),
+        (
+            "/admin/access/{id}/refuse",
+            ["checks", "403", "403", "403", "403", "403", "403"],
+        ),
+        (
+            "/schools/{id}/invite",
+            ["checks", "403", "403", "403", "checks", "403", "403"],
         ),
         (
             "/admin/pupils",
