@@ -172,6 +172,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(22, "0022", "notifications"),
     migration!(23, "0023", "backups"),
     migration!(24, "0024", "sign_in"),
+    migration!(25, "0025", "sign_in_flows"),
 ];
 
 impl Db {

@@ -415,6 +415,10 @@ impl FieldError {
                 format!("Au plus {max} adresses à la fois."),
                 format!("At most {max} addresses at a time."),
             ),
+            "https_url" => (
+                "Adresse invalide : https://… (http:// seulement pour un serveur sur cette machine).".into(),
+                "Invalid address: https://… (http:// only for a server on this machine).".into(),
+            ),
             "ldap_url" => (
                 "Adresse de l'annuaire invalide : ldaps://serveur:636 ou ldap://serveur:389 (avec StartTLS).".into(),
                 "Invalid directory address: ldaps://server:636 or ldap://server:389 (with StartTLS).".into(),

@@ -61,7 +61,11 @@ pub(crate) fn attribute_or(
 ) -> String {
     let v = value.trim();
     let v = if v.is_empty() { default } else { v };
-    if v.len() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+    if v.len() > 64
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         errors.push(FieldError::new(field, "invalid_characters"));
         return String::new();
     }

@@ -3,13 +3,16 @@
 //! Per collectivité: whether local passwords are allowed beyond its administrators (who
 //! always keep theirs, the way in when a directory is down), whether people may ask for a
 //! one-time link by e-mail ([`links`]), and its directories and identity providers — LDAP
-//! or Active Directory ([`ldap`]). A person a provider vouches for is matched to a user by
+//! or Active Directory ([`ldap`]), OpenID Connect ([`oidc`]), CAS ([`cas`]); a sign-in
+//! under way at a provider is a [`Flow`]. A person a provider vouches for is matched to a user by
 //! a stable identifier (the provider's subject once linked, else the login or the e-mail
 //! address, as the provider says); nobody is ever created with a role by a provider alone:
 //! an unknown person leaves an access request for the administrator to grant or refuse.
 
+pub mod cas;
 pub mod ldap;
 pub mod links;
+pub mod oidc;
 
 use chrono::{DateTime, Utc};
 use preau_domain::{FieldError, Principal, Role, text};
@@ -147,6 +150,50 @@ impl MatchBy {
     }
 }
 
+/// How a provider is reached, by kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Config {
+    Ldap(ldap::Config),
+    Oidc(oidc::Config),
+    Cas(cas::Config),
+}
+
+impl Config {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Config::Ldap(_) => "ldap",
+            Config::Oidc(_) => "oidc",
+            Config::Cas(_) => "cas",
+        }
+    }
+
+    /// The address the administrator reads in the list.
+    pub fn address(&self) -> &str {
+        match self {
+            Config::Ldap(c) => &c.url,
+            Config::Oidc(c) => &c.issuer,
+            Config::Cas(c) => &c.url,
+        }
+    }
+
+    fn to_json(&self) -> anyhow::Result<String> {
+        Ok(match self {
+            Config::Ldap(c) => serde_json::to_string(c)?,
+            Config::Oidc(c) => serde_json::to_string(c)?,
+            Config::Cas(c) => serde_json::to_string(c)?,
+        })
+    }
+
+    fn from_row(kind: &str, json: &str) -> anyhow::Result<Config> {
+        Ok(match kind {
+            "ldap" => Config::Ldap(serde_json::from_str(json)?),
+            "oidc" => Config::Oidc(serde_json::from_str(json)?),
+            "cas" => Config::Cas(serde_json::from_str(json)?),
+            other => anyhow::bail!("unknown provider kind {other}"),
+        })
+    }
+}
+
 /// A directory or identity provider of a collectivité.
 #[derive(Debug, Clone)]
 pub struct Provider {
@@ -157,15 +204,15 @@ pub struct Provider {
     pub match_by: MatchBy,
     pub enabled: bool,
     pub version: i64,
-    pub config: ldap::Config,
+    pub config: Config,
 }
 
-type ProviderRow = (i64, i64, String, String, String, String, bool, i64);
+type ProviderRow = (i64, i64, String, String, String, String, bool, i64, String);
 
-const PROVIDER_SELECT: &str = "SELECT ip.id, ip.collectivite_id, c.name, ip.label, ip.config, ip.match_by, ip.enabled, ip.version FROM identity_providers ip JOIN collectivites c ON c.id = ip.collectivite_id";
+const PROVIDER_SELECT: &str = "SELECT ip.id, ip.collectivite_id, c.name, ip.label, ip.config, ip.match_by, ip.enabled, ip.version, ip.kind FROM identity_providers ip JOIN collectivites c ON c.id = ip.collectivite_id";
 
 fn provider_of(r: ProviderRow) -> AppResult<Provider> {
-    let config: ldap::Config = serde_json::from_str(&r.4)
+    let config = Config::from_row(&r.8, &r.4)
         .map_err(|e| anyhow::anyhow!("provider {}: stored settings unreadable: {e}", r.0))?;
     Ok(Provider {
         id: r.0,
@@ -217,14 +264,50 @@ pub async fn provider(db: &Db, p: &Principal, id: i64) -> AppResult<Provider> {
         .ok_or(AppError::NotFound)
 }
 
-/// A provider as the administrator's form sends it. An empty bind password keeps the one
-/// stored.
+/// A provider's settings as the administrator's form sends them, by kind.
+#[derive(Debug, Clone)]
+pub enum ConfigInput {
+    Ldap(ldap::ConfigInput),
+    Oidc(oidc::ConfigInput),
+    Cas(cas::ConfigInput),
+}
+
+impl Default for ConfigInput {
+    fn default() -> Self {
+        ConfigInput::Ldap(ldap::ConfigInput::default())
+    }
+}
+
+impl ConfigInput {
+    /// The settings to store; `stored` keeps a secret the form leaves empty.
+    fn check(&self, stored: Option<&Config>) -> Result<Config, Vec<FieldError>> {
+        match (self, stored) {
+            (ConfigInput::Ldap(i), None) => i.check(None).map(Config::Ldap),
+            (ConfigInput::Ldap(i), Some(Config::Ldap(c))) => i.check(Some(c)).map(Config::Ldap),
+            (ConfigInput::Oidc(i), None) => i.check(None).map(Config::Oidc),
+            (ConfigInput::Oidc(i), Some(Config::Oidc(c))) => i.check(Some(c)).map(Config::Oidc),
+            (ConfigInput::Cas(i), None | Some(Config::Cas(_))) => i.check().map(Config::Cas),
+            _ => Err(vec![FieldError::new("kind", "unknown_value")]),
+        }
+    }
+
+    /// Whether the form changes the secret (a bind password, a client secret).
+    fn new_secret(&self) -> bool {
+        match self {
+            ConfigInput::Ldap(i) => !i.bind_password.is_empty(),
+            ConfigInput::Oidc(i) => !i.client_secret.is_empty(),
+            ConfigInput::Cas(_) => false,
+        }
+    }
+}
+
+/// A provider as the administrator's form sends it.
 #[derive(Debug, Clone, Default)]
 pub struct ProviderInput {
     pub label: String,
     pub match_by: String,
     pub enabled: bool,
-    pub ldap: ldap::ConfigInput,
+    pub config: ConfigInput,
     pub version: i64,
 }
 
@@ -239,24 +322,24 @@ pub async fn save_provider(
     if !p.can_manage_users() {
         return Err(AppError::Forbidden);
     }
-    let before: Option<(String, i64, String)> = match id {
+    let before: Option<(String, i64, String, String)> = match id {
         None => None,
         Some(id) => {
-            let row: Option<(String, i64, String)> = with_tx!(tx, c => {
-                sqlx::query_as("SELECT config, version, label FROM identity_providers WHERE id = $1 AND collectivite_id = $2")
+            let row: Option<(String, i64, String, String)> = with_tx!(tx, c => {
+                sqlx::query_as("SELECT config, version, label, kind FROM identity_providers WHERE id = $1 AND collectivite_id = $2")
                     .bind(id).bind(p.collectivite_id).fetch_optional(&mut *c).await?
             });
             Some(row.ok_or(AppError::NotFound)?)
         }
     };
-    let stored: Option<ldap::Config> = before
+    let stored: Option<Config> = before
         .as_ref()
-        .and_then(|b| serde_json::from_str(&b.0).ok());
+        .and_then(|b| Config::from_row(&b.3, &b.0).ok());
     let mut e = Errors::default();
     let label = e.check(text::required("label", &input.label, 80));
     let match_by = e
         .check(MatchBy::parse(input.match_by.trim()).ok_or(FieldError::new("match_by", "invalid")));
-    let config = match input.ldap.check(stored.as_ref()) {
+    let config = match input.config.check(stored.as_ref()) {
         Ok(c) => Some(c),
         Err(errors) => {
             errors.into_iter().for_each(|x| e.push(x));
@@ -269,9 +352,9 @@ pub async fn save_provider(
             "provider", "invalid",
         )]));
     };
-    let json = serde_json::to_string(&config).map_err(anyhow::Error::from)?;
+    let json = config.to_json()?;
     let id = match (id, &before) {
-        (Some(id), Some((_, version, _))) => {
+        (Some(id), Some((_, version, _, _))) => {
             if *version != input.version {
                 return Err(AppError::Conflict(FieldError::new(
                     "version",
@@ -286,12 +369,12 @@ pub async fn save_provider(
             id
         }
         _ => with_tx!(tx, c => {
-            sqlx::query_scalar("INSERT INTO identity_providers (collectivite_id, kind, label, config, match_by, enabled, version, created_at, updated_at) VALUES ($1, 'ldap', $2, $3, $4, $5, 1, $6, $6) RETURNING id")
-                .bind(p.collectivite_id).bind(&label).bind(&json).bind(match_by.code()).bind(input.enabled).bind(now)
+            sqlx::query_scalar("INSERT INTO identity_providers (collectivite_id, kind, label, config, match_by, enabled, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING id")
+                .bind(p.collectivite_id).bind(config.kind()).bind(&label).bind(&json).bind(match_by.code()).bind(input.enabled).bind(now)
                 .fetch_one(&mut *c).await?
         }),
     };
-    // The audit names what changed, never the service account's password.
+    // The audit names what changed, never a secret.
     audit::record(
         tx,
         &Actor::from(p),
@@ -303,9 +386,9 @@ pub async fn save_provider(
             object_label: &label,
             changes: serde_json::json!({
                 "label": [before.as_ref().map(|b| b.2.clone()), label],
-                "url": [stored.as_ref().map(|s| s.url.clone()), config.url],
-                "bind_dn": [stored.as_ref().map(|s| s.bind_dn.clone()), config.bind_dn],
-                "bind_password_changed": !input.ldap.bind_password.is_empty(),
+                "kind": config.kind(),
+                "address": [stored.as_ref().map(|s| s.address().to_string()), config.address()],
+                "secret_changed": input.config.new_secret(),
                 "match_by": match_by.code(),
                 "enabled": input.enabled,
             }),
@@ -386,7 +469,7 @@ async fn resolve_in(
             }
             link(
                 tx,
-                provider,
+                (provider.id, &provider.label),
                 &who.subject,
                 *id,
                 &Actor::system("connexion", provider.collectivite_id),
@@ -451,7 +534,7 @@ async fn resolve_in(
 
 async fn link(
     tx: &mut Tx,
-    provider: &Provider,
+    (provider_id, label): (i64, &str),
     subject: &str,
     user_id: i64,
     actor: &Actor,
@@ -459,7 +542,7 @@ async fn link(
 ) -> AppResult<()> {
     with_tx!(tx, c => {
         sqlx::query("INSERT INTO user_identities (provider_id, subject, user_id, created_at, last_used_at) VALUES ($1, $2, $3, $4, $4)")
-            .bind(provider.id).bind(subject).bind(user_id).bind(now).execute(&mut *c).await?;
+            .bind(provider_id).bind(subject).bind(user_id).bind(now).execute(&mut *c).await?;
     });
     audit::record(
         tx,
@@ -470,7 +553,7 @@ async fn link(
             object_type: "user",
             object_id: user_id,
             object_label: subject,
-            changes: serde_json::json!({"provider": provider.label, "subject": subject}),
+            changes: serde_json::json!({"provider": label, "subject": subject}),
         },
     )
     .await
@@ -615,17 +698,15 @@ pub async fn grant(
             user.id
         }
     };
-    let provider = Provider {
-        id: r.provider_id,
-        collectivite_id: p.collectivite_id,
-        collectivite: String::new(),
-        label: r.provider.clone(),
-        match_by: MatchBy::Subject,
-        enabled: true,
-        version: 0,
-        config: ldap::Config::default(),
-    };
-    link(tx, &provider, &r.subject, user_id, &Actor::from(p), now).await?;
+    link(
+        tx,
+        (r.provider_id, &r.provider),
+        &r.subject,
+        user_id,
+        &Actor::from(p),
+        now,
+    )
+    .await?;
     decide(tx, p, &r, "accordee", Some(user_id), now).await?;
     if let Some(email) = &r.email {
         crate::jobs::enqueue_mail(
@@ -688,4 +769,54 @@ async fn decide(
         changes: serde_json::json!({"status": ["en_attente", status], "user_id": [null, user_id]}),
     })
     .await
+}
+
+/// A sign-in under way at an OpenID Connect or CAS provider.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub provider_id: i64,
+    pub nonce: String,
+    pub verifier: String,
+    pub next: String,
+}
+
+/// How long a person has to come back from the provider.
+pub const FLOW_MINUTES: i64 = 10;
+
+/// Starts a sign-in at a provider: the state to send (its SHA-256 is what is kept), and
+/// the flow's nonce and PKCE verifier.
+pub async fn start_flow(
+    db: &Db,
+    provider_id: i64,
+    next: &str,
+    now: DateTime<Utc>,
+) -> AppResult<(String, Flow)> {
+    let state = crate::secrets::random_token();
+    let flow = Flow {
+        provider_id,
+        nonce: crate::secrets::random_token(),
+        verifier: crate::secrets::random_token(),
+        next: next.to_string(),
+    };
+    crate::write_tx!(db, tx => {
+        with_tx!(tx, c => {
+            sqlx::query("DELETE FROM sign_in_flows WHERE expires_at < $1").bind(now).execute(&mut *c).await?;
+            sqlx::query("INSERT INTO sign_in_flows (state_hash, provider_id, nonce, verifier, next, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(crate::secrets::token_hash(&state)).bind(provider_id).bind(&flow.nonce).bind(&flow.verifier).bind(next)
+                .bind(now).bind(now + chrono::Duration::minutes(FLOW_MINUTES))
+                .execute(&mut *c).await?;
+        });
+    })?;
+    Ok((state, flow))
+}
+
+/// The flow a state names, used up: once, within its ten minutes.
+pub async fn take_flow(db: &Db, state: &str, now: DateTime<Utc>) -> AppResult<Option<Flow>> {
+    crate::write_tx!(db, tx => {
+        let row: Option<(i64, String, String, String)> = with_tx!(tx, c => {
+            sqlx::query_as("DELETE FROM sign_in_flows WHERE state_hash = $1 AND expires_at > $2 RETURNING provider_id, nonce, verifier, next")
+                .bind(crate::secrets::token_hash(state)).bind(now).fetch_optional(&mut *c).await?
+        });
+        row.map(|(provider_id, nonce, verifier, next)| Flow { provider_id, nonce, verifier, next })
+    })
 }

@@ -128,9 +128,16 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "Certificat de l'autorité",
         "Authority certificate",
     ),
+    (
+        "field.cas_version",
+        "Version du protocole",
+        "Protocol version",
+    ),
     ("field.category", "Catégorie", "Category"),
     ("field.city", "Commune", "Town"),
     ("field.class", "Classe", "Class"),
+    ("field.client_id", "Identifiant client", "Client ID"),
+    ("field.client_secret", "Secret client", "Client secret"),
     ("field.contractor", "Prestataire", "Contractor"),
     ("field.cpu", "Processeur", "Processor"),
     ("field.display_name", "Nom affiché", "Display name"),
@@ -147,6 +154,7 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "School address ranges",
     ),
     ("field.ips", "Adresses IP", "IP addresses"),
+    ("field.issuer", "Émetteur (issuer)", "Issuer"),
     ("field.kind", "Type", "Kind"),
     ("field.label", "Libellé", "Label"),
     ("field.lang", "Langue", "Language"),
@@ -161,6 +169,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "field.login_attribute",
         "Attribut identifiant",
         "Login attribute",
+    ),
+    (
+        "field.login_claim",
+        "Revendication identifiant",
+        "Login claim",
     ),
     (
         "field.mail_attribute",
@@ -375,6 +388,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "Open reports",
     ),
     ("home.title", "Accueil", "Home"),
+    (
+        "home.todo_access",
+        "{n} demande(s) d'accès à accorder ou refuser",
+        "{n} access request(s) to grant or refuse",
+    ),
     (
         "home.todo_backup",
         "Aucune sauvegarde depuis plus de deux jours",

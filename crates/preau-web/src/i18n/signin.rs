@@ -42,11 +42,6 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "Service account password",
     ),
     (
-        "signin.bind_password_kept",
-        "Laissez vide pour garder le mot de passe enregistré.",
-        "Leave empty to keep the stored password.",
-    ),
-    (
         "signin.by_email",
         "Pas de mot de passe ? Recevoir un lien de connexion par e-mail",
         "No password? Get a sign-in link by e-mail",
@@ -60,6 +55,11 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "signin.ca_pem_hint",
         "Si l'annuaire a un certificat de votre propre autorité, collez-la ici (format PEM). Sinon, les autorités du système sont utilisées.",
         "If the directory's certificate comes from your own authority, paste it here (PEM). Otherwise, the system's authorities are used.",
+    ),
+    (
+        "signin.cas_url_hint",
+        "L'adresse de base du serveur CAS, sans /login.",
+        "The CAS server's base address, without /login.",
     ),
     (
         "signin.directories",
@@ -173,6 +173,23 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("signin.invited_created", "invité(e)", "invited"),
     (
+        "signin.issuer_hint",
+        "L'adresse de l'émetteur (issuer) : Préau y lit /.well-known/openid-configuration.",
+        "The issuer's address: Préau reads /.well-known/openid-configuration there.",
+    ),
+    ("signin.kind_cas", "CAS", "CAS"),
+    (
+        "signin.kind_ldap",
+        "Annuaire LDAP / Active Directory",
+        "LDAP / Active Directory directory",
+    ),
+    ("signin.kind_oidc", "OpenID Connect", "OpenID Connect"),
+    (
+        "signin.label_hint",
+        "Ce que les personnes voient sur la page de connexion, par exemple « Compte de la mairie » ou « ENT ».",
+        "What people see on the sign-in page, for example “Town hall account” or “ENT”.",
+    ),
+    (
         "signin.link_expired",
         "Ce lien a expiré (il était valable 15 minutes). Demandez-en un nouveau.",
         "This link has expired (it was valid for 15 minutes). Ask for a new one.",
@@ -250,8 +267,13 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "signin.no_directory",
-        "Aucun annuaire : chacun se connecte avec son mot de passe Préau ou un lien par e-mail.",
+        "Aucun annuaire ni fournisseur : chacun se connecte avec son mot de passe Préau ou un lien par e-mail.",
         "No directory: everyone signs in with their Préau password or an e-mail link.",
+    ),
+    (
+        "signin.or_password",
+        "ou avec un identifiant et un mot de passe :",
+        "or with a login and password:",
     ),
     ("signin.provider", "Annuaire", "Directory"),
     (
@@ -259,7 +281,22 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "Ajouter un annuaire",
         "Add a directory",
     ),
+    (
+        "signin.provider_new_cas",
+        "Ajouter un serveur CAS",
+        "Add a CAS server",
+    ),
+    (
+        "signin.provider_new_oidc",
+        "Ajouter un fournisseur OpenID Connect",
+        "Add an OpenID Connect provider",
+    ),
     ("signin.provider_title", "Annuaire", "Directory"),
+    (
+        "signin.redirect_uri",
+        "Adresse de retour à déclarer chez le fournisseur :",
+        "Redirect address to register with the provider:",
+    ),
     ("signin.refuse", "Refuser", "Refuse"),
     (
         "signin.refused_text",
@@ -281,7 +318,29 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
         "Demande d'accès envoyée",
         "Access request sent",
     ),
+    (
+        "signin.secret_kept",
+        "Laissez vide pour garder le secret enregistré.",
+        "Leave empty to keep the stored secret.",
+    ),
     ("signin.source", "Se connecter avec", "Sign in with"),
+    (
+        "signin.sso_expired",
+        "Cette connexion a expiré ou a déjà servi (10 minutes au plus). Recommencez depuis la page de connexion.",
+        "This sign-in has expired or was already used (10 minutes at most). Start again from the sign-in page.",
+    ),
+    (
+        "signin.sso_failed",
+        "La connexion n'a pas abouti. Réessayez, ou connectez-vous autrement.",
+        "The sign-in did not go through. Try again, or sign in another way.",
+    ),
+    ("signin.sso_title", "Connexion", "Sign-in"),
+    (
+        "signin.sso_unavailable",
+        "Cette connexion a besoin de l'adresse publique du serveur (--public-url) : demandez-la à la direction du numérique.",
+        "This sign-in needs the server's public address (--public-url): ask the IT department.",
+    ),
+    ("signin.sso_with", "Se connecter avec", "Sign in with"),
     (
         "signin.starttls",
         "StartTLS (pour une adresse ldap://)",

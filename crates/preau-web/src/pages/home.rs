@@ -255,8 +255,8 @@ async fn report_links(
     Ok(out)
 }
 
-/// The administrator's list: imports due, devices to place, mails given up, silent
-/// devices, contracts ending.
+/// The administrator's list: imports due, backups, access requests, devices to place,
+/// mails given up, silent devices, contracts ending.
 async fn admin_todo(
     s: &AppState,
     p: &Principal,
@@ -290,6 +290,13 @@ async fn admin_todo(
     let (_, late) = super::admin::backup_state(s, p.lang).await?;
     if late {
         out.push(("/admin".into(), t("home.todo_backup").into()));
+    }
+    let asking = preau_core::signin::waiting(&s.db, p.collectivite_id).await?;
+    if asking > 0 {
+        out.push((
+            "/admin/access".into(),
+            t("home.todo_access").replace("{n}", &asking.to_string()),
+        ));
     }
     let now = Utc::now();
     let total = |f: DeviceFilter| async move {

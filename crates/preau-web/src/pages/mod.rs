@@ -55,6 +55,9 @@ pub fn routes() -> Router<AppState> {
             "/login/link/{token}",
             get(signin::link_page).post(signin::link_use),
         )
+        .route("/login/sso/callback", get(signin::sso_callback))
+        .route("/login/sso/{id}", get(signin::sso_start))
+        .route("/login/cas/{state}", get(signin::cas_return))
         .route(
             "/admin/sign-in",
             get(signin::admin_page).post(signin::settings_save),

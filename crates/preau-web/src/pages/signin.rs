@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use preau_core::signin::{self, MatchBy, links};
 use preau_core::{AppError, schools, users, write_tx};
@@ -242,8 +242,28 @@ pub async fn link_use(
 struct AdminSignInPage {
     ctx: Ctx,
     settings: signin::Settings,
-    providers: Vec<signin::Provider>,
+    providers: Vec<ProviderRow>,
     public_url: bool,
+}
+
+pub struct ProviderRow {
+    id: i64,
+    label: String,
+    kind: &'static str,
+    address: String,
+    enabled: bool,
+}
+
+/// A kind of provider in words.
+fn kind_label(lang: preau_domain::Lang, kind: &str) -> &'static str {
+    crate::i18n::t(
+        lang,
+        match kind {
+            "oidc" => "signin.kind_oidc",
+            "cas" => "signin.kind_cas",
+            _ => "signin.kind_ldap",
+        },
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -257,7 +277,17 @@ pub async fn admin_page(
     Query(q): Query<FlashQuery>,
 ) -> PageResult {
     let p = &a.p;
-    let providers = signin::providers(&s.db, p).await?;
+    let providers = signin::providers(&s.db, p)
+        .await?
+        .into_iter()
+        .map(|x| ProviderRow {
+            id: x.id,
+            kind: kind_label(p.lang, x.config.kind()),
+            address: x.config.address().to_string(),
+            label: x.label,
+            enabled: x.enabled,
+        })
+        .collect();
     render(&AdminSignInPage {
         ctx: Ctx::page(&a, p.lang_title("signin.admin_title"), "admin")
             .crumb("/admin", p.lang_title("nav.admin"))
@@ -294,153 +324,21 @@ pub async fn settings_save(
 struct ProviderPage {
     ctx: Ctx,
     action: String,
-    input: ProviderView,
+    input: ProviderForm,
     match_options: Vec<(&'static str, &'static str)>,
     errors: Vec<(String, String)>,
-    has_password: bool,
+    has_secret: bool,
+    kind: &'static str,
+    /// The address a provider sends people back to (OpenID Connect), to register there.
+    redirect_uri: String,
 }
 
-/// The form's values as shown (never the stored password).
-#[derive(Default)]
-struct ProviderView {
-    label: String,
-    match_by: String,
-    enabled: bool,
-    url: String,
-    starttls: bool,
-    ca_pem: String,
-    bind_dn: String,
-    base_dn: String,
-    filter: String,
-    login_attribute: String,
-    name_attribute: String,
-    mail_attribute: String,
-    version: i64,
-}
-
-impl ProviderView {
-    fn of(p: &signin::Provider) -> ProviderView {
-        let c = &p.config;
-        ProviderView {
-            label: p.label.clone(),
-            match_by: p.match_by.code().into(),
-            enabled: p.enabled,
-            url: c.url.clone(),
-            starttls: c.starttls,
-            ca_pem: c.ca_pem.clone().unwrap_or_default(),
-            bind_dn: c.bind_dn.clone(),
-            base_dn: c.base_dn.clone(),
-            filter: c.filter.clone(),
-            login_attribute: c.login_attribute.clone(),
-            name_attribute: c.name_attribute.clone(),
-            mail_attribute: c.mail_attribute.clone(),
-            version: p.version,
-        }
-    }
-
-    fn from_input(i: &signin::ProviderInput) -> ProviderView {
-        let c = &i.ldap;
-        ProviderView {
-            label: i.label.clone(),
-            match_by: i.match_by.clone(),
-            enabled: i.enabled,
-            url: c.url.clone(),
-            starttls: c.starttls,
-            ca_pem: c.ca_pem.clone(),
-            bind_dn: c.bind_dn.clone(),
-            base_dn: c.base_dn.clone(),
-            filter: c.filter.clone(),
-            login_attribute: c.login_attribute.clone(),
-            name_attribute: c.name_attribute.clone(),
-            mail_attribute: c.mail_attribute.clone(),
-            version: i.version,
-        }
-    }
-}
-
-fn provider_page(
-    a: &Auth,
-    id: Option<i64>,
-    input: ProviderView,
-    has_password: bool,
-    errors: &[FieldError],
-) -> PageResult {
-    let lang = a.p.lang;
-    let t = |k: &str| crate::i18n::t(lang, k);
-    let mut r = render(&ProviderPage {
-        ctx: Ctx::page(a, a.p.lang_title("signin.provider_title"), "admin")
-            .crumb("/admin", a.p.lang_title("nav.admin"))
-            .crumb("/admin/sign-in", a.p.lang_title("signin.admin_title")),
-        action: match id {
-            Some(id) => format!("/admin/sign-in/providers/{id}"),
-            None => "/admin/sign-in/providers".into(),
-        },
-        input,
-        match_options: MatchBy::ALL
-            .iter()
-            .map(|m| {
-                (
-                    m.code(),
-                    t(match m {
-                        MatchBy::Login => "signin.match_login",
-                        MatchBy::Email => "signin.match_email",
-                        MatchBy::Subject => "signin.match_subject",
-                    }),
-                )
-            })
-            .collect(),
-        errors: errors
-            .iter()
-            .map(|e| (crate::i18n::field_label(lang, &e.field), e.message(lang)))
-            .collect(),
-        has_password,
-    })?;
-    if !errors.is_empty() {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(r)
-}
-
-pub async fn provider_new(a: Auth) -> PageResult {
-    if !a.p.can_manage_users() {
-        return Err(AppError::Forbidden.into());
-    }
-    let input = ProviderView {
-        match_by: "login".into(),
-        enabled: true,
-        starttls: true,
-        filter: "(uid={login})".into(),
-        login_attribute: "uid".into(),
-        name_attribute: "cn".into(),
-        mail_attribute: "mail".into(),
-        ..Default::default()
-    };
-    provider_page(&a, None, input, false, &[])
-}
-
-pub async fn provider_edit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> PageResult {
-    let p = signin::provider(&s.db, &a.p, id).await?;
-    provider_page(&a, Some(id), ProviderView::of(&p), true, &[])
-}
-
-async fn provider_save(
-    s: &AppState,
-    a: &Auth,
-    id: Option<i64>,
-    f: signin::ProviderInput,
-) -> PageResult {
-    match write_tx!(s.db, tx => signin::save_provider(tx, &a.p, id, &f, Utc::now()).await?) {
-        Ok(_) => Ok(see_other("/admin/sign-in", "saved")),
-        Err(AppError::Invalid(errs)) => {
-            provider_page(a, id, ProviderView::from_input(&f), id.is_some(), &errs)
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// The directory form as posted (a ticked box sends its value, an unticked one nothing).
+/// The provider form as posted, for every kind (a ticked box sends its value, an unticked
+/// one nothing); shown again as typed, never with a stored secret.
 #[derive(Deserialize, Default)]
 pub struct ProviderForm {
+    #[serde(default)]
+    kind: String,
     #[serde(default)]
     label: String,
     #[serde(default)]
@@ -466,29 +364,214 @@ pub struct ProviderForm {
     #[serde(default)]
     mail_attribute: String,
     #[serde(default)]
+    issuer: String,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    client_secret: String,
+    #[serde(default)]
+    login_claim: String,
+    #[serde(default)]
+    cas_version: String,
+    #[serde(default)]
     version: i64,
 }
 
 impl ProviderForm {
-    fn input(self) -> signin::ProviderInput {
-        signin::ProviderInput {
-            label: self.label,
-            match_by: self.match_by,
-            enabled: self.enabled.is_some(),
-            ldap: signin::ldap::ConfigInput {
-                url: self.url,
+    fn of(p: &signin::Provider) -> ProviderForm {
+        let mut f = ProviderForm {
+            kind: p.config.kind().into(),
+            label: p.label.clone(),
+            match_by: p.match_by.code().into(),
+            enabled: p.enabled.then(|| "true".into()),
+            version: p.version,
+            ..Default::default()
+        };
+        match &p.config {
+            signin::Config::Ldap(c) => {
+                f.url = c.url.clone();
+                f.starttls = c.starttls.then(|| "true".into());
+                f.ca_pem = c.ca_pem.clone().unwrap_or_default();
+                f.bind_dn = c.bind_dn.clone();
+                f.base_dn = c.base_dn.clone();
+                f.filter = c.filter.clone();
+                f.login_attribute = c.login_attribute.clone();
+                f.name_attribute = c.name_attribute.clone();
+                f.mail_attribute = c.mail_attribute.clone();
+            }
+            signin::Config::Oidc(c) => {
+                f.issuer = c.issuer.clone();
+                f.client_id = c.client_id.clone();
+                f.ca_pem = c.ca_pem.clone().unwrap_or_default();
+                f.login_claim = c.login_claim.clone();
+            }
+            signin::Config::Cas(c) => {
+                f.url = c.url.clone();
+                f.cas_version = c.version.to_string();
+                f.ca_pem = c.ca_pem.clone().unwrap_or_default();
+                f.name_attribute = c.name_attribute.clone();
+                f.mail_attribute = c.mail_attribute.clone();
+            }
+        }
+        f
+    }
+
+    /// A new provider's form, with the usual defaults of its kind.
+    fn new_of(kind: &str) -> ProviderForm {
+        let mut f = ProviderForm {
+            kind: kind.into(),
+            match_by: "login".into(),
+            enabled: Some("true".into()),
+            ..Default::default()
+        };
+        match kind {
+            "oidc" => {
+                f.kind = "oidc".into();
+                f.match_by = "email".into();
+                f.login_claim = "preferred_username".into();
+            }
+            "cas" => {
+                f.kind = "cas".into();
+                f.cas_version = "3".into();
+                f.name_attribute = "displayName".into();
+                f.mail_attribute = "mail".into();
+            }
+            _ => {
+                f.kind = "ldap".into();
+                f.starttls = Some("true".into());
+                f.filter = "(uid={login})".into();
+                f.login_attribute = "uid".into();
+                f.name_attribute = "cn".into();
+                f.mail_attribute = "mail".into();
+            }
+        }
+        f
+    }
+
+    fn input(&self) -> signin::ProviderInput {
+        let config = match self.kind.as_str() {
+            "oidc" => signin::ConfigInput::Oidc(signin::oidc::ConfigInput {
+                issuer: self.issuer.clone(),
+                client_id: self.client_id.clone(),
+                client_secret: self.client_secret.clone(),
+                ca_pem: self.ca_pem.clone(),
+                login_claim: self.login_claim.clone(),
+            }),
+            "cas" => signin::ConfigInput::Cas(signin::cas::ConfigInput {
+                url: self.url.clone(),
+                version: self.cas_version.clone(),
+                ca_pem: self.ca_pem.clone(),
+                mail_attribute: self.mail_attribute.clone(),
+                name_attribute: self.name_attribute.clone(),
+            }),
+            _ => signin::ConfigInput::Ldap(signin::ldap::ConfigInput {
+                url: self.url.clone(),
                 starttls: self.starttls.is_some(),
-                ca_pem: self.ca_pem,
-                bind_dn: self.bind_dn,
-                bind_password: self.bind_password,
-                base_dn: self.base_dn,
-                filter: self.filter,
-                login_attribute: self.login_attribute,
-                name_attribute: self.name_attribute,
-                mail_attribute: self.mail_attribute,
-            },
+                ca_pem: self.ca_pem.clone(),
+                bind_dn: self.bind_dn.clone(),
+                bind_password: self.bind_password.clone(),
+                base_dn: self.base_dn.clone(),
+                filter: self.filter.clone(),
+                login_attribute: self.login_attribute.clone(),
+                name_attribute: self.name_attribute.clone(),
+                mail_attribute: self.mail_attribute.clone(),
+            }),
+        };
+        signin::ProviderInput {
+            label: self.label.clone(),
+            match_by: self.match_by.clone(),
+            enabled: self.enabled.is_some(),
+            config,
             version: self.version,
         }
+    }
+
+    /// The form shown again: secrets are never written back into the page.
+    fn shown(mut self) -> ProviderForm {
+        self.bind_password.clear();
+        self.client_secret.clear();
+        self
+    }
+}
+
+fn provider_page(
+    s: &AppState,
+    a: &Auth,
+    id: Option<i64>,
+    input: ProviderForm,
+    has_secret: bool,
+    errors: &[FieldError],
+) -> PageResult {
+    let lang = a.p.lang;
+    let t = |k: &str| crate::i18n::t(lang, k);
+    let input_kind = input.kind.clone();
+    let mut r = render(&ProviderPage {
+        ctx: Ctx::page(a, a.p.lang_title("signin.provider_title"), "admin")
+            .crumb("/admin", a.p.lang_title("nav.admin"))
+            .crumb("/admin/sign-in", a.p.lang_title("signin.admin_title")),
+        action: match id {
+            Some(id) => format!("/admin/sign-in/providers/{id}"),
+            None => "/admin/sign-in/providers".into(),
+        },
+        input: input.shown(),
+        match_options: MatchBy::ALL
+            .iter()
+            .map(|m| {
+                (
+                    m.code(),
+                    t(match m {
+                        MatchBy::Login => "signin.match_login",
+                        MatchBy::Email => "signin.match_email",
+                        MatchBy::Subject => "signin.match_subject",
+                    }),
+                )
+            })
+            .collect(),
+        errors: errors
+            .iter()
+            .map(|e| (crate::i18n::field_label(lang, &e.field), e.message(lang)))
+            .collect(),
+        has_secret,
+        kind: kind_label(lang, &input_kind),
+        redirect_uri: format!(
+            "{}/login/sso/callback",
+            s.config.public_url.as_deref().unwrap_or("https://…")
+        ),
+    })?;
+    if !errors.is_empty() {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+#[derive(Deserialize, Default)]
+pub struct KindQuery {
+    kind: Option<String>,
+}
+
+pub async fn provider_new(
+    State(s): State<AppState>,
+    a: Auth,
+    Query(q): Query<KindQuery>,
+) -> PageResult {
+    if !a.p.can_manage_users() {
+        return Err(AppError::Forbidden.into());
+    }
+    let form = ProviderForm::new_of(q.kind.as_deref().unwrap_or("ldap"));
+    provider_page(&s, &a, None, form, false, &[])
+}
+
+pub async fn provider_edit(State(s): State<AppState>, a: Auth, Path(id): Path<i64>) -> PageResult {
+    let p = signin::provider(&s.db, &a.p, id).await?;
+    provider_page(&s, &a, Some(id), ProviderForm::of(&p), true, &[])
+}
+
+async fn provider_save(s: &AppState, a: &Auth, id: Option<i64>, f: ProviderForm) -> PageResult {
+    let input = f.input();
+    match write_tx!(s.db, tx => signin::save_provider(tx, &a.p, id, &input, Utc::now()).await?) {
+        Ok(_) => Ok(see_other("/admin/sign-in", "saved")),
+        Err(AppError::Invalid(errs)) => provider_page(s, a, id, f, id.is_some(), &errs),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -497,7 +580,7 @@ pub async fn provider_create(
     a: Auth,
     CsrfForm(f): CsrfForm<ProviderForm>,
 ) -> PageResult {
-    provider_save(&s, &a, None, f.input()).await
+    provider_save(&s, &a, None, f).await
 }
 
 pub async fn provider_update(
@@ -506,7 +589,151 @@ pub async fn provider_update(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<ProviderForm>,
 ) -> PageResult {
-    provider_save(&s, &a, Some(id), f.input()).await
+    provider_save(&s, &a, Some(id), f).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// Sends the person to an OpenID Connect or CAS provider, a flow of ten minutes kept.
+pub async fn sso_start(
+    State(s): State<AppState>,
+    MaybeAuth(c): MaybeAuth,
+    Path(id): Path<i64>,
+    Query(q): Query<NextQuery>,
+) -> PageResult {
+    let provider = signin::enabled_provider(&s.db, id).await?;
+    let Some(base) = s.config.public_url.clone() else {
+        return message(
+            &c,
+            "signin.sso_title",
+            "signin.sso_unavailable",
+            false,
+            StatusCode::SERVICE_UNAVAILABLE,
+        );
+    };
+    let next = super::user::safe_next(q.next.as_deref());
+    let now = Utc::now();
+    let target = match &provider.config {
+        signin::Config::Oidc(cfg) => {
+            let discovery = match signin::oidc::discover(cfg).await {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!(provider = provider.id, error = %e, "provider unavailable");
+                    return message(
+                        &c,
+                        "signin.sso_title",
+                        "signin.sso_failed",
+                        false,
+                        StatusCode::BAD_GATEWAY,
+                    );
+                }
+            };
+            let (state, flow) = signin::start_flow(&s.db, provider.id, &next, now).await?;
+            signin::oidc::authorization_url(
+                &discovery,
+                cfg,
+                &format!("{base}/login/sso/callback"),
+                &state,
+                &flow.nonce,
+                &flow.verifier,
+            )
+        }
+        signin::Config::Cas(cfg) => {
+            let (state, _) = signin::start_flow(&s.db, provider.id, &next, now).await?;
+            signin::cas::login_url(cfg, &format!("{base}/login/cas/{state}"))
+        }
+        signin::Config::Ldap(_) => return Err(AppError::NotFound.into()),
+    };
+    Ok(Redirect::to(&target).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct CallbackQuery {
+    state: Option<String>,
+    code: Option<String>,
+    ticket: Option<String>,
+    error: Option<String>,
+}
+
+fn sso_failed(c: &crate::session::Caller, status: StatusCode) -> PageResult {
+    message(c, "signin.sso_title", "signin.sso_failed", true, status)
+}
+
+/// Back from an OpenID Connect provider: the code exchanged, the ID token checked.
+pub async fn sso_callback(
+    State(s): State<AppState>,
+    MaybeAuth(c): MaybeAuth,
+    Query(q): Query<CallbackQuery>,
+) -> PageResult {
+    let now = Utc::now();
+    let flow = match q.state.as_deref() {
+        Some(state) => signin::take_flow(&s.db, state, now).await?,
+        None => None,
+    };
+    let Some(flow) = flow else {
+        return message(
+            &c,
+            "signin.sso_title",
+            "signin.sso_expired",
+            false,
+            StatusCode::BAD_REQUEST,
+        );
+    };
+    let provider = signin::enabled_provider(&s.db, flow.provider_id).await?;
+    let (signin::Config::Oidc(cfg), Some(code), None) = (&provider.config, &q.code, &q.error)
+    else {
+        return sso_failed(&c, StatusCode::UNAUTHORIZED);
+    };
+    let base = s.config.public_url.clone().unwrap_or_default();
+    let redirect_uri = format!("{base}/login/sso/callback");
+    match signin::oidc::finish(cfg, &redirect_uri, code, &flow.verifier, &flow.nonce, now).await {
+        Ok(who) => {
+            let resolved = signin::resolve(&s.db, &provider, &who, now).await?;
+            after_provider(&s, &c, resolved, &flow.next).await
+        }
+        Err(e) => {
+            tracing::warn!(provider = provider.id, error = %e, "OpenID Connect sign-in failed");
+            sso_failed(&c, StatusCode::BAD_GATEWAY)
+        }
+    }
+}
+
+/// Back from a CAS server with a service ticket, validated by the server.
+pub async fn cas_return(
+    State(s): State<AppState>,
+    MaybeAuth(c): MaybeAuth,
+    Path(state): Path<String>,
+    Query(q): Query<CallbackQuery>,
+) -> PageResult {
+    let now = Utc::now();
+    let Some(flow) = signin::take_flow(&s.db, &state, now).await? else {
+        return message(
+            &c,
+            "signin.sso_title",
+            "signin.sso_expired",
+            false,
+            StatusCode::BAD_REQUEST,
+        );
+    };
+    let provider = signin::enabled_provider(&s.db, flow.provider_id).await?;
+    let (signin::Config::Cas(cfg), Some(ticket)) = (&provider.config, &q.ticket) else {
+        return sso_failed(&c, StatusCode::UNAUTHORIZED);
+    };
+    let base = s.config.public_url.clone().unwrap_or_default();
+    match signin::cas::validate(cfg, &format!("{base}/login/cas/{state}"), ticket).await {
+        Ok(Some(who)) => {
+            let resolved = signin::resolve(&s.db, &provider, &who, now).await?;
+            after_provider(&s, &c, resolved, &flow.next).await
+        }
+        Ok(None) => sso_failed(&c, StatusCode::UNAUTHORIZED),
+        Err(e) => {
+            tracing::warn!(provider = provider.id, error = %e, "CAS validation failed");
+            sso_failed(&c, StatusCode::BAD_GATEWAY)
+        }
+    }
 }
 
 /// An access request as the administrator's list shows it.

@@ -31,6 +31,8 @@ struct LoginPage {
     /// Préau's own accounts (`local`); empty when there is no directory.
     sources: Vec<(String, String)>,
     source: String,
+    /// OpenID Connect and CAS providers: (address, label), a button each.
+    sso: Vec<(String, String)>,
     /// Whether the "link by e-mail" way is offered (this server knows its address).
     email_links: bool,
 }
@@ -45,7 +47,7 @@ pub struct LoginQuery {
 /// then a relative reference with no scheme or authority, and no character a browser
 /// would drop or rewrite before resolving it (controls such as a tab, blanks, a
 /// backslash), which could turn `/\t/evil.example` into `//evil.example`.
-fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     let local = |n: &str| {
         let mut chars = n.chars();
         chars.next() == Some('/')
@@ -60,34 +62,51 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// The sign-in form's sources: every enabled directory, then the local accounts.
-async fn sources(
-    s: &AppState,
-    lang: preau_domain::Lang,
-) -> Result<Vec<(String, String)>, PageError> {
+/// The sign-in page's ways in: the enabled directories (then the local accounts) for the
+/// form's "sign in with", and the OpenID Connect and CAS providers as buttons.
+type WaysIn = (Vec<(String, String)>, Vec<(i64, String)>);
+
+/// The buttons' addresses, each going on to `next` once signed in.
+fn sso_links(sso: Vec<(i64, String)>, next: &str) -> Vec<(String, String)> {
+    sso.into_iter()
+        .map(|(id, label)| {
+            (
+                format!("/login/sso/{id}?next={}", session::url_encode(next)),
+                label,
+            )
+        })
+        .collect()
+}
+
+async fn ways_in(s: &AppState, lang: preau_domain::Lang) -> Result<WaysIn, PageError> {
     let providers = signin::enabled_providers(&s.db).await?;
-    if providers.is_empty() {
-        return Ok(Vec::new());
-    }
     let several = providers
         .iter()
         .any(|p| p.collectivite_id != providers[0].collectivite_id);
-    let mut out: Vec<(String, String)> = providers
-        .into_iter()
-        .map(|p| {
-            let label = if several {
-                format!("{} — {}", p.collectivite, p.label)
-            } else {
-                p.label
-            };
-            (format!("ldap:{}", p.id), label)
-        })
+    let named = |p: &signin::Provider| {
+        if several {
+            format!("{} — {}", p.collectivite, p.label)
+        } else {
+            p.label.clone()
+        }
+    };
+    let mut sources: Vec<(String, String)> = providers
+        .iter()
+        .filter(|p| matches!(p.config, signin::Config::Ldap(_)))
+        .map(|p| (format!("ldap:{}", p.id), named(p)))
         .collect();
-    out.push((
-        "local".into(),
-        crate::i18n::t(lang, "signin.local_account").into(),
-    ));
-    Ok(out)
+    if !sources.is_empty() {
+        sources.push((
+            "local".into(),
+            crate::i18n::t(lang, "signin.local_account").into(),
+        ));
+    }
+    let buttons = providers
+        .iter()
+        .filter(|p| !matches!(p.config, signin::Config::Ldap(_)))
+        .map(|p| (p.id, named(p)))
+        .collect();
+    Ok((sources, buttons))
 }
 
 /// What the sign-in form shows again.
@@ -107,7 +126,8 @@ async fn login_form(s: &AppState, c: &crate::session::Caller, st: LoginState) ->
         crate::i18n::t(c.lang, "login.title"),
     )
     .flash(st.flash);
-    let sources = sources(s, c.lang).await?;
+    let (sources, sso) = ways_in(s, c.lang).await?;
+    let sso = sso_links(sso, &st.next);
     let source = if sources.iter().any(|x| x.0 == st.source) {
         st.source
     } else {
@@ -120,6 +140,7 @@ async fn login_form(s: &AppState, c: &crate::session::Caller, st: LoginState) ->
         login: st.login,
         sources,
         source,
+        sso,
         email_links: s.config.public_url.is_some(),
     })
 }
@@ -185,7 +206,10 @@ pub async fn login(State(s): State<AppState>, MaybeAuth(c): MaybeAuth, req: Requ
         .and_then(|x| x.parse::<i64>().ok())
     {
         let provider = signin::enabled_provider(&s.db, id).await?;
-        match signin::ldap::authenticate(&provider.config, &login, &f.password).await {
+        let signin::Config::Ldap(directory) = &provider.config else {
+            return Err(preau_core::AppError::NotFound.into());
+        };
+        match signin::ldap::authenticate(directory, &login, &f.password).await {
             Ok(Some(who)) => {
                 Checked::Provider(signin::resolve(&s.db, &provider, &who, Utc::now()).await?)
             }

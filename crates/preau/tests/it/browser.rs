@@ -245,10 +245,9 @@ async fn serve(app: &TestApp) -> String {
     base
 }
 
-/// The directeur invites a teacher; the teacher, who has no password, asks for a link by
-/// e-mail and signs in with it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_invited_teacher_signs_in_with_the_link_sent_by_email() {
+/// The demo served on a free loopback port that it knows as its public address (for the
+/// links it e-mails and the providers it sends people to); the app and that address.
+async fn serve_public() -> (TestApp, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = TestApp::demo_with(preau_web::WebConfig {
@@ -259,6 +258,14 @@ async fn an_invited_teacher_signs_in_with_the_link_sent_by_email() {
     .await;
     let router = app.router.clone();
     tokio::spawn(async move { axum::serve(listener, router).await });
+    (app, base)
+}
+
+/// The directeur invites a teacher; the teacher, who has no password, asks for a link by
+/// e-mail and signs in with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invited_teacher_signs_in_with_the_link_sent_by_email() {
+    let (app, base) = serve_public().await;
     let (a, _) = crate::harness::first_and_other_school(&app).await;
     let db = app.db.clone();
     let rt = tokio::runtime::Handle::current();
@@ -307,6 +314,114 @@ async fn an_invited_teacher_signs_in_with_the_link_sent_by_email() {
     })
     .await
     .unwrap();
+}
+
+/// Waits until the browser is at an address starting with `prefix` (a redirect chain
+/// through an identity provider).
+fn wait_url(d: &Driver, prefix: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let url = d.url();
+        if url.starts_with(prefix) {
+            return url;
+        }
+        assert!(Instant::now() < deadline, "still at {url}, not {prefix}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A mairie agent signs in through the collectivité's OpenID Connect provider, then its
+/// CAS server (a real one each: Django's OAuth toolkit and django-cas-server); someone the
+/// provider knows and Préau does not leaves an access request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mairies_staff_sign_in_through_openid_connect_and_cas() {
+    let (app, base) = serve_public().await;
+    let idp = crate::signin::Idp::start(&base);
+    // Préau knows Marie by her address; not Inès.
+    let (a, _) = crate::harness::first_and_other_school(&app).await;
+    let admin = crate::tickets::principal(&app, "admin").await;
+    preau_core::write_tx!(app.db, tx => {
+        let u = preau_core::users::create(tx, &admin, &preau_core::users::UserInput {
+            login: "marie.lefevre".into(),
+            display_name: "Marie Lefèvre".into(),
+            email: Some("m.lefevre@mairie.test".into()),
+            password: "un-long-mot-de-passe-2026".into(),
+            lang: None,
+        }, chrono::Utc::now()).await?;
+        preau_core::users::add_role(tx, &admin, u.id, preau_domain::Role::Technicien, Some(a), None, chrono::Utc::now()).await?;
+    })
+    .unwrap();
+    let issuer = format!("{}/o", idp.base);
+    let oidc = crate::signin::add_provider(
+        &app,
+        &[
+            ("kind", "oidc"),
+            ("label", "Compte de la mairie"),
+            ("issuer", &issuer),
+            ("client_id", "preau"),
+            ("client_secret", "secret-du-client-preau"),
+            ("login_claim", "preferred_username"),
+            ("match_by", "email"),
+            ("enabled", "true"),
+        ],
+    )
+    .await;
+    let cas_url = format!("{}/cas", idp.base);
+    let cas = crate::signin::add_provider(
+        &app,
+        &[
+            ("kind", "cas"),
+            ("label", "ENT"),
+            ("url", &cas_url),
+            ("cas_version", "3"),
+            ("mail_attribute", "email"),
+            ("name_attribute", "first_name"),
+            ("match_by", "email"),
+            ("enabled", "true"),
+        ],
+    )
+    .await;
+    let idp_base = idp.base.clone();
+    let db = app.db.clone();
+    let rt = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let sign_in = |provider: i64, user: &str, password: &str, form: &str| {
+            let d = Driver::start();
+            d.goto(&format!("{base}/login"));
+            d.click_link("Français");
+            d.wait_for("Se connecter avec");
+            d.click(&format!("a[href^='/login/sso/{provider}?']"));
+            wait_url(&d, &idp_base);
+            d.type_in("#id_username", user);
+            d.type_in("#id_password", password);
+            d.click(form);
+            wait_url(&d, &base);
+            d
+        };
+        // OpenID Connect: Marie, matched by her address, lands on her home page.
+        let d = sign_in(oidc, "m.lefevre", "sso-marie", "form button[type=submit]");
+        let home = d.wait_for("Bonjour");
+        assert!(home.contains("Marie Lefèvre"), "{home}");
+        // Inès: the provider vouches for her, Préau does not know her.
+        let d = sign_in(oidc, "i.connue", "sso-ines", "form button[type=submit]");
+        let page = d.wait_for("Demande d'accès envoyée");
+        assert!(page.contains("administrateur"), "{page}");
+        // CAS: Marie again, through the ENT's server.
+        let d = sign_in(cas, "m.lefevre", "sso-marie", "#login_form button[type=submit]");
+        let home = d.wait_for("Bonjour");
+        assert!(home.contains("Marie Lefèvre"), "{home}");
+        let links: i64 = rt.block_on(async {
+            preau_core::with_db!(&db, p => sqlx::query_scalar("SELECT COUNT(*) FROM user_identities ui JOIN users u ON u.id = ui.user_id WHERE u.login = 'marie.lefevre'").fetch_one(p).await.unwrap())
+        });
+        assert_eq!(links, 2, "one identity per provider");
+        let requests: i64 = rt.block_on(async {
+            preau_core::with_db!(&db, p => sqlx::query_scalar("SELECT COUNT(*) FROM access_requests WHERE status = 'en_attente'").fetch_one(p).await.unwrap())
+        });
+        assert_eq!(requests, 1);
+    })
+    .await
+    .unwrap();
+    drop(idp);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -18,14 +18,14 @@ pub async fn directory_and_request(app: &TestApp) -> (i64, i64) {
         label: "Annuaire de la mairie".into(),
         match_by: "subject".into(),
         enabled: false,
-        ldap: ldap::ConfigInput {
+        config: signin::ConfigInput::Ldap(ldap::ConfigInput {
             url: "ldaps://127.0.0.1:1".into(),
             bind_dn: "cn=preau,dc=mairie,dc=test".into(),
             bind_password: "service".into(),
             base_dn: "dc=mairie,dc=test".into(),
             filter: "(uid={login})".into(),
             ..Default::default()
-        },
+        }),
         version: 0,
     };
     let now = chrono::Utc::now();
@@ -341,6 +341,8 @@ async fn switched_off_local_passwords_leave_only_the_administrators_theirs() {
 struct Slapd {
     child: Child,
     port: u16,
+    /// The same server over LDAPS.
+    tls_port: u16,
     ca: String,
     dir: PathBuf,
 }
@@ -496,17 +498,20 @@ impl Slapd {
             Command::new("slapadd").args(["-f", &p("slapd.conf"), "-l", &p("data.ldif")]),
             "slapadd",
         );
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let free = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let (port, tls_port) = (free(), free());
         let child = Command::new("slapd")
             .args([
                 "-f",
                 &p("slapd.conf"),
                 "-h",
-                &format!("ldap://127.0.0.1:{port}/"),
+                &format!("ldap://127.0.0.1:{port}/ ldaps://127.0.0.1:{tls_port}/"),
                 "-d",
                 "0",
             ])
@@ -524,6 +529,7 @@ impl Slapd {
         Slapd {
             child,
             port,
+            tls_port,
             ca,
             dir,
         }
@@ -665,6 +671,9 @@ async fn the_mairies_staff_sign_in_with_their_directory_account() {
             .iter()
             .any(|m| m.contains("To: <admin@demo.preau.invalid>") && m.contains("Claire Martin"))
     );
+    // The administrator's home page says a request waits.
+    let home = admin.get("/").await;
+    assert!(home.body.contains("1 demande(s) d&#39;accès"), "the to-do");
     // The administrator grants her the technician's role at a school.
     let (a, _) = first_and_other_school(&app).await;
     let requests = admin.get("/admin/access").await;
@@ -755,4 +764,356 @@ async fn a_directory_whose_certificate_is_not_the_authoritys_gets_no_password() 
         .unwrap();
     assert_eq!(who.display_name, "Jean Technicien");
     assert_eq!(who.email.as_deref(), Some("technicien@demo.preau.invalid"));
+    // The same directory over LDAPS.
+    let ldaps = ldap::ConfigInput {
+        url: format!("ldaps://127.0.0.1:{}", slapd.tls_port),
+        starttls: false,
+        ca_pem: slapd.ca.clone(),
+        bind_dn: "cn=preau,ou=services,dc=mairie,dc=test".into(),
+        bind_password: "compte-de-service".into(),
+        base_dn: "dc=mairie,dc=test".into(),
+        filter: "(uid={login})".into(),
+        ..Default::default()
+    }
+    .check(None)
+    .unwrap();
+    let who = ldap::authenticate(&ldaps, "c.martin", "annuaire-claire")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(who.display_name, "Claire Martin");
+    assert!(
+        ldap::authenticate(&ldaps, "c.martin", "faux")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// A real identity provider on a loopback port (`tests/fixtures/idp`: Debian's Django with
+/// its OAuth toolkit for OpenID Connect and django-cas-server for CAS), its accounts and
+/// Préau (at `preau_base`) registered as its client and service.
+pub struct Idp {
+    child: Child,
+    pub base: String,
+    dir: PathBuf,
+}
+
+impl Drop for Idp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+impl Idp {
+    pub fn start(preau_base: &str) -> Idp {
+        let dir = scratch("idp");
+        copy_tree(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/idp"),
+            &dir,
+        );
+        let key = dir.join("oidc.key");
+        run(
+            Command::new("openssl")
+                .args(["genrsa", "-out"])
+                .arg(&key)
+                .arg("2048"),
+            "openssl genrsa",
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let python = |args: &[&str]| {
+            let mut c = Command::new("/usr/bin/python3");
+            c.args(args)
+                .current_dir(&dir)
+                .env("IDP_DIR", &dir)
+                .env("IDP_PORT", port.to_string())
+                .env("IDP_KEY", &key)
+                .env("PREAU_BASE", preau_base)
+                .env("DJANGO_SETTINGS_MODULE", "preau_idp.settings")
+                .env("PYTHONPATH", &dir);
+            c
+        };
+        let need = "apt-get install python3-django-oauth-toolkit python3-django-cas-server";
+        run(
+            &mut python(&["-m", "django", "migrate", "--noinput"]),
+            &format!("django migrate ({need})"),
+        );
+        run(&mut python(&["populate.py"]), "the provider's accounts");
+        let child = python(&[
+            "-m",
+            "django",
+            "runserver",
+            &format!("127.0.0.1:{port}"),
+            "--noreload",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("django runserver: {e} ({need})"));
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Idp {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            dir,
+        }
+    }
+}
+
+/// Adds a provider the way the administrator's form does.
+pub async fn add_provider(app: &TestApp, form: &[(&str, &str)]) -> i64 {
+    let admin = app.login("admin", "demo").await;
+    let r = admin.post("/admin/sign-in/providers", form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    app.scalar("SELECT MAX(id) FROM identity_providers").await
+}
+
+/// A sign-in at a provider that was never started, or already used, signs nobody in; a
+/// directory is not a provider one is sent to.
+#[tokio::test]
+async fn an_unknown_or_used_provider_sign_in_signs_nobody_in() {
+    let app = TestApp::demo_with(preau_web::WebConfig {
+        secure_cookies: false,
+        public_url: Some("http://preau.test".into()),
+        ..Default::default()
+    })
+    .await;
+    let (directory, _) = directory_and_request(&app).await;
+    let anon = app.anonymous().await;
+    for path in [
+        "/login/sso/callback?state=inconnu&code=abc",
+        "/login/sso/callback",
+        "/login/cas/inconnu?ticket=ST-1-abc",
+    ] {
+        let r = anon.get(path).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(r.body.contains("expiré"), "{path}");
+        assert!(crate::harness::set_cookie(&r, "preau_session").is_none());
+    }
+    // The directory is switched off, and a directory is no redirect anyway.
+    assert_eq!(
+        anon.get(&format!("/login/sso/{directory}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    with_db!(&app.db, p => sqlx::query("UPDATE identity_providers SET enabled = TRUE").execute(p).await.map(|_| ()).unwrap());
+    assert_eq!(
+        anon.get(&format!("/login/sso/{directory}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // A flow is used once, within its ten minutes.
+    let now = chrono::Utc::now();
+    let (state, _) = signin::start_flow(&app.db, directory, "/", now)
+        .await
+        .unwrap();
+    assert!(
+        signin::take_flow(&app.db, &state, now + chrono::Duration::minutes(11))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (state, _) = signin::start_flow(&app.db, directory, "/", now)
+        .await
+        .unwrap();
+    assert!(
+        signin::take_flow(&app.db, &state, now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        signin::take_flow(&app.db, &state, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// An RSA key of the test's own (openssl), signing ID tokens the way a provider does.
+struct Signer {
+    pair: ring::signature::RsaKeyPair,
+}
+
+impl Signer {
+    fn new() -> Signer {
+        let dir = scratch("jwt");
+        let key = dir.join("k.pem");
+        run(
+            Command::new("openssl")
+                .args([
+                    "genpkey",
+                    "-algorithm",
+                    "RSA",
+                    "-pkeyopt",
+                    "rsa_keygen_bits:2048",
+                    "-out",
+                ])
+                .arg(&key),
+            "openssl genpkey",
+        );
+        let pem = std::fs::read_to_string(&key).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        use base64::Engine;
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        Signer {
+            pair: ring::signature::RsaKeyPair::from_pkcs8(&der).unwrap(),
+        }
+    }
+
+    fn jwks(&self) -> serde_json::Value {
+        use base64::Engine;
+        use ring::signature::KeyPair;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let public = self.pair.public_key();
+        let der = public.as_ref();
+        // The key's modulus and exponent, read from its DER (RSAPublicKey: two INTEGERs).
+        let (n, e) = rsa_components(der);
+        serde_json::json!({"keys": [{"kty": "RSA", "kid": "k1", "use": "sig", "n": b64(&n), "e": b64(&e)}]})
+    }
+
+    fn sign(&self, header: serde_json::Value, claims: serde_json::Value) -> String {
+        use base64::Engine;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let signed = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        let mut sig = vec![0; self.pair.public().modulus_len()];
+        self.pair
+            .sign(
+                &ring::signature::RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                signed.as_bytes(),
+                &mut sig,
+            )
+            .unwrap();
+        format!("{signed}.{}", b64(&sig))
+    }
+}
+
+/// (modulus, exponent) of a DER RSAPublicKey.
+fn rsa_components(der: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    fn read(der: &[u8], at: usize) -> (usize, usize) {
+        // (start of content, length) of the element at `at`.
+        let first = der[at + 1] as usize;
+        if first < 0x80 {
+            (at + 2, first)
+        } else {
+            let n = first & 0x7f;
+            let len = der[at + 2..at + 2 + n]
+                .iter()
+                .fold(0usize, |a, b| (a << 8) | *b as usize);
+            (at + 2 + n, len)
+        }
+    }
+    let (seq, _) = read(der, 0);
+    let (n_at, n_len) = read(der, seq);
+    let (e_at, e_len) = read(der, n_at + n_len);
+    let strip = |b: &[u8]| {
+        b.iter()
+            .skip_while(|x| **x == 0)
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    (
+        strip(&der[n_at..n_at + n_len]),
+        strip(&der[e_at..e_at + e_len]),
+    )
+}
+
+#[test]
+fn an_id_token_is_believed_only_when_signed_by_the_provider_for_this_client_and_sign_in() {
+    let signer = Signer::new();
+    let other = Signer::new();
+    let cfg = signin::oidc::Config {
+        issuer: "https://idp.mairie.test".into(),
+        client_id: "preau".into(),
+        client_secret: "s".into(),
+        ca_pem: None,
+        login_claim: "preferred_username".into(),
+    };
+    let now = chrono::Utc::now();
+    let header = serde_json::json!({"alg": "RS256", "kid": "k1", "typ": "JWT"});
+    let claims = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut c = serde_json::json!({
+            "iss": "https://idp.mairie.test", "aud": "preau", "sub": "42",
+            "exp": now.timestamp() + 300, "iat": now.timestamp(), "nonce": "n-1",
+            "email": "m.lefevre@mairie.test",
+        });
+        f(&mut c);
+        c
+    };
+    let keys = signer.jwks();
+    let good = signer.sign(header.clone(), claims(&|_| {}));
+    let read = signin::oidc::verify(&good, &keys, &cfg, "n-1", now).unwrap();
+    assert_eq!(read["sub"], "42");
+    let refused = |token: &str, nonce: &str, why: &str| {
+        let e = signin::oidc::verify(token, &keys, &cfg, nonce, now).unwrap_err();
+        assert!(e.to_string().contains(why), "{e}");
+    };
+    refused(&good, "n-2", "nonce");
+    refused(
+        &other.sign(header.clone(), claims(&|_| {})),
+        "n-1",
+        "signature",
+    );
+    refused(
+        &signer.sign(header.clone(), claims(&|c| c["aud"] = "autre".into())),
+        "n-1",
+        "another client",
+    );
+    refused(
+        &signer.sign(
+            header.clone(),
+            claims(&|c| c["iss"] = "https://ailleurs.test".into()),
+        ),
+        "n-1",
+        "another issuer",
+    );
+    refused(
+        &signer.sign(
+            header.clone(),
+            claims(&|c| c["exp"] = (now.timestamp() - 600).into()),
+        ),
+        "n-1",
+        "expired",
+    );
+    // Its claims changed after signing, or no signature at all ("alg": "none").
+    let mut parts: Vec<String> = good.split('.').map(String::from).collect();
+    use base64::Engine;
+    parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(claims(&|c| c["sub"] = "1".into()).to_string());
+    refused(&parts.join("."), "n-1", "signature");
+    let unsigned = format!(
+        "{}.{}.",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+        parts[1]
+    );
+    refused(&unsigned, "n-1", "signature");
 }
