@@ -391,6 +391,55 @@ impl Db {
     pub async fn ping(&self) -> bool {
         with_db!(self, p => sqlx::query("SELECT 1").execute(p).await.is_ok())
     }
+
+    /// Work that one node of a deployment does at a time (the periodic passes): on
+    /// PostgreSQL a session advisory lock named `name`, held by a connection of this
+    /// node's pool until [`Exclusive::release`] — or until that connection closes, when
+    /// the node dies. `None`: another node holds it. SQLite has one node, which always
+    /// gets it.
+    pub async fn exclusive(&self, name: &str) -> Result<Option<Exclusive>, sqlx::Error> {
+        match self {
+            Db::Sqlite(..) => Ok(Some(Exclusive { held: None })),
+            Db::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext($1))")
+                    .bind(name)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                Ok(got.then(|| Exclusive {
+                    held: Some((conn, name.to_string())),
+                }))
+            }
+        }
+    }
+}
+
+/// A lock one node holds (see [`Db::exclusive`]).
+pub struct Exclusive {
+    held: Option<(sqlx::pool::PoolConnection<Postgres>, String)>,
+}
+
+impl Exclusive {
+    /// Lets another node take the work.
+    pub async fn release(mut self) -> Result<(), sqlx::Error> {
+        if let Some((mut conn, name)) = self.held.take() {
+            sqlx::query("SELECT pg_advisory_unlock(hashtext($1))")
+                .bind(&name)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Exclusive {
+    /// Dropped without `release` (a pass that panicked, a node stopping): the connection
+    /// is closed rather than returned to the pool still holding the lock.
+    fn drop(&mut self) {
+        if let Some((conn, _)) = self.held.take() {
+            drop(conn.detach());
+        }
+    }
 }
 
 /// Runs `$body` in a write transaction bound to `$tx` (a `&mut Tx`) and commits it;

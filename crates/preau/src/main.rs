@@ -453,6 +453,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
                 loop {
                     every.tick().await;
+                    // Several nodes on one PostgreSQL database: one of them runs the passes.
+                    let lock = match ticker_db.exclusive("preau periodic passes").await {
+                        Ok(Some(lock)) => lock,
+                        Ok(None) => continue,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "periodic passes skipped");
+                            continue;
+                        }
+                    };
                     if let Err(e) = ticker_db.optimize().await {
                         tracing::warn!(error = %e, "planner statistics not refreshed");
                     }
@@ -512,6 +521,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         }
                         Ok(_) => {}
                         Err(e) => tracing::warn!(error = %e, "tickets pass failed"),
+                    }
+                    if let Err(e) = lock.release().await {
+                        tracing::warn!(error = %e, "periodic passes' lock not released");
                     }
                 }
             });

@@ -117,6 +117,23 @@ impl TestApp {
         }
     }
 
+    /// A second pool on this app's database, as another node of the deployment has.
+    pub async fn other_node(&self) -> Db {
+        match &self.db {
+            Db::Sqlite(..) => Db::open_sqlite(self._dir.as_ref().expect("the SQLite folder"))
+                .await
+                .unwrap(),
+            Db::Postgres(pool) => {
+                let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+                let url = std::env::var("PREAU_TEST_DATABASE_URL").unwrap();
+                Db::open_postgres(&url, Some(&schema)).await.unwrap()
+            }
+        }
+    }
+
     /// Serves a database made elsewhere (a copy, a restored backup).
     pub fn serving(db: Db) -> TestApp {
         let router = preau_web::router(preau_web::AppState::new(

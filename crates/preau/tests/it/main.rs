@@ -18,6 +18,7 @@ mod hardening;
 mod harness;
 mod home;
 mod inventory;
+mod nodes;
 mod org;
 mod pupils;
 mod roles;
