@@ -173,6 +173,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(23, "0023", "backups"),
     migration!(24, "0024", "sign_in"),
     migration!(25, "0025", "sign_in_flows"),
+    migration!(26, "0026", "sign_in_failures"),
 ];
 
 impl Db {

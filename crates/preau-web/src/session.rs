@@ -357,8 +357,11 @@ pub fn url_encode(s: &str) -> String {
         .collect()
 }
 
-/// Failed sign-ins per key (a login at an address, an address, an agent login) in a
-/// window that starts at the first failure.
+/// Inventory agents' failed authentications per key (a login at an address, an
+/// address) in a window that starts at the first failure, kept by each node in memory:
+/// agents post hundreds of times a second, and a wrong agent secret is the
+/// collectivité's own configuration to fix. People's sign-ins are counted in the
+/// database (`preau_core::signin::throttle`).
 #[derive(Default)]
 pub struct LoginLimiter {
     failures: Mutex<HashMap<String, Failures>>,
@@ -377,18 +380,6 @@ impl LoginLimiter {
         let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         map.get(key)
             .is_some_and(|f| f.count >= max && f.since.elapsed() < window)
-    }
-
-    /// How long to wait before the next try, slowing down progressively: after `free`
-    /// failures, 2 s, then 4, 8, 16… (never more than the window). `None`: go ahead.
-    pub fn wait(&self, key: &str, free: u32, window: Duration) -> Option<Duration> {
-        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let f = map.get(key)?;
-        if f.count < free || f.since.elapsed() >= window {
-            return None;
-        }
-        let gap = Duration::from_secs(1u64 << (f.count - free + 1).min(20)).min(window);
-        gap.checked_sub(f.last.elapsed()).filter(|d| !d.is_zero())
     }
 
     pub fn fail(&self, key: &str, window: Duration) {

@@ -13,6 +13,7 @@ pub mod cas;
 pub mod ldap;
 pub mod links;
 pub mod oidc;
+pub mod throttle;
 
 use chrono::{DateTime, Utc};
 use preau_domain::{FieldError, Principal, Role, text};

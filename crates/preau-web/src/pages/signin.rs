@@ -148,7 +148,8 @@ pub async fn email_send(
     };
     let key = format!("link:{addr}");
     let window = s.config.login_window;
-    if s.limiter.blocked(&key, s.config.login_attempts * 2, window) {
+    let now = Utc::now();
+    if signin::throttle::blocked(&s.db, &key, s.config.login_attempts * 2, window, now).await? {
         let mut r = email_page(
             &s,
             &c,
@@ -159,8 +160,8 @@ pub async fn email_send(
         *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         return Ok(r);
     }
-    s.limiter.fail(&key, window);
-    match links::request(&s.db, &f.address, &base, Utc::now()).await {
+    signin::throttle::fail(&s.db, &key, window, now).await?;
+    match links::request(&s.db, &f.address, &base, now).await {
         Ok(n) => {
             tracing::info!(sent = n, "sign-in link asked");
             email_page(&s, &c, String::new(), None, true)

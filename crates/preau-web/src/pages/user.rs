@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use preau_core::AppError;
-use preau_core::signin;
+use preau_core::signin::{self, throttle};
 use preau_core::users::{self, auth};
 use preau_core::write_tx;
 use preau_domain::Lang;
@@ -196,8 +196,11 @@ pub async fn login(State(s): State<AppState>, MaybeAuth(c): MaybeAuth, req: Requ
     // is refused only after many failures across its logins.
     let (free, window) = (s.config.login_attempts, s.config.login_window);
     let keys = [format!("login:{login}@{addr}"), format!("addr:{addr}")];
-    let wait = s.limiter.wait(&keys[0], free, window);
-    let blocked = wait.is_some() || s.limiter.blocked(&keys[1], free * 20, window);
+    // Counted in the database: every node of a deployment sees the same failures.
+    let now = Utc::now();
+    let wait = throttle::wait(&s.db, &keys[0], free, window, now).await?;
+    let blocked =
+        wait.is_some() || throttle::blocked(&s.db, &keys[1], free * 20, window, now).await?;
     let checked = if blocked {
         Checked::Refused
     } else if let Some(id) = f
@@ -227,17 +230,19 @@ pub async fn login(State(s): State<AppState>, MaybeAuth(c): MaybeAuth, req: Requ
     };
     match checked {
         Checked::User(user_id) => {
-            s.limiter.clear(&keys[0]);
+            throttle::clear(&s.db, &keys[0]).await?;
             start_session(&s, user_id, &next).await
         }
         Checked::Provider(resolved) => {
-            s.limiter.clear(&keys[0]);
+            throttle::clear(&s.db, &keys[0]).await?;
             super::signin::after_provider(&s, &c, resolved, &next).await
         }
         Checked::Refused | Checked::Unavailable => {
             let unavailable = matches!(checked, Checked::Unavailable);
             if !blocked && !unavailable {
-                keys.iter().for_each(|k| s.limiter.fail(k, window));
+                for k in &keys {
+                    throttle::fail(&s.db, k, window, now).await?;
+                }
             }
             tracing::info!(blocked, unavailable, "login refused");
             let msg = crate::i18n::t(

@@ -87,3 +87,52 @@ async fn two_nodes_mail_workers_send_each_mail_once() {
     let left: i64 = with_db!(&other, p => sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'mail' AND done_at IS NULL").fetch_one(p).await.unwrap());
     assert_eq!(left, 0);
 }
+
+async fn attempt(app: &TestApp, login: &str, password: &str) -> axum::http::StatusCode {
+    app.anonymous()
+        .await
+        .post(
+            "/login",
+            &[("login", login), ("password", password), ("next", "/")],
+        )
+        .await
+        .status
+}
+
+/// Wrong passwords sent to one node slow the next tries down on the other too.
+#[tokio::test]
+async fn wrong_passwords_count_on_every_node() {
+    let a = TestApp::demo().await;
+    let b = TestApp::serving(a.other_node().await);
+    let free = preau_web::WebConfig::default().login_attempts;
+    for _ in 0..free {
+        assert_eq!(
+            attempt(&a, "directeur", "faux").await,
+            axum::http::StatusCode::UNAUTHORIZED
+        );
+    }
+    // The other node refuses at once, even the right password, and says how long to wait.
+    let r = b
+        .anonymous()
+        .await
+        .post(
+            "/login",
+            &[("login", "directeur"), ("password", "demo"), ("next", "/")],
+        )
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers.get("retry-after").is_some());
+    // Another login from the same place is not held up.
+    assert_eq!(
+        attempt(&b, "enseignant", "faux").await,
+        axum::http::StatusCode::UNAUTHORIZED
+    );
+    // Nothing names the login or the address in the database.
+    let stored: Vec<String> = with_db!(&a.db, p => sqlx::query_scalar("SELECT key_hash FROM sign_in_failures").fetch_all(p).await.unwrap());
+    assert!(!stored.is_empty());
+    assert!(
+        stored
+            .iter()
+            .all(|k| !k.contains("directeur") && k.len() == 64)
+    );
+}
