@@ -104,7 +104,8 @@ pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, InventoryError> {
     Ok(Cow::Owned(text.into_owned()))
 }
 
-fn entity(name: &str) -> Option<Cow<'static, str>> {
+/// The text an entity or character reference stands for (XML's five, and `#…` references).
+pub fn entity(name: &str) -> Option<Cow<'static, str>> {
     Some(match name {
         "amp" => Cow::Borrowed("&"),
         "lt" => Cow::Borrowed("<"),

@@ -103,12 +103,13 @@ pub async fn validate(
 /// Reads a `serviceResponse`: the user and the attributes asked for.
 pub fn parse(xml: &[u8], cfg: &Config) -> anyhow::Result<Option<External>> {
     let mut reader = quick_xml::Reader::from_reader(xml);
-    reader.config_mut().trim_text(true);
     let mut path: Vec<String> = Vec::new();
     let mut user = None;
     let mut failure = false;
     let mut attrs: Vec<(String, String)> = Vec::new();
     let mut buf = Vec::new();
+    // An element's text arrives in pieces: text, then each entity or character reference.
+    let mut text = String::new();
     loop {
         match reader.read_event_into(&mut buf)? {
             Event::Start(e) => {
@@ -117,27 +118,36 @@ pub fn parse(xml: &[u8], cfg: &Config) -> anyhow::Result<Option<External>> {
                     failure = true;
                 }
                 path.push(name);
+                text.clear();
                 anyhow::ensure!(path.len() <= 16, "a CAS answer nested too deep");
             }
-            Event::End(_) => {
-                path.pop();
-            }
             Event::Text(t) => {
-                let text = t.decode()?.into_owned();
-                let text = quick_xml::escape::unescape(&text)?.into_owned();
+                anyhow::ensure!(text.len() < 4096, "a CAS attribute too long");
+                text.push_str(&t.decode()?);
+            }
+            Event::GeneralRef(r) => {
+                let name = String::from_utf8_lossy(&r).into_owned();
+                let value = preau_inventory::tree::entity(&name)
+                    .ok_or_else(|| anyhow::anyhow!("unknown entity &{name};"))?;
+                text.push_str(&value);
+            }
+            Event::End(_) => {
+                let value = std::mem::take(&mut text).trim().to_string();
                 match path
                     .iter()
                     .map(String::as_str)
                     .collect::<Vec<_>>()
                     .as_slice()
                 {
-                    [.., "authenticationSuccess", "user"] => user = Some(text),
+                    [.., "authenticationSuccess", "user"] => user = Some(value),
                     [.., "attributes", name] if attrs.len() < 200 => {
-                        attrs.push((name.to_string(), text))
+                        attrs.push((name.to_string(), value))
                     }
                     _ => {}
                 }
+                path.pop();
             }
+            Event::DocType(_) => anyhow::bail!("a DOCTYPE in a CAS answer"),
             Event::Eof => break,
             _ => {}
         }

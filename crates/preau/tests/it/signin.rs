@@ -1117,3 +1117,78 @@ fn an_id_token_is_believed_only_when_signed_by_the_provider_for_this_client_and_
     );
     refused(&unsigned, "n-1", "signature");
 }
+
+/// ES256 ID tokens (a P-256 key, as some providers sign with) are checked the same way.
+#[test]
+fn an_es256_id_token_is_checked_against_the_providers_p256_key() {
+    use base64::Engine;
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    // The public key is 0x04 || x || y.
+    let point = pair.public_key().as_ref();
+    let jwks = serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "e1",
+        "x": b64(&point[1..33]), "y": b64(&point[33..65])}]});
+    let cfg = signin::oidc::Config {
+        issuer: "https://ent.example".into(),
+        client_id: "preau".into(),
+        client_secret: "s".into(),
+        ca_pem: None,
+        login_claim: "preferred_username".into(),
+    };
+    let now = chrono::Utc::now();
+    let sign = |claims: serde_json::Value| {
+        let signed = format!(
+            "{}.{}",
+            b64(br#"{"alg":"ES256","kid":"e1"}"#),
+            b64(claims.to_string().as_bytes())
+        );
+        let sig = pair.sign(&rng, signed.as_bytes()).unwrap();
+        format!("{signed}.{}", b64(sig.as_ref()))
+    };
+    let claims = serde_json::json!({"iss": "https://ent.example", "aud": ["preau", "autre"],
+        "sub": "u-7", "exp": now.timestamp() + 60, "nonce": "n"});
+    let read = signin::oidc::verify(&sign(claims.clone()), &jwks, &cfg, "n", now).unwrap();
+    assert_eq!(read["sub"], "u-7");
+    let mut other = claims;
+    other["aud"] = serde_json::json!(["autre"]);
+    assert!(signin::oidc::verify(&sign(other), &jwks, &cfg, "n", now).is_err());
+}
+
+/// CAS answers as servers send them: CAS 3 with attributes, CAS 2 without, a failure.
+#[test]
+fn cas_answers_are_read_for_the_user_and_the_attributes_released() {
+    let cfg = signin::cas::Config {
+        url: "https://cas.ent.example/cas".into(),
+        version: 3,
+        ca_pem: None,
+        mail_attribute: "mail".into(),
+        name_attribute: "displayName".into(),
+    };
+    let v3 = br#"<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas">
+  <cas:authenticationSuccess>
+    <cas:user>M.Lefevre</cas:user>
+    <cas:attributes>
+      <cas:mail>m.lefevre@ac-versailles.fr</cas:mail>
+      <cas:displayName>Marie Lef&#232;vre</cas:displayName>
+    </cas:attributes>
+  </cas:authenticationSuccess>
+</cas:serviceResponse>"#;
+    let who = signin::cas::parse(v3, &cfg).unwrap().unwrap();
+    assert_eq!(who.subject, "M.Lefevre");
+    assert_eq!(who.login.as_deref(), Some("m.lefevre"));
+    assert_eq!(who.email.as_deref(), Some("m.lefevre@ac-versailles.fr"));
+    assert_eq!(who.display_name, "Marie Lefèvre");
+    let v2 = br#"<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationSuccess><cas:user>jdupont</cas:user></cas:authenticationSuccess></cas:serviceResponse>"#;
+    let who = signin::cas::parse(v2, &cfg).unwrap().unwrap();
+    assert_eq!((who.display_name.as_str(), who.email), ("jdupont", None));
+    let failed = br#"<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationFailure code="INVALID_TICKET">Ticket ST-1 not recognized</cas:authenticationFailure></cas:serviceResponse>"#;
+    assert!(signin::cas::parse(failed, &cfg).unwrap().is_none());
+    // Not a CAS answer at all.
+    assert!(signin::cas::parse(b"<html><body>Erreur</body></html>", &cfg).is_err());
+    let deep = format!("{}{}", "<a>".repeat(40), "</a>".repeat(40));
+    assert!(signin::cas::parse(deep.as_bytes(), &cfg).is_err());
+}
