@@ -633,22 +633,46 @@ pub async fn sso_start(
                 }
             };
             let (state, flow) = signin::start_flow(&s.db, provider.id, &next, now).await?;
-            signin::oidc::authorization_url(
+            let url = signin::oidc::authorization_url(
                 &discovery,
                 cfg,
                 &format!("{base}/login/sso/callback"),
                 &state,
                 &flow.nonce,
                 &flow.verifier,
-            )
+            );
+            (url, state)
         }
         signin::Config::Cas(cfg) => {
             let (state, _) = signin::start_flow(&s.db, provider.id, &next, now).await?;
-            signin::cas::login_url(cfg, &format!("{base}/login/cas/{state}"))
+            let url = signin::cas::login_url(cfg, &format!("{base}/login/cas/{state}"));
+            (url, state)
         }
         signin::Config::Ldap(_) => return Err(AppError::NotFound.into()),
     };
-    Ok(Redirect::to(&target).into_response())
+    let mut resp = Redirect::to(&target.0).into_response();
+    // The state goes back only with the browser that started the sign-in: a link to the
+    // return address, sent to someone else, signs nobody into another's account.
+    let c = crate::session::cookie(
+        SSO_COOKIE,
+        &target.1,
+        s.config.secure_cookies,
+        Some(signin::FLOW_MINUTES * 60),
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&c) {
+        resp.headers_mut().append(axum::http::header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+/// The cookie holding the state of the sign-in this browser started at a provider.
+const SSO_COOKIE: &str = "preau_sso";
+
+/// Whether this browser started the sign-in `state` names.
+fn started_here(headers: &HeaderMap, state: &str) -> bool {
+    crate::session::cookies(headers)
+        .get(SSO_COOKIE)
+        .is_some_and(|c| !state.is_empty() && c == state)
 }
 
 #[derive(Deserialize, Default)]
@@ -667,12 +691,15 @@ fn sso_failed(c: &crate::session::Caller, status: StatusCode) -> PageResult {
 pub async fn sso_callback(
     State(s): State<AppState>,
     MaybeAuth(c): MaybeAuth,
+    headers: HeaderMap,
     Query(q): Query<CallbackQuery>,
 ) -> PageResult {
     let now = Utc::now();
     let flow = match q.state.as_deref() {
-        Some(state) => signin::take_flow(&s.db, state, now).await?,
-        None => None,
+        Some(state) if started_here(&headers, state) => {
+            signin::take_flow(&s.db, state, now).await?
+        }
+        _ => None,
     };
     let Some(flow) = flow else {
         return message(
@@ -706,11 +733,17 @@ pub async fn sso_callback(
 pub async fn cas_return(
     State(s): State<AppState>,
     MaybeAuth(c): MaybeAuth,
+    headers: HeaderMap,
     Path(state): Path<String>,
     Query(q): Query<CallbackQuery>,
 ) -> PageResult {
     let now = Utc::now();
-    let Some(flow) = signin::take_flow(&s.db, &state, now).await? else {
+    let flow = if started_here(&headers, &state) {
+        signin::take_flow(&s.db, &state, now).await?
+    } else {
+        None
+    };
+    let Some(flow) = flow else {
         return message(
             &c,
             "signin.sso_title",

@@ -923,8 +923,35 @@ async fn an_unknown_or_used_provider_sign_in_signs_nobody_in() {
         anon.get(&format!("/login/sso/{directory}")).await.status,
         StatusCode::NOT_FOUND
     );
-    // A flow is used once, within its ten minutes.
+    // The way back works only in the browser that set off: another one (a victim sent
+    // the link) gets nothing, and the flow is still there for its owner.
     let now = chrono::Utc::now();
+    let (state, _) = signin::start_flow(&app.db, directory, "/", now)
+        .await
+        .unwrap();
+    let back = format!("/login/cas/{state}?ticket=ST-1-abc");
+    let r = anon.get(&back).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = app
+        .request(
+            axum::http::Method::GET,
+            &back,
+            &[("cookie", format!("preau_sso={state}"))],
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "taken, but no CAS server"
+    );
+    assert!(
+        signin::take_flow(&app.db, &state, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A flow is used once, within its ten minutes.
     let (state, _) = signin::start_flow(&app.db, directory, "/", now)
         .await
         .unwrap();
